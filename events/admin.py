@@ -1,0 +1,130 @@
+"""Admin for organizations, requests and events; event writes go through events.services."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from events import services
+from events.forms import EventAdminForm
+from events.models import Event, EventAssignment, Organization, RequestWindow, SpeakerRequest
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "website"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+
+class RequestWindowInline(admin.TabularInline):
+    model = RequestWindow
+    extra = 0
+    min_num = 1
+
+
+@admin.register(SpeakerRequest)
+class SpeakerRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "organization",
+        "city",
+        "state",
+        "expected_audience",
+        "status",
+        "source",
+        "created_at",
+    ]
+    list_filter = ["status", "source", "format", "organization__kind", "state"]
+    search_fields = ["organization__name", "contact_name", "contact_email", "city", "zip_code"]
+    list_select_related = ["organization"]
+    inlines = [RequestWindowInline]
+    readonly_fields = ["host_token_hash", "status_changed_at", "created_at", "updated_at"]
+    autocomplete_fields = ["organization"]
+
+
+class EventAssignmentInline(admin.TabularInline):
+    model = EventAssignment
+    extra = 0
+    can_delete = False
+    readonly_fields = ["fellow", "starts_at", "ends_at", "active"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    form = EventAdminForm
+    list_display = ["title", "tour", "starts_at", "status", "visibility", "locked", "sequence"]
+    list_filter = ["status", "visibility", "locked", "tour"]
+    search_fields = ["title", "venue_name", "city"]
+    list_select_related = ["tour"]
+    readonly_fields = ["status", "ical_uid", "sequence", "window_override_reason", "cancelled_at"]
+    inlines = [EventAssignmentInline]
+    actions = ["confirm_selected", "cancel_selected"]
+    autocomplete_fields = ["request"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        fellows = list(data["assigned_fellows"])
+        reason = data.get("override_reason") or ""
+        if not change:
+            details = {
+                name: data[name]
+                for name in form.Meta.fields
+                if name not in ("tour", "request", "title", "starts_at", "ends_at", "locked")
+            }
+            saved = services.book_event(
+                tour=data["tour"],
+                fellows=fellows,
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                title=data["title"],
+                request=data.get("request"),
+                override_reason=reason,
+                locked=data.get("locked", False),
+                **details,
+            )
+            obj.pk = saved.pk
+            return
+        if form.booking_changed():
+            original = Event.objects.get(pk=obj.pk)
+            new_start, new_end = obj.starts_at, obj.ends_at
+            obj.starts_at, obj.ends_at = original.starts_at, original.ends_at
+            obj.save()
+            services.reschedule_event(
+                event=obj,
+                starts_at=new_start,
+                ends_at=new_end,
+                fellows=fellows,
+                override_reason=reason,
+            )
+        else:
+            obj.save()
+
+    def save_related(self, request, form, formsets, change):
+        # Fellows are saved by the service together with their assignment rows.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    @admin.action(description=_("Confirm selected events (sends invites)"))
+    def confirm_selected(self, request, queryset):
+        self._apply(request, queryset, services.confirm_event, _("confirmed"))
+
+    @admin.action(description=_("Cancel selected events (sends cancellations)"))
+    def cancel_selected(self, request, queryset):
+        self._apply(request, queryset, services.cancel_event, _("cancelled"))
+
+    def _apply(self, request, queryset, service, verb):
+        done = 0
+        for event in queryset:
+            try:
+                service(event=event)
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, f"{event}: {' '.join(exc.messages)}", messages.ERROR)
+        self.message_user(
+            request, _("%(count)d event(s) %(verb)s.") % {"count": done, "verb": verb}
+        )

@@ -1,0 +1,221 @@
+"""Load demo data: 3 fellows, 2 tours, about 40 speaker requests at real ZIP codes, some events.
+
+Safe to run again: it does nothing when the demo tours exist already.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from events import services as event_services
+from events.geocoding import locate_zip
+from events.models import Organization, RequestWindow, SpeakerRequest
+from fellows.models import Fellow, Tour, TourMember
+from fellows.services import rotate_feed_token
+
+DEMO_STAFF_USERNAME = "staff"
+DEMO_STAFF_PASSWORD = "fellow-tours-demo"  # demo data only; never used outside `make run`
+
+# (organization, kind, ZIP, state, audience type, expected audience)
+DEMO_HOSTS = [
+    ("Grace Community Church", "church", "10001", "NY", "congregation", 250),
+    ("Columbia University Korean Students", "university", "10027", "NY", "students", 120),
+    ("Stuyvesant High School", "high_school", "10282", "NY", "students", 300),
+    ("Princeton Theological Seminary", "university", "08540", "NJ", "students", 80),
+    ("Philadelphia Korean Presbyterian", "church", "19103", "PA", "congregation", 400),
+    ("Penn Human Rights Forum", "university", "19104", "PA", "students", 150),
+    ("Johns Hopkins SAIS", "university", "21218", "MD", "students", 90),
+    ("Capitol Hill Policy Briefing", "government", "20515", "DC", "policy", 40),
+    ("Georgetown University", "university", "20057", "DC", "students", 200),
+    ("Annandale Korean Community Center", "community_center", "22003", "VA", "general_public", 180),
+    ("Richmond First Baptist", "church", "23220", "VA", "congregation", 220),
+    ("Duke Asian Students Association", "university", "27708", "NC", "students", 140),
+    ("Charlotte Tech Company", "company", "28202", "NC", "employees", 60),
+    ("Atlanta Korean United Methodist", "church", "30303", "GA", "congregation", 500),
+    ("Emory University", "university", "30322", "GA", "students", 160),
+    ("Boston College", "university", "02467", "MA", "students", 130),
+    ("Harvard Kennedy School", "university", "02138", "MA", "policy", 110),
+    ("Providence Community Center", "community_center", "02903", "RI", "general_public", 70),
+    ("Yale Law School", "university", "06511", "CT", "students", 100),
+    ("Hartford High School", "high_school", "06106", "CT", "students", 260),
+    ("Chicago Loop Fortune 500", "company", "60601", "IL", "employees", 150),
+    ("University of Chicago", "university", "60637", "IL", "students", 180),
+    ("Northwestern University", "university", "60208", "IL", "students", 140),
+    ("Naperville Central High School", "high_school", "60540", "IL", "students", 350),
+    ("Milwaukee Korean Church", "church", "53202", "WI", "congregation", 120),
+    ("University of Michigan", "university", "48109", "MI", "students", 220),
+    ("Detroit Community Center", "community_center", "48226", "MI", "general_public", 90),
+    ("Ohio State University", "university", "43210", "OH", "students", 240),
+    ("Cleveland Methodist Church", "church", "44114", "OH", "congregation", 150),
+    ("Indianapolis Tech Campus", "company", "46204", "IN", "employees", 80),
+    ("Minneapolis Community Center", "community_center", "55401", "MN", "general_public", 110),
+    ("Saint Louis University", "university", "63103", "MO", "students", 130),
+    ("Los Angeles Koreatown Church", "church", "90010", "CA", "congregation", 600),
+    ("UCLA Asian American Studies", "university", "90095", "CA", "students", 210),
+    ("Torrance High School", "high_school", "90501", "CA", "students", 280),
+    ("San Francisco Tech Company", "company", "94105", "CA", "employees", 120),
+    ("Stanford University", "university", "94305", "CA", "students", 190),
+    ("Seattle Community Center", "community_center", "98104", "WA", "general_public", 100),
+    ("Federal Way Korean Church", "church", "98003", "WA", "congregation", 330),
+    ("Portland State University", "university", "97201", "OR", "students", 95),
+    ("Dallas Policy Roundtable", "other", "75201", "TX", "policy", 35),
+]
+
+DEMO_FELLOWS = [
+    ("Joseph", "Seoul-born legal name withheld", "en", "Los Angeles, CA", 34.05, -118.24),
+    ("Grace", "", "ko", "New York, NY", 40.71, -74.01),
+    ("Daniel", "", "en", "Washington, DC", 38.91, -77.04),
+]
+
+
+def _next_monday(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7 or 7)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data (3 fellows, 2 tours, ~40 speaker requests at real US ZIP codes, a few "
+        "events) and a demo staff login. Does nothing if the demo data exists already."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=7, help="Random seed for demo windows.")
+
+    def handle(self, *args, seed: int, **options):
+        feed_url_file = settings.VAR_DIR / "demo_feed_url.txt"
+        if Tour.objects.filter(name__startswith="Demo ").exists():
+            self.stdout.write("Demo data already loaded.")
+            if feed_url_file.exists():
+                self.stdout.write(f"Demo fellow feed: {feed_url_file.read_text().strip()}")
+            return
+        with transaction.atomic():
+            feed_url = self._load(random.Random(seed))
+        feed_url_file.write_text(feed_url + "\n")
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write(f"Demo fellow feed: {feed_url}")
+
+    def _load(self, rng: random.Random) -> str:
+        user_model = get_user_model()
+        staff, created = user_model.objects.get_or_create(
+            username=DEMO_STAFF_USERNAME,
+            defaults={"is_staff": True, "is_superuser": True, "email": settings.STAFF_MAILBOX},
+        )
+        if created:
+            staff.set_password(DEMO_STAFF_PASSWORD)
+            staff.save()
+
+        fellows = []
+        for name, legal, language, home, lat, lon in DEMO_FELLOWS:
+            fellow, _ = Fellow.objects.get_or_create(
+                display_name=name,
+                defaults={
+                    "legal_name": legal,
+                    "preferred_language": language,
+                    "languages": "Korean, English",
+                    "home_base": home,
+                    "home_latitude": lat,
+                    "home_longitude": lon,
+                    "email": f"{name.lower()}@fellows.example.org",
+                    "bio": f"{name} escaped North Korea and now shares their story across the US.",
+                },
+            )
+            fellows.append(fellow)
+
+        today = dt.date.today()
+        east_start = _next_monday(today + dt.timedelta(days=21))
+        west_start = east_start + dt.timedelta(days=35)
+        east = Tour.objects.create(
+            name="Demo East Coast Tour",
+            start_date=east_start,
+            end_date=east_start + dt.timedelta(days=27),
+            region="East Coast",
+            status=Tour.Status.PLANNING,
+            timezone="America/New_York",
+            start_location="New York, NY",
+            start_latitude=40.71,
+            start_longitude=-74.01,
+            rest_weekdays=[6],
+        )
+        west = Tour.objects.create(
+            name="Demo Midwest and West Tour",
+            start_date=west_start,
+            end_date=west_start + dt.timedelta(days=27),
+            region="Midwest and West",
+            status=Tour.Status.DRAFT,
+            timezone="America/Chicago",
+            start_location="Chicago, IL",
+            start_latitude=41.88,
+            start_longitude=-87.63,
+            rest_weekdays=[6],
+        )
+        TourMember.objects.create(tour=east, fellow=fellows[1], team="A")
+        TourMember.objects.create(tour=east, fellow=fellows[2], team="A")
+        TourMember.objects.create(tour=east, role=TourMember.Role.ESCORT, staff=staff, team="A")
+        TourMember.objects.create(tour=west, fellow=fellows[0], team="A")
+
+        requests = []
+        for name, kind, zip_code, state, audience_type, audience in DEMO_HOSTS:
+            place = locate_zip(zip_code, state)
+            organization = Organization.objects.create(name=name, kind=kind)
+            tour = east if place.longitude > -85 else west
+            speaker_request = SpeakerRequest.objects.create(
+                organization=organization,
+                contact_name=f"{name.split()[0]} Coordinator",
+                contact_email=f"host{zip_code}@example.org",
+                contact_phone="+1 555 010 0000",
+                city=place.city,
+                state=place.state,
+                zip_code=place.zip_code,
+                latitude=place.latitude,
+                longitude=place.longitude,
+                timezone=place.timezone,
+                expected_audience=audience,
+                audience_type=audience_type,
+                event_length_minutes=rng.choice([45, 60, 90]),
+                topics="Life in North Korea, escape, human rights",
+                interpretation_needed=rng.random() < 0.3,
+                source=SpeakerRequest.Source.WEB,
+            )
+            first = tour.start_date + dt.timedelta(days=rng.randrange(0, 20))
+            RequestWindow.objects.create(
+                request=speaker_request,
+                start_date=first,
+                end_date=first + dt.timedelta(days=rng.choice([0, 2, 6])),
+                earliest_start=dt.time(rng.choice([9, 10, 13, 18])),
+                latest_end=dt.time(21),
+            )
+            requests.append((speaker_request, tour))
+
+        east_requests = [r for r, t in requests if t == east][:6]
+        booked = 0
+        for speaker_request in east_requests:
+            window = speaker_request.windows.first()
+            zone = ZoneInfo(speaker_request.timezone)
+            if window.start_date.weekday() in east.rest_weekdays:
+                continue
+            start = dt.datetime.combine(window.start_date, window.earliest_start, tzinfo=zone)
+            end = start + dt.timedelta(minutes=speaker_request.event_length_minutes)
+            try:
+                event = event_services.book_event(
+                    tour=east,
+                    fellows=fellows[1:],
+                    starts_at=start,
+                    ends_at=end,
+                    request=speaker_request,
+                    override_reason="",
+                )
+            except event_services.BookingRefused:
+                continue  # demo windows are random; skip the ones that clash
+            booked += 1
+            if booked <= 2:
+                event_services.confirm_event(event=event)
+
+        token = rotate_feed_token(fellow=fellows[1])
+        return f"{settings.SITE_URL}/feeds/fellow/{token}.ics"

@@ -1,0 +1,238 @@
+"""Host organizations, speaker requests with their date windows, and scheduled events.
+
+Data and constraints only; the booking rules live in events/rules.py and the workflows in
+events/services.py. EventAssignment mirrors each event's fellows and time span so that
+PostgreSQL can refuse overlapping bookings with an exclusion constraint.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from fellows.models import Fellow, Tour, new_ical_uid
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        CHURCH = "church", _("Church")
+        UNIVERSITY = "university", _("University")
+        HIGH_SCHOOL = "high_school", _("High school")
+        COMPANY = "company", _("Company")
+        COMMUNITY_CENTER = "community_center", _("Community center")
+        GOVERNMENT = "government", _("Government / policy")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.OTHER)
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SpeakerRequest(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        IN_REVIEW = "in_review", _("In review")
+        PROPOSED = "proposed", _("Proposed")
+        CONFIRMED = "confirmed", _("Confirmed")
+        COMPLETED = "completed", _("Completed")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Format(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        VIRTUAL = "virtual", _("Virtual")
+
+    class AudienceType(models.TextChoices):
+        STUDENTS = "students", _("Students")
+        CONGREGATION = "congregation", _("Congregation")
+        EMPLOYEES = "employees", _("Employees")
+        GENERAL_PUBLIC = "general_public", _("General public")
+        POLICY = "policy", _("Policy makers")
+        OTHER = "other", _("Other")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Web form")
+        API = "api", _("API")
+        IMPORT = "import", _("Import")
+        STAFF = "staff", _("Staff")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="requests"
+    )
+    contact_name = models.CharField(max_length=200)
+    contact_email = models.EmailField()
+    contact_phone = models.CharField(max_length=40, blank=True)
+    format = models.CharField(max_length=10, choices=Format, default=Format.IN_PERSON)
+    street = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip_code = models.CharField("ZIP", max_length=10, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    timezone = models.CharField(max_length=64, default="America/New_York")
+    expected_audience = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)]
+    )
+    audience_type = models.CharField(
+        max_length=20, choices=AudienceType, default=AudienceType.GENERAL_PUBLIC
+    )
+    event_length_minutes = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(15), MaxValueValidator(480)]
+    )
+    topics = models.TextField(blank=True)
+    interpretation_needed = models.BooleanField(default=False)
+    honorarium_offered = models.BooleanField(default=False)
+    travel_support_offered = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    priority = models.FloatField(
+        default=1.0,
+        validators=[MinValueValidator(0)],
+        help_text=_("Weight staff give this request; the planner values audience × priority."),
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.SUBMITTED)
+    source = models.CharField(max_length=10, choices=Source, default=Source.WEB)
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    decline_reason = models.TextField(blank=True)
+    host_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    host_token_revoked = models.BooleanField(default=False)
+    attendance_count = models.PositiveIntegerField(null=True, blank=True)
+    first_time_count = models.PositiveIntegerField(null=True, blank=True)
+    attendance_comments = models.TextField(blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "state"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.organization}"
+
+    @property
+    def reference(self) -> str:
+        return f"REQ-{self.pk:05d}"
+
+
+class RequestWindow(models.Model):
+    """A span of dates on each of which the event could run between two local times."""
+
+    class Preference(models.TextChoices):
+        PREFERRED = "preferred", _("Preferred")
+        POSSIBLE = "possible", _("Possible")
+
+    request = models.ForeignKey(SpeakerRequest, on_delete=models.CASCADE, related_name="windows")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    earliest_start = models.TimeField()
+    latest_end = models.TimeField()
+    preference = models.CharField(max_length=10, choices=Preference, default=Preference.PREFERRED)
+
+    class Meta:
+        ordering = ["start_date", "earliest_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="window_end_date_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(latest_end__gt=F("earliest_start")), name="window_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.start_date}–{self.end_date} {self.earliest_start:%H:%M}–{self.latest_end:%H:%M}"
+        )
+
+
+class Event(models.Model):
+    class Status(models.TextChoices):
+        TENTATIVE = "tentative", _("Tentative")
+        CONFIRMED = "confirmed", _("Confirmed")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", _("Public")
+        PRIVATE = "private", _("Private")
+
+    request = models.ForeignKey(
+        SpeakerRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    tour = models.ForeignKey(Tour, on_delete=models.PROTECT, related_name="events")
+    fellows = models.ManyToManyField(Fellow, through="EventAssignment", related_name="events")
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    timezone = models.CharField(max_length=64, default="America/New_York")
+    venue_name = models.CharField(max_length=200, blank=True)
+    street = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip_code = models.CharField("ZIP", max_length=10, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status, default=Status.TENTATIVE)
+    visibility = models.CharField(max_length=10, choices=Visibility, default=Visibility.PRIVATE)
+    ical_uid = models.CharField(max_length=255, unique=True, default=new_ical_uid, editable=False)
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    locked = models.BooleanField(
+        default=False, help_text=_("Locked events stay where they are when the tour is re-planned.")
+    )
+    onsite_contact_name = models.CharField(max_length=200, blank=True)
+    onsite_contact_phone = models.CharField(max_length=40, blank=True)
+    arrival_minutes_before = models.PositiveIntegerField(default=30)
+    day_sheet_notes = models.TextField(blank=True)
+    window_override_reason = models.TextField(blank=True)
+    attendance = models.PositiveIntegerField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["tour", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="event_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.starts_at:%Y-%m-%d %H:%M} UTC)"
+
+    @property
+    def location_text(self) -> str:
+        parts = [self.venue_name, self.street, self.city, f"{self.state} {self.zip_code}".strip()]
+        return ", ".join(p for p in parts if p)
+
+
+class EventAssignment(models.Model):
+    """One fellow booked at one event; the span is copied from the event by the service.
+
+    The copy exists for the exclusion constraint (see migration 0002): PostgreSQL then refuses a
+    second overlapping active booking for the same fellow even when two transactions race.
+    """
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="assignments")
+    fellow = models.ForeignKey(Fellow, on_delete=models.PROTECT, related_name="assignments")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "fellow"], name="assignment_once_per_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fellow} at {self.event_id}"

@@ -1,0 +1,223 @@
+"""Writes for requests and events: booking, rescheduling, confirming and cancelling.
+
+Each function runs in one transaction, checks the booking rules of events/rules.py, keeps the
+EventAssignment rows in step with the event and returns the saved object. Views, the API,
+admin actions, tasks and commands call these; none of them writes events on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from events.models import Event, EventAssignment, SpeakerRequest
+from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
+from fellows.models import Fellow, Tour
+
+
+class BookingRefused(ValidationError):
+    """A booking broke a hard rule, or a soft one without an override reason."""
+
+    def __init__(self, findings: Sequence[Finding]):
+        self.findings = list(findings)
+        by_field: dict[str, list[str]] = {}
+        for finding in self.findings:
+            by_field.setdefault(finding.field, []).append(finding.message)
+        super().__init__(by_field)
+
+
+def _lock_fellows(fellows: Sequence[Fellow]) -> list[Fellow]:
+    """Lock the fellows' rows in a fixed order so concurrent bookings queue instead of racing."""
+    ids = sorted({f.pk for f in fellows})
+    return list(Fellow.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+
+
+def check_booking(
+    *,
+    slot: Slot,
+    request: SpeakerRequest | None = None,
+    timezone_name: str | None = None,
+    override_reason: str = "",
+) -> list[Finding]:
+    """Raise BookingRefused for hard-rule violations or unexcused warnings; return warnings."""
+    violations = hard_rule_violations(slot)
+    if violations:
+        raise BookingRefused(violations)
+    warnings = soft_rule_warnings(slot, request=request, timezone=timezone_name)
+    if warnings and not override_reason.strip():
+        needs_reason = Finding(
+            "override_required",
+            "override_reason",
+            _("Give a reason to book despite these warnings."),
+        )
+        raise BookingRefused([*warnings, needs_reason])
+    return warnings
+
+
+def _sync_assignments(event: Event, fellows: Sequence[Fellow]) -> None:
+    active = event.status != Event.Status.CANCELLED
+    EventAssignment.objects.filter(event=event).exclude(fellow__in=fellows).delete()
+    for fellow in fellows:
+        EventAssignment.objects.update_or_create(
+            event=event,
+            fellow=fellow,
+            defaults={"starts_at": event.starts_at, "ends_at": event.ends_at, "active": active},
+        )
+
+
+def _save_checked(event: Event, fellows: Sequence[Fellow]) -> Event:
+    event.full_clean(exclude=["fellows"])
+    try:
+        with transaction.atomic():
+            event.save()
+            _sync_assignments(event, fellows)
+    except IntegrityError as exc:
+        # The exclusion constraint caught a race the row locks did not (e.g. a fellow added
+        # through another path); report it like any other overlap.
+        raise BookingRefused(
+            [Finding("overlap", "starts_at", _("A fellow is already booked at that time."))]
+        ) from exc
+    return event
+
+
+@transaction.atomic
+def book_event(
+    *,
+    tour: Tour,
+    fellows: Sequence[Fellow],
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    title: str = "",
+    request: SpeakerRequest | None = None,
+    status: str = Event.Status.TENTATIVE,
+    override_reason: str = "",
+    locked: bool = False,
+    **details,
+) -> Event:
+    """Create an event for fellows of a tour, after every booking rule agrees."""
+    fellows = _lock_fellows(fellows)
+    location = {}
+    if request is not None:
+        location = {
+            "venue_name": request.organization.name,
+            "street": request.street,
+            "city": request.city,
+            "state": request.state,
+            "zip_code": request.zip_code,
+            "latitude": request.latitude,
+            "longitude": request.longitude,
+            "timezone": request.timezone,
+        }
+    location.update(details)
+    event = Event(
+        tour=tour,
+        request=request,
+        title=title or (request.organization.name if request else _("Event")),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=status,
+        locked=locked,
+        window_override_reason=override_reason.strip(),
+        **location,
+    )
+    slot = Slot(
+        tour=tour,
+        fellows=fellows,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        latitude=event.latitude,
+        longitude=event.longitude,
+    )
+    check_booking(
+        slot=slot, request=request, timezone_name=event.timezone, override_reason=override_reason
+    )
+    event = _save_checked(event, fellows)
+    if request is not None and request.status in (
+        SpeakerRequest.Status.SUBMITTED,
+        SpeakerRequest.Status.IN_REVIEW,
+    ):
+        set_request_status(speaker_request=request, status=SpeakerRequest.Status.PROPOSED)
+    return event
+
+
+@transaction.atomic
+def reschedule_event(
+    *,
+    event: Event,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    fellows: Sequence[Fellow] | None = None,
+    override_reason: str = "",
+) -> Event:
+    """Move an event (and optionally change its fellows); calendars see a higher SEQUENCE."""
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.status in (Event.Status.CANCELLED, Event.Status.COMPLETED):
+        raise ValidationError({"status": _("A cancelled or completed event cannot be moved.")})
+    chosen = _lock_fellows(fellows if fellows is not None else list(event.fellows.all()))
+    slot = Slot(
+        tour=event.tour,
+        fellows=chosen,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        latitude=event.latitude,
+        longitude=event.longitude,
+        exclude_event_id=event.pk,
+    )
+    check_booking(
+        slot=slot,
+        request=event.request,
+        timezone_name=event.timezone,
+        override_reason=override_reason,
+    )
+    event.starts_at, event.ends_at = starts_at, ends_at
+    if override_reason.strip():
+        event.window_override_reason = override_reason.strip()
+    event.sequence += 1
+    return _save_checked(event, chosen)
+
+
+@transaction.atomic
+def confirm_event(*, event: Event) -> Event:
+    """Confirm a tentative event; the host's invite is queued by the notifications app."""
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.status == Event.Status.CONFIRMED:
+        return event
+    if event.status != Event.Status.TENTATIVE:
+        raise ValidationError({"status": _("Only a tentative event can be confirmed.")})
+    event.status = Event.Status.CONFIRMED
+    event.sequence += 1
+    event.save(update_fields=["status", "sequence", "updated_at"])
+    if event.request is not None:
+        set_request_status(speaker_request=event.request, status=SpeakerRequest.Status.CONFIRMED)
+    return event
+
+
+@transaction.atomic
+def cancel_event(*, event: Event) -> Event:
+    """Cancel an event; it stays in feeds as CANCELLED so calendars drop it."""
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.status == Event.Status.CANCELLED:
+        return event
+    event.status = Event.Status.CANCELLED
+    event.cancelled_at = timezone.now()
+    event.sequence += 1
+    event.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+    EventAssignment.objects.filter(event=event).update(active=False)
+    if event.request is not None and event.request.status in (
+        SpeakerRequest.Status.PROPOSED,
+        SpeakerRequest.Status.CONFIRMED,
+    ):
+        set_request_status(speaker_request=event.request, status=SpeakerRequest.Status.IN_REVIEW)
+    return event
+
+
+def set_request_status(*, speaker_request: SpeakerRequest, status: str) -> SpeakerRequest:
+    speaker_request.status = status
+    speaker_request.status_changed_at = timezone.now()
+    speaker_request.save(update_fields=["status", "status_changed_at", "updated_at"])
+    return speaker_request

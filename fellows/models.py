@@ -1,0 +1,214 @@
+"""Fellows, tours with their teams and rules, unavailability, and itinerary items.
+
+Data and constraints only; workflows live in services.py. A fellow's legal name, contact
+details and unavailability reasons are private: nothing public or host-facing reads them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+def new_ical_uid() -> str:
+    return f"{uuid.uuid4()}@fellow-tours"
+
+
+class Fellow(models.Model):
+    class Language(models.TextChoices):
+        ENGLISH = "en", _("English")
+        KOREAN = "ko", _("Korean")
+
+    display_name = models.CharField(_("display name"), max_length=100, unique=True)
+    legal_name = models.CharField(_("legal name (private)"), max_length=200, blank=True)
+    email = models.EmailField(_("email (private)"), blank=True)
+    phone = models.CharField(_("phone (private)"), max_length=40, blank=True)
+    languages = models.CharField(_("languages spoken"), max_length=200, blank=True)
+    preferred_language = models.CharField(
+        _("language for messages"), max_length=2, choices=Language, default=Language.ENGLISH
+    )
+    bio = models.TextField(_("public bio"), blank=True)
+    home_base = models.CharField(_("home base"), max_length=200, blank=True)
+    home_latitude = models.FloatField(null=True, blank=True)
+    home_longitude = models.FloatField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="fellow",
+    )
+    feed_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    feed_token_created_at = models.DateTimeField(null=True, blank=True)
+    feed_last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Tour(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PLANNING = "planning", _("Planning")
+        PUBLISHED = "published", _("Published")
+        COMPLETED = "completed", _("Completed")
+
+    name = models.CharField(max_length=200)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    region = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
+    timezone = models.CharField(
+        _("home time zone"),
+        max_length=64,
+        default="America/New_York",
+        help_text=_("IANA zone used for day boundaries of the tour's rules."),
+    )
+    start_location = models.CharField(max_length=200, blank=True)
+    start_latitude = models.FloatField(null=True, blank=True)
+    start_longitude = models.FloatField(null=True, blank=True)
+    # Rules the planner and every booking respect.
+    work_day_start = models.TimeField(default=dt.time(8, 0))
+    work_day_end = models.TimeField(default=dt.time(21, 0))
+    max_events_per_day = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    min_gap_minutes = models.PositiveIntegerField(default=60)
+    rest_weekdays = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Weekdays without events, 0=Monday … 6=Sunday."),
+    )
+    max_driving_hours_per_day = models.DecimalField(max_digits=4, decimal_places=1, default=6)
+    default_event_minutes = models.PositiveIntegerField(default=60)
+    ical_uid_seed = models.UUIDField(default=uuid.uuid4, editable=False)
+    feed_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start_date", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="tour_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(work_day_end__gt=F("work_day_start")),
+                name="tour_work_day_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TourMember(models.Model):
+    class Role(models.TextChoices):
+        FELLOW = "fellow", _("Fellow")
+        ESCORT = "escort", _("Staff escort")
+
+    tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="members")
+    role = models.CharField(max_length=10, choices=Role, default=Role.FELLOW)
+    fellow = models.ForeignKey(
+        Fellow, null=True, blank=True, on_delete=models.CASCADE, related_name="tour_memberships"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tour_memberships",
+    )
+    team = models.CharField(
+        max_length=40, default="A", help_text=_("Members of one team travel together.")
+    )
+
+    class Meta:
+        ordering = ["tour", "team", "role"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(role="fellow", fellow__isnull=False, staff__isnull=True)
+                    | Q(role="escort", staff__isnull=False, fellow__isnull=True)
+                ),
+                name="tour_member_is_fellow_or_escort",
+            ),
+            models.UniqueConstraint(fields=["tour", "fellow"], name="tour_member_fellow_once"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.fellow or self.staff
+        return f"{who} ({self.get_role_display()}, team {self.team})"
+
+
+class Unavailability(models.Model):
+    fellow = models.ForeignKey(Fellow, on_delete=models.CASCADE, related_name="unavailabilities")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(_("reason (private)"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name_plural = "unavailabilities"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="unavailability_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fellow} unavailable {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+
+class ItineraryItem(models.Model):
+    """Travel legs, lodging and rest days between events, shown in fellows' feeds."""
+
+    class Kind(models.TextChoices):
+        TRAVEL = "travel", _("Travel")
+        LODGING = "lodging", _("Lodging")
+        REST = "rest", _("Rest day")
+
+    class Source(models.TextChoices):
+        PLANNER = "planner", _("Planner")
+        STAFF = "staff", _("Staff")
+
+    tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="itinerary_items")
+    fellows = models.ManyToManyField(Fellow, related_name="itinerary_items")
+    kind = models.CharField(max_length=10, choices=Kind)
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    timezone = models.CharField(max_length=64, default="America/New_York")
+    from_location = models.CharField(max_length=200, blank=True)
+    to_location = models.CharField(max_length=200, blank=True)
+    distance_km = models.FloatField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=Source, default=Source.STAFF)
+    ical_uid = models.CharField(max_length=255, unique=True, default=new_ical_uid, editable=False)
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="itinerary_item_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"

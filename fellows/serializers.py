@@ -1,0 +1,76 @@
+"""API representations of fellows and tours (staff only)."""
+
+from rest_framework import serializers
+
+from fellows.models import Fellow, Tour, TourMember
+
+
+class FellowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Fellow
+        fields = [
+            "id",
+            "display_name",
+            "legal_name",
+            "email",
+            "phone",
+            "languages",
+            "preferred_language",
+            "bio",
+            "home_base",
+            "active",
+        ]
+
+
+class TourMemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TourMember
+        fields = ["id", "role", "fellow", "staff", "team"]
+
+
+class TourSerializer(serializers.ModelSerializer):
+    members = TourMemberSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Tour
+        fields = [
+            "id",
+            "name",
+            "start_date",
+            "end_date",
+            "region",
+            "status",
+            "timezone",
+            "start_location",
+            "start_latitude",
+            "start_longitude",
+            "work_day_start",
+            "work_day_end",
+            "max_events_per_day",
+            "min_gap_minutes",
+            "rest_weekdays",
+            "max_driving_hours_per_day",
+            "default_event_minutes",
+            "members",
+        ]
+
+    def validate(self, attrs):
+        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
+        end = attrs.get("end_date", getattr(self.instance, "end_date", None))
+        if start and end and end < start:
+            raise serializers.ValidationError({"end_date": "The tour must end after it starts."})
+        weekdays = attrs.get("rest_weekdays")
+        if weekdays is not None and (
+            not isinstance(weekdays, list)
+            or any(not isinstance(d, int) or not 0 <= d <= 6 for d in weekdays)
+        ):
+            raise serializers.ValidationError(
+                {"rest_weekdays": "A list of weekday numbers, 0=Monday … 6=Sunday."}
+            )
+        day_start = attrs.get("work_day_start", getattr(self.instance, "work_day_start", None))
+        day_end = attrs.get("work_day_end", getattr(self.instance, "work_day_end", None))
+        if day_start and day_end and day_end <= day_start:
+            raise serializers.ValidationError(
+                {"work_day_end": "The working day must end after it starts."}
+            )
+        return attrs

@@ -1,0 +1,15 @@
+"""API v1: one router collecting each app's viewsets."""
+
+from rest_framework.routers import DefaultRouter
+
+from events.api import EventViewSet, OrganizationViewSet, SpeakerRequestViewSet
+from fellows.api import FellowViewSet, TourViewSet
+
+router = DefaultRouter()
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("requests", SpeakerRequestViewSet, basename="speakerrequest")
+router.register("events", EventViewSet, basename="event")
+router.register("fellows", FellowViewSet, basename="fellow")
+router.register("tours", TourViewSet, basename="tour")
+
+urlpatterns = router.urls

@@ -1,0 +1,173 @@
+"""Input and output dataclasses of the tour planner.
+
+Owns the planner's vocabulary and nothing else: no search, no feasibility rules. A Django
+service builds a ``Problem`` from a Tour, its team members, their Unavailability rows and the
+SpeakerRequests with their RequestWindows, calls ``plan_tour`` and turns the ``Plan`` into
+Events and ItineraryItems. All datetimes in the output are aware and in UTC; request windows
+are local wall-clock times in the request's IANA zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Unavailability:
+    """A fellow's blackout, aware datetimes; the reason stays private and out of the planner."""
+
+    fellow_id: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Team:
+    """Fellows who travel together for one tour, with the tour's rules.
+
+    Days, working hours and rest weekdays are read in ``timezone`` (the tour's home zone), so
+    "a day" means the same thing wherever the team is that day.
+    """
+
+    id: str
+    fellow_ids: tuple[str, ...]
+    start_location: Location
+    first_day: date
+    last_day: date
+    timezone: str
+    work_start: time = time(8, 0)
+    work_end: time = time(21, 0)
+    max_events_per_day: int = 3
+    min_gap_minutes: int = 30
+    rest_weekdays: frozenset[int] = frozenset({6})  # Monday is 0, as in date.weekday()
+    max_driving_minutes_per_day: int = 360
+    unavailability: tuple[Unavailability, ...] = ()
+
+
+@dataclass(frozen=True)
+class RequestWindow:
+    """Any day from first_date to last_date, between earliest_start and latest_end local time."""
+
+    first_date: date
+    last_date: date
+    earliest_start: time
+    latest_end: time
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str
+    location: Location
+    timezone: str
+    duration_minutes: int
+    windows: tuple[RequestWindow, ...]
+    expected_audience: int = 0
+    priority: str = "normal"
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class LockedEvent:
+    """An event already agreed: it stays on this team at this start whatever the planner finds."""
+
+    request_id: str
+    team_id: str
+    start: datetime
+
+
+@dataclass(frozen=True)
+class ValueWeights:
+    """A request's value is expected audience times the weight of its priority."""
+
+    priority: dict[str, float] = field(
+        default_factory=lambda: {"low": 0.5, "normal": 1.0, "high": 2.0, "critical": 4.0}
+    )
+    minimum_audience: int = 1  # so that a request with an unknown audience still counts a little
+
+    def value(self, request: Request) -> float:
+        weight = self.priority.get(request.priority, 1.0)
+        return max(request.expected_audience, self.minimum_audience) * weight
+
+
+@dataclass(frozen=True)
+class Problem:
+    teams: tuple[Team, ...]
+    requests: tuple[Request, ...]
+    locked: tuple[LockedEvent, ...] = ()
+    weights: ValueWeights = field(default_factory=ValueWeights)
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    request_id: str
+    start: datetime
+    end: datetime
+    location: Location
+    value: float
+    locked: bool = False
+
+
+@dataclass(frozen=True)
+class TravelLeg:
+    origin: Location
+    destination: Location
+    depart: datetime
+    arrive: datetime
+    km: float
+    mode: str  # "drive" or "flight"
+    driving_minutes: int
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    day: date
+    rest: bool
+    start_location: Location
+    overnight_location: Location
+    events: tuple[PlannedEvent, ...] = ()
+    legs: tuple[TravelLeg, ...] = ()
+
+
+@dataclass(frozen=True)
+class TeamPlan:
+    team_id: str
+    days: tuple[DayPlan, ...]
+
+
+REASONS: dict[str, str] = {
+    "no_window_in_tour": "none of the request's windows falls inside the tour's days and hours",
+    "blackout": "every day that could work is blocked by a fellow's unavailability",
+    "too_far": "too far to reach and return to the route in the time available",
+    "day_capacity": "every day that could work already has the maximum number of events",
+    "lower_value": "lost to higher-value requests competing for the same days",
+}
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    request_id: str
+    reason: str  # one of REASONS
+    message: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    teams: tuple[TeamPlan, ...]
+    left_out: tuple[LeftOut, ...]
+    total_value: float
+    total_km: float
+    driving_minutes: int
+    seed: int
+    seconds: float
+    stopped_by: str

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make test`: services up, lint and format check, then the whole pytest suite on PostgreSQL,
+# Redis and real workers. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+./scripts/ensure_services.sh
+./scripts/ensure_chromium.sh
+
+$BIN/ruff check .
+$BIN/ruff format --check .
+
+export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/fellow_tours}"
+export CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/14}"
+export CACHE_URL="${TEST_CACHE_URL:-redis://127.0.0.1:6379/15}"
+export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
+$BIN/python manage.py check
+$BIN/python manage.py makemigrations --check --dry-run >/dev/null || {
+  echo "ERROR: models changed without a migration (run manage.py makemigrations)." >&2
+  exit 1
+}
+exec $BIN/python -m pytest "$@"
