@@ -7,6 +7,7 @@ PostgreSQL can refuse overlapping bookings with an exclusion constraint.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -236,3 +237,40 @@ class EventAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fellow} at {self.event_id}"
+
+
+class PlanningRun(models.Model):
+    """One request for a proposed itinerary: its progress while the planner runs, then the plan.
+
+    The plan stays a proposal (JSON in the planner's documented format) until staff accept all
+    or part of it; accepting turns it into tentative events and itinerary items.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="planning_runs")
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+    seconds = models.FloatField(default=10.0)
+    seed = models.PositiveIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    problem = models.JSONField(null=True, blank=True)
+    plan = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    accepted_request_ids = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Proposal #{self.pk} for {self.tour} ({self.status})"
