@@ -6,9 +6,16 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from events import services
+from events import planning, services
 from events.forms import EventAdminForm
-from events.models import Event, EventAssignment, Organization, RequestWindow, SpeakerRequest
+from events.models import (
+    Event,
+    EventAssignment,
+    Organization,
+    PlanningRun,
+    RequestWindow,
+    SpeakerRequest,
+)
 
 
 @admin.register(Organization)
@@ -128,3 +135,28 @@ class EventAdmin(admin.ModelAdmin):
         self.message_user(
             request, _("%(count)d event(s) %(verb)s.") % {"count": done, "verb": verb}
         )
+
+
+@admin.register(PlanningRun)
+class PlanningRunAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "tour", "status", "progress", "message", "created_at"]
+    list_filter = ["status", "tour"]
+    readonly_fields = [f.name for f in PlanningRun._meta.fields]
+    actions = ["accept_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Accept the whole proposal (books tentative events)"))
+    def accept_selected(self, request, queryset):
+        for run in queryset:
+            try:
+                outcome = planning.accept_proposal(run=run, by=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{run}: {' '.join(exc.messages)}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                _("%(run)s: %(booked)d events booked, %(refused)d refused.")
+                % {"run": run, "booked": len(outcome.booked), "refused": len(outcome.refused)},
+            )

@@ -1,0 +1,455 @@
+"""Proposals from the tour planner: build its input from a tour, run it, accept the result.
+
+The engine in scheduler/planning knows nothing of Django; this module translates both ways.
+A proposal is stored on a PlanningRun and changes nothing until staff accept all or part of
+it; accepting books tentative events through events.services (so every booking rule applies
+again) and writes the travel legs, lodging nights and rest days as itinerary items.
+Re-planning keeps confirmed and locked events where they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from events import services
+from events.models import Event, PlanningRun, SpeakerRequest
+from fellows.models import ItineraryItem, Tour, TourMember, Unavailability
+from scheduler import planning as engine
+from scheduler.planning.jsonio import plan_from_json, plan_to_json, problem_to_json
+
+OPEN_REQUEST_STATUSES = (
+    SpeakerRequest.Status.SUBMITTED,
+    SpeakerRequest.Status.IN_REVIEW,
+    SpeakerRequest.Status.PROPOSED,
+)
+FIXED_EVENT_STATUSES = (Event.Status.CONFIRMED, Event.Status.COMPLETED)
+SOFT_FINDINGS = {"outside_window", "rest_day", "working_hours", "override_required"}
+STAFF_EVENT_PREFIX = "event-"
+
+ProgressCallback = Callable[[int, str], None]
+
+
+def _tour_teams(tour: Tour) -> dict[str, list]:
+    teams: dict[str, list] = {}
+    for member in TourMember.objects.filter(tour=tour, role=TourMember.Role.FELLOW).select_related(
+        "fellow"
+    ):
+        if member.fellow.active:
+            teams.setdefault(member.team, []).append(member.fellow)
+    return teams
+
+
+def _start_location(tour: Tour, fellows: list) -> engine.Location:
+    if tour.start_latitude is not None and tour.start_longitude is not None:
+        return engine.Location(tour.start_latitude, tour.start_longitude, tour.start_location)
+    for fellow in fellows:
+        if fellow.home_latitude is not None and fellow.home_longitude is not None:
+            return engine.Location(fellow.home_latitude, fellow.home_longitude, fellow.home_base)
+    raise ValueError(_("Give the tour a start location before asking for a proposal."))
+
+
+def _request_windows(speaker_request: SpeakerRequest) -> tuple[engine.RequestWindow, ...]:
+    return tuple(
+        engine.RequestWindow(w.start_date, w.end_date, w.earliest_start, w.latest_end)
+        for w in speaker_request.windows.all()
+    )
+
+
+def _as_engine_request(speaker_request: SpeakerRequest) -> engine.Request:
+    # The engine values a request as audience × a named priority weight; our priority is a
+    # free weight, so it is folded into the audience it multiplies.
+    return engine.Request(
+        id=str(speaker_request.pk),
+        location=engine.Location(
+            speaker_request.latitude, speaker_request.longitude, speaker_request.organization.name
+        ),
+        timezone=speaker_request.timezone,
+        duration_minutes=speaker_request.event_length_minutes,
+        windows=_request_windows(speaker_request),
+        expected_audience=max(
+            1, round(speaker_request.expected_audience * speaker_request.priority)
+        ),
+        label=speaker_request.organization.name,
+    )
+
+
+def _fixed_event_request(event: Event) -> engine.Request:
+    """A staff-made or confirmed event as a request that can only happen where it is."""
+    zone = ZoneInfo(event.timezone)
+    start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
+    request_id = str(event.request_id) if event.request_id else f"{STAFF_EVENT_PREFIX}{event.pk}"
+    return engine.Request(
+        id=request_id,
+        location=engine.Location(event.latitude or 0.0, event.longitude or 0.0, event.title),
+        timezone=event.timezone,
+        duration_minutes=int((event.ends_at - event.starts_at).total_seconds() // 60),
+        windows=(engine.RequestWindow(start.date(), start.date(), start.time(), end.time()),),
+        expected_audience=1,
+        label=event.title,
+    )
+
+
+def open_requests_for(tour: Tour):
+    """In-person requests still open whose windows touch the tour's dates."""
+    return (
+        SpeakerRequest.objects.filter(
+            status__in=OPEN_REQUEST_STATUSES,
+            format=SpeakerRequest.Format.IN_PERSON,
+            latitude__isnull=False,
+            longitude__isnull=False,
+            windows__start_date__lte=tour.end_date,
+            windows__end_date__gte=tour.start_date,
+        )
+        .exclude(events__status__in=FIXED_EVENT_STATUSES)
+        .select_related("organization")
+        .prefetch_related("windows")
+        .distinct()
+    )
+
+
+def build_problem(tour: Tour) -> engine.Problem:
+    """The planner's input for a tour: its teams, open requests and the events that stay."""
+    teams = _tour_teams(tour)
+    if not teams:
+        raise ValueError(_("Add fellows to the tour before asking for a proposal."))
+    fellow_team = {f.pk: team for team, fellows in teams.items() for f in fellows}
+    tz = ZoneInfo(tour.timezone)
+    span_start = dt.datetime.combine(tour.start_date, dt.time.min, tzinfo=tz)
+    span_end = dt.datetime.combine(tour.end_date + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    blackouts = Unavailability.objects.filter(
+        fellow_id__in=fellow_team, starts_at__lt=span_end, ends_at__gt=span_start
+    )
+    engine_teams = []
+    for team_id, fellows in sorted(teams.items()):
+        ids = {f.pk for f in fellows}
+        engine_teams.append(
+            engine.Team(
+                id=team_id,
+                fellow_ids=tuple(str(f.pk) for f in fellows),
+                start_location=_start_location(tour, fellows),
+                first_day=tour.start_date,
+                last_day=tour.end_date,
+                timezone=tour.timezone,
+                work_start=tour.work_day_start,
+                work_end=tour.work_day_end,
+                max_events_per_day=tour.max_events_per_day,
+                min_gap_minutes=tour.min_gap_minutes,
+                rest_weekdays=frozenset(tour.rest_weekdays or []),
+                max_driving_minutes_per_day=int(tour.max_driving_hours_per_day * 60),
+                unavailability=tuple(
+                    engine.Unavailability(str(b.fellow_id), b.starts_at, b.ends_at)
+                    for b in blackouts
+                    if b.fellow_id in ids
+                ),
+            )
+        )
+
+    # Confirmed and locked events stay; tentative unlocked ones may move.
+    staying = (
+        Event.objects.filter(tour=tour)
+        .filter(Q(status__in=FIXED_EVENT_STATUSES) | Q(status=Event.Status.TENTATIVE, locked=True))
+        .prefetch_related("fellows")
+    )
+    requests: dict[str, engine.Request] = {}
+    locked: list[engine.LockedEvent] = []
+    for event in staying:
+        team_ids = {fellow_team.get(f.pk) for f in event.fellows.all()} - {None}
+        if not team_ids or event.latitude is None:
+            continue  # outside this tour's teams, or virtual: it cannot shape the route
+        fixed = _fixed_event_request(event)
+        requests[fixed.id] = fixed
+        locked.append(engine.LockedEvent(fixed.id, sorted(team_ids)[0], event.starts_at))
+    for speaker_request in open_requests_for(tour):
+        requests.setdefault(str(speaker_request.pk), _as_engine_request(speaker_request))
+    return engine.Problem(
+        teams=tuple(engine_teams), requests=tuple(requests.values()), locked=tuple(locked)
+    )
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_proposal(*, tour: Tour, by=None, seconds: float = 10.0, seed: int = 0) -> PlanningRun:
+    """Store a queued proposal and hand it to a worker once the transaction commits."""
+    run = PlanningRun.objects.create(
+        tour=tour, requested_by=by, seconds=seconds, seed=seed, message=_("Waiting for a worker")
+    )
+
+    def enqueue() -> None:
+        from events.tasks import run_planning
+
+        try:
+            run_planning.delay(run.pk)
+        except Exception as exc:  # broker down: say so on the run instead of failing silently
+            PlanningRun.objects.filter(pk=run.pk).update(
+                status=PlanningRun.Status.FAILED, error=f"Could not queue the planner: {exc}"
+            )
+
+    transaction.on_commit(enqueue)
+    return run
+
+
+def _report(run_id: int, percent: int, message: str) -> None:
+    PlanningRun.objects.filter(pk=run_id).update(progress=percent, message=message)
+
+
+def run_proposal(run_id: int, *, on_progress: ProgressCallback | None = None) -> PlanningRun:
+    """Run the planner for a stored proposal, reporting percent and a message as it goes."""
+    run = PlanningRun.objects.select_related("tour").get(pk=run_id)
+
+    def report(percent: int, message: str) -> None:
+        _report(run_id, percent, message)
+        if on_progress is not None:
+            on_progress(percent, message)
+
+    PlanningRun.objects.filter(pk=run_id).update(
+        status=PlanningRun.Status.RUNNING, started_at=timezone.now()
+    )
+    try:
+        report(2, _("Reading the tour, its fellows and open requests"))
+        problem = build_problem(run.tour)
+        report(5, _("Planning %(count)d requests") % {"count": len(problem.requests)})
+        plan = _solve_with_progress(problem, run.seconds, run.seed, report)
+        report(97, _("Checking the plan against every rule"))
+        violations = engine.verify_plan(problem, plan)
+        if violations:
+            raise RuntimeError(
+                "The planner produced a plan that breaks rules: "
+                + "; ".join(v.message for v in violations[:5])
+            )
+    except Exception as exc:
+        PlanningRun.objects.filter(pk=run_id).update(
+            status=PlanningRun.Status.FAILED,
+            error=str(exc),
+            message=_("Planning failed"),
+            finished_at=timezone.now(),
+        )
+        raise
+    events_proposed = sum(len(d.events) for t in plan.teams for d in t.days)
+    done_message = _("%(events)d events proposed, %(left)d requests left out") % {
+        "events": events_proposed,
+        "left": len(plan.left_out),
+    }
+    PlanningRun.objects.filter(pk=run_id).update(
+        status=PlanningRun.Status.DONE,
+        progress=100,
+        message=done_message,
+        problem=problem_to_json(problem),
+        plan=plan_to_json(plan),
+        finished_at=timezone.now(),
+    )
+    if on_progress is not None:
+        on_progress(100, done_message)
+    run.refresh_from_db()
+    return run
+
+
+def _solve_with_progress(problem, seconds: float, seed: int, report: ProgressCallback):
+    """The engine's search is bounded by time, so elapsed time is an honest progress measure."""
+    outcome: dict = {}
+
+    def solve() -> None:
+        try:
+            outcome["plan"] = engine.plan_tour(problem, seconds=seconds, seed=seed)
+        except BaseException as exc:  # re-raised in the calling thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=solve, daemon=True)
+    started = time.monotonic()
+    worker.start()
+    while worker.is_alive():
+        worker.join(timeout=0.5)
+        fraction = min(1.0, (time.monotonic() - started) / max(seconds, 0.1))
+        report(5 + int(fraction * 90), _("Searching for the best itinerary"))
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["plan"]
+
+
+# -- accepting -------------------------------------------------------------------------------
+
+
+def proposal_summary(run: PlanningRun) -> dict:
+    """Totals and left-out requests with their reasons, for pages and the API."""
+    if not run.plan:
+        return {}
+    plan = run.plan
+    names = dict(
+        SpeakerRequest.objects.filter(
+            pk__in=[int(x["request_id"]) for x in plan["left_out"] if x["request_id"].isdigit()]
+        ).values_list("pk", "organization__name")
+    )
+    events = [e for t in plan["teams"] for d in t["days"] for e in d["events"]]
+    return {
+        "events": len(events),
+        "total_value": plan["total_value"],
+        "total_km": plan["total_km"],
+        "driving_hours": round(plan["driving_minutes"] / 60, 1),
+        "left_out": [
+            {
+                **x,
+                "organization": names.get(int(x["request_id"]))
+                if x["request_id"].isdigit()
+                else None,
+            }
+            for x in plan["left_out"]
+        ],
+    }
+
+
+@dataclass
+class Acceptance:
+    """What accepting a proposal did: events booked, and requests refused with the reasons."""
+
+    booked: list[Event] = field(default_factory=list)
+    refused: dict[str, list[str]] = field(default_factory=dict)
+
+
+@transaction.atomic
+def accept_proposal(
+    *, run: PlanningRun, request_ids: Iterable[str] | None = None, by=None
+) -> Acceptance:
+    """Turn the proposal (or the chosen requests of it) into tentative events and items.
+
+    Tentative, unlocked events the proposal moves are cancelled first so they cannot block
+    their own new times; with the whole proposal accepted, tentative events it left out go too.
+    """
+    run = PlanningRun.objects.select_for_update().select_related("tour").get(pk=run.pk)
+    if run.status != PlanningRun.Status.DONE or not run.plan:
+        raise ValidationError({"run": _("Only a finished proposal can be accepted.")})
+    tour = run.tour
+    plan = plan_from_json(run.plan)
+    wanted = None if request_ids is None else {str(r) for r in request_ids}
+    teams = _tour_teams(tour)
+    chosen = sorted(
+        (
+            (planned, teams.get(team_plan.team_id, []))
+            for team_plan in plan.teams
+            for day in team_plan.days
+            for planned in day.events
+            if not planned.locked
+            and not planned.request_id.startswith(STAFF_EVENT_PREFIX)
+            and (wanted is None or planned.request_id in wanted)
+        ),
+        key=lambda pair: pair[0].start,
+    )
+    starts = {planned.request_id: planned.start for planned, _fellows in chosen}
+
+    movable = Event.objects.filter(tour=tour, status=Event.Status.TENTATIVE, locked=False)
+    for event in movable:
+        key = str(event.request_id)
+        replaced = key in starts and starts[key] != event.starts_at
+        dropped = wanted is None and key not in starts
+        if replaced or dropped:
+            services.cancel_event(event=event)
+
+    outcome = Acceptance()
+    for planned, fellows in chosen:
+        try:
+            event = _book_planned(tour, fellows, planned, run)
+        except services.BookingRefused as refused:
+            outcome.refused[planned.request_id] = [f.message for f in refused.findings]
+            continue
+        if event is not None:
+            outcome.booked.append(event)
+    if wanted is None:
+        for team_plan in plan.teams:
+            _replace_itinerary(tour, teams.get(team_plan.team_id, []), team_plan)
+    run.accepted_request_ids = sorted(
+        {*run.accepted_request_ids, *(str(e.request_id) for e in outcome.booked)}
+    )
+    run.save(update_fields=["accepted_request_ids"])
+    return outcome
+
+
+def _book_planned(tour: Tour, fellows: list, planned, run: PlanningRun) -> Event | None:
+    speaker_request = SpeakerRequest.objects.select_related("organization").get(
+        pk=int(planned.request_id)
+    )
+    current = speaker_request.events.filter(tour=tour).exclude(status=Event.Status.CANCELLED)
+    if current.filter(starts_at=planned.start).exists():
+        return None  # already booked where the planner wants it
+    booking = {
+        "tour": tour,
+        "fellows": fellows,
+        "starts_at": planned.start,
+        "ends_at": planned.end,
+        "request": speaker_request,
+    }
+    try:
+        return services.book_event(**booking)
+    except services.BookingRefused as refused:
+        if not {f.code for f in refused.findings} <= SOFT_FINDINGS:
+            raise
+        # The planner keeps to windows in its own terms; note why a soft rule is crossed.
+        reason = _("Accepted from proposal #%(run)d") % {"run": run.pk}
+        return services.book_event(**booking, override_reason=reason)
+
+
+def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:
+    """Swap the planner's earlier items for this team with the accepted plan's."""
+    zone = ZoneInfo(tour.timezone)
+    ItineraryItem.objects.filter(
+        tour=tour, source=ItineraryItem.Source.PLANNER, fellows__in=fellows
+    ).delete()
+    days = list(team_plan.days)
+    for index, day in enumerate(days):
+        items: list[ItineraryItem] = []
+        if day.rest:
+            start = dt.datetime.combine(day.day, dt.time.min, tzinfo=zone)
+            items.append(
+                ItineraryItem(
+                    kind=ItineraryItem.Kind.REST,
+                    title=_("Rest day"),
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(days=1),
+                    to_location=day.overnight_location.label,
+                )
+            )
+        for leg in day.legs:
+            items.append(
+                ItineraryItem(
+                    kind=ItineraryItem.Kind.TRAVEL,
+                    title=_("%(mode)s to %(place)s")
+                    % {
+                        "mode": _("Fly") if leg.mode == "flight" else _("Drive"),
+                        "place": leg.destination.label or _("next stop"),
+                    },
+                    starts_at=leg.depart,
+                    ends_at=max(leg.arrive, leg.depart + dt.timedelta(minutes=1)),
+                    from_location=leg.origin.label,
+                    to_location=leg.destination.label,
+                    distance_km=leg.km,
+                )
+            )
+        if index + 1 < len(days):
+            night = dt.datetime.combine(day.day, tour.work_day_end, tzinfo=zone)
+            morning = dt.datetime.combine(days[index + 1].day, tour.work_day_start, tzinfo=zone)
+            items.append(
+                ItineraryItem(
+                    kind=ItineraryItem.Kind.LODGING,
+                    title=_("Overnight: %(place)s")
+                    % {"place": day.overnight_location.label or "—"},
+                    starts_at=night,
+                    ends_at=morning,
+                    to_location=day.overnight_location.label,
+                )
+            )
+        for item in items:
+            item.tour = tour
+            item.timezone = tour.timezone
+            item.source = ItineraryItem.Source.PLANNER
+            item.save()
+            item.fellows.set(fellows)

@@ -1,0 +1,204 @@
+"""The planner in the product: input from a tour, stored proposals, acceptance, re-planning."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+
+from events import planning, services
+from events.models import Event, PlanningRun, SpeakerRequest
+from events.rules import Slot, hard_rule_violations
+from fellows.models import ItineraryItem
+from scheduler import planning as engine
+from scheduler.celery import app as celery_app
+from scheduler.planning.jsonio import plan_from_json, problem_from_json
+from tests.conftest import local
+from tests.factories import (
+    FellowFactory,
+    RequestWindowFactory,
+    SpeakerRequestFactory,
+    TourFactory,
+    TourMemberFactory,
+    UnavailabilityFactory,
+)
+
+# (city, ZIP, lat, lon, audience)
+HOSTS = [
+    ("New York", "10001", 40.7484, -73.9967, 300),
+    ("Newark", "07102", 40.7357, -74.1724, 120),
+    ("Philadelphia", "19103", 39.9526, -75.1652, 250),
+    ("Princeton", "08540", 40.3573, -74.6672, 80),
+    ("Baltimore", "21218", 39.3299, -76.6205, 150),
+    ("Washington", "20057", 38.9076, -77.0723, 200),
+]
+
+
+@pytest.fixture
+def tour_with_requests(db):
+    tour = TourFactory(
+        start_date=dt.date(2027, 3, 1), end_date=dt.date(2027, 3, 7), rest_weekdays=[6]
+    )
+    fellows = [FellowFactory(display_name="Grace"), FellowFactory(display_name="Daniel")]
+    for fellow in fellows:
+        TourMemberFactory(tour=tour, fellow=fellow, team="A")
+    requests = []
+    for index, (city, zip_code, lat, lon, audience) in enumerate(HOSTS):
+        speaker_request = SpeakerRequestFactory(
+            city=city, zip_code=zip_code, latitude=lat, longitude=lon, expected_audience=audience
+        )
+        day = dt.date(2027, 3, 1) + dt.timedelta(days=index % 5)
+        RequestWindowFactory(
+            request=speaker_request,
+            start_date=day,
+            end_date=day + dt.timedelta(days=1),
+            earliest_start=dt.time(9),
+            latest_end=dt.time(20),
+        )
+        requests.append(speaker_request)
+    return tour, fellows, requests
+
+
+def _propose(tour, seconds: float = 1.0) -> PlanningRun:
+    run = PlanningRun.objects.create(tour=tour, seconds=seconds, seed=3)
+    return planning.run_proposal(run.pk)
+
+
+def test_build_problem_reflects_tour_rules_blackouts_and_requests(tour_with_requests):
+    tour, fellows, requests = tour_with_requests
+    UnavailabilityFactory(
+        fellow=fellows[0],
+        starts_at=local(dt.date(2027, 3, 3), 0),
+        ends_at=local(dt.date(2027, 3, 3), 23),
+    )
+    problem = planning.build_problem(tour)
+    (team,) = problem.teams
+    assert set(team.fellow_ids) == {str(f.pk) for f in fellows}
+    assert team.max_events_per_day == tour.max_events_per_day
+    assert team.rest_weekdays == frozenset({6})
+    assert len(team.unavailability) == 1
+    assert {r.id for r in problem.requests} == {str(r.pk) for r in requests}
+
+
+def test_proposal_is_stored_verified_and_changes_nothing_until_accepted(tour_with_requests):
+    tour, _fellows, requests = tour_with_requests
+    run = _propose(tour)
+    assert run.status == PlanningRun.Status.DONE and run.progress == 100
+    plan = plan_from_json(run.plan)
+    assert engine.verify_plan(problem_from_json(run.problem), plan) == []
+    proposed = [e for t in plan.teams for d in t.days for e in d.events]
+    assert len(proposed) + len(plan.left_out) == len(requests)
+    assert proposed, "six close requests in a week must yield events"
+    assert Event.objects.count() == 0
+
+
+def test_accepting_books_tentative_events_that_obey_every_rule(tour_with_requests):
+    tour, fellows, _requests = tour_with_requests
+    run = _propose(tour)
+    outcome = planning.accept_proposal(run=run)
+    assert outcome.refused == {}
+    events = list(Event.objects.filter(tour=tour))
+    assert events and all(e.status == Event.Status.TENTATIVE for e in events)
+    for event in events:
+        slot = Slot(
+            tour=tour,
+            fellows=fellows,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            latitude=event.latitude,
+            longitude=event.longitude,
+            exclude_event_id=event.pk,
+        )
+        assert hard_rule_violations(slot) == []
+        assert event.request.status == SpeakerRequest.Status.PROPOSED
+    assert ItineraryItem.objects.filter(tour=tour, kind="lodging").exists()
+    assert set(ItineraryItem.objects.filter(tour=tour).values_list("fellows", flat=True)) == {
+        f.pk for f in fellows
+    }
+
+
+def test_partial_acceptance_books_only_the_chosen_requests(tour_with_requests):
+    tour, _fellows, _requests = tour_with_requests
+    run = _propose(tour)
+    chosen = run.plan["teams"][0]["days"]
+    first_id = next(e["request_id"] for d in chosen for e in d["events"])
+    outcome = planning.accept_proposal(run=run, request_ids=[first_id])
+    assert [str(e.request_id) for e in outcome.booked] == [first_id]
+    assert Event.objects.count() == 1
+
+
+def test_replanning_keeps_confirmed_events_where_they_are(tour_with_requests):
+    tour, _fellows, _requests = tour_with_requests
+    planning.accept_proposal(run=_propose(tour))
+    confirmed = services.confirm_event(event=Event.objects.order_by("starts_at").first())
+
+    second = _propose(tour, seconds=1.5)
+    locked_ids = {
+        e["request_id"]
+        for t in second.plan["teams"]
+        for d in t["days"]
+        for e in d["events"]
+        if e["locked"]
+    }
+    assert str(confirmed.request_id) in locked_ids
+    planning.accept_proposal(run=second)
+
+    confirmed.refresh_from_db()
+    assert confirmed.status == Event.Status.CONFIRMED
+    active = Event.objects.exclude(status=Event.Status.CANCELLED)
+    assert active.filter(request=confirmed.request).count() == 1
+
+
+def test_left_out_request_carries_a_reason(tour_with_requests):
+    tour, _fellows, _requests = tour_with_requests
+    sunday_only = SpeakerRequestFactory(latitude=40.75, longitude=-73.99)
+    RequestWindowFactory(
+        request=sunday_only, start_date=dt.date(2027, 3, 7), end_date=dt.date(2027, 3, 7)
+    )
+    run = _propose(tour)
+    summary = planning.proposal_summary(run)
+    left = {x["request_id"]: x for x in summary["left_out"]}
+    assert str(sunday_only.pk) in left
+    assert left[str(sunday_only.pk)]["reason"] in engine.REASONS
+    assert left[str(sunday_only.pk)]["message"]
+
+
+def test_plan_tour_command_prints_progress_and_reasons(tour_with_requests, capsys):
+    tour, _fellows, _requests = tour_with_requests
+    call_command("plan_tour", str(tour.pk), "--seconds", "1", "--accept")
+    out = capsys.readouterr().out
+    assert "100%" in out and "Proposal #" in out and "tentative events booked" in out
+    assert Event.objects.filter(tour=tour).exists()
+
+
+@pytest.fixture
+def eager_celery():
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def test_proposal_api_queues_reports_progress_and_accepts(
+    tour_with_requests, staff_api, eager_celery, django_capture_on_commit_callbacks
+):
+    tour, _fellows, _requests = tour_with_requests
+    with django_capture_on_commit_callbacks(execute=True):
+        created = staff_api.post(
+            "/api/v1/proposals/", {"tour": tour.pk, "seconds": 1}, format="json"
+        )
+    assert created.status_code == 202
+    polled = staff_api.get(f"/api/v1/proposals/{created.json()['id']}/").json()
+    assert polled["status"] == "done" and polled["progress"] == 100
+    assert polled["summary"]["events"] >= 1
+    accepted = staff_api.post(f"/api/v1/proposals/{polled['id']}/accept/", {}, format="json")
+    assert accepted.status_code == 200
+    assert len(accepted.json()["booked"]) == Event.objects.filter(tour=tour).count()
+
+
+def test_proposal_api_refuses_bad_input_and_anonymous(tour_with_requests, staff_api, client):
+    tour, _fellows, _requests = tour_with_requests
+    bad = staff_api.post("/api/v1/proposals/", {"tour": 999999, "seconds": 0}, format="json")
+    assert bad.status_code == 400 and {"tour", "seconds"} <= set(bad.json())
+    assert client.post("/api/v1/proposals/", {"tour": tour.pk}).status_code in (401, 403)
+    assert PlanningRun.objects.count() == 0
