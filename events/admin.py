@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
-from events import planning, services
-from events.forms import EventAdminForm
+from events import csv_import, planning, services
+from events.forms import EventAdminForm, RequestImportForm
 from events.models import (
     Event,
     EventAssignment,
@@ -48,7 +52,39 @@ class SpeakerRequestAdmin(admin.ModelAdmin):
     list_select_related = ["organization"]
     inlines = [RequestWindowInline]
     readonly_fields = ["host_token_hash", "status_changed_at", "created_at", "updated_at"]
+    # Adds the "Import CSV" button; staff correct coordinates and time zone in the change
+    # form (saving there never geocodes again, so corrections stick).
+    change_list_template = "admin/events/speakerrequest/change_list.html"
     autocomplete_fields = ["organization"]
+
+    def get_urls(self):
+        return [
+            path(
+                "import-csv/",
+                self.admin_site.admin_view(self.import_csv_view),
+                name="events_speakerrequest_import_csv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_csv_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = RequestImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            report = csv_import.import_requests_from_bytes(
+                form.cleaned_data["file"].read(), acknowledge=form.cleaned_data["acknowledge"]
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import speaker requests"),
+            "form": form,
+            "report": report,
+            "columns_help": csv_import.__doc__.split("Columns", 1)[1],
+        }
+        return TemplateResponse(request, "admin/events/speakerrequest/import_csv.html", context)
 
 
 class EventAssignmentInline(admin.TabularInline):
@@ -62,7 +98,7 @@ class EventAssignmentInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(SimpleHistoryAdmin):  # its History page shows who changed what
     form = EventAdminForm
     list_display = ["title", "tour", "starts_at", "status", "visibility", "locked", "sequence"]
     list_filter = ["status", "visibility", "locked", "tour"]

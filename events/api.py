@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from events import services
+from events import intake, selectors, services
+from events.filters import SpeakerRequestFilter
 from events.models import Event, Organization, SpeakerRequest
+from events.ratelimit import seconds_until_allowed
 from events.serializers import (
+    DeclineSerializer,
     EventSerializer,
     OrganizationSerializer,
+    RequestStatusSerializer,
     RescheduleSerializer,
     SpeakerRequestSerializer,
+    SpeakerRequestSubmissionSerializer,
+    SubmissionResultSerializer,
 )
 
 
@@ -34,9 +42,71 @@ class OrganizationViewSet(viewsets.ModelViewSet):
 
 
 class SpeakerRequestViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = SpeakerRequest.objects.select_related("organization").prefetch_related("windows")
+    """Staff read and triage requests; anyone may create one (rate limited, like the form)."""
+
+    queryset = selectors.requests_for_staff()
     serializer_class = SpeakerRequestSerializer
-    filterset_fields = ["status", "state", "organization__kind"]
+    filterset_class = SpeakerRequestFilter
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [AllowAny()]
+        return super().get_permissions()
+
+    @extend_schema(
+        request=SpeakerRequestSubmissionSerializer,
+        responses={201: SubmissionResultSerializer},
+        description="Public: ask for a speaker. The response carries the host's private link, "
+        "which is shown only here and in the acknowledgement email.",
+    )
+    def create(self, request: Request) -> Response:
+        if (wait := seconds_until_allowed(request)) is not None:
+            raise Throttled(
+                wait=wait,
+                detail=_("Too many requests from your connection; please try again later."),
+            )
+        payload = SpeakerRequestSubmissionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            submission = intake.submit_speaker_request(
+                data=payload.validated_data, source=SpeakerRequest.Source.API
+            )
+        except intake.RequestRejected as rejected:
+            raise ValidationError(rejected.as_nested()) from rejected
+        created = submission.speaker_request
+        result = {
+            "reference": created.reference,
+            "status": created.status,
+            "timezone": created.timezone,
+            "host_url": submission.host_url,
+        }
+        return Response(SubmissionResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RequestStatusSerializer, responses=SpeakerRequestSerializer)
+    @action(detail=True, methods=["post"], url_path="status")
+    def change_status(self, request: Request, pk: str | None = None) -> Response:
+        payload = RequestStatusSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            changed = intake.change_request_status(
+                speaker_request=self.get_object(), status=payload.validated_data["status"]
+            )
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+        return Response(SpeakerRequestSerializer(changed).data)
+
+    @extend_schema(request=DeclineSerializer, responses=SpeakerRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        payload = DeclineSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            declined = intake.decline_request(
+                speaker_request=self.get_object(), reason=payload.validated_data["reason"]
+            )
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+        return Response(SpeakerRequestSerializer(declined).data)
 
 
 class EventViewSet(

@@ -1,11 +1,13 @@
-"""Staff forms for events: every booking rule is checked before anything is saved."""
+"""Staff forms for events (every booking rule is checked before anything is saved) and the
+host-facing forms: the speaker request with its date windows, contact edits, attendance."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Event
+from events.intake import US_TIME_ZONES
+from events.models import Event, Organization, RequestWindow, SpeakerRequest
 from events.rules import Slot
 from events.services import BookingRefused, check_booking
 from fellows.models import Fellow
@@ -86,3 +88,257 @@ class EventAdminForm(forms.ModelForm):
                     field = "assigned_fellows"
                 self.add_error(field, finding.message)
         return data
+
+
+# --- Host-facing forms ------------------------------------------------------------------------
+# These only turn text into values; whether the values are acceptable is decided by
+# events.intake, which the API and the CSV import share. Inputs are typed (date, time, email,
+# tel) for phone keyboards; the <form> is novalidate so every message comes from the server,
+# worded the same way for every client.
+
+
+class HostForm(forms.Form):
+    """Host-facing forms: labels without Django's trailing colon."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class SpeakerRequestForm(HostForm):
+    organization_name = forms.CharField(label=_("Organization name"), max_length=200)
+    organization_kind = forms.ChoiceField(
+        label=_("Kind of organization"), choices=Organization.Kind.choices
+    )
+    contact_name = forms.CharField(
+        label=_("Your name"), max_length=200, widget=forms.TextInput({"autocomplete": "name"})
+    )
+    contact_email = forms.CharField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("We send your private link for this request here."),
+        widget=forms.EmailInput({"autocomplete": "email"}),
+    )
+    contact_phone = forms.CharField(
+        label=_("Phone"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput({"type": "tel", "autocomplete": "tel"}),
+    )
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=SpeakerRequest.Format.choices,
+        initial=SpeakerRequest.Format.IN_PERSON,
+        widget=forms.RadioSelect,
+    )
+    street = forms.CharField(
+        label=_("Street address"),
+        max_length=200,
+        required=False,
+        help_text=_("Needed for in-person events."),
+        widget=forms.TextInput({"autocomplete": "street-address"}),
+    )
+    city = forms.CharField(
+        label=_("City"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput({"autocomplete": "address-level2"}),
+    )
+    state = forms.ChoiceField(label=_("State"), choices=[], required=False)
+    zip_code = forms.CharField(
+        label=_("ZIP code"),
+        max_length=10,
+        required=False,
+        widget=forms.TextInput({"autocomplete": "postal-code", "inputmode": "numeric"}),
+    )
+    expected_audience = forms.IntegerField(
+        label=_("Expected audience"),
+        help_text=_("About how many people, from 1 to 100,000."),
+        widget=forms.NumberInput({"inputmode": "numeric"}),
+    )
+    audience_type = forms.ChoiceField(
+        label=_("Audience"), choices=SpeakerRequest.AudienceType.choices
+    )
+    event_length_minutes = forms.TypedChoiceField(
+        label=_("Length of the talk"),
+        coerce=int,
+        initial=60,
+        choices=[(m, _("%(minutes)d minutes") % {"minutes": m}) for m in (30, 45, 60, 90, 120)],
+    )
+    topics = forms.CharField(
+        label=_("Topics you would like covered"),
+        required=False,
+        widget=forms.Textarea({"rows": 3}),
+    )
+    interpretation_needed = forms.BooleanField(
+        label=_("Korean–English interpretation needed"), required=False
+    )
+    honorarium_offered = forms.BooleanField(label=_("We can offer an honorarium"), required=False)
+    travel_support_offered = forms.BooleanField(
+        label=_("We can support travel costs"), required=False
+    )
+    notes = forms.CharField(
+        label=_("Anything else we should know"), required=False, widget=forms.Textarea({"rows": 3})
+    )
+    timezone = forms.ChoiceField(
+        label=_("Time zone of your times (virtual events)"),
+        required=False,
+        help_text=_("In-person times are always the venue's local time, from its ZIP code."),
+    )
+    # Honeypot: hidden from people (CSS and aria-hidden), filled in by form-filling bots.
+    nickname = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput({"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("Choose a state")), *US_STATES]
+        self.fields["timezone"].choices = [("", _("Venue's local time")), *US_TIME_ZONES]
+
+    def clean_nickname(self) -> str:
+        if self.cleaned_data.get("nickname"):
+            raise forms.ValidationError(_("Leave this field empty."))
+        return ""
+
+
+class RequestWindowForm(HostForm):
+    start_date = forms.DateField(
+        label=_("First possible date"), widget=forms.DateInput({"type": "date"})
+    )
+    end_date = forms.DateField(
+        label=_("Last possible date"), widget=forms.DateInput({"type": "date"})
+    )
+    earliest_start = forms.TimeField(
+        label=_("Earliest start"), widget=forms.TimeInput({"type": "time"}, format="%H:%M")
+    )
+    latest_end = forms.TimeField(
+        label=_("Latest end"), widget=forms.TimeInput({"type": "time"}, format="%H:%M")
+    )
+    preference = forms.ChoiceField(
+        label=_("How good is this window?"),
+        choices=RequestWindow.Preference.choices,
+        initial=RequestWindow.Preference.PREFERRED,
+        widget=forms.RadioSelect,
+    )
+
+
+class BaseRequestWindowFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove this window")
+
+
+# The 1–10 rule is events.intake's; the formset only needs a ceiling on what it will parse.
+RequestWindowFormSet = forms.formset_factory(
+    RequestWindowForm,
+    formset=BaseRequestWindowFormSet,
+    extra=0,
+    min_num=1,
+    can_delete=True,
+    max_num=10,
+    absolute_max=50,
+)
+
+
+def submitted_windows(formset: forms.BaseFormSet) -> list[tuple[forms.Form, dict]]:
+    """The windows a host kept: (form, values) for forms neither removed nor left blank."""
+    kept = []
+    for form in formset.forms:
+        if formset.can_delete and formset._should_delete_form(form):
+            continue
+        if not form.has_changed() and form.empty_permitted:
+            continue
+        values = {name: form.cleaned_data.get(name) for name in RequestWindowForm.base_fields}
+        kept.append((form, values))
+    return kept
+
+
+class HostContactForm(HostForm):
+    contact_name = SpeakerRequestForm.base_fields["contact_name"]
+    contact_email = SpeakerRequestForm.base_fields["contact_email"]
+    contact_phone = SpeakerRequestForm.base_fields["contact_phone"]
+
+
+class AttendanceForm(HostForm):
+    attendance_count = forms.IntegerField(
+        label=_("How many people attended?"), widget=forms.NumberInput({"inputmode": "numeric"})
+    )
+    first_time_count = forms.IntegerField(
+        label=_("How many of them met a North Korean for the first time?"),
+        help_text=_("Your best estimate is fine, e.g. from a show of hands."),
+        widget=forms.NumberInput({"inputmode": "numeric"}),
+    )
+    attendance_comments = forms.CharField(
+        label=_("Comments"), required=False, widget=forms.Textarea({"rows": 3})
+    )
+
+
+US_STATES = [
+    ("AL", "Alabama"),
+    ("AK", "Alaska"),
+    ("AZ", "Arizona"),
+    ("AR", "Arkansas"),
+    ("CA", "California"),
+    ("CO", "Colorado"),
+    ("CT", "Connecticut"),
+    ("DE", "Delaware"),
+    ("DC", "District of Columbia"),
+    ("FL", "Florida"),
+    ("GA", "Georgia"),
+    ("HI", "Hawaii"),
+    ("ID", "Idaho"),
+    ("IL", "Illinois"),
+    ("IN", "Indiana"),
+    ("IA", "Iowa"),
+    ("KS", "Kansas"),
+    ("KY", "Kentucky"),
+    ("LA", "Louisiana"),
+    ("ME", "Maine"),
+    ("MD", "Maryland"),
+    ("MA", "Massachusetts"),
+    ("MI", "Michigan"),
+    ("MN", "Minnesota"),
+    ("MS", "Mississippi"),
+    ("MO", "Missouri"),
+    ("MT", "Montana"),
+    ("NE", "Nebraska"),
+    ("NV", "Nevada"),
+    ("NH", "New Hampshire"),
+    ("NJ", "New Jersey"),
+    ("NM", "New Mexico"),
+    ("NY", "New York"),
+    ("NC", "North Carolina"),
+    ("ND", "North Dakota"),
+    ("OH", "Ohio"),
+    ("OK", "Oklahoma"),
+    ("OR", "Oregon"),
+    ("PA", "Pennsylvania"),
+    ("PR", "Puerto Rico"),
+    ("RI", "Rhode Island"),
+    ("SC", "South Carolina"),
+    ("SD", "South Dakota"),
+    ("TN", "Tennessee"),
+    ("TX", "Texas"),
+    ("UT", "Utah"),
+    ("VT", "Vermont"),
+    ("VA", "Virginia"),
+    ("WA", "Washington"),
+    ("WV", "West Virginia"),
+    ("WI", "Wisconsin"),
+    ("WY", "Wyoming"),
+]
+
+
+class RequestImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("UTF-8, with a header row; the columns are listed below."),
+    )
+    acknowledge = forms.BooleanField(
+        label=_("Email each new host the acknowledgement with their private link"),
+        required=False,
+        initial=True,
+    )

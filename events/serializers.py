@@ -24,6 +24,9 @@ class SpeakerRequestSerializer(serializers.ModelSerializer):
     organization = OrganizationSerializer(read_only=True)
     windows = RequestWindowSerializer(many=True, read_only=True)
     reference = serializers.CharField(read_only=True)
+    distance_km = serializers.SerializerMethodField(
+        help_text="Great-circle distance from ?near=lat,lon, when given."
+    )
 
     class Meta:
         model = SpeakerRequest
@@ -53,10 +56,20 @@ class SpeakerRequestSerializer(serializers.ModelSerializer):
             "priority",
             "status",
             "source",
+            "external_id",
+            "decline_reason",
+            "attendance_count",
+            "first_time_count",
+            "attendance_comments",
             "windows",
+            "distance_km",
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_distance_km(self, obj: SpeakerRequest) -> float | None:
+        distance = getattr(obj, "distance_km", None)
+        return None if distance is None else round(distance, 1)
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -107,3 +120,64 @@ class RescheduleSerializer(serializers.Serializer):
         many=True, queryset=Fellow.objects.all(), required=False
     )
     override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RequestWindowInputSerializer(serializers.Serializer):
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    earliest_start = serializers.TimeField()
+    latest_end = serializers.TimeField()
+    preference = serializers.ChoiceField(
+        choices=RequestWindow.Preference.choices, default=RequestWindow.Preference.PREFERRED
+    )
+
+
+class SpeakerRequestSubmissionSerializer(serializers.Serializer):
+    """Parses a public submission (and each CSV import row); the rules are events.intake's."""
+
+    organization_name = serializers.CharField(max_length=200)
+    organization_kind = serializers.ChoiceField(choices=Organization.Kind.choices)
+    contact_name = serializers.CharField(max_length=200)
+    contact_email = serializers.CharField(max_length=254)
+    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    format = serializers.ChoiceField(
+        choices=SpeakerRequest.Format.choices, default=SpeakerRequest.Format.IN_PERSON
+    )
+    street = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    state = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    zip_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    timezone = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="IANA zone of the window times, for virtual events; in-person events use the "
+        "venue's zone.",
+    )
+    expected_audience = serializers.IntegerField()
+    audience_type = serializers.ChoiceField(
+        choices=SpeakerRequest.AudienceType.choices,
+        default=SpeakerRequest.AudienceType.GENERAL_PUBLIC,
+    )
+    event_length_minutes = serializers.IntegerField(default=60)
+    topics = serializers.CharField(required=False, allow_blank=True)
+    interpretation_needed = serializers.BooleanField(default=False)
+    honorarium_offered = serializers.BooleanField(default=False)
+    travel_support_offered = serializers.BooleanField(default=False)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    windows = RequestWindowInputSerializer(many=True, allow_empty=True)
+
+
+class SubmissionResultSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    timezone = serializers.CharField()
+    host_url = serializers.URLField(help_text="The host's private link; shown only once.")
+
+
+class RequestStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=SpeakerRequest.Status.choices)
+
+
+class DeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Sent to the host in the decline notice.")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from events.models import Event, EventAssignment, SpeakerRequest
 from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
 from fellows.models import Fellow, Tour
+from notifications import services as notifications
 
 
 class BookingRefused(ValidationError):
@@ -178,7 +179,10 @@ def reschedule_event(
     if override_reason.strip():
         event.window_override_reason = override_reason.strip()
     event.sequence += 1
-    return _save_checked(event, chosen)
+    event = _save_checked(event, chosen)
+    if event.status == Event.Status.CONFIRMED:
+        notifications.queue_event_update(event=event)
+    return event
 
 
 @transaction.atomic
@@ -194,6 +198,7 @@ def confirm_event(*, event: Event) -> Event:
     event.save(update_fields=["status", "sequence", "updated_at"])
     if event.request is not None:
         set_request_status(speaker_request=event.request, status=SpeakerRequest.Status.CONFIRMED)
+    notifications.queue_event_confirmation(event=event)
     return event
 
 
@@ -203,16 +208,31 @@ def cancel_event(*, event: Event) -> Event:
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.status == Event.Status.CANCELLED:
         return event
+    was_confirmed = event.status == Event.Status.CONFIRMED
     event.status = Event.Status.CANCELLED
     event.cancelled_at = timezone.now()
     event.sequence += 1
     event.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
     EventAssignment.objects.filter(event=event).update(active=False)
+    notifications.queue_event_cancellation(event=event, was_confirmed=was_confirmed)
     if event.request is not None and event.request.status in (
         SpeakerRequest.Status.PROPOSED,
         SpeakerRequest.Status.CONFIRMED,
     ):
         set_request_status(speaker_request=event.request, status=SpeakerRequest.Status.IN_REVIEW)
+    return event
+
+
+@transaction.atomic
+def set_event_locked(*, event: Event, locked: bool) -> Event:
+    """Pin an event where it is (or free it) for the next re-planning; no calendar changes."""
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.locked == locked:
+        return event
+    if locked and event.status == Event.Status.CANCELLED:
+        raise ValidationError({"locked": _("A cancelled event cannot be locked.")})
+    event.locked = locked
+    event.save(update_fields=["locked", "updated_at"])
     return event
 
 

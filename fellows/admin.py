@@ -1,13 +1,61 @@
 """Admin for fellows, tours, unavailability and itinerary items."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
-from fellows.models import Fellow, ItineraryItem, Tour, TourMember, Unavailability
+from fellows.feeds import feed_url, local_text, webcal_url
+from fellows.models import (
+    Fellow,
+    ItineraryItem,
+    StaffFeedToken,
+    Tour,
+    TourMember,
+    Unavailability,
+)
+from fellows.selectors import unavailability_conflicts
+from fellows.services import rotate_feed_token, rotate_staff_feed_token, rotate_tour_feed_token
+
+
+def _conflicts(unavailability: Unavailability) -> str:
+    """Events the fellow is booked for during this unavailability, for staff to rebook."""
+    if unavailability.pk is None:
+        return "—"
+    events = unavailability_conflicts(unavailability=unavailability)
+    if not events:
+        return "—"
+    return format_html_join(
+        mark_safe("<br>"),
+        '<a href="{}">{}</a> ({})',
+        (
+            (
+                reverse("admin:events_event_change", args=[e.pk]),
+                e.title,
+                local_text(e.starts_at, e.timezone),
+            )
+            for e in events
+        ),
+    )
+
+
+def _show_new_link(modeladmin, request, label: str, url: str) -> None:
+    # The token exists in clear text only now; staff copy it from this one message.
+    messages.success(
+        request,
+        format_html('{}: <code>{}</code> (<a href="{}">webcal</a>)', label, url, webcal_url(url)),
+    )
 
 
 class UnavailabilityInline(admin.TabularInline):
     model = Unavailability
     extra = 0
+    readonly_fields = ["conflicts"]
+
+    @admin.display(description=_("conflicting events"))
+    def conflicts(self, obj: Unavailability) -> str:
+        return _conflicts(obj)
 
 
 @admin.register(Fellow)
@@ -17,6 +65,13 @@ class FellowAdmin(admin.ModelAdmin):
     search_fields = ["display_name", "legal_name", "email"]
     readonly_fields = ["feed_token_hash", "feed_token_created_at", "feed_last_used_at"]
     inlines = [UnavailabilityInline]
+    actions = ["rotate_feed_tokens"]
+
+    @admin.action(description=_("Make new feed links (old links stop working)"))
+    def rotate_feed_tokens(self, request, queryset) -> None:
+        for fellow in queryset:
+            token = rotate_feed_token(fellow=fellow)
+            _show_new_link(self, request, str(fellow), feed_url(kind="fellow", token=token))
 
 
 class TourMemberInline(admin.TabularInline):
@@ -30,8 +85,15 @@ class TourAdmin(admin.ModelAdmin):
     list_display = ["name", "start_date", "end_date", "region", "status"]
     list_filter = ["status", "region"]
     search_fields = ["name", "region"]
-    readonly_fields = ["feed_token_hash"]
+    readonly_fields = ["feed_token_hash", "feed_token_created_at", "feed_last_used_at"]
     inlines = [TourMemberInline]
+    actions = ["rotate_feed_tokens"]
+
+    @admin.action(description=_("Make new tour feed links (old links stop working)"))
+    def rotate_feed_tokens(self, request, queryset) -> None:
+        for tour in queryset:
+            token = rotate_tour_feed_token(tour=tour)
+            _show_new_link(self, request, str(tour), feed_url(kind="tour", token=token))
 
 
 @admin.register(TourMember)
@@ -42,9 +104,31 @@ class TourMemberAdmin(admin.ModelAdmin):
 
 @admin.register(Unavailability)
 class UnavailabilityAdmin(admin.ModelAdmin):
-    list_display = ["fellow", "starts_at", "ends_at"]
+    list_display = ["fellow", "starts_at", "ends_at", "conflicts"]
     list_filter = ["fellow"]
     search_fields = ["fellow__display_name"]
+    readonly_fields = ["conflicts"]
+
+    @admin.display(description=_("conflicting events"))
+    def conflicts(self, obj: Unavailability) -> str:
+        return _conflicts(obj)
+
+
+@admin.register(StaffFeedToken)
+class StaffFeedTokenAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at", "rotated_at", "last_used_at"]
+    readonly_fields = ["user", "token_hash", "created_at", "rotated_at", "last_used_at"]
+    actions = ["rotate_feed_tokens"]
+
+    def has_add_permission(self, request) -> bool:
+        # Created by rotating (staff/feed/ page or the action), so a token is never typed in.
+        return False
+
+    @admin.action(description=_("Make new staff feed links (old links stop working)"))
+    def rotate_feed_tokens(self, request, queryset) -> None:
+        for row in queryset.select_related("user"):
+            token = rotate_staff_feed_token(user=row.user)
+            _show_new_link(self, request, str(row.user), feed_url(kind="staff", token=token))
 
 
 @admin.register(ItineraryItem)

@@ -1,9 +1,14 @@
-"""Staff API for fellows and tours."""
+"""Staff API for fellows and tours, including rotating their private feed links."""
 
 from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 
+from fellows.feeds import day_sheets_url, feed_url, webcal_url
 from fellows.models import Fellow, Tour
 from fellows.serializers import FellowSerializer, TourSerializer
+from fellows.services import rotate_feed_token, rotate_tour_feed_token
 
 
 class FellowViewSet(viewsets.ReadOnlyModelViewSet):
@@ -11,8 +16,31 @@ class FellowViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = FellowSerializer
     filterset_fields = ["active"]
 
+    @action(detail=True, methods=["post"], url_path="rotate-feed")
+    def rotate_feed(self, request: Request, pk: str | None = None) -> Response:
+        """Make a new feed link for the fellow; returned once, the old link dies at once."""
+        token = rotate_feed_token(fellow=self.get_object())
+        url = feed_url(kind="fellow", token=token)
+        return Response(
+            {
+                "feed_url": url,
+                "webcal_url": webcal_url(url),
+                "day_sheets_url": day_sheets_url(token=token),
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
 
 class TourViewSet(viewsets.ModelViewSet):
     queryset = Tour.objects.prefetch_related("members")
     serializer_class = TourSerializer
     filterset_fields = ["status"]
+
+    @action(detail=True, methods=["post"], url_path="rotate-feed")
+    def rotate_feed(self, request: Request, pk: str | None = None) -> Response:
+        """Make a new feed link for the whole tour; returned once, the old link dies at once."""
+        token = rotate_tour_feed_token(tour=self.get_object())
+        url = feed_url(kind="tour", token=token)
+        return Response(
+            {"feed_url": url, "webcal_url": webcal_url(url)}, headers={"Cache-Control": "no-store"}
+        )

@@ -95,6 +95,8 @@ class Tour(models.Model):
     default_event_minutes = models.PositiveIntegerField(default=60)
     ical_uid_seed = models.UUIDField(default=uuid.uuid4, editable=False)
     feed_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    feed_token_created_at = models.DateTimeField(null=True, blank=True)
+    feed_last_used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -212,3 +214,21 @@ class ItineraryItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.title}"
+
+
+class StaffFeedToken(models.Model):
+    """A staff user's private feed of every tour; one token per user, stored only as a hash."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_feed_token"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff feed token")
+
+    def __str__(self) -> str:
+        return f"Staff feed of {self.user}"

@@ -1,58 +1,211 @@
-"""Sending one outbox row: claim it atomically, send it, record the outcome.
+"""Sending outbox rows: claim one atomically, send it, record the outcome; sweep what is due.
 
-A row is claimed with a conditional UPDATE (pending/failed → sending), so two workers never send
-the same row; the outcome is written before the task is acknowledged.
+Guarantees, and the one trade-off:
+
+- A row is claimed with a conditional UPDATE (pending/failed and due → sending), so two workers,
+  or a task delivered twice by the broker, never send the same row concurrently.
+- The outcome (sent, failed with the next attempt time, dead) is written before the Celery task
+  returns, and tasks are acknowledged late, so a task is never lost with its row half-done.
+- A worker killed while a row is "sending" leaves it there. The sweeper reclaims it once
+  NOTIFICATIONS_SENDING_TIMEOUT has passed; the timeout is far longer than any send (EMAIL_TIMEOUT
+  bounds each SMTP step), so a row still being sent is never taken away from a live worker.
+  Reclaiming chooses at-least-once for the one unobservable moment, a kill between the SMTP
+  server's "250 accepted" and the status write: the message is sent again, but with the same
+  Message-ID (fixed when the row was written), which mail clients treat as the same message.
+  Never resending would instead lose every message whose worker died before SMTP accepted it.
+- Only transient failures are retried (SMTP 4xx, dropped connections, timeouts), after
+  RETRY_BASE * 2**(attempt-1) seconds with jitter; SMTP 5xx make the row dead at once, and so
+  does running out of attempts. Staff retry dead rows from the admin or the API.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
+import logging
+import random
+import smtplib
+from dataclasses import dataclass
+from email.mime.base import MIMEBase
+
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db.models import Q
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import SafeMIMEText
+from django.db.models import F, Q
 from django.utils import timezone
 
 from notifications.models import Notification
 
+logger = logging.getLogger(__name__)
 
-def _claim(notification_id: int) -> Notification | None:
-    now = timezone.now()
-    claimed = (
-        Notification.objects.filter(pk=notification_id)
-        .filter(Q(status=Notification.Status.PENDING) | Q(status=Notification.Status.FAILED))
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(status=Notification.Status.SENDING, claimed_at=now)
-    )
-    return Notification.objects.get(pk=notification_id) if claimed else None
+CLOCK_TOLERANCE = dt.timedelta(seconds=1)
+RECLAIMED_ERROR = "Reclaimed: the worker sending it stopped before recording the result."
 
 
-def build_message(notification: Notification) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
+class Outcome(enum.Enum):
+    SENT = "sent"
+    SKIPPED = "skipped"  # not due, or another worker holds it
+    RETRY = "retry"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    retry_at: dt.datetime | None = None
+
+
+class OutboxEmail(EmailMultiAlternatives):
+    """A multipart message that can carry an iMIP calendar.
+
+    Structure, as calendar clients expect it (RFC 6047 §2.4):
+    multipart/mixed [ multipart/alternative [text/plain, text/html,
+    text/calendar; method=…], application/ics attachment invite.ics ].
+    """
+
+    def __init__(self, *, calendar: str = "", calendar_method: str = "", **kwargs):
+        super().__init__(**kwargs)
+        self.calendar = calendar
+        self.calendar_method = calendar_method
+        if calendar:
+            self.attach("invite.ics", calendar.encode("utf-8"), "application/ics")
+
+    def message(self):
+        msg = super().message()
+        if self.calendar:
+            part = SafeMIMEText(self.calendar, "calendar", "utf-8")
+            part.set_param("method", self.calendar_method)
+            _alternative_part(msg).attach(part)
+        return msg
+
+
+def _alternative_part(msg: MIMEBase) -> MIMEBase:
+    for part in msg.walk():
+        if part.get_content_type() == "multipart/alternative":
+            return part
+    raise ValueError("An invite needs a multipart/alternative body (text and HTML).")
+
+
+def build_message(notification: Notification) -> OutboxEmail:
+    message = OutboxEmail(
         subject=notification.subject,
         body=notification.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient_email],
+        headers={"Message-ID": notification.message_id} if notification.message_id else None,
+        calendar=notification.ics,
+        calendar_method=notification.ics_method,
     )
     if notification.body_html:
         message.attach_alternative(notification.body_html, "text/html")
     return message
 
 
-def deliver(notification_id: int) -> bool:
-    """Send the row if it is due and unclaimed; True when this call sent it."""
+def is_permanent(exc: BaseException) -> bool:
+    """SMTP 5xx replies are final; everything else (4xx, network, timeouts) may pass later."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with jitter, so rows that failed together do not retry together."""
+    base = settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0)
+    return min(base, settings.NOTIFICATIONS_RETRY_MAX_SECONDS) * random.uniform(0.5, 1.0)
+
+
+def _claim(notification_id: int) -> Notification | None:
+    now = timezone.now()
+    # A retry task whose ETA fires a hair before next_attempt_at must not be wasted.
+    due_by = now + CLOCK_TOLERANCE
+    claimed = (
+        Notification.objects.filter(pk=notification_id)
+        .filter(status__in=[Notification.Status.PENDING, Notification.Status.FAILED])
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=due_by))
+        # The attempt is counted when it starts, so a worker killed mid-send still uses it up.
+        .update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    return Notification.objects.filter(pk=notification_id).first() if claimed else None
+
+
+def _record_failure(notification: Notification, exc: BaseException) -> Result:
+    now = timezone.now()
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    if is_permanent(exc) or notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.DEAD, last_error=error, next_attempt_at=None, updated_at=now
+        )
+        return Result(Outcome.DEAD)
+    retry_at = now + dt.timedelta(seconds=backoff_seconds(notification.attempts))
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Notification.Status.FAILED,
+        last_error=error,
+        next_attempt_at=retry_at,
+        updated_at=now,
+    )
+    return Result(Outcome.RETRY, retry_at)
+
+
+def deliver(notification_id: int) -> Result:
+    """Send the row if it is due and nobody else holds it, and record what happened."""
     notification = _claim(notification_id)
     if notification is None:
-        return False
+        return Result(Outcome.SKIPPED)
+    connection = get_connection()
     try:
-        build_message(notification).send()
+        connection.open()
+        connection.send_messages([build_message(notification)])
     except Exception as exc:
-        notification.status = Notification.Status.FAILED
-        notification.attempts += 1
-        notification.last_error = f"{type(exc).__name__}: {exc}"
-        notification.save(update_fields=["status", "attempts", "last_error", "updated_at"])
-        return False
-    notification.status = Notification.Status.SENT
-    notification.attempts += 1
-    notification.sent_at = timezone.now()
-    notification.last_error = ""
-    notification.save(update_fields=["status", "attempts", "sent_at", "last_error", "updated_at"])
-    return True
+        _close_quietly(connection)
+        return _record_failure(notification, exc)
+    # Recorded before QUIT: the window in which a killed worker leaves an accepted message
+    # marked "sending" is one UPDATE long, not an extra SMTP round trip.
+    now = timezone.now()
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Notification.Status.SENT, sent_at=now, next_attempt_at=None, updated_at=now
+    )
+    _close_quietly(connection)
+    return Result(Outcome.SENT)
+
+
+def _close_quietly(connection) -> None:
+    """The message's fate is already decided and recorded; a failing QUIT changes nothing."""
+    try:
+        connection.close()
+    except Exception:
+        logger.info("SMTP connection did not close cleanly", exc_info=True)
+
+
+def reclaim_stuck(*, now: dt.datetime | None = None) -> int:
+    """Return rows whose worker died mid-send to the queue (or to dead if out of attempts)."""
+    now = now or timezone.now()
+    stuck = Notification.objects.filter(
+        status=Notification.Status.SENDING,
+        claimed_at__lt=now - dt.timedelta(seconds=settings.NOTIFICATIONS_SENDING_TIMEOUT),
+    )
+    dead = stuck.filter(attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS).update(
+        status=Notification.Status.DEAD, last_error=RECLAIMED_ERROR, updated_at=now
+    )
+    retried = stuck.update(
+        status=Notification.Status.FAILED,
+        last_error=RECLAIMED_ERROR,
+        next_attempt_at=now,
+        updated_at=now,
+    )
+    return dead + retried
+
+
+def due_ids(*, now: dt.datetime | None = None, limit: int = 5000) -> list[int]:
+    """Rows waiting to be sent: pending ones whose task may have been lost, and due retries."""
+    now = now or timezone.now()
+    return list(
+        Notification.objects.filter(
+            status__in=[Notification.Status.PENDING, Notification.Status.FAILED]
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,17 +1,29 @@
 """Writes to the outbox: every message becomes a Notification row in the caller's transaction.
 
 The unique dedupe key makes queuing the same message twice a no-op. Delivery is scheduled only
-after the transaction commits, so a rolled-back change never sends mail.
+after the transaction commits, so a rolled-back change never sends mail; if the broker is down
+at that moment the row stays pending and the sweeper (notifications.delivery) sends it later.
+
+Host-facing messages are in English and name fellows by display name only. Fellow-facing
+messages are rendered in the fellow's preferred language.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable, Sequence
+from email.utils import make_msgid, parseaddr
+from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from notifications import invites, selectors
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -35,6 +47,17 @@ def dispatch_after_commit(notification_id: int) -> None:
     transaction.on_commit(send)
 
 
+def new_message_id() -> str:
+    """A Message-ID in the sender's domain, fixed before the first attempt.
+
+    Every attempt sends the same id, so if a reclaimed row is sent a second time (its worker
+    died after the SMTP server accepted it but before the row was marked sent), mail clients
+    treat the copies as one message.
+    """
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "fellow-tours"
+    return make_msgid(domain=domain)
+
+
 def enqueue(
     *,
     kind: str,
@@ -44,34 +67,45 @@ def enqueue(
     context: dict,
     recipient_name: str = "",
     language: str = "en",
-    ics: str = "",
+    ics: str | Callable[[], str] = "",
     ics_method: str = "",
     **links,
 ) -> Notification:
-    """Render a message from `notifications/<template>_{subject,body}.txt|.html` and store it."""
+    """Render a message from `notifications/<template>_{subject,body}.txt|.html` and store it.
+
+    `ics` may be a function, so that a message already queued costs one lookup, not a render.
+    """
+    existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    if callable(ics):
+        ics = ics()
     with translation.override(language):
         subject = " ".join(
             render_to_string(f"notifications/{template}_subject.txt", context).split()
         )
         body_text = render_to_string(f"notifications/{template}_body.txt", context)
         body_html = render_to_string(f"notifications/{template}_body.html", context)
-    notification, created = Notification.objects.get_or_create(
+    notification = Notification(
+        kind=kind,
         dedupe_key=dedupe_key,
-        defaults={
-            "kind": kind,
-            "recipient_email": recipient_email,
-            "recipient_name": recipient_name,
-            "language": language,
-            "subject": subject,
-            "body_text": body_text,
-            "body_html": body_html,
-            "ics": ics,
-            "ics_method": ics_method,
-            **links,
-        },
+        recipient_email=recipient_email,
+        recipient_name=recipient_name,
+        language=language,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        ics=ics,
+        ics_method=ics_method,
+        message_id=new_message_id(),
+        **links,
     )
-    if created:
-        dispatch_after_commit(notification.pk)
+    try:
+        with transaction.atomic():
+            notification.save(force_insert=True)
+    except IntegrityError:  # a concurrent transaction queued the same message first
+        return Notification.objects.get(dedupe_key=dedupe_key)
+    dispatch_after_commit(notification.pk)
     return notification
 
 
@@ -99,3 +133,163 @@ def queue_request_decline(*, speaker_request) -> Notification:
         context={"speaker_request": speaker_request},
         speaker_request=speaker_request,
     )
+
+
+def _queue_host_invite(*, event, kind: str, method: str, template: str) -> Notification | None:
+    """One iMIP message to the event's host contact; events without a request have none."""
+    speaker_request = event.request
+    if speaker_request is None or not speaker_request.contact_email:
+        return None
+    email = speaker_request.contact_email
+    # UID + SEQUENCE identify the calendar state (the dedupe key): it reaches a host once.
+    names = invites.public_fellow_names(event)
+    return enqueue(
+        kind=kind,
+        dedupe_key=f"invite:{event.ical_uid}:{event.sequence}:{email.lower()}:{kind}",
+        recipient_email=email,
+        recipient_name=speaker_request.contact_name,
+        template=template,
+        context={"event": event, "speaker_request": speaker_request, "fellow_names": names},
+        ics=lambda: invites.render_invite(
+            event=event,
+            method=method,
+            attendee_email=email,
+            attendee_name=speaker_request.contact_name,
+            fellow_names=names,
+        ),
+        ics_method=method,
+        event=event,
+        speaker_request=speaker_request,
+    )
+
+
+def queue_event_confirmation(*, event) -> Notification | None:
+    """The host's confirmation with a calendar invite (METHOD:REQUEST)."""
+    return _queue_host_invite(
+        event=event,
+        kind=Notification.Kind.CONFIRMATION,
+        method=invites.REQUEST,
+        template="invite_confirmation",
+    )
+
+
+def queue_event_update(*, event) -> Notification | None:
+    """A changed time or team for an event the host already has: same UID, higher SEQUENCE."""
+    if not selectors.host_invites_sent(event=event):
+        return None
+    return _queue_host_invite(
+        event=event,
+        kind=Notification.Kind.UPDATE,
+        method=invites.REQUEST,
+        template="invite_update",
+    )
+
+
+def queue_event_cancellation(*, event, was_confirmed: bool) -> Notification | None:
+    """METHOD:CANCEL for a host who was told about the event (confirmed, or sent an invite)."""
+    if not was_confirmed and not selectors.host_invites_sent(event=event):
+        return None
+    return _queue_host_invite(
+        event=event,
+        kind=Notification.Kind.CANCELLATION,
+        method=invites.CANCEL,
+        template="invite_cancellation",
+    )
+
+
+def queue_host_reminder(*, event) -> Notification | None:
+    """Logistics reminder a few days before; a moved event gets a reminder for its new date."""
+    speaker_request = event.request
+    if speaker_request is None or not speaker_request.contact_email:
+        return None
+    email = speaker_request.contact_email
+    return enqueue(
+        kind=Notification.Kind.HOST_REMINDER,
+        dedupe_key=f"host_reminder:{event.ical_uid}:{event.starts_at:%Y%m%dT%H%M}:{email.lower()}",
+        recipient_email=email,
+        recipient_name=speaker_request.contact_name,
+        template="host_reminder",
+        context={
+            "event": event,
+            "speaker_request": speaker_request,
+            "fellow_names": invites.public_fellow_names(event),
+        },
+        event=event,
+        speaker_request=speaker_request,
+    )
+
+
+def queue_fellow_day_sheet(*, fellow, day: dt.date, events: Sequence) -> Notification | None:
+    """Tomorrow's events for one fellow, in the fellow's language."""
+    if not fellow.email or not events:
+        return None
+    return enqueue(
+        kind=Notification.Kind.FELLOW_DAY_SHEET,
+        dedupe_key=f"day_sheet:{fellow.pk}:{day:%Y-%m-%d}",
+        recipient_email=fellow.email,
+        recipient_name=fellow.display_name,
+        language=fellow.preferred_language,
+        template="day_sheet",
+        context={"fellow": fellow, "day": day, "events": list(events)},
+        fellow=fellow,
+    )
+
+
+def queue_attendance_request(*, event) -> Notification | None:
+    """After the event, ask the host how many people came."""
+    speaker_request = event.request
+    if speaker_request is None or not speaker_request.contact_email:
+        return None
+    email = speaker_request.contact_email
+    return enqueue(
+        kind=Notification.Kind.ATTENDANCE_REQUEST,
+        dedupe_key=f"attendance:{event.ical_uid}:{email.lower()}",
+        recipient_email=email,
+        recipient_name=speaker_request.contact_name,
+        template="attendance_request",
+        context={"event": event, "speaker_request": speaker_request},
+        event=event,
+        speaker_request=speaker_request,
+    )
+
+
+def queue_due_reminders(*, now: dt.datetime | None = None) -> int:
+    """Queue every reminder that is due; returns how many rows were new. Safe to run often."""
+    now = now or timezone.now()
+    before = Notification.objects.count()
+    with transaction.atomic():
+        for event in selectors.events_due_host_reminder(
+            now=now, days_before=settings.NOTIFICATIONS_HOST_REMINDER_DAYS
+        ):
+            queue_host_reminder(event=event)
+        sheets: set[tuple[int, dt.date]] = set()
+        for event in selectors.events_due_day_sheet(now=now):
+            day = event.starts_at.astimezone(ZoneInfo(event.timezone)).date()
+            for fellow in event.fellows.all():
+                if (fellow.pk, day) in sheets:
+                    continue
+                sheets.add((fellow.pk, day))
+                queue_fellow_day_sheet(
+                    fellow=fellow,
+                    day=day,
+                    events=selectors.fellow_events_on(
+                        fellow=fellow, day=day, zone_name=event.timezone
+                    ),
+                )
+        for event in selectors.events_due_attendance_request(now=now):
+            queue_attendance_request(event=event)
+    return Notification.objects.count() - before
+
+
+@transaction.atomic
+def retry_notification(*, notification: Notification) -> Notification:
+    """Staff send a dead (or still failing) message again, with a fresh set of attempts."""
+    notification = Notification.objects.select_for_update().get(pk=notification.pk)
+    if notification.status not in (Notification.Status.DEAD, Notification.Status.FAILED):
+        raise ValidationError({"status": _("Only a failed or dead message can be retried.")})
+    notification.status = Notification.Status.PENDING
+    notification.attempts = 0
+    notification.next_attempt_at = None
+    notification.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    dispatch_after_commit(notification.pk)
+    return notification

@@ -1,12 +1,38 @@
-"""Celery tasks: thin adapters that take ids and call notifications.delivery."""
+"""Celery tasks: thin adapters that take ids and call notifications.delivery and services."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
-from notifications import delivery
+from notifications import delivery, services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
-def deliver_notification(notification_id: int) -> None:
-    delivery.deliver(notification_id)
+def deliver_notification(notification_id: int) -> str:
+    result = delivery.deliver(notification_id)
+    if result.outcome is delivery.Outcome.RETRY:
+        try:
+            deliver_notification.apply_async((notification_id,), eta=result.retry_at)
+        except Exception:  # broker gone: the row is failed with its due time; the sweeper sends it
+            logger.warning("Could not schedule retry of notification %s", notification_id)
+    return result.outcome.value
+
+
+@shared_task(ignore_result=True)
+def sweep_outbox() -> int:
+    """Beat: reclaim rows whose worker died mid-send and re-dispatch everything due."""
+    delivery.reclaim_stuck()
+    ids = delivery.due_ids()
+    for notification_id in ids:
+        deliver_notification.delay(notification_id)
+    return len(ids)
+
+
+@shared_task(ignore_result=True)
+def queue_reminders() -> int:
+    """Beat: host reminders, fellows' day sheets and attendance requests that are due."""
+    return services.queue_due_reminders()

@@ -25,7 +25,14 @@ EVENT_STATUS = {
 }
 
 
-def new_calendar(*, method: str | None = None, name: str | None = None) -> icalendar.Calendar:
+def new_calendar(
+    *,
+    method: str | None = None,
+    name: str | None = None,
+    timezone: str | None = None,
+    refresh: dt.timedelta | None = None,
+) -> icalendar.Calendar:
+    """A VCALENDAR; subscribed feeds pass their display zone and how often clients re-fetch."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -34,6 +41,12 @@ def new_calendar(*, method: str | None = None, name: str | None = None) -> icale
         calendar.add("method", method)
     if name:
         calendar.add("x-wr-calname", name)
+    if timezone:
+        calendar.add("x-wr-timezone", timezone)
+    if refresh:
+        # RFC 7986 for standard clients, X-PUBLISHED-TTL for Outlook and older Apple clients.
+        calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", icalendar.vDuration(refresh))
     return calendar
 
 
@@ -93,12 +106,14 @@ def event_vevent(
     return vevent
 
 
-def itinerary_vevent(item, *, description: str = "") -> icalendar.Event:
+def itinerary_vevent(
+    item, *, description: str = "", stamp: dt.datetime | None = None
+) -> icalendar.Event:
     """A VEVENT for a travel leg, lodging night or rest day."""
     zone = ZoneInfo(item.timezone)
     vevent = icalendar.Event()
     vevent.add("uid", item.ical_uid)
-    vevent.add("dtstamp", dt.datetime.now(dt.UTC))
+    vevent.add("dtstamp", stamp or dt.datetime.now(dt.UTC))
     vevent.add("sequence", item.sequence)
     vevent.add("dtstart", item.starts_at.astimezone(zone))
     vevent.add("dtend", item.ends_at.astimezone(zone))
@@ -114,9 +129,14 @@ def itinerary_vevent(item, *, description: str = "") -> icalendar.Event:
 
 
 def calendar_bytes(
-    components: Iterable[icalendar.Event], *, method: str | None = None, name: str | None = None
+    components: Iterable[icalendar.Event],
+    *,
+    method: str | None = None,
+    name: str | None = None,
+    timezone: str | None = None,
+    refresh: dt.timedelta | None = None,
 ) -> bytes:
-    calendar = new_calendar(method=method, name=name)
+    calendar = new_calendar(method=method, name=name, timezone=timezone, refresh=refresh)
     for component in components:
         calendar.add_component(component)
     return finish_calendar(calendar)

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "simple_history",
     "scheduler",
     "fellows",
     "events",
@@ -52,6 +53,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Records the signed-in user on each historical row (the audit trail of events).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -92,6 +95,10 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Requests per token and client address on private feeds and day sheets: "<count>/<s|m|h|d>".
+FEED_RATE_LIMIT = env.str("FEED_RATE_LIMIT", default="120/h")
+# Public speaker-request submissions (form and API together) per client: "count/s|m|h|d".
+REQUEST_RATE_LIMIT = env.str("REQUEST_RATE_LIMIT", default="10/h")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -143,6 +150,29 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Notifications outbox (notifications/). Failed sends wait BASE * 2**(attempt-1) seconds with
+# jitter, capped at MAX; after MAX_ATTEMPTS the row is dead until staff retry it. A row left in
+# "sending" longer than SENDING_TIMEOUT (which must exceed the longest possible SMTP send) is
+# reclaimed by the sweeper and sent again with the same Message-ID.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.float("NOTIFICATIONS_RETRY_BASE_SECONDS", default=60.0)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env.float("NOTIFICATIONS_RETRY_MAX_SECONDS", default=6 * 3600.0)
+NOTIFICATIONS_SENDING_TIMEOUT = env.float("NOTIFICATIONS_SENDING_TIMEOUT", default=900.0)
+NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=60.0)
+NOTIFICATIONS_REMINDER_SCAN_SECONDS = env.float("NOTIFICATIONS_REMINDER_SCAN_SECONDS", default=900)
+NOTIFICATIONS_HOST_REMINDER_DAYS = env.int("NOTIFICATIONS_HOST_REMINDER_DAYS", default=7)
+# DatabaseScheduler copies these entries into django-celery-beat's PeriodicTask table.
+CELERY_BEAT_SCHEDULE = {
+    "notifications-sweep-outbox": {
+        "task": "notifications.tasks.sweep_outbox",
+        "schedule": NOTIFICATIONS_SWEEP_SECONDS,
+    },
+    "notifications-queue-reminders": {
+        "task": "notifications.tasks.queue_reminders",
+        "schedule": NOTIFICATIONS_REMINDER_SCAN_SECONDS,
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -9,8 +9,12 @@ from scheduler import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("ping", views.ping, name="ping"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("scheduler.api_urls")),
+    path("staff/", include("events.board_urls")),
+    path("", include("fellows.urls")),
+    path("", include("events.urls")),
 ]

@@ -37,6 +37,11 @@ def _broker_ok() -> str | None:
     return None
 
 
+def ping(request: HttpRequest) -> HttpResponse:
+    """The cheapest answer the stack can give: a baseline for load tests, no database."""
+    return HttpResponse(b"pong", content_type="text/plain")
+
+
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the broker answer, 503 naming what failed."""

@@ -8,7 +8,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from events.models import Organization, RequestWindow, SpeakerRequest
-from fellows.models import Fellow, Tour, TourMember, Unavailability
+from fellows.models import Fellow, ItineraryItem, Tour, TourMember, Unavailability
 
 # A Monday far enough ahead that every window stays in the future.
 TOUR_START = dt.date(2027, 3, 1)
@@ -103,3 +103,25 @@ class UnavailabilityFactory(factory.django.DjangoModelFactory):
 
     fellow = factory.SubFactory(FellowFactory)
     reason = "Private family matter"
+
+
+class ItineraryItemFactory(factory.django.DjangoModelFactory):
+    """A travel leg by default; pass `fellows=[...]` to put it in those fellows' feeds."""
+
+    class Meta:
+        model = ItineraryItem
+        skip_postgeneration_save = True
+
+    tour = factory.SubFactory(TourFactory)
+    kind = ItineraryItem.Kind.TRAVEL
+    title = factory.Sequence(lambda n: f"Drive to stop {n}")
+    starts_at = dt.datetime(2027, 3, 2, 14, tzinfo=dt.UTC)
+    ends_at = factory.LazyAttribute(lambda i: i.starts_at + dt.timedelta(hours=3))
+    timezone = "America/New_York"
+    from_location = "New York, NY"
+    to_location = "Philadelphia, PA"
+
+    @factory.post_generation
+    def fellows(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.fellows.set(extracted)

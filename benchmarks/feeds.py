@@ -1,0 +1,245 @@
+"""Throughput of a fellow's private feed against a trivial endpoint (a benchmark, not a test).
+
+Creates its own PostgreSQL database (fellow_tours_feedbench), migrates it and seeds one fellow
+with 300 feed items (100 booked events through events.services plus 200 travel and lodging
+items), starts gunicorn on a free loopback port against it, and measures requests per second
+with wrk (or a threaded http.client loop when wrk is missing) for:
+
+  * /ping                       the cheapest answer the same stack gives (no database);
+  * the full feed               200 with the whole calendar;
+  * the 304 path                the same URL with If-None-Match: <its ETag>.
+
+Prints the three rates and the ratios feed/ping (target ≥ 0.5) and 304/ping (target ≥ 0.8),
+then stops gunicorn and drops the database.
+
+    .venv/bin/python benchmarks/feeds.py [--seconds 10] [--connections 4] [--workers 2]
+
+Settings that matter, all through the environment as in production: CONN_MAX_AGE=60 (persistent
+database connections), DEBUG=false, CACHE_URL on Redis (rate limit counters and rendered
+calendars), FEED_RATE_LIMIT raised so that the limiter is exercised but never answers 429.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DB_NAME = "fellow_tours_feedbench"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_env(args: argparse.Namespace) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"{args.postgres}/{DB_NAME}",
+        "CACHE_URL": args.cache_url,
+        "CELERY_BROKER_URL": args.broker_url,
+        "FEED_RATE_LIMIT": "1000000000/s",
+        "CONN_MAX_AGE": "60",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        "SITE_URL": "http://127.0.0.1",
+    }
+
+
+def recreate_database(args: argparse.Namespace, *, drop_only: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        if not drop_only:
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+SEED = r"""
+import datetime as dt
+from zoneinfo import ZoneInfo
+from django.core.cache import cache
+from events.services import book_event, confirm_event
+from fellows.models import Fellow, ItineraryItem, Tour, TourMember
+from fellows.services import rotate_feed_token
+
+zone = ZoneInfo("America/New_York")
+start = dt.date(2027, 3, 1)
+end = start + dt.timedelta(days=59)
+tour = Tour.objects.create(name="Bench tour", start_date=start, end_date=end)
+fellow = Fellow.objects.create(display_name="Bench Fellow", legal_name="Private")
+TourMember.objects.create(tour=tour, fellow=fellow)
+for n in range(100):
+    day = start + dt.timedelta(days=n // 2)
+    at = dt.datetime.combine(day, dt.time(10 if n % 2 == 0 else 15), tzinfo=zone)
+    event = book_event(
+        tour=tour, fellows=[fellow], starts_at=at, ends_at=at + dt.timedelta(hours=1),
+        title=f"Venue {n}", venue_name=f"Venue {n}", street=f"{n} Main St", city="Springfield",
+        state="IL", zip_code="62701", timezone="America/New_York",
+        onsite_contact_name="Host Contact", onsite_contact_phone="+1 555 0100",
+        day_sheet_notes="Bring the banner.",
+    )
+    if n % 3:
+        confirm_event(event=event)
+for n in range(200):
+    day = start + dt.timedelta(days=n // 4)
+    at = dt.datetime.combine(day, dt.time(6 + (n % 4)), tzinfo=zone)
+    item = ItineraryItem.objects.create(
+        tour=tour, kind="travel" if n % 2 else "lodging", title=f"Leg {n}",
+        starts_at=at, ends_at=at + dt.timedelta(minutes=30), timezone="America/New_York",
+        from_location="Here", to_location="There",
+    )
+    item.fellows.add(fellow)
+cache.clear()
+# Fresh tables have no planner statistics yet; production tables do (autovacuum).
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("ANALYZE")
+print(rotate_feed_token(fellow=fellow))
+"""
+
+
+def wrk_rate(url: str, seconds: int, connections: int, headers: dict[str, str]) -> float:
+    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx or 3xx responses" in output:
+        raise SystemExit(f"error responses from {url}:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def loop_rate(url: str, seconds: int, connections: int, headers: dict[str, str]) -> float:
+    """Fallback load loop: threads of http.client, one new connection per request."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    path = "/" + url.split("//")[1].split("/", 1)[1]
+    counts = [0] * connections
+    deadline = time.monotonic() + seconds
+
+    def worker(slot: int) -> None:
+        while time.monotonic() < deadline:
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            if response.status not in (200, 304):
+                raise SystemExit(f"{response.status} from {url}")
+            counts[slot] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / seconds
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("GET", "/" + url.split("//")[1].split("/", 1)[1], headers=headers or {})
+    response = conn.getresponse()
+    response.body = response.read()
+    conn.close()
+    return response
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each measurement")
+    parser.add_argument("--connections", type=int, default=4, help="concurrent connections")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn")
+    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/10")
+    parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/11")
+    args = parser.parse_args()
+    env = bench_env(args)
+    python = sys.executable
+
+    recreate_database(args)
+    server = None
+    try:
+        subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        seeded = subprocess.run(
+            [python, "manage.py", "shell", "-c", SEED],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        token = seeded.stdout.strip().splitlines()[-1]
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                str(Path(python).parent / "gunicorn"),
+                "scheduler.wsgi",
+                "--workers",
+                str(args.workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if get(f"{base}/ping").status == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        feed = f"{base}/feeds/fellow/{token}.ics"
+        first = get(feed)
+        assert first.status == 200, first.status
+        etag = first.getheader("ETag")
+        events = first.body.count(b"BEGIN:VEVENT")
+        assert events == 300, events
+        assert get(feed, {"If-None-Match": etag}).status == 304
+
+        measure = wrk_rate if shutil.which("wrk") else loop_rate
+        tool = "wrk" if measure is wrk_rate else "http.client threads"
+        # Warm every worker's connections and code paths before measuring.
+        for url, headers in ((f"{base}/ping", {}), (feed, {}), (feed, {"If-None-Match": etag})):
+            measure(url, 1, args.connections, headers)
+        ping = measure(f"{base}/ping", args.seconds, args.connections, {})
+        full = measure(feed, args.seconds, args.connections, {})
+        not_modified = measure(feed, args.seconds, args.connections, {"If-None-Match": etag})
+
+        print(
+            f"tool: {tool}; {args.workers} gunicorn workers, {args.connections} connections, "
+            f"{args.seconds}s each; feed: {events} VEVENTs, {len(first.body)} bytes"
+        )
+        print(f"trivial /ping       {ping:9.1f} req/s")
+        print(f"full feed (200)     {full:9.1f} req/s   ratio {full / ping:.2f} (target >= 0.50)")
+        print(
+            f"conditional (304)   {not_modified:9.1f} req/s   ratio {not_modified / ping:.2f} "
+            f"(target >= 0.80)"
+        )
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=20)
+        recreate_database(args, drop_only=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""Plan a realistic season and print its figures (a benchmark script, not a test).
+
+About 800 speaker requests at real continental-US ZIP codes (offline data from the `zipcodes`
+package), three teams of two fellows, eight weeks that include the March DST change, a few
+blackouts and locked events. Prints value, events, km, driving hours, seconds and the
+verifier's violations.
+
+    python benchmarks/planning_scenario.py [--requests 800] [--seconds 60] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time as clock
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scheduler.planning import (  # noqa: E402
+    Location,
+    LockedEvent,
+    Problem,
+    Request,
+    RequestWindow,
+    Team,
+    Unavailability,
+    plan_tour,
+    verify_plan,
+)
+
+CONTINENTAL_EXCLUDED = {
+    "AK",
+    "HI",
+    "PR",
+    "VI",
+    "GU",
+    "AS",
+    "MP",
+    "FM",
+    "MH",
+    "PW",
+    "AA",
+    "AE",
+    "AP",
+}
+SEASON_START = date(2026, 2, 23)  # a Monday; the US DST change (8 March) falls in week 2
+WEEKS = 8
+HUBS = (
+    ("east", Location(40.7128, -74.0060, "New York, NY"), "America/New_York"),
+    ("central", Location(41.8781, -87.6298, "Chicago, IL"), "America/Chicago"),
+    ("west", Location(34.0522, -118.2437, "Los Angeles, CA"), "America/Los_Angeles"),
+)
+
+
+def _zip_pool() -> list[dict]:
+    import zipcodes
+
+    return [
+        z
+        for z in zipcodes.list_all()
+        if z["state"] not in CONTINENTAL_EXCLUDED
+        and z.get("active")
+        and z["zip_code_type"] == "STANDARD"
+        and z.get("timezone")
+        and z.get("lat")
+    ]
+
+
+def generate_season(n_requests: int = 800, seed: int = 0) -> Problem:
+    rng = random.Random(seed)
+    pool = _zip_pool()
+    last_day = SEASON_START + timedelta(weeks=WEEKS) - timedelta(days=1)
+    teams = []
+    for i, (name, loc, zone) in enumerate(HUBS):
+        fellows = (f"{name}-a", f"{name}-b")
+        blackouts = []
+        for fellow in fellows:
+            off = SEASON_START + timedelta(days=rng.randrange(WEEKS * 7 - 3))
+            tz = ZoneInfo(zone)
+            blackouts.append(
+                Unavailability(
+                    fellow,
+                    datetime.combine(off, time(0), tzinfo=tz),
+                    datetime.combine(off + timedelta(days=rng.choice((1, 2))), time(0), tzinfo=tz),
+                )
+            )
+        teams.append(
+            Team(
+                id=name,
+                fellow_ids=fellows,
+                start_location=loc,
+                first_day=SEASON_START + timedelta(days=i),
+                last_day=last_day,
+                timezone=zone,
+                work_start=time(8, 0),
+                work_end=time(21, 30),
+                max_events_per_day=3,
+                min_gap_minutes=30,
+                rest_weekdays=frozenset({5}),  # Saturdays off; Sunday is church day
+                max_driving_minutes_per_day=420,
+                unavailability=tuple(blackouts),
+            )
+        )
+    requests = []
+    for n in range(n_requests):
+        z = rng.choice(pool)
+        kind = rng.choices(
+            ("church", "university", "school", "company", "community"), (4, 3, 2, 1, 2)
+        )[0]
+        windows = []
+        for _ in range(rng.choice((1, 1, 2, 3))):
+            first = SEASON_START + timedelta(days=rng.randrange(-7, WEEKS * 7))
+            span = rng.choice((0, 0, 1, 2, 4, 6, 13))
+            if kind == "church":
+                early, late = rng.choice(((9, 13), (17, 21), (10, 12)))
+            elif kind in ("school", "company"):
+                early, late = rng.choice(((8, 15), (11, 14)))
+            else:
+                early, late = rng.choice(((10, 17), (12, 21), (18, 21)))
+            windows.append(
+                RequestWindow(first, first + timedelta(days=span), time(early), time(late))
+            )
+        requests.append(
+            Request(
+                id=f"r{n:04d}",
+                label=f"{kind.title()} in {z['city'].title()}, {z['state']}",
+                location=Location(float(z["lat"]), float(z["long"]), z["zip_code"]),
+                timezone=z["timezone"],
+                duration_minutes=rng.choice((60, 90, 90, 120)),
+                windows=tuple(windows),
+                expected_audience=int(min(2000, rng.lognormvariate(4.3, 0.8))),
+                priority=rng.choices(("low", "normal", "high", "critical"), (2, 6, 2, 0.3))[0],
+            )
+        )
+    # Two events already confirmed before planning starts; they must stay where they are.
+    locked = (
+        LockedEvent(requests[0].id, "east", datetime(2026, 3, 4, 15, 0, tzinfo=UTC)),
+        LockedEvent(requests[1].id, "west", datetime(2026, 3, 12, 19, 0, tzinfo=UTC)),
+    )
+    requests[0] = Request(
+        requests[0].id,
+        Location(40.3573, -74.6672, "08540"),
+        "America/New_York",
+        90,
+        (RequestWindow(date(2026, 3, 4), date(2026, 3, 4), time(9), time(13)),),
+        300,
+        "high",
+        "University in Princeton, NJ",
+    )
+    requests[1] = Request(
+        requests[1].id,
+        Location(34.0689, -118.4452, "90095"),
+        "America/Los_Angeles",
+        90,
+        (RequestWindow(date(2026, 3, 12), date(2026, 3, 12), time(11), time(14)),),
+        400,
+        "high",
+        "University in Los Angeles, CA",
+    )
+    return Problem(teams=tuple(teams), requests=tuple(requests), locked=locked)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=800)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--write-problem", type=Path, help="also save the problem as JSON")
+    args = parser.parse_args()
+    problem = generate_season(args.requests, args.seed)
+    if args.write_problem:
+        import json
+
+        from scheduler.planning.jsonio import problem_to_json
+
+        args.write_problem.write_text(json.dumps(problem_to_json(problem), indent=1))
+    started = clock.perf_counter()
+    plan = plan_tour(problem, seconds=args.seconds, seed=args.seed)
+    elapsed = clock.perf_counter() - started
+    violations = verify_plan(problem, plan)
+    events = sum(len(d.events) for t in plan.teams for d in t.days)
+    reasons: dict[str, int] = {}
+    for lo in plan.left_out:
+        reasons[lo.reason] = reasons.get(lo.reason, 0) + 1
+    print(f"requests      {len(problem.requests)}")
+    print(f"teams x days  {len(problem.teams)} x {WEEKS * 7}")
+    print(f"value         {plan.total_value:.0f}")
+    print(f"events        {events}")
+    print(f"km            {plan.total_km:.0f}")
+    print(f"driving hours {plan.driving_minutes / 60:.1f}")
+    print(f"seconds       {elapsed:.1f} (search stopped by {plan.stopped_by})")
+    print(
+        f"left out      {len(plan.left_out)} "
+        + ", ".join(f"{k}={v}" for k, v in sorted(reasons.items()))
+    )
+    print(f"violations    {len(violations)}")
+    for v in violations[:20]:
+        print(f"  {v.code} {v.team_id} {v.request_id} {v.message}")
+    return 1 if violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""URLs of the staff tour board, mounted at /staff/ (fellows' /staff/feed/ sits beside them)."""
+
+from django.urls import path
+
+from events import board_views as views
+
+app_name = "board"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("tours/new/", views.tour_create, name="tour-create"),
+    path("tours/<int:tour_id>/", views.tour_detail, name="tour"),
+    path("tours/<int:tour_id>/propose/", views.tour_propose, name="tour-propose"),
+    path("tours/<int:tour_id>/confirm/", views.tour_confirm, name="tour-confirm"),
+    path("proposals/<int:run_id>/progress/", views.run_progress, name="run-progress"),
+    path("proposals/<int:run_id>/accept/", views.run_accept, name="run-accept"),
+    path("events/<int:event_id>/", views.event_detail, name="event"),
+    path("events/<int:event_id>/reschedule/", views.event_reschedule, name="event-reschedule"),
+    path("events/<int:event_id>/cancel/", views.event_cancel, name="event-cancel"),
+    path("events/<int:event_id>/lock/", views.event_lock, name="event-lock"),
+    path("requests/", views.request_queue, name="requests"),
+    path("requests/bulk/", views.request_bulk, name="requests-bulk"),
+    path("outbox/", views.outbox, name="outbox"),
+    path("outbox/<int:notification_id>/retry/", views.outbox_retry, name="outbox-retry"),
+    path("impact/", views.impact, name="impact"),
+]

@@ -1,0 +1,493 @@
+"""Reads for speaker requests: the host's private link, what the host may see, and staff's
+filtered lists (including distance from a point), and the staff board's reads: a tour's
+day-by-day timeline, its route map and totals, the request queue, and impact per season.
+
+Nothing here writes. Host-facing reads return only what that host's request needs; a fellow
+appears by display name only, never by legal name or contact details.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Min, Q, QuerySet, Value
+from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
+from django.utils import timezone
+
+from events import board_map
+from events.models import Event, PlanningRun, SpeakerRequest
+from fellows.models import ItineraryItem, Tour, TourMember
+from scheduler.planning.model import Location
+from scheduler.planning.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
+from scheduler.tokens import hash_token
+
+HOST_LINK_LIFETIME = dt.timedelta(days=90)
+ACTIVE_EVENT_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED, Event.Status.COMPLETED)
+# Statuses after which the host's link counts down from the status change.
+CLOSED_STATUSES = (SpeakerRequest.Status.DECLINED, SpeakerRequest.Status.WITHDRAWN)
+
+
+def host_event(*, speaker_request: SpeakerRequest) -> Event | None:
+    """The event booked for the request (the latest one that is not cancelled), if any."""
+    return (
+        Event.objects.filter(request=speaker_request, status__in=ACTIVE_EVENT_STATUSES)
+        .prefetch_related("fellows")
+        .order_by("-starts_at")
+        .first()
+    )
+
+
+def host_link_expires_at(*, speaker_request: SpeakerRequest) -> dt.datetime | None:
+    """90 days after the event ends, or after the decline/withdrawal; None while open."""
+    if speaker_request.status in CLOSED_STATUSES:
+        closed_at = speaker_request.status_changed_at or speaker_request.updated_at
+        return closed_at + HOST_LINK_LIFETIME
+    event = host_event(speaker_request=speaker_request)
+    if event is not None:
+        return event.ends_at + HOST_LINK_LIFETIME
+    return None
+
+
+def request_for_host_token(*, token: str) -> SpeakerRequest | None:
+    """The request a private link opens, or None for a wrong, revoked or expired token."""
+    if not token:
+        return None
+    speaker_request = (
+        SpeakerRequest.objects.select_related("organization")
+        .filter(host_token_hash=hash_token(token), host_token_revoked=False)
+        .first()
+    )
+    if speaker_request is None:
+        return None
+    expires_at = host_link_expires_at(speaker_request=speaker_request)
+    if expires_at is not None and expires_at <= timezone.now():
+        return None
+    return speaker_request
+
+
+def host_visible_fellow_names(*, event: Event | None) -> list[str]:
+    """Display names of the event's fellows, once the event is confirmed; never legal names."""
+    if event is None or event.status not in (Event.Status.CONFIRMED, Event.Status.COMPLETED):
+        return []
+    return sorted(fellow.display_name for fellow in event.fellows.all())
+
+
+def attendance_due(*, speaker_request: SpeakerRequest, now: dt.datetime | None = None) -> bool:
+    """True once a confirmed (or completed) event of the request has ended."""
+    return Event.objects.filter(
+        request=speaker_request,
+        status__in=(Event.Status.CONFIRMED, Event.Status.COMPLETED),
+        ends_at__lte=now or timezone.now(),
+    ).exists()
+
+
+def requests_for_staff() -> QuerySet[SpeakerRequest]:
+    return SpeakerRequest.objects.select_related("organization").prefetch_related("windows")
+
+
+def with_windows_between(
+    queryset: QuerySet[SpeakerRequest],
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> QuerySet[SpeakerRequest]:
+    """Requests with at least one window overlapping [date_from, date_to]."""
+    condition = Q()
+    if date_from is not None:
+        condition &= Q(windows__end_date__gte=date_from)
+    if date_to is not None:
+        condition &= Q(windows__start_date__lte=date_to)
+    if not condition:
+        return queryset
+    matching = SpeakerRequest.objects.filter(condition).values("pk")
+    return queryset.filter(pk__in=matching)
+
+
+def requests_near(
+    queryset: QuerySet[SpeakerRequest],
+    *,
+    latitude: float,
+    longitude: float,
+    radius_km: float,
+) -> QuerySet[SpeakerRequest]:
+    """Requests within radius_km great-circle kilometres of a point, nearest first, with the
+    distance annotated as distance_km. Requests without coordinates (virtual) drop out."""
+    lat0, lon0 = Radians(Value(latitude)), Radians(Value(longitude))
+    lat, lon = Radians(F("latitude")), Radians(F("longitude"))
+    # Haversine, the same formula as scheduler.planning.travel.great_circle_km, in SQL so the
+    # list stays a paginated queryset.
+    haversine = Power(Sin((lat - lat0) / 2), 2) + Cos(lat0) * Cos(lat) * Power(
+        Sin((lon - lon0) / 2), 2
+    )
+    distance = Value(2 * EARTH_RADIUS_KM) * ASin(Least(Value(1.0), Sqrt(haversine)))
+    return (
+        queryset.filter(latitude__isnull=False, longitude__isnull=False)
+        .annotate(distance_km=ExpressionWrapper(distance, output_field=FloatField()))
+        .filter(distance_km__lte=radius_km)
+        .order_by("distance_km")
+    )
+
+
+# -- the staff board -------------------------------------------------------------------------
+
+REQUEST_SORTS: dict[str, tuple[str, ...]] = {
+    "newest": ("-created_at",),
+    "oldest": ("created_at",),
+    "audience": ("-expected_audience", "-created_at"),
+    "first_window": ("first_window", "-created_at"),
+    "state": ("state", "city", "-created_at"),
+}
+# Stroke colours of the teams' routes on the map, in team order (distinct for colour blindness).
+TEAM_COLOURS = ("#0b57d0", "#c2410c", "#15803d", "#7e22ce", "#a16207")
+
+
+def request_queue(*, sort: str = "newest") -> QuerySet[SpeakerRequest]:
+    """Every request for staff's queue, with its first window date, in the chosen order."""
+    order = REQUEST_SORTS.get(sort, REQUEST_SORTS["newest"])
+    return requests_for_staff().annotate(first_window=Min("windows__start_date")).order_by(*order)
+
+
+def board_tours() -> QuerySet[Tour]:
+    """Tours for the board's front page, newest first, with their active event counts."""
+    return Tour.objects.annotate(
+        active_events=Count("events", filter=Q(events__status__in=ACTIVE_EVENT_STATUSES))
+    ).order_by("-start_date", "name")
+
+
+def tour_events(*, tour: Tour) -> QuerySet[Event]:
+    return (
+        Event.objects.filter(tour=tour)
+        .select_related("request__organization")
+        .prefetch_related("fellows")
+        .order_by("starts_at")
+    )
+
+
+def team_of_fellows(*, tour: Tour) -> dict[int, str]:
+    """Fellow id → team name for the tour's fellows."""
+    return dict(
+        TourMember.objects.filter(tour=tour, role=TourMember.Role.FELLOW).values_list(
+            "fellow_id", "team"
+        )
+    )
+
+
+def _team_for(fellow_ids: list[int], teams: Mapping[int, str]) -> str:
+    names = sorted({teams[f] for f in fellow_ids if f in teams})
+    return names[0] if names else "—"
+
+
+@dataclass
+class TimelineEntry:
+    """One row of a team's day: an event or an itinerary item, in its own local time."""
+
+    kind: str  # "event" or an ItineraryItem kind: "travel", "lodging", "rest"
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    event: Event | None = None
+    item: ItineraryItem | None = None
+
+
+@dataclass
+class TimelineDay:
+    day: dt.date
+    rest_weekday: bool
+    teams: dict[str, list[TimelineEntry]] = field(default_factory=dict)
+
+
+def tour_timeline(
+    *, tour: Tour, events: list[Event] | None = None
+) -> tuple[list[str], list[TimelineDay]]:
+    """Team names and one TimelineDay per tour date, each team's events and items in order.
+
+    Events appear on their venue's local date; items on theirs. Cancelled events stay visible
+    (marked by the template) so staff can see what changed.
+    """
+    teams = team_of_fellows(tour=tour)
+    team_names = sorted(set(teams.values())) or ["A"]
+    rest = set(tour.rest_weekdays or [])
+    days: dict[dt.date, TimelineDay] = {}
+    current = tour.start_date
+    while current <= tour.end_date:
+        days[current] = TimelineDay(
+            day=current,
+            rest_weekday=current.weekday() in rest,
+            teams={name: [] for name in team_names},
+        )
+        current += dt.timedelta(days=1)
+
+    def place(team: str, entry: TimelineEntry) -> None:
+        day = days.get(entry.starts_at.date())
+        if day is None:
+            return  # outside the tour's dates: the booking rules never allow it for events
+        day.teams.setdefault(team, []).append(entry)
+
+    for event in events if events is not None else tour_events(tour=tour):
+        zone = ZoneInfo(event.timezone)
+        team = _team_for([f.pk for f in event.fellows.all()], teams)
+        place(
+            team,
+            TimelineEntry(
+                "event",
+                event.title,
+                event.starts_at.astimezone(zone),
+                event.ends_at.astimezone(zone),
+                event=event,
+            ),
+        )
+    items = (
+        ItineraryItem.objects.filter(tour=tour).prefetch_related("fellows").order_by("starts_at")
+    )
+    for item in items:
+        zone = ZoneInfo(item.timezone)
+        team = _team_for([f.pk for f in item.fellows.all()], teams)
+        place(
+            team,
+            TimelineEntry(
+                item.kind,
+                item.title,
+                item.starts_at.astimezone(zone),
+                item.ends_at.astimezone(zone),
+                item=item,
+            ),
+        )
+    for day in days.values():
+        for entries in day.teams.values():
+            entries.sort(key=lambda e: e.starts_at)
+    return sorted({*team_names, *(t for d in days.values() for t in d.teams)}), list(days.values())
+
+
+@dataclass
+class TeamRoute:
+    team: str
+    colour: str
+    stops: list[Event]
+    km: float = 0.0
+    driving_minutes: int = 0
+    points: list[tuple[float, float]] = field(default_factory=list)
+    # One per point: {"x", "y", "label", "start"} for the map's dots and their tooltips.
+    markers: list[dict] = field(default_factory=list)
+
+
+def _start(tour: Tour) -> Location | None:
+    if tour.start_latitude is None or tour.start_longitude is None:
+        return None
+    return Location(tour.start_latitude, tour.start_longitude, tour.start_location)
+
+
+def tour_routes(*, tour: Tour, events: list[Event] | None = None) -> list[TeamRoute]:
+    """Each team's route through its active events with coordinates, from the tour's start.
+
+    Distances and driving time come from the shared travel model, so they agree with the
+    planner and the booking rules.
+    """
+    teams = team_of_fellows(tour=tour)
+    routes: dict[str, TeamRoute] = {}
+    for event in events if events is not None else tour_events(tour=tour):
+        if event.status == Event.Status.CANCELLED or event.latitude is None:
+            continue
+        team = _team_for([f.pk for f in event.fellows.all()], teams)
+        routes.setdefault(team, TeamRoute(team=team, colour="", stops=[])).stops.append(event)
+    start = _start(tour)
+    shape = board_map.outline()
+    result = []
+    for index, team in enumerate(sorted(routes)):
+        route = routes[team]
+        route.colour = TEAM_COLOURS[index % len(TEAM_COLOURS)]
+        route.stops.sort(key=lambda e: e.starts_at)
+        places = [Location(e.latitude, e.longitude, e.title) for e in route.stops]
+        if start is not None:
+            places.insert(0, start)
+        for origin, destination in zip(places, places[1:], strict=False):
+            leg = DEFAULT_MODEL.leg(origin, destination)
+            route.km += leg.km
+            route.driving_minutes += leg.driving_minutes
+        route.km = round(route.km, 1)
+        route.points = [board_map.project(p.lat, p.lon, shape) for p in places]
+        route.markers = [
+            {"x": x, "y": y, "label": place.label, "start": start is not None and index == 0}
+            for index, ((x, y), place) in enumerate(zip(route.points, places, strict=True))
+        ]
+        result.append(route)
+    return result
+
+
+@dataclass(frozen=True)
+class TourTotals:
+    events: int
+    confirmed: int
+    expected_audience: int
+    reported_audience: int
+    km: float
+    driving_hours: float
+
+
+def _reported(event: Event) -> int | None:
+    """The event's own count if staff entered one, else what the host reported."""
+    if event.attendance is not None:
+        return event.attendance
+    return event.request.attendance_count if event.request is not None else None
+
+
+def tour_totals(*, events: list[Event], routes: list[TeamRoute]) -> TourTotals:
+    active = [e for e in events if e.status in ACTIVE_EVENT_STATUSES]
+    return TourTotals(
+        events=len(active),
+        confirmed=sum(e.status == Event.Status.CONFIRMED for e in active),
+        expected_audience=sum(e.request.expected_audience for e in active if e.request),
+        reported_audience=sum(_reported(e) or 0 for e in active),
+        km=round(sum(r.km for r in routes), 1),
+        driving_hours=round(sum(r.driving_minutes for r in routes) / 60, 1),
+    )
+
+
+def latest_proposal(*, tour: Tour) -> PlanningRun | None:
+    return PlanningRun.objects.filter(tour=tour).order_by("-created_at", "-pk").first()
+
+
+def latest_finished_proposal(*, tour: Tour) -> PlanningRun | None:
+    return (
+        PlanningRun.objects.filter(tour=tour, status=PlanningRun.Status.DONE)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def proposed_events(*, run: PlanningRun) -> list[dict]:
+    """The proposal's events for the accept-in-part checkboxes, soonest first, with names."""
+    if not run.plan:
+        return []
+    rows = [
+        {
+            "team": team["team_id"],
+            "request_id": event["request_id"],
+            "starts_at": dt.datetime.fromisoformat(event["start"]),
+            "ends_at": dt.datetime.fromisoformat(event["end"]),
+            "label": event["location"].get("label", ""),
+            "accepted": event["request_id"] in run.accepted_request_ids,
+        }
+        for team in run.plan["teams"]
+        for day in team["days"]
+        for event in day["events"]
+        if not event["locked"] and event["request_id"].isdigit()
+    ]
+    return sorted(rows, key=lambda row: row["starts_at"])
+
+
+def event_history(*, event: Event) -> list[dict]:
+    """The event's audit trail, newest first: who, when, and which fields changed how."""
+    records = list(event.history.select_related("history_user").order_by("-history_date"))
+    trail = []
+    for newer, older in zip(records, [*records[1:], None], strict=True):
+        changes = []
+        if older is not None:
+            delta = newer.diff_against(older)
+            changes = [
+                {"field": c.field, "old": c.old, "new": c.new}
+                for c in delta.changes
+                if c.field not in {"sequence"}
+            ]
+        trail.append(
+            {
+                "when": newer.history_date,
+                "who": newer.history_user,
+                "type": newer.get_history_type_display(),
+                "changes": changes,
+            }
+        )
+    return trail
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What a tour (or a season of tours) achieved, from events and the hosts' reports."""
+
+    label: str
+    events_held: int
+    audience_reported: int
+    first_time: int
+    first_time_reported_audience: int
+    declined: int
+    left_out: int
+
+    @property
+    def first_time_share(self) -> float | None:
+        """Share of attendees meeting a North Korean for the first time, over reports giving
+        both numbers; None while no host has reported."""
+        if not self.first_time_reported_audience:
+            return None
+        return self.first_time / self.first_time_reported_audience
+
+
+def _impact_for(label: str, tours: list[Tour], now: dt.datetime) -> Impact:
+    held = list(
+        Event.objects.filter(
+            tour__in=tours,
+            status__in=(Event.Status.CONFIRMED, Event.Status.COMPLETED),
+            ends_at__lte=now,
+        ).select_related("request")
+    )
+    # A request is reported once even if it had two events (e.g. a moved one kept its report).
+    reports = {
+        e.request_id: e.request
+        for e in held
+        if e.request is not None
+        and e.request.attendance_count is not None
+        and e.request.first_time_count is not None
+    }
+    left_out = 0
+    declined_ids: set[int] = set()
+    for tour in tours:
+        run = latest_finished_proposal(tour=tour)
+        if run is not None and run.plan:
+            left_out += len(run.plan["left_out"])
+        declined_ids.update(
+            SpeakerRequest.objects.filter(
+                status=SpeakerRequest.Status.DECLINED,
+                windows__start_date__lte=tour.end_date,
+                windows__end_date__gte=tour.start_date,
+            ).values_list("pk", flat=True)
+        )
+    return Impact(
+        label=label,
+        events_held=len(held),
+        audience_reported=sum(_reported(e) or 0 for e in held),
+        first_time=sum(r.first_time_count for r in reports.values()),
+        first_time_reported_audience=sum(r.attendance_count for r in reports.values()),
+        declined=len(declined_ids),
+        left_out=left_out,
+    )
+
+
+def impact(
+    *, season: int | None = None, now: dt.datetime | None = None
+) -> tuple[Impact, list[Impact]]:
+    """Totals for a season (tours starting in that year; every tour without one) and per tour.
+
+    A declined request counts for a tour when one of its windows touches the tour's dates.
+    """
+    now = now or timezone.now()
+    tours = list(Tour.objects.order_by("start_date", "name"))
+    if season is not None:
+        tours = [t for t in tours if t.start_date.year == season]
+    per_tour = [_impact_for(t.name, [t], now) for t in tours]
+    label = str(season) if season is not None else "all"
+    return _impact_for(label, tours, now), per_tour
+
+
+def seasons() -> list[int]:
+    return sorted({d.year for d in Tour.objects.values_list("start_date", flat=True)}, reverse=True)
+
+
+def outbox_counts() -> dict[str, int]:
+    """Notifications per status, for the outbox page's tabs."""
+    from notifications.models import Notification  # notifications imports events; stay lazy
+
+    rows = Notification.objects.values("status").annotate(n=Count("pk")).order_by()
+    counts = dict.fromkeys(Notification.Status.values, 0)
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts

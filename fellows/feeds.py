@@ -1,0 +1,170 @@
+"""The private feeds (a fellow's, a tour's, a staff member's): contents, text and caching.
+
+VEVENTs come from scheduler/calendars.py, the one iCalendar builder; this module only chooses
+what goes into each feed, writes the day-sheet DESCRIPTION in the reader's language, and caches
+rendered bytes under the feed's ETag so that a repeat fetch never renders twice. Fellow feeds
+hold only that fellow's events and items and never another fellow's name; no feed reads legal
+names, contact details or unavailability.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from events.models import Event
+from fellows.models import ItineraryItem
+from fellows.selectors import (
+    Feed,
+    fellow_feed_events,
+    fellow_feed_items,
+    fellow_feed_timezone,
+    staff_feed_events,
+    staff_feed_items,
+    tour_feed_events,
+    tour_feed_items,
+)
+from scheduler.calendars import calendar_bytes, event_vevent, itinerary_vevent
+
+# Calendar apps re-fetch at most this often; the 304 path keeps the polling cheap.
+REFRESH_INTERVAL = dt.timedelta(hours=1)
+# Rendered calendars are keyed by ETag, so an entry is never stale, only unused; expire those.
+RENDERED_CACHE_SECONDS = 24 * 3600
+DEFAULT_FEED_TIMEZONE = "America/New_York"
+
+
+def feed_url(*, kind: str, token: str) -> str:
+    return settings.SITE_URL + reverse(f"fellows:{kind}-feed", kwargs={"token": token})
+
+
+def webcal_url(url: str) -> str:
+    """The same feed as a webcal:// link, which calendar apps open as a subscription."""
+    return "webcal://" + url.split("://", 1)[1]
+
+
+def day_sheets_url(*, token: str, day: dt.date | None = None) -> str:
+    url = settings.SITE_URL + reverse("fellows:token-day-sheets", kwargs={"token": token})
+    return f"{url}#day-{day.isoformat()}" if day else url
+
+
+def local_text(moment: dt.datetime, zone: str) -> str:
+    """A time as the venue lives it, unambiguous in any language: 2027-03-14 09:30 EDT."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def event_description(event: Event, *, link: str = "", fellows: str = "") -> str:
+    """The day sheet of one event: address, arrival time, on-site contact, notes, link."""
+    lines = []
+    if event.status == Event.Status.CANCELLED:
+        lines.append(_("This event is cancelled."))
+    if event.location_text:
+        lines.append(_("Address: %(address)s") % {"address": event.location_text})
+    arrival = event.starts_at - dt.timedelta(minutes=event.arrival_minutes_before)
+    lines.append(_("Arrive by: %(time)s") % {"time": local_text(arrival, event.timezone)})
+    contact = " ".join(p for p in (event.onsite_contact_name, event.onsite_contact_phone) if p)
+    if contact:
+        lines.append(_("On-site contact: %(contact)s") % {"contact": contact})
+    if fellows:
+        lines.append(_("Fellows: %(names)s") % {"names": fellows})
+    if event.day_sheet_notes:
+        lines.append(_("Notes: %(notes)s") % {"notes": event.day_sheet_notes})
+    if link:
+        lines.append(_("Day sheet: %(url)s") % {"url": link})
+    return "\n".join(lines)
+
+
+def item_description(item: ItineraryItem, *, link: str = "") -> str:
+    """A travel leg, lodging night or rest day, with where from and to."""
+    lines = []
+    if item.from_location:
+        lines.append(_("From: %(place)s") % {"place": item.from_location})
+    if item.to_location:
+        lines.append(_("To: %(place)s") % {"place": item.to_location})
+    if item.distance_km:
+        lines.append(_("Distance: %(km).0f km") % {"km": item.distance_km})
+    if item.notes:
+        lines.append(_("Notes: %(notes)s") % {"notes": item.notes})
+    if link:
+        lines.append(_("Day sheet: %(url)s") % {"url": link})
+    return "\n".join(lines)
+
+
+def event_summary(event: Event) -> str:
+    # Many clients hide STATUS; the title is the one place every app shows.
+    if event.status == Event.Status.TENTATIVE:
+        return _("(tentative) %(title)s") % {"title": event.title}
+    return event.title
+
+
+def _local_day(moment: dt.datetime, zone: str) -> dt.date:
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def render_feed(feed: Feed) -> bytes:
+    """Render a feed's calendar; stamps come from Last-Modified so equal ETags give equal bytes."""
+    stamp = feed.last_modified
+    if feed.kind == "fellow":
+        fellow = feed.fellow
+        events = fellow_feed_events(fellow=fellow).order_by("starts_at")
+        items = fellow_feed_items(fellow=fellow).order_by("starts_at")
+        language = fellow.preferred_language
+        zone = fellow_feed_timezone(fellow=fellow, default=DEFAULT_FEED_TIMEZONE)
+    elif feed.kind == "tour":
+        tour = feed.tour
+        events = tour_feed_events(tour=tour).order_by("starts_at").prefetch_related("fellows")
+        items = tour_feed_items(tour=tour).order_by("starts_at")
+        language, zone = settings.LANGUAGE_CODE, tour.timezone
+    else:
+        events = staff_feed_events().order_by("starts_at").prefetch_related("fellows")
+        items = staff_feed_items().order_by("starts_at")
+        language, zone = settings.LANGUAGE_CODE, DEFAULT_FEED_TIMEZONE
+
+    with translation.override(language):
+        components = []
+        for event in events:
+            link = names = ""
+            if feed.kind == "fellow":
+                day = _local_day(event.starts_at, event.timezone)
+                link = day_sheets_url(token=feed.token, day=day)
+            else:
+                names = ", ".join(f.display_name for f in event.fellows.all())
+            components.append(
+                event_vevent(
+                    event,
+                    summary=event_summary(event),
+                    description=event_description(event, link=link, fellows=names),
+                    stamp=stamp,
+                )
+            )
+        for item in items:
+            link = ""
+            if feed.kind == "fellow":
+                day = _local_day(item.starts_at, item.timezone)
+                link = day_sheets_url(token=feed.token, day=day)
+            components.append(
+                itinerary_vevent(item, description=item_description(item, link=link), stamp=stamp)
+            )
+        if feed.kind == "fellow":
+            name = _("LiNK tour: %(name)s") % {"name": feed.fellow.display_name}
+        elif feed.kind == "tour":
+            name = _("LiNK tour: %(name)s") % {"name": feed.tour.name}
+        else:
+            name = _("LiNK fellow tours (staff)")
+    return calendar_bytes(components, name=name, timezone=zone, refresh=REFRESH_INTERVAL)
+
+
+def feed_bytes(feed: Feed) -> bytes:
+    """The rendered calendar, from the cache when this ETag was rendered before."""
+    key = f"feeds:ics:{feed.etag}"
+    body = cache.get(key)
+    if body is None:
+        body = render_feed(feed)
+        cache.set(key, body, RENDERED_CACHE_SECONDS)
+    return body

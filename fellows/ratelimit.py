@@ -1,0 +1,45 @@
+"""A fixed-window request limit on the shared Django cache, for the token-addressed pages.
+
+Feeds are fetched by calendar servers without a session, so the limit is keyed by token and
+client address together: one subscriber polling too often is slowed without touching others.
+The window counter lives in the cache named by CACHE_URL, shared by every web worker.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@functools.lru_cache(maxsize=8)
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'120/h' → (120, 3600): requests allowed per period in seconds."""
+    try:
+        count, period = rate.strip().split("/")
+        return int(count), PERIODS[period.strip().lower()[:1]]
+    except (ValueError, KeyError) as exc:
+        raise ImproperlyConfigured(
+            f"FEED_RATE_LIMIT must look like '120/h' (per s, m, h or d), not {rate!r}."
+        ) from exc
+
+
+def allow(*, scope: str, key: str, rate: str) -> tuple[bool, int]:
+    """Count one request; return whether it is allowed and the seconds until the window ends."""
+    limit, period = parse_rate(rate)
+    now = time.time()
+    window = int(now // period)
+    retry_after = int(period - now % period) + 1
+    cache_key = f"ratelimit:{scope}:{key}:{window}"
+    # incr first: one cache round trip for every request but the first of a window.
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:
+        if cache.add(cache_key, 1, timeout=period + 1):
+            return True, retry_after
+        count = cache.incr(cache_key)  # another worker opened the window meanwhile
+    return count <= limit, retry_after

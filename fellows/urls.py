@@ -1,0 +1,29 @@
+"""URLs of the private feeds, day sheets and the fellow's own page."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from fellows import views
+
+app_name = "fellows"
+
+urlpatterns = [
+    path("feeds/fellow/<str:token>.ics", views.feed, {"kind": "fellow"}, name="fellow-feed"),
+    path("feeds/tour/<str:token>.ics", views.feed, {"kind": "tour"}, name="tour-feed"),
+    path("feeds/staff/<str:token>.ics", views.feed, {"kind": "staff"}, name="staff-feed"),
+    path(
+        "feeds/fellow/<str:token>/day-sheets/",
+        views.token_day_sheets,
+        name="token-day-sheets",
+    ),
+    path(
+        "me/login/",
+        auth_views.LoginView.as_view(template_name="fellows/login.html", next_page="fellows:me"),
+        name="login",
+    ),
+    path("me/", views.my_page, name="me"),
+    path("me/day-sheets/", views.my_day_sheets, name="my-day-sheets"),
+    path("me/language/", views.my_language, name="my-language"),
+    path("me/feed/rotate/", views.my_feed_rotate, name="my-feed-rotate"),
+    path("staff/feed/", views.staff_feed, name="staff-feed-page"),
+]

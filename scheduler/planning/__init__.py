@@ -1,0 +1,48 @@
+"""Tour planner: pure Python, no Django. Dataclasses in (``Problem``), dataclasses out (``Plan``).
+
+``plan_tour`` plans, ``verify_plan`` checks any plan against the hard rules, ``toptw`` holds the
+generic orienteering core used by the benchmark, ``travel`` the one travel-time model.
+"""
+
+from scheduler.planning.model import (
+    REASONS,
+    DayPlan,
+    LeftOut,
+    Location,
+    LockedEvent,
+    Plan,
+    PlannedEvent,
+    Problem,
+    Request,
+    RequestWindow,
+    Team,
+    TeamPlan,
+    TravelLeg,
+    Unavailability,
+    ValueWeights,
+)
+from scheduler.planning.tour import plan_tour
+from scheduler.planning.travel import TravelModel
+from scheduler.planning.verify import Violation, verify_plan
+
+__all__ = [
+    "REASONS",
+    "DayPlan",
+    "LeftOut",
+    "Location",
+    "LockedEvent",
+    "Plan",
+    "PlannedEvent",
+    "Problem",
+    "Request",
+    "RequestWindow",
+    "Team",
+    "TeamPlan",
+    "TravelLeg",
+    "TravelModel",
+    "Unavailability",
+    "ValueWeights",
+    "Violation",
+    "plan_tour",
+    "verify_plan",
+]

@@ -1,0 +1,54 @@
+"""Command line for the planner, no database needed (see docs/planning.md).
+
+python -m scheduler.planning solve PROBLEM.json --seconds N [--seed S] [--out PLAN.json]
+python -m scheduler.planning verify PROBLEM.json PLAN.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from scheduler.planning.jsonio import plan_from_json, plan_to_json, problem_from_json
+from scheduler.planning.tour import plan_tour
+from scheduler.planning.verify import verify_plan
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m scheduler.planning",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    solve = sub.add_parser("solve", help="plan a problem and write the plan as JSON")
+    solve.add_argument("problem", type=Path)
+    solve.add_argument("--seconds", type=float, default=10.0, help="time limit (default 10)")
+    solve.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    solve.add_argument("--out", type=Path, help="write here instead of stdout")
+    verify = sub.add_parser("verify", help="print every rule a plan breaks; exit 1 if any")
+    verify.add_argument("problem", type=Path)
+    verify.add_argument("plan", type=Path)
+    args = parser.parse_args(argv)
+
+    problem = problem_from_json(json.loads(args.problem.read_text()))
+    if args.command == "solve":
+        plan = plan_tour(problem, seconds=args.seconds, seed=args.seed)
+        text = json.dumps(plan_to_json(plan), indent=2) + "\n"
+        if args.out:
+            args.out.write_text(text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    plan = plan_from_json(json.loads(args.plan.read_text()))
+    violations = verify_plan(problem, plan)
+    for v in violations:
+        print(f"{v.code}\t{v.team_id}\t{v.request_id}\t{v.message}")
+    print(f"{len(violations)} violation(s)")
+    return 1 if violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

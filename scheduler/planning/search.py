@@ -1,0 +1,122 @@
+"""The search loop shared by every planner in this package: iterated ruin and recreate.
+
+This module owns *how long* and *in which order* the planners search, not what a feasible plan
+is. A model (the TOPTW core in ``toptw.py`` or the multi-day tour layer in ``tour.py``) exposes a
+small protocol: ruin part of the current solution, recreate it greedily, report an objective
+and how much work it did. The loop adds acceptance, best-solution tracking, restarts and a
+budget.
+
+Determinism: a wall clock never decides *what* the search does, only a counted work budget does.
+``Budget`` converts the caller's seconds into work units at a fixed rate, so the same input,
+seed and seconds give the same plan on any machine that is fast enough to spend the budget
+before the wall-clock safety stop. ``SearchStats.stopped_by`` says which of the two ended it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+# Work units per second of requested time. Calibrated on the 2-core reference machine so that
+# the counted budget normally runs out a little before the wall clock (see ``Budget``).
+WORK_UNITS_PER_SECOND = 30_000_000
+
+
+class SearchModel(Protocol):
+    """What a planner model must offer the loop."""
+
+    work: int
+
+    def objective(self) -> tuple[float, float]:
+        """Larger is better: (collected value, minus travel)."""
+        ...
+
+    def snapshot(self) -> object: ...
+
+    def restore(self, snap: object) -> None: ...
+
+    def ruin(self, rng: random.Random, strength: int) -> None: ...
+
+    def recreate(self, rng: random.Random) -> None: ...
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much the loop may do: counted work units, with a wall-clock safety stop."""
+
+    work_units: int
+    wall_seconds: float
+
+    @classmethod
+    def from_seconds(cls, seconds: float, *, work_units: int | None = None) -> Budget:
+        # 85% of the nominal rate leaves room for set-up and answer building inside the limit.
+        units = (
+            work_units if work_units is not None else int(seconds * WORK_UNITS_PER_SECOND * 0.85)
+        )
+        return cls(work_units=units, wall_seconds=seconds)
+
+
+@dataclass(frozen=True)
+class SearchStats:
+    iterations: int
+    work: int
+    seconds: float
+    stopped_by: str  # "budget" (deterministic) or "time" (wall-clock safety stop)
+
+
+def iterated_ruin_recreate(
+    model: SearchModel, *, rng: random.Random, budget: Budget, max_strength: int = 12
+) -> SearchStats:
+    """Improve ``model`` in place and leave it holding the best solution found.
+
+    Acceptance is a threshold that shrinks linearly to zero over the budget (record-to-record
+    travel on the value), which lets the search cross plateaus early and converge late.
+    """
+    started = time.perf_counter()
+    deadline = started + budget.wall_seconds
+    model.recreate(rng)
+    best_obj = model.objective()
+    best = model.snapshot()
+    current_obj = best_obj
+    strength = 1
+    since_best = 0
+    iterations = 0
+    stopped_by = "budget"
+    start_work = model.work
+    while model.work - start_work < budget.work_units:
+        if time.perf_counter() > deadline:
+            stopped_by = "time"
+            break
+        iterations += 1
+        before = model.snapshot()
+        model.ruin(rng, strength)
+        model.recreate(rng)
+        obj = model.objective()
+        progress = (model.work - start_work) / max(1, budget.work_units)
+        threshold = 0.02 * abs(best_obj[0]) * max(0.0, 1.0 - progress)
+        if obj > best_obj:
+            best_obj, best = obj, model.snapshot()
+            current_obj = obj
+            strength = 1
+            since_best = 0
+            continue
+        since_best += 1
+        if obj >= current_obj or obj[0] >= best_obj[0] - threshold:
+            current_obj = obj
+        else:
+            model.restore(before)
+        # Grow the ruin while stuck; go back to the best solution after a long fruitless walk.
+        if since_best % 20 == 0:
+            strength = strength + 1 if strength < max_strength else 1
+        if since_best % 400 == 0:
+            model.restore(best)
+            current_obj = best_obj
+    model.restore(best)
+    return SearchStats(
+        iterations=iterations,
+        work=model.work - start_work,
+        seconds=time.perf_counter() - started,
+        stopped_by=stopped_by,
+    )

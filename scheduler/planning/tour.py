@@ -1,0 +1,708 @@
+"""The multi-day tour layer: teams x days, nights and rest days on top of the shared search.
+
+Owns how a ``Problem`` becomes routes and back: every team-day is a short route that starts
+where the team slept (or at the destination of a travel day), inside the tour's working hours,
+under the daily driving limit and the events-a-day cap, with rest weekdays and fellows'
+unavailability removed. It plugs into ``search.iterated_ruin_recreate`` like the TOPTW core.
+
+Time inside this module is integer minutes since ``epoch`` (UTC); local windows and working
+hours are converted with zoneinfo per calendar day, so DST changes land on the right day.
+
+Travel between two days with events happens on the first free working day in between when it
+fits there ("travel on"); otherwise on the morning of the later day, so a team always sleeps
+where its last event of the day was or where its travel day ended.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduler.planning.model import (
+    REASONS,
+    DayPlan,
+    LeftOut,
+    Location,
+    Plan,
+    PlannedEvent,
+    Problem,
+    TeamPlan,
+    TravelLeg,
+)
+from scheduler.planning.search import Budget, iterated_ruin_recreate
+from scheduler.planning.travel import Leg, TravelModel
+
+Interval = tuple[int, int]
+# Cost of one day evaluation in work units; calibrated so a second of budget is about a second
+# of search on the reference machine (see search.WORK_UNITS_PER_SECOND).
+_EVAL_WORK = 200
+
+
+def _minutes(moment: datetime, epoch: datetime) -> int:
+    return int((moment - epoch).total_seconds() // 60)
+
+
+def _local_minutes(day: date, at: time, zone: ZoneInfo, epoch: datetime) -> int:
+    return _minutes(datetime.combine(day, at, tzinfo=zone).astimezone(UTC), epoch)
+
+
+@dataclass
+class _Day:
+    day: date
+    work: Interval
+    rest: bool
+    blocks: tuple[Interval, ...]  # merged unavailability of any fellow, clipped to this day
+
+
+@dataclass
+class _TeamData:
+    index: int
+    days: list[_Day]
+    start_loc: int
+    max_events: int
+    gap: int
+    max_drive: int
+
+
+@dataclass
+class _DaySchedule:
+    events: tuple[int, ...]
+    starts: tuple[int, ...]
+    morning_loc: int  # where the team is when the day begins (after any travel day)
+    travel_day: int | None  # day index on which the incoming leg was driven, if not this day
+    driving: int
+
+
+class TourModel:
+    """Mutable assignment of requests to team-days (a ``search.SearchModel``)."""
+
+    def __init__(self, problem: Problem, travel: TravelModel) -> None:
+        self.problem = problem
+        self.travel_model = travel
+        self.work = 0
+        first = min(t.first_day for t in problem.teams)
+        self.epoch = datetime.combine(first - timedelta(days=2), time(0), tzinfo=UTC)
+        self.locations: list[Location] = []
+        self._loc_index: dict[tuple[float, float], int] = {}
+        self._legs: dict[tuple[int, int], Leg] = {}
+        self.teams = [self._team_data(i) for i in range(len(problem.teams))]
+        self.req_loc = [self._loc(r.location) for r in problem.requests]
+        self.req_dur = [r.duration_minutes for r in problem.requests]
+        self.value = [problem.weights.value(r) for r in problem.requests]
+        self.req_index = {r.id: i for i, r in enumerate(problem.requests)}
+        # windows[(request, team, day)] -> intervals clipped to that day's working hours
+        self.windows: dict[tuple[int, int, int], list[Interval]] = {}
+        self.candidates: list[list[tuple[int, int]]] = [[] for _ in problem.requests]
+        self.raw_windows: list[list[Interval]] = [
+            self._request_intervals(i) for i in range(len(problem.requests))
+        ]
+        for ri in range(len(problem.requests)):
+            self._index_candidates(ri)
+        self.plan: list[list[list[int]]] = [[[] for _ in t.days] for t in self.teams]
+        self.sched: list[list[_DaySchedule | None]] = [[None for _ in t.days] for t in self.teams]
+        self.locked_start: dict[int, int] = {}
+        self.placed: dict[int, tuple[int, int]] = {}
+        self._place_locked()
+        self._dirty: set[tuple[int, int]] = set()
+        self._ruined: set[int] = set()
+
+    # -- set-up -----------------------------------------------------------------------------
+    def _loc(self, loc: Location) -> int:
+        key = (round(loc.lat, 6), round(loc.lon, 6))
+        if key not in self._loc_index:
+            self._loc_index[key] = len(self.locations)
+            self.locations.append(loc)
+        return self._loc_index[key]
+
+    def leg(self, a: int, b: int) -> Leg:
+        key = (a, b)
+        found = self._legs.get(key)
+        if found is None:
+            found = self.travel_model.leg(self.locations[a], self.locations[b])
+            self._legs[key] = found
+        return found
+
+    def _team_data(self, index: int) -> _TeamData:
+        team = self.problem.teams[index]
+        zone = ZoneInfo(team.timezone)
+        blocks = sorted(
+            (_minutes(u.start, self.epoch), _minutes(u.end, self.epoch))
+            for u in team.unavailability
+            if u.fellow_id in team.fellow_ids or not team.fellow_ids
+        )
+        merged: list[list[int]] = []
+        for lo, hi in blocks:
+            if merged and lo <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        days = []
+        day = team.first_day
+        while day <= team.last_day:
+            work = (
+                _local_minutes(day, team.work_start, zone, self.epoch),
+                _local_minutes(day, team.work_end, zone, self.epoch),
+            )
+            day_blocks = tuple(
+                (max(lo, work[0]), min(hi, work[1]))
+                for lo, hi in merged
+                if lo < work[1] and hi > work[0]
+            )
+            days.append(_Day(day, work, day.weekday() in team.rest_weekdays, day_blocks))
+            day += timedelta(days=1)
+        return _TeamData(
+            index=index,
+            days=days,
+            start_loc=self._loc(team.start_location),
+            max_events=team.max_events_per_day,
+            gap=team.min_gap_minutes,
+            max_drive=team.max_driving_minutes_per_day,
+        )
+
+    def _request_intervals(self, ri: int) -> list[Interval]:
+        req = self.problem.requests[ri]
+        zone = ZoneInfo(req.timezone)
+        out = []
+        for w in req.windows:
+            day = w.first_date
+            while day <= w.last_date:
+                lo = _local_minutes(day, w.earliest_start, zone, self.epoch)
+                hi = _local_minutes(day, w.latest_end, zone, self.epoch)
+                if hi > lo:
+                    out.append((lo, hi))
+                day += timedelta(days=1)
+        return sorted(out)
+
+    def _index_candidates(self, ri: int) -> None:
+        dur = self.req_dur[ri]
+        for team in self.teams:
+            for di, day in enumerate(team.days):
+                if day.rest:
+                    continue
+                clipped = [
+                    (max(lo, day.work[0]), min(hi, day.work[1]))
+                    for lo, hi in self.raw_windows[ri]
+                    if min(hi, day.work[1]) - max(lo, day.work[0]) >= dur
+                ]
+                if clipped:
+                    self.windows[(ri, team.index, di)] = clipped
+                    if self._first_free(clipped, dur, day.blocks, clipped[0][0]) is not None:
+                        self.candidates[ri].append((team.index, di))
+
+    def _place_locked(self) -> None:
+        by_team_day: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        team_ids = {t.id: i for i, t in enumerate(self.problem.teams)}
+        for lock in self.problem.locked:
+            ri = self.req_index[lock.request_id]
+            ti = team_ids[lock.team_id]
+            team = self.problem.teams[ti]
+            local_day = lock.start.astimezone(ZoneInfo(team.timezone)).date()
+            di = (local_day - team.first_day).days
+            if not 0 <= di < len(self.teams[ti].days):
+                raise ValueError(
+                    f"Locked event {lock.request_id} on {local_day} lies outside the tour's days."
+                )
+            start = _minutes(lock.start.astimezone(UTC), self.epoch)
+            self.locked_start[ri] = start
+            by_team_day.setdefault((ti, di), []).append((start, ri))
+        for (ti, di), items in by_team_day.items():
+            self.plan[ti][di] = [ri for _, ri in sorted(items)]
+            for _, ri in items:
+                self.placed[ri] = (ti, di)
+        for ti in range(len(self.teams)):
+            self._refresh_team(ti)
+
+    # -- evaluation ---------------------------------------------------------------------------
+    @staticmethod
+    def _first_free(
+        intervals: list[Interval], dur: int, blocks: tuple[Interval, ...], earliest: int
+    ) -> int | None:
+        """Earliest start >= earliest with [start, start+dur] inside an interval and no block."""
+        for lo, hi in intervals:
+            s = max(earliest, lo)
+            while s + dur <= hi:
+                clash = next((b for b in blocks if b[0] < s + dur and b[1] > s), None)
+                if clash is None:
+                    return s
+                s = clash[1]
+        return None
+
+    def _incoming(self, ti: int, d: int, first_loc: int) -> tuple[int, int | None]:
+        """Where the team wakes up on day d and which earlier day carried the leg there."""
+        team = self.teams[ti]
+        p = d - 1
+        while p >= 0 and not self.plan[ti][p]:
+            p -= 1
+        origin = self.plan[ti][p][-1] if p >= 0 else -1
+        origin_loc = self.req_loc[origin] if origin >= 0 else team.start_loc
+        leg = self.leg(origin_loc, first_loc)
+        if leg.minutes == 0:
+            return first_loc, None
+        if leg.driving_minutes <= team.max_drive:
+            for x in range(p + 1, d):
+                day = team.days[x]
+                if day.rest:
+                    continue
+                start = self._first_free([day.work], leg.minutes, day.blocks, day.work[0])
+                if start is not None:
+                    return first_loc, x
+        return origin_loc, None
+
+    def _eval_day(
+        self, ti: int, d: int, events: list[int], *, lenient: bool = False
+    ) -> _DaySchedule | None:
+        self.work += _EVAL_WORK
+        team = self.teams[ti]
+        day = team.days[d]
+        if not events:
+            return _DaySchedule((), (), -1, None, 0)
+        if not lenient and (len(events) > team.max_events or day.rest):
+            return None
+        morning, travel_day = self._incoming(ti, d, self.req_loc[events[0]])
+        loc = morning
+        t = day.work[0]
+        driving = 0
+        starts = []
+        prev_end: int | None = None
+        for ri in events:
+            leg = self.leg(loc, self.req_loc[ri])
+            driving += leg.driving_minutes
+            ready = t if prev_end is None else prev_end
+            if leg.minutes:
+                depart = self._first_free([day.work], leg.minutes, day.blocks, ready)
+                if depart is None and not lenient:
+                    return None
+                ready = (depart if depart is not None else ready) + leg.minutes
+            if prev_end is not None:
+                ready += team.gap
+            if ri in self.locked_start:
+                start = self.locked_start[ri]
+                if start < ready and not lenient:
+                    return None
+            else:
+                intervals = self.windows.get((ri, ti, d))
+                found = (
+                    self._first_free(intervals, self.req_dur[ri], day.blocks, ready)
+                    if intervals
+                    else None
+                )
+                if found is None:
+                    if not lenient:
+                        return None
+                    found = ready
+                start = found
+            starts.append(start)
+            prev_end = start + self.req_dur[ri]
+            loc = self.req_loc[ri]
+        if driving > team.max_drive and not lenient:
+            return None
+        return _DaySchedule(tuple(events), tuple(starts), morning, travel_day, driving)
+
+    def _next_busy(self, ti: int, d: int) -> int | None:
+        for q in range(d + 1, len(self.teams[ti].days)):
+            if self.plan[ti][q]:
+                return q
+        return None
+
+    def _refresh_team(self, ti: int) -> None:
+        for d in range(len(self.teams[ti].days)):
+            self.sched[ti][d] = self._eval_day(ti, d, self.plan[ti][d], lenient=True)
+
+    def _try_insert(self, ri: int, ti: int, d: int, k: int) -> tuple[float, tuple] | None:
+        """Travel cost increase and the new schedules if request ri fits at slot k of day d."""
+        events = self.plan[ti][d]
+        new_events = [*events[:k], ri, *events[k:]]
+        old = self.plan[ti][d]
+        self.plan[ti][d] = new_events
+        try:
+            sched_d = self._eval_day(ti, d, new_events)
+            if sched_d is None:
+                return None
+            q = self._next_busy(ti, d)
+            sched_q = None
+            if q is not None and (k == len(events)):
+                sched_q = self._eval_day(ti, q, self.plan[ti][q])
+                if sched_q is None:
+                    return None
+        finally:
+            self.plan[ti][d] = old
+        prev_loc, next_loc = self._neighbours(ti, d, k)
+        here = self.req_loc[ri]
+        delta = self.leg(prev_loc, here).minutes
+        if next_loc is not None:
+            delta += self.leg(here, next_loc).minutes - self.leg(prev_loc, next_loc).minutes
+        return float(delta), (sched_d, q, sched_q)
+
+    def _neighbours(self, ti: int, d: int, k: int) -> tuple[int, int | None]:
+        events = self.plan[ti][d]
+        if k > 0:
+            prev_loc = self.req_loc[events[k - 1]]
+        else:
+            p = d - 1
+            while p >= 0 and not self.plan[ti][p]:
+                p -= 1
+            prev_loc = self.req_loc[self.plan[ti][p][-1]] if p >= 0 else self.teams[ti].start_loc
+        if k < len(events):
+            return prev_loc, self.req_loc[events[k]]
+        q = self._next_busy(ti, d)
+        return prev_loc, (self.req_loc[self.plan[ti][q][0]] if q is not None else None)
+
+    def _insert(self, ri: int, ti: int, d: int, k: int, scheds: tuple) -> None:
+        sched_d, q, sched_q = scheds
+        self.plan[ti][d].insert(k, ri)
+        self.sched[ti][d] = sched_d
+        if sched_q is not None:
+            self.sched[ti][q] = sched_q
+        self.placed[ri] = (ti, d)
+
+    def _remove(self, ri: int) -> list[int]:
+        """Take ri out; returns every request removed (a neighbour may have to go too)."""
+        ti, d = self.placed.pop(ri)
+        self.plan[ti][d].remove(ri)
+        self._dirty.update((ti, x) for x in range(max(0, d - 1), d + 2))
+        removed = [ri]
+        for day in (d, self._next_busy(ti, d)):
+            if day is not None:
+                removed += self._settle(ti, day)
+        return removed
+
+    def _settle(self, ti: int, d: int) -> list[int]:
+        """Re-time day d after a change nearby; drop movable events until it is feasible again.
+
+        Removing a visit almost never breaks the next day (legs obey the triangle inequality up
+        to rounding), but the flight threshold and minute rounding can, so this stays exact.
+        """
+        removed: list[int] = []
+        while True:
+            sched = self._eval_day(ti, d, self.plan[ti][d])
+            movable = [e for e in self.plan[ti][d] if e not in self.locked_start]
+            if sched is not None or not movable:
+                break
+            victim = min(movable, key=lambda e: (self.value[e], e))
+            removed += self._remove(victim)
+        self.sched[ti][d] = sched or self._eval_day(ti, d, self.plan[ti][d], lenient=True)
+        return removed
+
+    def best_insertion(self, ri: int, only: set[tuple[int, int]] | None = None):
+        best = None
+        for ti, d in self.candidates[ri]:
+            if only is not None and (ti, d) not in only:
+                continue
+            for k in range(len(self.plan[ti][d]) + 1):
+                found = self._try_insert(ri, ti, d, k)
+                if found is not None and (best is None or found[0] < best[0]):
+                    best = (found[0], ti, d, k, found[1])
+        return best
+
+    # -- SearchModel protocol -------------------------------------------------------------
+    def objective(self) -> tuple[float, float]:
+        value = sum(self.value[ri] for ri in self.placed)
+        return round(value, 6), -float(self.travel_minutes())
+
+    def travel_minutes(self) -> int:
+        total = 0
+        for ti, team in enumerate(self.teams):
+            loc = team.start_loc
+            for events in self.plan[ti]:
+                for ri in events:
+                    total += self.leg(loc, self.req_loc[ri]).minutes
+                    loc = self.req_loc[ri]
+        return total
+
+    def snapshot(self) -> object:
+        return (
+            tuple(tuple(tuple(day) for day in team) for team in self.plan),
+            tuple(tuple(team) for team in self.sched),
+        )
+
+    def restore(self, snap: object) -> None:
+        plan, sched = snap  # type: ignore[misc]
+        self.plan = [[list(day) for day in team] for team in plan]
+        self.sched = [list(team) for team in sched]
+        self.placed = {
+            ri: (ti, d)
+            for ti, team in enumerate(self.plan)
+            for d, day in enumerate(team)
+            for ri in day
+        }
+        self._dirty = set()
+
+    def ruin(self, rng: random.Random, strength: int) -> None:
+        movable = [ri for ri in self.placed if ri not in self.locked_start]
+        if not movable:
+            return
+        kind = rng.random()
+        count = 1 + strength
+        if kind < 0.4:
+            # A stretch of consecutive days of one team: reshuffles who goes where and when.
+            ti, d = self.placed[rng.choice(movable)]
+            span = 1 + strength // 2
+            victims = [
+                ri
+                for x in range(max(0, d - span), min(len(self.teams[ti].days), d + span + 1))
+                for ri in self.plan[ti][x]
+                if ri not in self.locked_start
+            ]
+        elif kind < 0.8:
+            # Geographically related requests across all teams.
+            seed = rng.choice(movable)
+            here = self.req_loc[seed]
+            victims = sorted(
+                movable, key=lambda ri: (self.leg(here, self.req_loc[ri]).minutes, ri)
+            )[:count]
+        else:
+            victims = rng.sample(sorted(movable), min(count, len(movable)))
+        ruined: set[int] = set()
+        for ri in sorted(set(victims)):
+            if ri in self.placed:
+                ruined.update(self._remove(ri))
+        self._ruined = ruined
+
+    def recreate(self, rng: random.Random) -> None:
+        dirty = self._dirty
+        only = None
+        if dirty:
+            # After a ruin only days near the ruined ones changed; look for insertions there.
+            only = {(ti, x) for ti, d in dirty for x in range(max(0, d - 2), d + 3)}
+        pending = [
+            ri
+            for ri in range(len(self.value))
+            if ri not in self.placed
+            and self.candidates[ri]
+            and (only is None or any(c in only for c in self.candidates[ri]))
+        ]
+        noise = rng.choice((0.0, 0.1, 0.3))
+        # Value first, or value per minute of the day it uses: both orders feed the search.
+        per_minute = rng.random() < 0.5
+        keyed = sorted(
+            pending,
+            key=lambda ri: (
+                -self.value[ri]
+                / ((self.req_dur[ri] + 60) if per_minute else 1)
+                * (1.0 + noise * (rng.random() - 0.5)),
+                ri,
+            ),
+        )
+        order = keyed
+        if rng.random() < 0.5:
+            # Requests just removed go last, so others get a chance at the freed time.
+            order = [ri for ri in keyed if ri not in self._ruined] + [
+                ri for ri in keyed if ri in self._ruined
+            ]
+        for ri in order:
+            best = self.best_insertion(ri, only)
+            if best is not None:
+                _, ti, d, k, scheds = best
+                self._insert(ri, ti, d, k, scheds)
+                if only is not None:
+                    only |= {(ti, x) for x in range(max(0, d - 2), d + 3)}
+        self._dirty = set()
+        self._ruined = set()
+
+    # -- answer ---------------------------------------------------------------------------------
+    def at(self, minutes: int) -> datetime:
+        return self.epoch + timedelta(minutes=minutes)
+
+    def build_plan(self, *, seed: int, seconds: float, stopped_by: str) -> Plan:
+        team_plans = []
+        total_km = 0.0
+        total_drive = 0
+        for ti in range(len(self.teams)):
+            tp, km, drive = self._team_plan(ti)
+            team_plans.append(tp)
+            total_km += km
+            total_drive += drive
+        left_out = tuple(self._reason(ri) for ri in range(len(self.value)) if ri not in self.placed)
+        return Plan(
+            teams=tuple(team_plans),
+            left_out=left_out,
+            total_value=round(sum(self.value[ri] for ri in self.placed), 6),
+            total_km=round(total_km, 1),
+            driving_minutes=total_drive,
+            seed=seed,
+            seconds=round(seconds, 3),
+            stopped_by=stopped_by,
+        )
+
+    def _travel_leg(self, a: int, b: int, depart: int) -> TravelLeg:
+        leg = self.leg(a, b)
+        return TravelLeg(
+            origin=self.locations[a],
+            destination=self.locations[b],
+            depart=self.at(depart),
+            arrive=self.at(depart + leg.minutes),
+            km=leg.km,
+            mode=leg.mode,
+            driving_minutes=leg.driving_minutes,
+        )
+
+    def _team_plan(self, ti: int) -> tuple[TeamPlan, float, int]:
+        team = self.teams[ti]
+        loc = team.start_loc
+        days_out: list[DayPlan] = []
+        # Legs driven on travel days, keyed by the day that carries them.
+        travel_days: dict[int, tuple[int, int]] = {}
+        for d in range(len(team.days)):
+            sched = self.sched[ti][d]
+            if sched is not None and sched.events and sched.travel_day is not None:
+                p = d - 1
+                while p >= 0 and not self.plan[ti][p]:
+                    p -= 1
+                origin = self.req_loc[self.plan[ti][p][-1]] if p >= 0 else team.start_loc
+                travel_days[sched.travel_day] = (origin, sched.morning_loc)
+        km = 0.0
+        drive = 0
+        for d, day in enumerate(team.days):
+            sched = self.sched[ti][d]
+            start_loc = loc
+            events: list[PlannedEvent] = []
+            legs: list[TravelLeg] = []
+            if d in travel_days:
+                a, b = travel_days[d]
+                depart = self._first_free(
+                    [day.work], self.leg(a, b).minutes, day.blocks, day.work[0]
+                )
+                assert depart is not None
+                legs.append(self._travel_leg(a, b, depart))
+                loc = b
+            elif sched is not None and sched.events:
+                prev_end: int | None = None
+                for ri, start in zip(sched.events, sched.starts, strict=True):
+                    here = self.req_loc[ri]
+                    leg = self.leg(loc, here)
+                    if leg.minutes:
+                        earliest = day.work[0] if prev_end is None else prev_end
+                        gap = team.gap if prev_end is not None else 0
+                        # Leave as late as the event allows, so nobody waits hours at a venue.
+                        late = start - gap - leg.minutes
+                        depart = (
+                            self._first_free(
+                                [(late, late + leg.minutes)], leg.minutes, day.blocks, late
+                            )
+                            if late >= earliest
+                            else None
+                        )
+                        if depart is None:
+                            depart = self._first_free([day.work], leg.minutes, day.blocks, earliest)
+                            depart = earliest if depart is None else depart
+                        legs.append(self._travel_leg(loc, here, depart))
+                    events.append(
+                        PlannedEvent(
+                            request_id=self.problem.requests[ri].id,
+                            start=self.at(start),
+                            end=self.at(start + self.req_dur[ri]),
+                            location=self.locations[here],
+                            value=self.value[ri],
+                            locked=ri in self.locked_start,
+                        )
+                    )
+                    prev_end = start + self.req_dur[ri]
+                    loc = here
+            km += sum(leg.km for leg in legs)
+            drive += sum(leg.driving_minutes for leg in legs)
+            days_out.append(
+                DayPlan(
+                    day=day.day,
+                    rest=day.rest,
+                    start_location=self.locations[start_loc],
+                    overnight_location=self.locations[loc],
+                    events=tuple(events),
+                    legs=tuple(legs),
+                )
+            )
+        return TeamPlan(team_id=self.problem.teams[ti].id, days=tuple(days_out)), km, drive
+
+    def _reason(self, ri: int) -> LeftOut:
+        req = self.problem.requests[ri]
+        rid = req.id
+        name = req.label or rid
+        dur = self.req_dur[ri]
+        in_hours = [
+            (ti, d)
+            for ti, team in enumerate(self.teams)
+            for d, day in enumerate(team.days)
+            if (ri, ti, d) in self.windows and not day.rest
+        ]
+        if not in_hours:
+            return LeftOut(rid, "no_window_in_tour", f"{name}: {REASONS['no_window_in_tour']}.")
+        if not self.candidates[ri]:
+            return LeftOut(
+                rid,
+                "blackout",
+                f"{name}: all {len(in_hours)} team-days that fit its windows are blocked by a "
+                "fellow's unavailability.",
+            )
+        full = 0
+        competing = 0.0
+        lost = 0
+        for ti, d in self.candidates[ri]:
+            team = self.teams[ti]
+            events = self.plan[ti][d]
+            # Would it fit with the cap lifted? Then the cap is what keeps it out.
+            saved = team.max_events
+            team.max_events = 10**6
+            try:
+                fits_uncapped = any(
+                    self._try_insert(ri, ti, d, k) is not None for k in range(len(events) + 1)
+                )
+            finally:
+                team.max_events = saved
+            if fits_uncapped and len(events) >= team.max_events:
+                full += 1
+                continue
+            # Would it fit on a day emptied of movable events? Then others took the time.
+            kept = [e for e in events if e in self.locked_start]
+            self.plan[ti][d] = kept
+            try:
+                fits_alone = any(
+                    self._try_insert(ri, ti, d, k) is not None for k in range(len(kept) + 1)
+                )
+            finally:
+                self.plan[ti][d] = events
+            if fits_alone:
+                lost += 1
+                competing += sum(self.value[e] for e in events)
+        if full:
+            return LeftOut(
+                rid,
+                "day_capacity",
+                f"{name}: on {full} team-day(s) it would fit, the day already has the maximum "
+                "number of events.",
+            )
+        if lost:
+            return LeftOut(
+                rid,
+                "lower_value",
+                f"{name} (value {self.value[ri]:g}) fits on {lost} team-day(s) on its own but "
+                f"competes there with events worth {competing:g} in total.",
+            )
+        return LeftOut(
+            rid,
+            "too_far",
+            f"{name}: on each of the {len(self.candidates[ri])} team-day(s) in its windows it "
+            f"cannot be reached, held ({dur} min) and left within the working hours and "
+            "driving limit.",
+        )
+
+
+def plan_tour(
+    problem: Problem,
+    *,
+    seconds: float = 10.0,
+    seed: int = 0,
+    travel: TravelModel | None = None,
+    work_units: int | None = None,
+) -> Plan:
+    """Plan every team's days: maximise total value, then minimise travel.
+
+    The same problem, seed and seconds give the same plan (see ``search.Budget``).
+    """
+    model = TourModel(problem, travel or TravelModel())
+    stats = iterated_ruin_recreate(
+        model,
+        rng=random.Random(seed),
+        budget=Budget.from_seconds(seconds, work_units=work_units),
+    )
+    return model.build_plan(seed=seed, seconds=stats.seconds, stopped_by=stats.stopped_by)
