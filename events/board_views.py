@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -384,9 +384,9 @@ def request_queue(request: HttpRequest) -> HttpResponse:
 @board_access_required
 def request_bulk(request: HttpRequest) -> HttpResponse:
     form = BulkRequestForm(request.POST)
-    back = reverse("board:requests") + (
-        "?" + request.POST["query"] if request.POST.get("query") else ""
-    )
+    # Back to the same filtered list; re-encoding keeps whatever was posted a plain query.
+    query = QueryDict(request.POST.get("query", "")).urlencode()
+    back = reverse("board:requests") + (f"?{query}" if query else "")
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -455,7 +455,9 @@ def outbox_retry(request: HttpRequest, notification_id: int) -> HttpResponse:
         messages.success(
             request, _("Sending to %(email)s again.") % {"email": notification.recipient_email}
         )
-    return redirect(reverse("board:outbox") + f"?status={request.POST.get('status', '')}")
+    status = request.POST.get("status", "")
+    query = f"?status={status}" if status in Notification.Status.values else ""
+    return redirect(reverse("board:outbox") + query)
 
 
 @require_GET

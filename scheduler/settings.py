@@ -193,6 +193,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One schema name per choice set that several serializers share.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "events.models.Organization.Kind",
+        "SpeakerRequestStatusEnum": "events.models.SpeakerRequest.Status",
+        "EventStatusEnum": "events.models.Event.Status",
+    },
 }
 
 # Production hardening switches; `manage.py check --deploy` is clean when these are set.

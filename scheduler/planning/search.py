@@ -55,7 +55,8 @@ class Budget:
         units = (
             work_units if work_units is not None else int(seconds * WORK_UNITS_PER_SECOND * 0.85)
         )
-        return cls(work_units=units, wall_seconds=seconds)
+        # The clock stop keeps 5% back for building the answer (reasons, legs) afterwards.
+        return cls(work_units=units, wall_seconds=seconds * 0.95)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from scheduler.planning.travel import Leg, TravelModel
 Interval = tuple[int, int]
 # Cost of one day evaluation in work units; calibrated so a second of budget is about a second
 # of search on the reference machine (see search.WORK_UNITS_PER_SECOND).
-_EVAL_WORK = 200
+_EVAL_WORK = 320
 
 
 def _minutes(moment: datetime, epoch: datetime) -> int:

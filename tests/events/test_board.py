@@ -477,3 +477,18 @@ def test_progress_fragment_and_partial_accept(staff_client, tour, fellow):
     page = staff_client.get(reverse("board:tour", args=[tour.pk]))
     assert page.status_code == 200
     assert f'id="event-{Event.objects.get().pk}"'.encode() in page.content
+
+
+def test_odd_input_never_breaks_a_page(staff_client, tour):
+    bulk = staff_client.post(
+        reverse("board:requests-bulk"), {"action": "nope", "query": "state=NY\r\nX-Evil: 1"}
+    )
+    assert bulk.status_code == 302 and "\n" not in bulk["Location"]
+    retry = staff_client.post(reverse("board:outbox-retry", args=[999999]), {"status": "x"})
+    assert retry.status_code == 404
+    assert staff_client.get(reverse("board:impact"), {"season": "soon"}).status_code == 200
+    accept = staff_client.post(reverse("board:run-accept", args=[999999]), {})
+    assert accept.status_code == 404
+    propose = staff_client.post(reverse("board:tour-propose", args=[tour.pk]), {"seconds": "x"})
+    assert propose.status_code == 302
+    assert not PlanningRun.objects.exists()

@@ -141,3 +141,35 @@ def test_an_existing_organization_is_reused_whatever_its_capitalisation():
     submission = intake.submit_speaker_request(data=data, source="web")
     assert submission.speaker_request.organization == existing
     assert Organization.objects.count() == 1
+
+
+def _resubmit(form) -> dict[str, str]:
+    """POST data for a form exactly as the page showed it."""
+    data = {}
+    for bound in form:
+        value = bound.value()
+        if isinstance(value, bool):
+            if value:
+                data[bound.html_name] = "on"
+        elif value is not None:
+            data[bound.html_name] = str(value)
+    return data
+
+
+def test_staff_can_correct_coordinates_in_the_admin(admin_client):
+    speaker_request = intake.submit_speaker_request(data=request_data(), source="web")
+    pk = speaker_request.speaker_request.pk
+    url = f"/admin/events/speakerrequest/{pk}/change/"
+    page = admin_client.get(url)
+    data = _resubmit(page.context["adminform"].form)
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(_resubmit(formset.management_form))
+        for form in formset.forms:
+            data.update(_resubmit(form))
+    data.update({"latitude": "41.9", "longitude": "-87.62", "timezone": "America/Chicago"})
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["errors"]
+    corrected = SpeakerRequest.objects.get(pk=pk)
+    assert (corrected.latitude, corrected.longitude) == (41.9, -87.62)
+    assert corrected.windows.count() == 2
