@@ -110,6 +110,8 @@ class SpeakerRequest(models.Model):
     first_time_count = models.PositiveIntegerField(null=True, blank=True)
     attendance_comments = models.TextField(blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Set when events.retention removed the host's contact data; the aggregates stay.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

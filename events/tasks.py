@@ -1,12 +1,18 @@
-"""Celery tasks of the events app: thin adapters over events.planning."""
+"""Celery tasks of the events app: thin adapters over events.planning and events.retention."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from events import planning
+from events import planning, retention
 
 
 @shared_task(ignore_result=True)
 def run_planning(run_id: int) -> None:
     planning.run_proposal(run_id)
+
+
+@shared_task(ignore_result=True)
+def anonymise_host_data() -> int:
+    """Beat, daily: remove host contact data past HOST_DATA_RETENTION_DAYS."""
+    return retention.anonymise_due_requests().requests

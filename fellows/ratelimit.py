@@ -8,11 +8,13 @@ The window counter lives in the cache named by CACHE_URL, shared by every web wo
 from __future__ import annotations
 
 import functools
+import logging
 import time
 
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
+logger = logging.getLogger(__name__)
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -37,9 +39,15 @@ def allow(*, scope: str, key: str, rate: str) -> tuple[bool, int]:
     cache_key = f"ratelimit:{scope}:{key}:{window}"
     # incr first: one cache round trip for every request but the first of a window.
     try:
-        count = cache.incr(cache_key)
-    except ValueError:
-        if cache.add(cache_key, 1, timeout=period + 1):
-            return True, retry_after
-        count = cache.incr(cache_key)  # another worker opened the window meanwhile
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:
+            if cache.add(cache_key, 1, timeout=period + 1):
+                return True, retry_after
+            count = cache.incr(cache_key)  # another worker opened the window meanwhile
+    except Exception:  # each cache backend raises its own connection errors
+        # Fail open: while the cache (Redis) is down, hosts can still ask for a speaker and
+        # fellows still get their feeds; the limit is a brake on abuse, not a safety rule.
+        logger.warning("Rate limit cache unavailable; allowing the request", exc_info=True)
+        return True, retry_after
     return count <= limit, retry_after

@@ -7,6 +7,7 @@ CELERY_BROKER_URL, CACHE_URL and EMAIL_URL. Nothing else in the code base reads 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -26,7 +27,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with a site class that can require staff two-factor (OTP_REQUIRED_FOR_STAFF).
+    "scheduler.security.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -39,6 +41,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "scheduler",
     "fellows",
     "events",
@@ -47,15 +52,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Gives request.user.is_verified() for the optional staff two-factor in the admin.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Records the signed-in user on each historical row (the audit trail of events).
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login attempt into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "scheduler.urls"
@@ -92,6 +102,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# With persistent connections, test each one before a request reuses it, so a database restart
+# costs the requests in flight and not every request on a connection that died with it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -107,6 +120,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# django-axes refuses a login (admin, board, /me/login/) once a username from one address failed
+# AXES_FAILURE_LIMIT times, for AXES_COOLOFF_MINUTES, even with the right password. It only
+# watches username/password logins: API tokens and existing sessions are untouched.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Staff two-factor: when true, the admin accepts staff only after a TOTP token (django-otp).
+OTP_REQUIRED_FOR_STAFF = env.bool("OTP_REQUIRED_FOR_STAFF", default=False)
+OTP_TOTP_ISSUER = "LiNK Fellow Tours"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ko", "한국어")]
@@ -144,6 +171,8 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3.0)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Lets several deployments (or benchmarks) share one Redis without taking each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -162,6 +191,8 @@ NOTIFICATIONS_SENDING_TIMEOUT = env.float("NOTIFICATIONS_SENDING_TIMEOUT", defau
 NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=60.0)
 NOTIFICATIONS_REMINDER_SCAN_SECONDS = env.float("NOTIFICATIONS_REMINDER_SCAN_SECONDS", default=900)
 NOTIFICATIONS_HOST_REMINDER_DAYS = env.int("NOTIFICATIONS_HOST_REMINDER_DAYS", default=7)
+# Days a completed, declined or withdrawn request keeps the host's contact data (events.retention).
+HOST_DATA_RETENTION_DAYS = env.int("HOST_DATA_RETENTION_DAYS", default=365)
 # DatabaseScheduler copies these entries into django-celery-beat's PeriodicTask table.
 CELERY_BEAT_SCHEDULE = {
     "notifications-sweep-outbox": {
@@ -171,6 +202,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-queue-reminders": {
         "task": "notifications.tasks.queue_reminders",
         "schedule": NOTIFICATIONS_REMINDER_SCAN_SECONDS,
+    },
+    "events-anonymise-host-data": {
+        "task": "events.tasks.anonymise_host_data",
+        "schedule": 24 * 3600.0,
     },
 }
 
@@ -184,6 +219,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A database outage answers 503 JSON with Retry-After instead of an HTML 500.
+    "EXCEPTION_HANDLER": "scheduler.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fellow Tour Scheduler API",
@@ -212,6 +249,24 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 )
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from our own origin (htmx and every other
+# script are static files; the API docs use drf-spectacular's split view for the same reason).
+# Inline <style> blocks and style attributes remain in our templates, the admin and Swagger UI,
+# so styles allow 'unsafe-inline'; Swagger UI draws its icons as data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,

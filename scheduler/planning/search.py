@@ -68,7 +68,13 @@ class SearchStats:
 
 
 def iterated_ruin_recreate(
-    model: SearchModel, *, rng: random.Random, budget: Budget, max_strength: int = 12
+    model: SearchModel,
+    *,
+    rng: random.Random,
+    budget: Budget,
+    max_strength: int = 12,
+    threshold: float = 0.02,
+    reset_after: int = 400,
 ) -> SearchStats:
     """Improve ``model`` in place and leave it holding the best solution found.
 
@@ -96,7 +102,7 @@ def iterated_ruin_recreate(
         model.recreate(rng)
         obj = model.objective()
         progress = (model.work - start_work) / max(1, budget.work_units)
-        threshold = 0.02 * abs(best_obj[0]) * max(0.0, 1.0 - progress)
+        allowed = threshold * abs(best_obj[0]) * max(0.0, 1.0 - progress)
         if obj > best_obj:
             best_obj, best = obj, model.snapshot()
             current_obj = obj
@@ -104,14 +110,14 @@ def iterated_ruin_recreate(
             since_best = 0
             continue
         since_best += 1
-        if obj >= current_obj or obj[0] >= best_obj[0] - threshold:
+        if obj >= current_obj or obj[0] >= best_obj[0] - allowed:
             current_obj = obj
         else:
             model.restore(before)
         # Grow the ruin while stuck; go back to the best solution after a long fruitless walk.
         if since_best % 20 == 0:
             strength = strength + 1 if strength < max_strength else 1
-        if since_best % 400 == 0:
+        if since_best % reset_after == 0:
             model.restore(best)
             current_obj = best_obj
     model.restore(best)

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import os
+_INTER = os.environ.get("INTER", "1") == "1"
+_LS = os.environ.get("LS", "1") == "1"
 from scheduler.planning.search import Budget, SearchStats, iterated_ruin_recreate
 
 
@@ -111,31 +114,47 @@ class ToptwModel:
         self._service = inst.service[self.candidates]
         self._gain = inst.score[self.candidates].astype(np.float64)
         self._removed_last: set[int] = set()
+        # Plain lists: scalar access in the local search is much faster than numpy indexing.
+        self._t = inst.travel.tolist()
+        self._svc = inst.service.tolist()
+        self._opn = inst.open.tolist()
+        self._cls = inst.close.tolist()
+        # Routes already known to be locally optimal (no improving 2-opt / or-opt move).
+        self._ls_done: set[tuple[int, ...]] = set()
 
     # -- bookkeeping ------------------------------------------------------------------------
     def _route_positions(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(prev, next, departure from prev, allowed shift) for each insertion slot of route r."""
-        inst = self.inst
+        travel, opn, cls, svc = self._t, self._opn, self._cls, self._svc
         nodes = self.routes[r]
-        starts = route_schedule(inst, nodes)
-        assert starts is not None
         seq = [0, *nodes, 0]
-        # times[i] is the start at seq[i]; the start depot "starts" when the depot opens.
-        times = [int(inst.open[0]), *starts]
         k = len(nodes)
-        dep = [times[i] + (int(inst.service[seq[i]]) if i > 0 else 0) for i in range(k + 1)]
-        end_arr = dep[k] + int(inst.travel[seq[k], 0]) if k else int(inst.open[0])
+        # starts[i] is the start of service at seq[i+1]; dep[i] the departure from seq[i].
+        dep = [opn[0]] * (k + 1)
+        starts = [0] * k
+        t = opn[0]
+        prev = 0
+        for i, v in enumerate(nodes):
+            t = max(t + travel[prev][v], opn[v])
+            starts[i] = t
+            t += svc[v]
+            dep[i + 1] = t
+            prev = v
+        end_arr = t + travel[prev][0] if k else opn[0]
+        assert end_arr <= self.inst.horizon and all(
+            st <= cls[v] for st, v in zip(starts, nodes, strict=True)
+        )
         # Backward max-shift: how far each visit (and the end depot) may be pushed later.
         slack = [0] * (k + 1)
-        maxshift = inst.horizon - end_arr
+        maxshift = self.inst.horizon - end_arr
         slack[k] = maxshift
         for i in range(k - 1, -1, -1):
             v = nodes[i]
-            wait = starts[i] - (dep[i] + int(inst.travel[seq[i], v]))
-            maxshift = min(int(inst.close[v]) - starts[i], slack[i + 1])
+            wait = starts[i] - (dep[i] + travel[seq[i]][v])
+            maxshift = min(cls[v] - starts[i], slack[i + 1])
             # Inserting before v may push it by its own wait plus its max-shift.
             slack[i] = wait + maxshift
-        self.work += 40 * (k + 1)
+        self.work += 60 * (k + 1) + 300
         return (
             np.array(seq[:-1], dtype=np.int64),
             np.array(seq[1:], dtype=np.int64),
@@ -144,24 +163,215 @@ class ToptwModel:
         )
 
     def _route_block(self, r: int) -> tuple[np.ndarray, np.ndarray]:
-        """For every candidate node: its best ratio in route r (or -1) and the slot index."""
+        """For every candidate node: its best ratio in route r (or -1) and the slot index.
+
+        Only nodes not yet routed are evaluated; routed ones get -1.
+        """
         inst = self.inst
         prev, nxt, dep, slack = self._route_positions(r)
-        cands = self.candidates
+        n_all = self.candidates.size
+        idx = np.flatnonzero(~self.routed[self.candidates])
+        out_ratio = np.full(n_all, -1.0)
+        out_slot = np.zeros(n_all, dtype=np.int64)
+        if idx.size == 0:
+            return out_ratio, out_slot
+        cands = self.candidates[idx]
         travel = inst.travel
-        start = np.maximum(dep[:, None] + travel[np.ix_(prev, cands)], self._open[None, :])
+        start = np.maximum(dep[:, None] + travel[prev[:, None], cands[None, :]], self._open[idx])
         shift = (
             start
             - dep[:, None]
-            + self._service[None, :]
-            + travel[np.ix_(cands, nxt)].T
+            + self._service[idx]
+            + travel[cands[None, :], nxt[:, None]]
             - travel[prev, nxt][:, None]
         )
-        ok = (start <= self._close[None, :]) & (shift <= slack[:, None])
-        self.work += ok.size + 1000
-        ratio = np.where(ok, self._gain[None, :] / (shift + 1.0), -1.0)
+        ok = (start <= self._close[idx]) & (shift <= slack[:, None])
+        self.work += ok.size // 2 + 4000
+        ratio = np.where(ok, self._gain[idx] / (shift + 1.0), -1.0)
         slot = np.argmax(ratio, axis=0)
-        return ratio[slot, np.arange(cands.size)], slot
+        out_ratio[idx] = ratio[slot, np.arange(idx.size)]
+        out_slot[idx] = slot
+        return out_ratio, out_slot
+
+    # -- local search ------------------------------------------------------------------------
+    def _feasible(self, nodes: list[int]) -> bool:
+        """route_schedule on plain lists (the hot path of the local search)."""
+        self.work += 5 * len(nodes) + 60
+        t = self._opn[0]
+        prev = 0
+        travel, opn, cls, svc = self._t, self._opn, self._cls, self._svc
+        for v in nodes:
+            t = t + travel[prev][v]
+            if t < opn[v]:
+                t = opn[v]
+            if t > cls[v]:
+                return False
+            t += svc[v]
+            prev = v
+        return t + travel[prev][0] <= self.inst.horizon
+
+    def _intra_moves(self, nodes: list[int]) -> list[tuple[int, int, int, int]]:
+        """Travel-reducing 2-opt and or-opt moves of one route, best first.
+
+        A move is (delta, kind, i, j) over ``seq = [0, *nodes, 0]``: kind 0 reverses seq[i..j];
+        kind L >= 1 moves the segment seq[i..i+L-1] between seq[j] and seq[j+1].
+        """
+        T = self.inst.travel
+        seq = np.array([0, *nodes, 0], dtype=np.int64)
+        k = len(nodes)
+        out: list[tuple[int, int, int, int]] = []
+        edge_f = T[seq[:-1], seq[1:]]  # seq[p] -> seq[p+1]
+        edge_b = T[seq[1:], seq[:-1]]  # seq[p+1] -> seq[p]
+        cf = np.concatenate(([0], np.cumsum(edge_f)))
+        cb = np.concatenate(([0], np.cumsum(edge_b)))
+        idx = np.arange(1, k + 1)
+        if k >= 2:
+            i = idx[:, None]
+            j = idx[None, :]
+            # Reverse seq[i..j]: inner path flips direction.
+            delta = (
+                T[seq[i - 1], seq[j]]
+                + T[seq[i], seq[j + 1]]
+                - T[seq[i - 1], seq[i]]
+                - T[seq[j], seq[j + 1]]
+                + (cb[j] - cb[i])
+                - (cf[j] - cf[i])
+            )
+            valid = j > i
+            ii, jj = np.nonzero(valid & (delta < 0))
+            for a, b in zip(ii.tolist(), jj.tolist(), strict=True):
+                out.append((int(delta[a, b]), 0, a + 1, b + 1))
+        pos = np.arange(0, k + 1)  # insert between seq[j] and seq[j+1]
+        base = T[seq[pos], seq[pos + 1]]
+        for length in (1, 2, 3):
+            if k < length + 1:
+                break
+            starts = np.arange(1, k - length + 2)
+            s_node = seq[starts]
+            e_node = seq[starts + length - 1]
+            p_node = seq[starts - 1]
+            q_node = seq[starts + length]
+            gain = T[p_node, s_node] + T[e_node, q_node] - T[p_node, q_node]
+            ins = T[seq[pos][None, :], s_node[:, None]] + T[e_node[:, None], seq[pos + 1][None, :]]
+            delta = ins - base[None, :] - gain[:, None]
+            jpos = pos[None, :]
+            st = starts[:, None]
+            valid = (jpos < st - 1) | (jpos > st + length - 1)
+            ii, jj = np.nonzero(valid & (delta < 0))
+            for a, b in zip(ii.tolist(), jj.tolist(), strict=True):
+                out.append((int(delta[a, b]), length, int(starts[a]), b))
+        self.work += 5 * (k + 1) * (k + 1) + 10000 + 10 * len(out)
+        out.sort()
+        return out
+
+    @staticmethod
+    def _apply_intra(nodes: list[int], kind: int, i: int, j: int) -> list[int]:
+        seq = [0, *nodes, 0]
+        if kind == 0:
+            seq[i : j + 1] = seq[i : j + 1][::-1]
+        else:
+            seg = seq[i : i + kind]
+            rest = seq[:i] + seq[i + kind :]
+            at = j + 1 if j < i else j + 1 - kind
+            seq = rest[:at] + seg + rest[at:]
+        return seq[1:-1]
+
+    def _improve_route(self, r: int, max_checks: int = 25) -> bool:
+        """First-best descent with 2-opt and or-opt on route r; True if it got shorter."""
+        nodes = self.routes[r]
+        changed = False
+        while len(nodes) >= 2 and tuple(nodes) not in self._ls_done:
+            moved = False
+            for _, kind, i, j in self._intra_moves(nodes)[:max_checks]:
+                cand = self._apply_intra(nodes, kind, i, j)
+                if self._feasible(cand):
+                    nodes = cand
+                    moved = changed = True
+                    break
+            if not moved:
+                if len(self._ls_done) > 200_000:
+                    self._ls_done.clear()
+                self._ls_done.add(tuple(nodes))
+        self.routes[r] = nodes
+        return changed
+
+    def _inter_moves(self, a: list[int], b: list[int]) -> list[tuple[int, int, int, int]]:
+        """Travel-reducing moves between two routes, best first.
+
+        (delta, kind, i, j) over ``sa = [0, *a, 0]`` and ``sb = [0, *b, 0]``: kind 0 is 2-opt*
+        (swap the tails after sa[i] and sb[j]); kind L >= 1 moves sa[i..i+L-1] between sb[j]
+        and sb[j+1].
+        """
+        T = self.inst.travel
+        sa = np.array([0, *a, 0], dtype=np.int64)
+        sb = np.array([0, *b, 0], dtype=np.int64)
+        ka, kb = len(a), len(b)
+        out: list[tuple[int, int, int, int]] = []
+        ia = np.arange(0, ka + 1)
+        jb = np.arange(0, kb + 1)
+        delta = (
+            T[sa[ia][:, None], sb[jb + 1][None, :]]
+            + T[sb[jb][None, :], sa[ia + 1][:, None]]
+            - T[sa[ia], sa[ia + 1]][:, None]
+            - T[sb[jb], sb[jb + 1]][None, :]
+        )
+        # Exchanging both whole routes or nothing changes nothing.
+        delta[0, 0] = 0
+        delta[ka, kb] = 0
+        ii, jj = np.nonzero(delta < 0)
+        for x, y in zip(ii.tolist(), jj.tolist(), strict=True):
+            out.append((int(delta[x, y]), 0, x, y))
+        base = T[sb[jb], sb[jb + 1]]
+        for length in (1, 2):
+            if ka < length:
+                break
+            starts = np.arange(1, ka - length + 2)
+            s_node = sa[starts]
+            e_node = sa[starts + length - 1]
+            p_node = sa[starts - 1]
+            q_node = sa[starts + length]
+            gain = T[p_node, s_node] + T[e_node, q_node] - T[p_node, q_node]
+            ins = T[sb[jb][None, :], s_node[:, None]] + T[e_node[:, None], sb[jb + 1][None, :]]
+            d = ins - base[None, :] - gain[:, None]
+            ii, jj = np.nonzero(d < 0)
+            for x, y in zip(ii.tolist(), jj.tolist(), strict=True):
+                out.append((int(d[x, y]), length, int(starts[x]), y))
+        self.work += 4 * (ka + 1) * (kb + 1) + 6000 + 2 * len(out)
+        out.sort()
+        return out
+
+    @staticmethod
+    def _apply_inter(
+        a: list[int], b: list[int], kind: int, i: int, j: int
+    ) -> tuple[list[int], list[int]]:
+        sa = [0, *a, 0]
+        sb = [0, *b, 0]
+        if kind == 0:
+            na = sa[: i + 1] + sb[j + 1 :]
+            nb = sb[: j + 1] + sa[i + 1 :]
+        else:
+            seg = sa[i : i + kind]
+            na = sa[:i] + sa[i + kind :]
+            nb = sb[: j + 1] + seg + sb[j + 1 :]
+        return na[1:-1], nb[1:-1]
+
+    def _improve_pair(self, ra: int, rb: int, max_checks: int = 25) -> bool:
+        """Descent with 2-opt* and segment relocation from route ra to route rb."""
+        changed = False
+        for _ in range(50):
+            a, b = self.routes[ra], self.routes[rb]
+            if not a:
+                break
+            moved = False
+            for _, kind, i, j in self._inter_moves(a, b)[:max_checks]:
+                na, nb = self._apply_inter(a, b, kind, i, j)
+                if self._feasible(na) and self._feasible(nb):
+                    self.routes[ra], self.routes[rb] = na, nb
+                    moved = changed = True
+                    break
+            if not moved:
+                break
+        return changed
 
     # -- SearchModel protocol ---------------------------------------------------------------
     def objective(self) -> tuple[float, float]:
@@ -224,8 +434,29 @@ class ToptwModel:
         noise_amp = rng.choice((0.0, 0.1, 0.3))
         noise = 1.0 + noise_amp * (np.array([rng.random() for _ in range(cands.size)]) - 0.5)
         self._gain = self.inst.score[cands].astype(np.float64) ** power * noise
-        blocks = [self._route_block(r) for r in range(len(self.routes))]
         held = np.array([int(v) in self._removed_last for v in cands])
+        self._insert_all(held)
+        # Shorten the routes (2-opt, or-opt) and fill the time this frees, until neither helps.
+        for _ in range(4 if _LS else 0):
+            improved = [self._improve_route(r) for r in range(len(self.routes))]
+            m = len(self.routes)
+            if _INTER:
+                improved += [
+                    self._improve_pair(ra, rb) for ra in range(m) for rb in range(m) if ra != rb
+                ]
+            if any(improved[m:]):
+                improved += [self._improve_route(r) for r in range(m)]
+            if not any(improved):
+                break
+            before = int(self.routed.sum())
+            self._insert_all(held)
+            if int(self.routed.sum()) == before:
+                break
+        self._removed_last = set()
+
+    def _insert_all(self, held: np.ndarray) -> None:
+        cands = self.candidates
+        blocks = [self._route_block(r) for r in range(len(self.routes))]
         # Nodes just ruined wait one round so that the search does not simply undo the ruin.
         for phase in (0, 1):
             while True:
@@ -244,7 +475,6 @@ class ToptwModel:
                 self.routes[r].insert(int(blocks[r][1][c]), v)
                 self.routed[v] = True
                 blocks[r] = self._route_block(r)
-        self._removed_last = set()
 
 
 def solve_toptw(
@@ -256,6 +486,8 @@ def solve_toptw(
         model,
         rng=random.Random(seed),
         budget=Budget.from_seconds(seconds, work_units=work_units),
+        threshold=float(os.environ.get("THR", "0.02")),
+        reset_after=int(os.environ.get("RESET", "400")),
     )
     for nodes in model.routes:
         if route_schedule(inst, nodes) is None:  # pragma: no cover - guards the max-shift maths

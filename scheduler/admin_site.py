@@ -1,0 +1,40 @@
+"""The admin site: Django's, plus optional TOTP verification for staff (django-otp).
+
+With OTP_REQUIRED_FOR_STAFF off (the default) it behaves exactly like Django's AdminSite. With
+it on, the admin acts like django-otp's OTPAdminSite: a staff user counts as staff here only
+once the session was verified with one of their OTP devices, and the login form asks for the
+token. The switch is read on every request rather than at import, so one process (and the test
+suite) can see both behaviours without rebuilding the URLconf.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.admin import AdminSite
+from django.http import HttpRequest
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+
+
+def otp_required_for_staff() -> bool:
+    return settings.OTP_REQUIRED_FOR_STAFF
+
+
+class StaffAdminSite(AdminSite):
+    """Django's admin site, with django-otp's checks while OTP_REQUIRED_FOR_STAFF is on."""
+
+    @property
+    def login_form(self):  # AdminSite.login reads this attribute on every login
+        return OTPAdminAuthenticationForm if otp_required_for_staff() else None
+
+    @property
+    def login_template(self):
+        return OTPAdminSite.login_template if otp_required_for_staff() else None
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        if not super().has_permission(request):
+            return False
+        if not otp_required_for_staff():
+            return True
+        # OTPMiddleware gives every user is_verified(): true only after a device's token was
+        # accepted in this session. Unverified staff are treated as not staff, as in OTPAdminSite.
+        return request.user.is_verified()

@@ -1,0 +1,198 @@
+"""Faults, caused for real: a PostgreSQL restart during a burst of submissions, and a Redis
+outage while hosts submit. Both run against private PostgreSQL and Redis processes
+(tests/faults.py) and gunicorn, never the shared services other tests use.
+
+The third fault, a worker killed mid-send, is tests/notifications/test_worker_kill.py.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from kombu import Connection
+
+from events.models import SpeakerRequest
+from notifications.models import Notification
+from notifications.tasks import sweep_outbox
+from tests.events.conftest import as_json, request_data
+from tests.faults import Gunicorn, PrivatePostgres, PrivateRedis, can_run_private_services, manage
+from tests.notifications.conftest import worker_env
+from tests.notifications.support import CeleryWorker, SmtpSink, database_url, wait_until
+
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.skipif(
+        not can_run_private_services(), reason="needs PostgreSQL binaries and redis-server"
+    ),
+]
+BURST_THREADS = 8
+ACCEPTED_EACH_SIDE = 30
+
+
+@dataclass
+class Answer:
+    email: str
+    status: int
+    content_type: str
+    body: dict
+
+
+def post_request(base_port: int, email: str) -> Answer:
+    conn = http.client.HTTPConnection("127.0.0.1", base_port, timeout=30)
+    try:
+        body = json.dumps(as_json(request_data(contact_email=email)))
+        conn.request(
+            "POST", "/api/v1/requests/", body=body, headers={"Content-Type": "application/json"}
+        )
+        response = conn.getresponse()
+        raw = response.read()
+        content_type = response.getheader("Content-Type") or ""
+        parsed = json.loads(raw) if content_type.startswith("application/json") else {}
+        return Answer(email, response.status, content_type, parsed)
+    finally:
+        conn.close()
+
+
+def test_a_postgres_restart_during_a_burst_loses_no_accepted_request():
+    postgres = PrivatePostgres().start()
+    redis = PrivateRedis().start()
+    try:
+        database = postgres.create_database("ft_faults")
+        env = {
+            "DATABASE_URL": database,
+            "CELERY_BROKER_URL": redis.url(0),
+            "CACHE_URL": redis.url(1),
+            "REQUEST_RATE_LIMIT": "1000000/s",
+            "CONN_MAX_AGE": "60",
+            "CONN_HEALTH_CHECKS": "true",
+        }
+        manage("migrate", "--no-input", env=env)
+        answers: list[Answer] = []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def client(slot: int) -> None:
+            n = 0
+            while not stop.is_set():
+                try:
+                    answer = post_request(server.port, f"burst-{slot}-{n}@example.org")
+                except OSError as exc:  # a connection-level failure is also a failure to report
+                    answer = Answer(f"burst-{slot}-{n}@example.org", 0, "", {"error": str(exc)})
+                with lock:
+                    answers.append(answer)
+                n += 1
+
+        def accepted_since(index: int) -> int:
+            with lock:
+                return sum(a.status == 201 for a in answers[index:])
+
+        with Gunicorn(env=env, workers=2, threads=4) as server:
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(BURST_THREADS)]
+            for thread in threads:
+                thread.start()
+            try:
+                # Restart in full flow, then keep going until requests succeed again.
+                wait_until(lambda: accepted_since(0) >= ACCEPTED_EACH_SIDE, 60, "a first batch")
+                postgres.restart()
+                with lock:
+                    restarted_at = len(answers)
+                wait_until(
+                    lambda: accepted_since(restarted_at) >= ACCEPTED_EACH_SIDE,
+                    60,
+                    "submissions to succeed after the restart",
+                )
+            finally:
+                stop.set()
+                for thread in threads:
+                    thread.join()
+
+        import psycopg
+
+        with psycopg.connect(database) as db:
+            stored = dict(
+                db.execute(
+                    "SELECT r.contact_email, count(DISTINCT w.id) FROM events_speakerrequest r "
+                    "LEFT JOIN events_requestwindow w ON w.request_id = r.id GROUP BY r.id"
+                ).fetchall()
+            )
+            acknowledged = {
+                email
+                for (email,) in db.execute(
+                    "SELECT recipient_email FROM notifications_notification "
+                    "WHERE kind = 'acknowledgement'"
+                ).fetchall()
+            }
+    finally:
+        redis.stop()
+        postgres.stop()
+
+    accepted = {a.email for a in answers if a.status == 201}
+    failed = [a for a in answers if a.status != 201]
+    assert accepted <= set(stored), f"lost {len(accepted - set(stored))} accepted requests"
+    # Nothing half-saved: every stored request has both windows and its acknowledgement.
+    assert set(stored.values()) == {2}
+    assert acknowledged == set(stored)
+    # A failure is a clean, machine-readable "try again", never an HTML page or a dropped socket.
+    for answer in failed:
+        assert answer.status == 503, answer
+        assert answer.content_type.startswith("application/json"), answer
+        assert "detail" in answer.body, answer
+    # A request stored without a 201 is possible only when the connection broke after COMMIT.
+    assert len(set(stored) - accepted) <= len(failed)
+    print(
+        f"\nburst: {len(answers)} posts, {len(accepted)} accepted, {len(failed)} answered 503, "
+        f"{len(set(stored) - accepted)} stored without a 201"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="processes share the database")
+def test_with_redis_down_requests_are_accepted_and_acknowledged_later_exactly_once():
+    redis = PrivateRedis()  # its port is chosen but nothing listens yet: Redis is down
+    env = {
+        "DATABASE_URL": database_url(connection.settings_dict),
+        # A Redis outage takes the broker and the rate-limit cache down together.
+        "CELERY_BROKER_URL": redis.url(0),
+        "CACHE_URL": redis.url(1),
+    }
+    with Gunicorn(env=env, workers=1) as server:
+        started = time.monotonic()
+        answer = post_request(server.port, "outage@example.org")
+        took = time.monotonic() - started
+    assert answer.status == 201, (answer, server.output())
+    assert took < 10, f"the submission waited {took:.1f}s for the broker"
+    row = Notification.objects.get(kind=Notification.Kind.ACKNOWLEDGEMENT)
+    assert row.status == Notification.Status.PENDING and row.attempts == 0
+    assert SpeakerRequest.objects.get().contact_email == "outage@example.org"
+
+    redis.start()
+    try:
+        with SmtpSink() as sink:
+            worker_settings = worker_env(sink, CELERY_BROKER_URL=redis.url(0))
+            with CeleryWorker(env=worker_settings, name="after-outage"):
+                # What beat does every NOTIFICATIONS_SWEEP_SECONDS, sent on the private broker.
+                with Connection(redis.url(0)) as broker:
+                    sweep_outbox.apply_async(connection=broker)
+                received = sink.wait_for(1)
+                wait_until(
+                    lambda: Notification.objects.get(pk=row.pk).status == Notification.Status.SENT,
+                    15,
+                    "the row to be marked sent",
+                )
+                with Connection(redis.url(0)) as broker:  # a second sweep sends nothing more
+                    sweep_outbox.apply_async(connection=broker)
+                time.sleep(2)
+                received = list(sink.messages)
+    finally:
+        redis.stop()
+
+    assert [m["To"] for m in received] == ["outage@example.org"]
+    assert received[0]["Message-ID"] == row.message_id
+    row.refresh_from_db()
+    assert row.attempts == 1

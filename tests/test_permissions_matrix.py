@@ -1,0 +1,452 @@
+"""Who may open which URL: every route of the URLconf and every operation of the API schema,
+for five kinds of visitor (anonymous, a host holding a request's private link, a fellow, staff,
+an admin), checked against the designed rules.
+
+docs/permissions.md is the same matrix as a table. Routes are enumerated from the URL resolver
+and API operations from the OpenAPI schema, so a new URL or endpoint without an entry here
+fails test_every_url_has_a_matrix_entry: nothing ships without a decision about who may use it.
+
+"Allowed" means the view did its work or judged the input (2xx, 3xx other than to a login page,
+or 400 for the empty form we post); "denied" means 401/403, a redirect to a login page, or, for
+token-addressed and own-fellow pages, a 404 that looks like a page that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.generators import SchemaGenerator
+
+from events import intake, services
+from events.models import PlanningRun
+from fellows.services import rotate_feed_token, rotate_staff_feed_token, rotate_tour_feed_token
+from tests.events.conftest import request_data
+from tests.factories import FellowFactory, TourFactory, TourMemberFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "host", "fellow", "staff", "admin")
+PUBLIC = frozenset(ROLES)
+STAFF = frozenset({"staff", "admin"})
+ADMIN = frozenset({"admin"})
+HOST = frozenset({"host"})
+FELLOW = frozenset({"fellow"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may use one URL, and how the test calls it."""
+
+    allowed: frozenset[str]
+    method: str = "get"
+    # Names of world attributes passed as URL arguments, in order.
+    args: tuple[str, ...] = ()
+    query: dict[str, str] = field(default_factory=dict)
+    # Token-addressed and own-fellow pages deny with a 404, like a page that does not exist.
+    denies_with_404: bool = False
+    # The view answers 404 for an allowed visitor too (the admin's catch-all, view-on-site for
+    # models without a public page); only the denial is checked.
+    allowed_may_404: bool = False
+
+
+def _token_rule(allowed: frozenset[str], token: str, method: str = "get") -> Rule:
+    return Rule(allowed, method=method, args=(token,), denies_with_404=True)
+
+
+# Pages (everything outside /api/v1/ except the router's root). Keys are URL names.
+WEB_MATRIX: dict[str, Rule] = {
+    "home": Rule(PUBLIC),
+    "healthz": Rule(PUBLIC),
+    "ping": Rule(PUBLIC),
+    "api-schema": Rule(PUBLIC),
+    "api-docs": Rule(PUBLIC),
+    "api-root": Rule(STAFF),
+    "events:request-speaker": Rule(PUBLIC),
+    "events:request-received": Rule(PUBLIC),
+    "events:host-request": _token_rule(HOST, "host_token"),
+    "events:host-withdraw": _token_rule(HOST, "host_token"),
+    "events:host-attendance": _token_rule(HOST, "host_token", method="post"),
+    "fellows:fellow-feed": _token_rule(FELLOW, "fellow_feed_token"),
+    "fellows:token-day-sheets": _token_rule(FELLOW, "fellow_feed_token"),
+    # Staff make the tour feed and hand it to the tour's team; here staff and admin hold it.
+    "fellows:tour-feed": _token_rule(STAFF, "tour_feed_token"),
+    "fellows:staff-feed": _token_rule(STAFF, "staff_feed_token"),
+    "fellows:login": Rule(PUBLIC),
+    "fellows:me": Rule(FELLOW, denies_with_404=True),
+    "fellows:my-day-sheets": Rule(FELLOW, denies_with_404=True),
+    "fellows:my-language": Rule(FELLOW, method="post", denies_with_404=True),
+    "fellows:my-feed-rotate": Rule(FELLOW, method="post", denies_with_404=True),
+    "fellows:staff-feed-page": Rule(STAFF),
+    "board:home": Rule(STAFF),
+    "board:tour-create": Rule(STAFF),
+    "board:tour": Rule(STAFF, args=("tour_id",)),
+    "board:tour-propose": Rule(STAFF, method="post", args=("tour_id",)),
+    "board:tour-confirm": Rule(STAFF, method="post", args=("tour_id",)),
+    "board:run-progress": Rule(STAFF, args=("run_id",)),
+    "board:run-accept": Rule(STAFF, method="post", args=("run_id",)),
+    "board:event": Rule(STAFF, args=("event_id",)),
+    "board:event-reschedule": Rule(STAFF, method="post", args=("event_id",)),
+    "board:event-cancel": Rule(STAFF, method="post", args=("event_id",)),
+    "board:event-lock": Rule(STAFF, method="post", args=("event_id",)),
+    "board:requests": Rule(STAFF),
+    "board:requests-bulk": Rule(STAFF, method="post"),
+    "board:outbox": Rule(STAFF),
+    "board:outbox-retry": Rule(STAFF, method="post", args=("notification_id",)),
+    "board:impact": Rule(STAFF),
+    "admin:login": Rule(PUBLIC),
+    "admin:logout": Rule(PUBLIC, method="post"),
+    "admin:index": Rule(STAFF),
+    "admin:password_change": Rule(STAFF),
+    "admin:password_change_done": Rule(STAFF),
+    "admin:jsi18n": Rule(STAFF),
+    # Lists and lookups of models: Django's model permissions decide; our staff role has none.
+    "admin:app_list": Rule(ADMIN, args=("app_label",), denies_with_404=True),
+    "admin:autocomplete": Rule(
+        ADMIN,
+        query={"app_label": "events", "model_name": "speakerrequest", "field_name": "organization"},
+    ),
+    "admin:view_on_site": Rule(
+        STAFF, args=("user_content_type_id", "admin_user_id"), allowed_may_404=True
+    ),
+    "admin:<catch-all>": Rule(STAFF, allowed_may_404=True),
+}
+
+# Every other admin URL belongs to one registered model (its list, add, change, delete and
+# history pages and a ModelAdmin's own extra views): Django's model permissions decide, so
+# staff without permissions are refused, admins are not, everyone else goes to the login page.
+MODEL_ADMIN_ROLES = ADMIN
+
+# API operations as the schema lists them: only submitting a request is public.
+PUBLIC_API = {"POST /api/v1/requests/"}
+API_MATRIX: dict[str, frozenset[str]] = {
+    operation: (PUBLIC if operation in PUBLIC_API else STAFF)
+    for operation in [
+        "GET /api/v1/events/",
+        "POST /api/v1/events/",
+        "GET /api/v1/events/{id}/",
+        "POST /api/v1/events/{id}/cancel/",
+        "POST /api/v1/events/{id}/confirm/",
+        "POST /api/v1/events/{id}/reschedule/",
+        "GET /api/v1/fellows/",
+        "GET /api/v1/fellows/{id}/",
+        "POST /api/v1/fellows/{id}/rotate-feed/",
+        "GET /api/v1/notifications/",
+        "GET /api/v1/notifications/{id}/",
+        "POST /api/v1/notifications/{id}/retry/",
+        "GET /api/v1/organizations/",
+        "POST /api/v1/organizations/",
+        "GET /api/v1/organizations/{id}/",
+        "PUT /api/v1/organizations/{id}/",
+        "PATCH /api/v1/organizations/{id}/",
+        "DELETE /api/v1/organizations/{id}/",
+        "GET /api/v1/proposals/",
+        "POST /api/v1/proposals/",
+        "GET /api/v1/proposals/{id}/",
+        "POST /api/v1/proposals/{id}/accept/",
+        "GET /api/v1/requests/",
+        "POST /api/v1/requests/",
+        "GET /api/v1/requests/{id}/",
+        "POST /api/v1/requests/{id}/decline/",
+        "POST /api/v1/requests/{id}/status/",
+        "GET /api/v1/tours/",
+        "POST /api/v1/tours/",
+        "GET /api/v1/tours/{id}/",
+        "PUT /api/v1/tours/{id}/",
+        "PATCH /api/v1/tours/{id}/",
+        "DELETE /api/v1/tours/{id}/",
+        "POST /api/v1/tours/{id}/rotate-feed/",
+    ]
+}
+
+
+# -- enumerating what exists -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    route: str
+    module: str
+
+
+def _walk(patterns, prefix: str = "", namespace: str = "") -> list[Route]:
+    routes = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(part for part in (namespace, pattern.namespace or "") if part)
+            routes += _walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            name = pattern.name or "<catch-all>"
+            full = f"{namespace}:{name}" if namespace else name
+            routes.append(Route(full, prefix + str(pattern.pattern), pattern.callback.__module__))
+    return routes
+
+
+def all_routes() -> list[Route]:
+    return _walk(get_resolver().url_patterns)
+
+
+def _model_admin_prefixes() -> set[str]:
+    return {f"{model._meta.app_label}_{model._meta.model_name}_" for model in admin.site._registry}
+
+
+def model_admin_names() -> list[str]:
+    prefixes = _model_admin_prefixes()
+    names = {
+        route.name
+        for route in all_routes()
+        if route.name.startswith("admin:")
+        and any(route.name.removeprefix("admin:").startswith(p) for p in prefixes)
+    }
+    return sorted(names)
+
+
+def api_operations() -> set[str]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return {
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+
+
+def _api_route_as_schema_path(route: str) -> str:
+    # "api/v1/^requests/(?P<pk>[^/.]+)/decline/$" -> "/api/v1/requests/{id}/decline/"
+    path = re.sub(r"\(\?P<pk>[^)]+\)", "{id}", route).replace("^", "").replace("$", "")
+    return "/" + path
+
+
+def test_every_url_has_a_matrix_entry():
+    """A new route fails here until WEB_MATRIX or API_MATRIX (and docs/permissions.md) say who
+    may use it."""
+    model_pages = set(model_admin_names())
+    schema_paths = {operation.split(" ", 1)[1] for operation in api_operations()}
+    missing = []
+    for route in all_routes():
+        if route.name in WEB_MATRIX or route.name in model_pages:
+            continue
+        if route.route.startswith("api/v1/^"):
+            if "(?P<format>" in route.route:
+                continue  # ".json" twin of a route below: the same view, the same rule
+            if _api_route_as_schema_path(route.route) in schema_paths:
+                continue
+        missing.append(f"{route.name} ({route.route})")
+    assert not missing, f"URLs without a permissions matrix entry: {missing}"
+
+
+def test_every_api_operation_has_a_matrix_entry():
+    assert api_operations() == set(API_MATRIX)
+
+
+def test_matrix_names_still_exist():
+    """Entries for URLs that were removed would hide a stale table."""
+    names = {route.name for route in all_routes()}
+    assert set(WEB_MATRIX) - names == set()
+
+
+# -- the visitors ------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    # Request submissions and feeds count per address in the shared cache.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def world(db) -> SimpleNamespace:
+    """One of everything a URL can address, and each visitor's credentials."""
+    tour = TourFactory()
+    fellow_user = UserFactory(username="fellow-grace")
+    fellow = FellowFactory(display_name="Grace", user=fellow_user)
+    TourMemberFactory(tour=tour, fellow=fellow)
+    staff_user = UserFactory(username="staff-coordinator", is_staff=True)
+    admin_user = UserFactory(username="admin-root", is_staff=True, is_superuser=True)
+    submission = intake.submit_speaker_request(data=request_data(), source="web")
+    speaker_request = submission.speaker_request
+    starts = dt.datetime.combine(
+        tour.start_date + dt.timedelta(days=1), dt.time(13), tzinfo=ZoneInfo(tour.timezone)
+    )
+    event = services.book_event(
+        tour=tour,
+        fellows=[fellow],
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+        title="Talk at the matrix church",
+        timezone=tour.timezone,
+    )
+    run = PlanningRun.objects.create(tour=tour, seconds=1, seed=0)
+    TOTPDevice.objects.create(user=admin_user, name="phone", confirmed=True)
+    # The API addresses the objects above by their resource name.
+    ids = {
+        "organizations": speaker_request.organization_id,
+        "requests": speaker_request.pk,
+        "events": event.pk,
+        "fellows": fellow.pk,
+        "tours": tour.pk,
+        "notifications": speaker_request.notifications.first().pk,
+        "proposals": run.pk,
+    }
+    staff_feed_token = rotate_staff_feed_token(user=staff_user)
+    admin_feed_token = rotate_staff_feed_token(user=admin_user)
+    tour_feed_token = rotate_tour_feed_token(tour=tour)
+    users = {"fellow": fellow_user, "staff": staff_user, "admin": admin_user}
+    # Tokens each visitor holds; a visitor without one of a kind uses a well-formed wrong one.
+    tokens = {
+        "host": {"host_token": submission.host_url.rstrip("/").rsplit("/", 1)[1]},
+        "fellow": {"fellow_feed_token": rotate_feed_token(fellow=fellow)},
+        "staff": {"staff_feed_token": staff_feed_token, "tour_feed_token": tour_feed_token},
+        "admin": {"staff_feed_token": admin_feed_token, "tour_feed_token": tour_feed_token},
+    }
+    return SimpleNamespace(
+        users=users,
+        tokens=tokens,
+        api_ids=ids,
+        tour_id=tour.pk,
+        run_id=run.pk,
+        event_id=event.pk,
+        notification_id=ids["notifications"],
+        app_label="events",
+        user_content_type_id=ContentType.objects.get_for_model(admin_user).pk,
+        admin_user_id=admin_user.pk,
+    )
+
+
+WRONG_TOKEN = "x" * 43
+
+
+def client_for(role: str, world: SimpleNamespace) -> Client:
+    client = Client()
+    if role in world.users:
+        client.force_login(world.users[role])
+    return client
+
+
+def url_args(rule: Rule, role: str, world: SimpleNamespace) -> list:
+    values = []
+    for name in rule.args:
+        if name.endswith("_token"):
+            values.append(world.tokens.get(role, {}).get(name, WRONG_TOKEN))
+        else:
+            values.append(getattr(world, name))
+    return values
+
+
+def is_login_redirect(response) -> bool:
+    return response.status_code == 302 and "login" in response.get("Location", "")
+
+
+def is_denied(response, *, not_found_is_denial: bool) -> bool:
+    if response.status_code in (401, 403) or is_login_redirect(response):
+        return True
+    return not_found_is_denial and response.status_code == 404
+
+
+def check(response, *, allowed: bool, rule_404_denies: bool, allowed_may_404: bool) -> str:
+    """An explanation when the response breaks the rule, else ''."""
+    status = response.status_code
+    if status >= 500 or status == 405:
+        return f"answered {status}"
+    if allowed:
+        if allowed_may_404 and status == 404:
+            return ""
+        if is_denied(response, not_found_is_denial=True):
+            return f"refused with {status} {response.get('Location', '')}"
+        return ""
+    if not is_denied(response, not_found_is_denial=rule_404_denies):
+        return f"was let in with {status}"
+    return ""
+
+
+# -- pages -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(WEB_MATRIX))
+def test_page_access_follows_the_matrix(name, role, world):
+    rule = WEB_MATRIX[name]
+    if name == "admin:<catch-all>":
+        path = "/admin/no-such-page/"
+    else:
+        path = reverse(name, args=url_args(rule, role, world))
+    client = client_for(role, world)
+    response = getattr(client, rule.method)(path, rule.query)
+    problem = check(
+        response,
+        allowed=role in rule.allowed,
+        rule_404_denies=rule.denies_with_404,
+        allowed_may_404=rule.allowed_may_404,
+    )
+    assert not problem, f"{role} {rule.method.upper()} {path} {problem}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_model_admin_pages_follow_model_permissions(role, world):
+    """Every page of every registered ModelAdmin, including their extra views."""
+    client = client_for(role, world)
+    objects = {
+        f"{model._meta.app_label}_{model._meta.model_name}_": model._default_manager.first()
+        for model in admin.site._registry
+    }
+    problems = []
+    for name in model_admin_names():
+        prefix = next(p for p in objects if name.removeprefix("admin:").startswith(p))
+        obj = objects[prefix]
+        route = next(r.route for r in all_routes() if r.name == name)
+        arg_count = route.count("<")
+        path = reverse(name, args=[obj.pk if obj else 0] * arg_count)
+        response = client.get(path)
+        # A superuser's request for an object that does not exist is a redirect or a 404.
+        problem = check(
+            response,
+            allowed=role in MODEL_ADMIN_ROLES,
+            rule_404_denies=False,
+            allowed_may_404=obj is None,
+        )
+        if problem:
+            problems.append(f"{path} {problem}")
+    assert not problems, f"{role}: {problems}"
+
+
+# -- API ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("operation", sorted(API_MATRIX))
+def test_api_access_follows_the_matrix(operation, role, world):
+    method, template = operation.split(" ", 1)
+    resource = template.split("/")[3]
+    path = template.replace("{id}", str(world.api_ids[resource]))
+    client = client_for(role, world)
+    response = getattr(client, method.lower())(path, {}, content_type="application/json")
+    problem = check(
+        response,
+        allowed=role in API_MATRIX[operation],
+        rule_404_denies=False,
+        allowed_may_404=False,
+    )
+    assert not problem, f"{role} {operation} {problem}: {response.content[:200]!r}"
+
+
+def test_api_token_authentication_is_staff_only_too(world):
+    """An API token is a credential like a session: a fellow's token opens nothing."""
+    from rest_framework.authtoken.models import Token
+
+    for role, expected in (("fellow", 403), ("staff", 200)):
+        token = Token.objects.create(user=world.users[role])
+        response = Client().get("/api/v1/requests/", HTTP_AUTHORIZATION=f"Token {token.key}")
+        assert response.status_code == expected, role
