@@ -1,23 +1,32 @@
 """Benchmark: confirmation emails with invites through real Celery workers into an SMTP sink.
 
-    .venv/bin/python benchmarks/notifications.py [--count 1000] [--workers 2]
+    .venv/bin/python benchmarks/notifications.py [--count 1000] [--workers 2] [--live]
 
 Creates its own PostgreSQL database (dropped at the end), migrates it, seeds tentative host
-events, starts an aiosmtpd sink and worker processes on Redis, then confirms every event the way
-staff do (events.services.confirm_event: outbox row in the same transaction, task after commit)
-and waits for the mail. Prints mails per second from the first confirmation to the last mail
-received, and the duplicates and missing messages (both must be 0). Needs PostgreSQL and Redis
-on 127.0.0.1 (as `make test` does).
+events, starts an aiosmtpd sink, confirms every event the way staff do
+(events.services.confirm_event: outbox row in the same transaction, task after commit) and waits
+for the mail. Two separate rates, because they measure different things:
+
+  * queued: confirmations per second on the web side (rendering the invite, writing the row);
+  * delivered: mails per second the workers move from the queue into the SMTP server, measured
+    at the sink from the first mail received to the last (target >= 50 with two workers).
+
+By default the confirmations are queued first and the workers then started together on the
+backlog (as after a broker outage, a sweep, or a bulk confirmation), so the delivery rate is the
+workers' own and not capped by how fast this one process confirms. With --live the workers run
+while the events are confirmed, and the rate from the first confirmation to the last mail is
+printed too; it cannot exceed the queued rate. Both modes print the duplicates and missing
+messages (both must be 0). Needs PostgreSQL and Redis on 127.0.0.1 (as `make test` does).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,13 +37,19 @@ sys.path.insert(0, str(ROOT))
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=1000, help="confirmations to send")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes")
-    parser.add_argument("--concurrency", type=int, default=2, help="pool size of each worker")
+    parser.add_argument("--workers", type=int, default=2, help="Celery workers")
+    # Defaults as in docker-compose.yml: `--concurrency=4` workers, gunicorn `--workers 3`.
+    parser.add_argument("--concurrency", type=int, default=4, help="pool size of each worker")
     parser.add_argument("--pool", default="prefork", help="Celery pool: prefork or threads")
-    parser.add_argument("--web-threads", type=int, default=4, help="concurrent confirmations")
+    parser.add_argument(
+        "--web-processes", type=int, default=3, help="processes confirming concurrently"
+    )
     parser.add_argument("--database", default="fellow_tours_bench", help="database to create")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432", help="server URL")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/12", help="Redis broker URL")
+    parser.add_argument(
+        "--live", action="store_true", help="run the workers while confirming, not on a backlog"
+    )
     return parser.parse_args()
 
 
@@ -103,6 +118,25 @@ def seed(count: int) -> list[int]:
     return [event.pk for event in events]
 
 
+def confirm_all(event_ids: list[int], start: multiprocessing.Barrier) -> None:
+    """One web process: set Django up, then confirm its share of the events once all are ready."""
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    from events.models import Event
+    from events.services import confirm_event
+
+    events = list(Event.objects.filter(pk__in=event_ids))
+    start.wait()
+    try:
+        for event in events:
+            confirm_event(event=event)
+    finally:
+        connections.close_all()
+
+
 def main() -> None:
     args = parse_args()
     database_url = f"{args.pg}/{args.database}"
@@ -129,8 +163,6 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connections
 
-    from events.models import Event
-    from events.services import confirm_event
     from notifications.models import Notification
     from scheduler.celery import app
 
@@ -140,36 +172,48 @@ def main() -> None:
         event_ids = seed(args.count)
         app.control.purge()
         workers = [
-            CeleryWorker(
-                env=env, concurrency=args.concurrency, pool=args.pool, name=f"bench{i}"
-            ).start()
+            CeleryWorker(env=env, concurrency=args.concurrency, pool=args.pool, name=f"bench{i}")
             for i in range(args.workers)
         ]
+        mode = "live, workers running" if args.live else "backlog, workers started after"
         print(
-            f"{args.count} confirmations from {args.web_threads} web threads, "
-            f"{args.workers} workers × {args.concurrency} ({args.pool}), SMTP sink on {sink.port}"
+            f"{args.count} confirmations from {args.web_processes} web processes, "
+            f"{args.workers} workers × {args.concurrency} ({args.pool}), {mode}; "
+            f"SMTP sink on {sink.port}"
         )
 
-        events = list(Event.objects.filter(pk__in=event_ids))
+        def start_workers() -> float:
+            for worker in workers:
+                worker.launch()
+            launched = time.monotonic()
+            for worker in workers:
+                worker.wait_ready()
+            return launched
 
-        def confirm(chunk: list) -> None:
-            try:
-                for event in chunk:
-                    confirm_event(event=event)
-            finally:
-                connections.close_all()
-
-        started = time.perf_counter()
-        # Staff and API clients confirm concurrently, as several web requests would.
-        chunks = [events[i :: args.web_threads] for i in range(args.web_threads)]
-        with ThreadPoolExecutor(args.web_threads) as pool:
-            list(pool.map(confirm, chunks))
-        queued = time.perf_counter()
+        if args.live:
+            start_workers()
+        # Staff and API clients confirm concurrently, as requests to several gunicorn workers
+        # would: separate processes, each with its own interpreter and database connection.
+        spawn = multiprocessing.get_context("spawn")
+        start = spawn.Barrier(args.web_processes + 1)
+        web = [
+            spawn.Process(target=confirm_all, args=(event_ids[i :: args.web_processes], start))
+            for i in range(args.web_processes)
+        ]
+        for process in web:
+            process.start()
+        start.wait(timeout=120)
+        started = time.monotonic()
+        for process in web:
+            process.join()
+        queued = time.monotonic()
+        if any(process.exitcode for process in web):
+            raise SystemExit("a web process failed to confirm its events")
+        launched = started if args.live else start_workers()
         try:
-            wait_until(lambda: len(sink.messages) >= args.count, 300, "every mail")
+            wait_until(lambda: sink.count >= args.count, 300, "every mail")
         except TimeoutError as exc:
             print(exc)
-        finished = time.perf_counter()
         time.sleep(2)  # anything sent twice would arrive now
 
         expected = set(Notification.objects.values_list("message_id", flat=True))
@@ -177,10 +221,23 @@ def main() -> None:
         duplicates = sum(n - 1 for n in copies.values() if n > 1)
         missing = len(expected - set(copies))
         unsent = Notification.objects.exclude(status=Notification.Status.SENT).count()
-        elapsed = finished - started
+        arrivals = sink.received_at[: args.count]
+        first_mail, last_mail = arrivals[0], arrivals[-1]
         print(f"queued (confirm_event, web side): {args.count / (queued - started):8.1f} /s")
-        print(f"delivered end to end:             {args.count / elapsed:8.1f} mails/s")
-        print(f"elapsed: {elapsed:.2f} s")
+        print(
+            f"delivered (first to last mail):   "
+            f"{(len(arrivals) - 1) / (last_mail - first_mail):8.1f} mails/s (target >= 50)"
+        )
+        if args.live:
+            print(
+                f"end to end (first confirmation to last mail): "
+                f"{args.count / (last_mail - started):.1f} mails/s"
+            )
+        else:
+            print(
+                f"from worker launch to last mail, startup included: "
+                f"{args.count / (last_mail - launched):.1f} mails/s"
+            )
         print(f"duplicates: {duplicates}")
         print(f"missing: {missing}")
         print(f"rows not marked sent: {unsent}")

@@ -6,7 +6,7 @@ the same instance with OR-Tools routing (prize-collecting via disjunctions, guid
 under the same time limit and prints our score over theirs.
 
     python benchmarks/planning_toptw.py [--seconds 10] [--only pr01,c101] [--tours 1,2]
-                                        [--no-baseline] [--seed 0]
+                                        [--no-baseline] [--seed 0] [--work-units W]
 
 Instances are read from ../shared/benchmarks/toptw next to the repository, or from
 $TOPTW_DIR. Distances follow FORMAT.md: truncated to 1 decimal (Solomon) or 2 (Cordeau),
@@ -95,6 +95,13 @@ def main() -> int:
     parser.add_argument("--tours", default="", help="comma-separated numbers of tours")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-baseline", action="store_true", help="skip OR-Tools")
+    parser.add_argument(
+        "--work-units",
+        type=int,
+        default=None,
+        help="fixed search budget (reproducible under any machine load; --seconds stays the "
+        "wall-clock safety stop and OR-Tools' limit)",
+    )
     args = parser.parse_args()
     root = data_dir()
     only = {x for x in args.only.split(",") if x}
@@ -105,23 +112,28 @@ def main() -> int:
         for r in rows
         if (not only or r["instance"] in only) and (not tours or int(r["tours"]) in tours)
     ]
-    header = f"{'instance':<9}{'m':>2}{'score':>7}{'bks':>7}{'gap%':>7}{'sec':>6}"
+    header = f"{'instance':<9}{'m':>2}{'score':>7}{'bks':>7}{'gap%':>7}{'sec':>6}{'stop':>7}"
     if not args.no_baseline:
         header += f"{'ortools':>9}{'ours/ort':>9}"
     print(header, flush=True)
     gaps, secs, ratios = [], [], []
+    by_family: dict[str, list[float]] = {"Solomon": [], "Cordeau": []}
+    by_clock = 0
     for row in rows:
         name, m, bks = row["instance"], int(row["tours"]), int(row["bks"])
         path, scale = instance_path(root, name)
         inst = parse_kul(path.read_text(), routes=m, scale=scale, name=name)
         started = time.perf_counter()
-        sol = solve_toptw(inst, seconds=args.seconds, seed=args.seed)
+        sol = solve_toptw(inst, seconds=args.seconds, seed=args.seed, work_units=args.work_units)
         took = time.perf_counter() - started
         assert solution_is_feasible(inst, sol.routes), name
         gap = 100.0 * (bks - sol.score) / bks
         gaps.append(gap)
         secs.append(took)
-        line = f"{name:<9}{m:>2}{sol.score:>7}{bks:>7}{gap:>7.2f}{took:>6.1f}"
+        by_family["Cordeau" if name.startswith("pr") else "Solomon"].append(gap)
+        stop = sol.stats.stopped_by if sol.stats else "?"
+        by_clock += stop == "time"
+        line = f"{name:<9}{m:>2}{sol.score:>7}{bks:>7}{gap:>7.2f}{took:>6.1f}{stop:>7}"
         if not args.no_baseline:
             theirs = solve_ortools(inst, args.seconds, args.seed)
             ratio = sol.score / theirs if theirs else float("inf")
@@ -138,6 +150,10 @@ def main() -> int:
         if finite:
             print(f"  mean ours/ortools {sum(finite) / len(finite):.3f}", end="")
         print()
+        for family, values in by_family.items():
+            if values:
+                print(f"{family}: rows {len(values)}  mean gap {sum(values) / len(values):.2f}%")
+        print(f"stopped by the wall clock (not reproducible): {by_clock} of {len(gaps)}")
     return 0
 
 

@@ -26,6 +26,7 @@ from events.serializers import (
     SpeakerRequestSubmissionSerializer,
     SubmissionResultSerializer,
 )
+from scheduler.api_support import ProtectedDeleteMixin
 
 
 def as_drf_error(exc: DjangoValidationError) -> ValidationError:
@@ -35,7 +36,7 @@ def as_drf_error(exc: DjangoValidationError) -> ValidationError:
     return ValidationError({"non_field_errors": exc.messages})
 
 
-class OrganizationViewSet(viewsets.ModelViewSet):
+class OrganizationViewSet(ProtectedDeleteMixin, viewsets.ModelViewSet):
     queryset = Organization.objects.all()
     serializer_class = OrganizationSerializer
     filterset_fields = ["kind"]

@@ -9,6 +9,7 @@ from fellows.feeds import day_sheets_url, feed_url, webcal_url
 from fellows.models import Fellow, Tour
 from fellows.serializers import FellowSerializer, TourSerializer
 from fellows.services import rotate_feed_token, rotate_tour_feed_token
+from scheduler.api_support import ProtectedDeleteMixin
 
 
 class FellowViewSet(viewsets.ReadOnlyModelViewSet):
@@ -31,7 +32,7 @@ class FellowViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-class TourViewSet(viewsets.ModelViewSet):
+class TourViewSet(ProtectedDeleteMixin, viewsets.ModelViewSet):
     queryset = Tour.objects.prefetch_related("members")
     serializer_class = TourSerializer
     filterset_fields = ["status"]

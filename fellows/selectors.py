@@ -1,9 +1,9 @@
 """Reads for fellows: feed lookups with their cheap version stamp, feed contents, day sheets,
 and the conflicts a fellow's unavailability creates.
 
-Feed lookups resolve a presented token to its owner and, in the same query, a small aggregate
-(latest change and row counts) from which views derive ETag and Last-Modified without loading or
-rendering the calendar. Nothing here returns another fellow's private fields.
+Feed lookups resolve a presented token to its owner and derive ETag and Last-Modified from the
+version stamps in fellows.feed_versions, so a poll of an unchanged feed reads only the cache and
+never loads or renders the calendar. Nothing here returns another fellow's private fields.
 """
 
 from __future__ import annotations
@@ -12,27 +12,23 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 
 from events.models import Event
+from fellows import feed_versions
+from fellows.feed_versions import FeedKind
 from fellows.models import Fellow, ItineraryItem, StaffFeedToken, Tour, Unavailability
 from scheduler.tokens import hash_token
-
-FeedKind = Literal["fellow", "tour", "staff"]
 
 # Cancelled events stay in feeds this long so that subscribed clients see STATUS:CANCELLED and
 # drop them; after that they disappear from the feed altogether.
 CANCELLED_KEPT_FOR = dt.timedelta(days=30)
 # Bump when the rendered feed changes shape, so every cached copy and client ETag is retired.
-FEED_FORMAT_VERSION = "1"
+FEED_FORMAT_VERSION = "2"
 ACTIVE_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED, Event.Status.COMPLETED)
 
 
@@ -69,70 +65,17 @@ def staff_feed_items() -> QuerySet[ItineraryItem]:
     return ItineraryItem.objects.all()
 
 
-def _version_sql() -> dict[str, str]:
-    """One statement per feed kind: the owner row plus max(updated_at) and count of its events
-    (in the feed's status window) and of its itinerary items.
-
-    Hand-written because this runs on every poll and must stay cheap: compiling the equivalent
-    ORM query with its correlated subqueries costs several milliseconds of Python per request,
-    more than the database needs to answer it. Plain SQL that PostgreSQL and SQLite both accept.
-    """
-    event = Event._meta.db_table
-    assignment = Event.fellows.through._meta.db_table
-    item = ItineraryItem._meta.db_table
-    item_fellow = ItineraryItem.fellows.through._meta.db_table
-    user = get_user_model()._meta.db_table
-    in_feed = (
-        "(e.status IN ('tentative', 'confirmed', 'completed') OR (e.status = 'cancelled' "
-        "AND COALESCE(e.cancelled_at, e.updated_at) >= %(cutoff)s))"
-    )
-
-    def stats(event_join: str, event_where: str, item_join: str, item_where: str) -> str:
-        return (
-            f"(SELECT MAX(e.updated_at) FROM {event} e {event_join} "
-            f"WHERE {in_feed}{event_where}), "
-            f"(SELECT COUNT(*) FROM {event} e {event_join} WHERE {in_feed}{event_where}), "
-            f"(SELECT MAX(i.updated_at) FROM {item} i {item_join}{item_where}), "
-            f"(SELECT COUNT(*) FROM {item} i {item_join}{item_where})"
-        )
-
-    by_fellow = stats(
-        f"JOIN {assignment} a ON a.event_id = e.id",
-        " AND a.fellow_id = o.id",
-        f"JOIN {item_fellow} m ON m.itineraryitem_id = i.id",
-        " WHERE m.fellow_id = o.id",
-    )
-    by_tour = stats("", " AND e.tour_id = o.id", "", " WHERE i.tour_id = o.id")
-    everything = stats("", "", "", "")
-    return {
-        "fellow": (
-            f"SELECT o.id, o.updated_at, o.feed_last_used_at, {by_fellow} "
-            f"FROM {Fellow._meta.db_table} o "
-            "WHERE o.feed_token_hash = %(token_hash)s AND o.active"
-        ),
-        "tour": (
-            f"SELECT o.id, o.updated_at, o.feed_last_used_at, {by_tour} "
-            f"FROM {Tour._meta.db_table} o WHERE o.feed_token_hash = %(token_hash)s"
-        ),
-        "staff": (
-            f"SELECT o.id, COALESCE(o.rotated_at, o.created_at), o.last_used_at, {everything} "
-            f"FROM {StaffFeedToken._meta.db_table} o JOIN {user} u ON u.id = o.user_id "
-            "WHERE o.token_hash = %(token_hash)s AND u.is_staff AND u.is_active"
-        ),
-    }
-
-
-VERSION_SQL = _version_sql()
 OWNER_MODELS: dict[str, type[Model]] = {"fellow": Fellow, "tour": Tour, "staff": StaffFeedToken}
 
 
-def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
-    # SQLite hands aggregates back as text; PostgreSQL as aware datetimes.
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if value is not None and timezone.is_naive(value):
-        value = timezone.make_aware(value, dt.UTC)
-    return value
+def feed_day(now: dt.datetime | None = None) -> dt.datetime:
+    """The start of the current UTC day: feeds are rendered as of it, and it is in every ETag.
+
+    Rendering as of the day's start makes the bytes a function of the ETag; the daily change of
+    ETag retires cancelled events after their 30 days and bounds any missed invalidation.
+    """
+    now = now or timezone.now()
+    return now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 @dataclass
@@ -141,10 +84,11 @@ class Feed:
 
     kind: FeedKind
     token: str
+    token_hash: str
     owner_id: int
-    last_used_at: dt.datetime | None
     etag: str
     last_modified: dt.datetime
+    as_of: dt.datetime
 
     @cached_property
     def owner(self) -> Fellow | Tour | StaffFeedToken:
@@ -162,29 +106,26 @@ class Feed:
 
 
 def feed_for_token(*, kind: FeedKind, token: str) -> Feed | None:
-    """Resolve a presented token of a feed kind, with its version, in one query; None if unknown.
+    """Resolve a presented token of a feed kind with its version; None if unknown or revoked.
 
-    The ETag covers the token, the owner's own changes and, for events and items, the latest
-    change and the count (which also moves when a row leaves the feed, e.g. a cancelled event
-    passing its 30 days or a fellow taken off an item).
+    The ETag covers the format, the token, the stamps of everything the feed shows
+    (fellows.feed_versions) and the day; a poll of a known feed reads only the cache.
     """
     token_hash = hash_token(token)
-    cutoff = timezone.now() - CANCELLED_KEPT_FOR
-    with connection.cursor() as cursor:
-        cursor.execute(VERSION_SQL[kind], {"token_hash": token_hash, "cutoff": cutoff})
-        row = cursor.fetchone()
-    if row is None:
+    resolved = feed_versions.resolve(kind, token_hash)
+    if resolved is None:
         return None
-    owner_id, owner_changed, last_used_at, ev_max, ev_count, it_max, it_count = row
-    stamps = [_aware(owner_changed), _aware(ev_max), _aware(it_max)]
-    parts = [FEED_FORMAT_VERSION, kind, token_hash, *map(str, stamps), str(ev_count), str(it_count)]
+    owner_id, stamps = resolved
+    day = feed_day()
+    parts = [FEED_FORMAT_VERSION, kind, token_hash, day.date().isoformat(), *stamps]
     return Feed(
         kind=kind,
         token=token,
+        token_hash=token_hash,
         owner_id=owner_id,
-        last_used_at=_aware(last_used_at),
         etag=hashlib.sha256("|".join(parts).encode()).hexdigest()[:32],
-        last_modified=max(s for s in stamps if s is not None),
+        last_modified=max(day, *map(feed_versions.stamp_time, stamps)),
+        as_of=day,
     )
 
 

@@ -2,8 +2,8 @@
 
 Token-addressed views (feeds, day sheets by token) need no session: the unguessable token is
 the credential, an unknown or rotated token is a plain 404, and every request counts against a
-per-token-and-address limit. Feeds answer conditional GETs from a cheap version stamp, so a
-client polling an unchanged calendar costs one small query and no rendering.
+per-token-and-address limit. Feeds answer conditional GETs from version stamps in the shared
+cache, so a client polling an unchanged calendar costs no query and no rendering.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from fellows import ratelimit
+from fellows import feed_versions, ratelimit
 from fellows.feeds import (
     DEFAULT_FEED_TIMEZONE,
     day_sheets_url,
@@ -90,10 +90,9 @@ def feed(request: HttpRequest, kind: FeedKind, token: str) -> HttpResponse:
     resolved = feed_for_token(kind=kind, token=token)
     if resolved is None:
         raise Http404(_("No such feed."))
-    model, field = LAST_USE_FIELDS[kind]
-    record_feed_use(
-        model=model, pk=resolved.owner_id, field=field, last_used_at=resolved.last_used_at
-    )
+    if feed_versions.use_due(resolved.token_hash):
+        model, field = LAST_USE_FIELDS[kind]
+        record_feed_use(model=model, pk=resolved.owner_id, field=field, last_used_at=None)
     etag = f'"{resolved.etag}"'
     timestamp = int(resolved.last_modified.timestamp())
     response = get_conditional_response(request, etag=etag, last_modified=timestamp)

@@ -25,13 +25,15 @@ import enum
 import logging
 import random
 import smtplib
+import threading
+import time
 from dataclasses import dataclass
 from email.mime.base import MIMEBase
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import SafeMIMEText
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Notification
@@ -40,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 CLOCK_TOLERANCE = dt.timedelta(seconds=1)
 RECLAIMED_ERROR = "Reclaimed: the worker sending it stopped before recording the result."
+# Mail servers drop idle clients (Postfix after 300 s); reconnect rather than find out mid-send.
+SMTP_IDLE_SECONDS = 60.0
 
 
 class Outcome(enum.Enum):
@@ -117,18 +121,40 @@ def backoff_seconds(attempt: int) -> float:
     return min(base, settings.NOTIFICATIONS_RETRY_MAX_SECONDS) * random.uniform(0.5, 1.0)
 
 
+def _claim_sql() -> str:
+    """The conditional UPDATE that claims a row, returning the claimed row in the same statement.
+
+    Hand-written because the ORM's update() returns only a count, and reading the row back
+    would cost a second round trip per message. PostgreSQL and SQLite (3.35+) both accept it.
+    """
+    meta = Notification._meta
+    column = {f.name: f.column for f in meta.concrete_fields}
+    return (
+        f"UPDATE {meta.db_table} SET {column['status']} = %s, {column['claimed_at']} = %s, "
+        f"{column['attempts']} = {column['attempts']} + 1 "
+        f"WHERE {column['id']} = %s AND {column['status']} IN (%s, %s) "
+        f"AND ({column['next_attempt_at']} IS NULL OR {column['next_attempt_at']} <= %s) "
+        f"RETURNING {', '.join(column.values())}"
+    )
+
+
+CLAIM_SQL = _claim_sql()
+
+
 def _claim(notification_id: int) -> Notification | None:
     now = timezone.now()
     # A retry task whose ETA fires a hair before next_attempt_at must not be wasted.
     due_by = now + CLOCK_TOLERANCE
-    claimed = (
-        Notification.objects.filter(pk=notification_id)
-        .filter(status__in=[Notification.Status.PENDING, Notification.Status.FAILED])
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=due_by))
-        # The attempt is counted when it starts, so a worker killed mid-send still uses it up.
-        .update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    )
-    return Notification.objects.filter(pk=notification_id).first() if claimed else None
+    params = [
+        Notification.Status.SENDING,
+        now,
+        notification_id,
+        Notification.Status.PENDING,
+        Notification.Status.FAILED,
+        due_by,
+    ]
+    # The attempt is counted when it starts, so a worker killed mid-send still uses it up.
+    return next(iter(Notification.objects.raw(CLAIM_SQL, params)), None)
 
 
 def _record_failure(notification: Notification, exc: BaseException) -> Result:
@@ -154,27 +180,88 @@ def deliver(notification_id: int) -> Result:
     notification = _claim(notification_id)
     if notification is None:
         return Result(Outcome.SKIPPED)
-    connection = get_connection()
     try:
-        connection.open()
-        connection.send_messages([build_message(notification)])
+        _send(build_message(notification))
     except Exception as exc:
-        _close_quietly(connection)
         return _record_failure(notification, exc)
-    # Recorded before QUIT: the window in which a killed worker leaves an accepted message
-    # marked "sending" is one UPDATE long, not an extra SMTP round trip.
+    # Recorded before anything else happens on this connection: the window in which a killed
+    # worker leaves an accepted message marked "sending" is one UPDATE long.
     now = timezone.now()
     Notification.objects.filter(pk=notification.pk).update(
         status=Notification.Status.SENT, sent_at=now, next_attempt_at=None, updated_at=now
     )
-    _close_quietly(connection)
     return Result(Outcome.SENT)
 
 
-def _close_quietly(connection) -> None:
-    """The message's fate is already decided and recorded; a failing QUIT changes nothing."""
+class _Connections(threading.local):
+    """Each worker process (or pool thread) keeps one open mail connection between sends."""
+
+    backend = None
+    settings_key: tuple = ()
+    last_used = 0.0
+
+
+_connections = _Connections()
+
+
+def _settings_key() -> tuple:
+    return (
+        settings.EMAIL_BACKEND,
+        getattr(settings, "EMAIL_HOST", ""),
+        getattr(settings, "EMAIL_PORT", 0),
+        getattr(settings, "EMAIL_HOST_USER", ""),
+        getattr(settings, "EMAIL_USE_TLS", False),
+        getattr(settings, "EMAIL_USE_SSL", False),
+    )
+
+
+def _send(message: OutboxEmail) -> None:
+    """Send over this process's open connection, opening one when there is none.
+
+    A connection that sat idle may have been dropped by the server without our noticing; if
+    it fails before the message is handed over, the message goes once more on a fresh one.
+    Any other failure closes the connection, so the next message starts clean.
+    """
+    reused = _connections.backend is not None
+    backend = _open_connection()
     try:
-        connection.close()
+        backend.send_messages([message])
+    except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+        close_connection()
+        if not reused or getattr(exc, "smtp_code", None):
+            raise
+        _open_connection().send_messages([message])
+    except Exception:
+        close_connection()
+        raise
+    _connections.last_used = time.monotonic()
+
+
+def _open_connection():
+    key = _settings_key()
+    idle = time.monotonic() - _connections.last_used
+    if _connections.backend is not None and (
+        _connections.settings_key != key or idle > SMTP_IDLE_SECONDS
+    ):
+        close_connection()
+    if _connections.backend is None:
+        backend = get_connection()
+        backend.open()
+        _connections.backend, _connections.settings_key = backend, key
+        _connections.last_used = time.monotonic()
+    return _connections.backend
+
+
+def close_connection() -> None:
+    """Close this process's mail connection (on errors, and when the worker stops).
+
+    Every message's fate is already decided and recorded; a failing QUIT changes nothing.
+    """
+    backend, _connections.backend = _connections.backend, None
+    if backend is None:
+        return
+    try:
+        backend.close()
     except Exception:
         logger.info("SMTP connection did not close cleanly", exc_info=True)
 

@@ -1,10 +1,15 @@
-"""Celery tasks: thin adapters that take ids and call notifications.delivery and services."""
+"""Celery tasks: thin adapters that take ids and call notifications.delivery and services.
+
+Each worker process keeps its mail connection open between tasks (notifications.delivery) and
+closes it when the process stops.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown, worker_shutdown
 
 from notifications import delivery, services
 
@@ -36,3 +41,9 @@ def sweep_outbox() -> int:
 def queue_reminders() -> int:
     """Beat: host reminders, fellows' day sheets and attendance requests that are due."""
     return services.queue_due_reminders()
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def close_mail_connection(**kwargs) -> None:
+    delivery.close_connection()

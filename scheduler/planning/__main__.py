@@ -1,6 +1,7 @@
 """Command line for the planner, no database needed (see docs/planning.md).
 
-python -m scheduler.planning solve PROBLEM.json --seconds N [--seed S] [--out PLAN.json]
+python -m scheduler.planning solve PROBLEM.json --seconds N [--seed S] [--work-units W]
+                                    [--out PLAN.json]
 python -m scheduler.planning verify PROBLEM.json PLAN.json
 """
 
@@ -27,6 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     solve.add_argument("problem", type=Path)
     solve.add_argument("--seconds", type=float, default=10.0, help="time limit (default 10)")
     solve.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    solve.add_argument(
+        "--work-units",
+        type=int,
+        help="search budget in counted work units instead of one derived from --seconds "
+        "(same problem, seed and work units give the same plan on any machine; --seconds "
+        "then only bounds the wall clock)",
+    )
     solve.add_argument("--out", type=Path, help="write here instead of stdout")
     verify = sub.add_parser("verify", help="print every rule a plan breaks; exit 1 if any")
     verify.add_argument("problem", type=Path)
@@ -35,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
     problem = problem_from_json(json.loads(args.problem.read_text()))
     if args.command == "solve":
-        plan = plan_tour(problem, seconds=args.seconds, seed=args.seed)
+        plan = plan_tour(problem, seconds=args.seconds, seed=args.seed, work_units=args.work_units)
         text = json.dumps(plan_to_json(plan), indent=2) + "\n"
         if args.out:
             args.out.write_text(text)

@@ -50,11 +50,11 @@ class Budget:
     wall_seconds: float
 
     @classmethod
-    def from_seconds(cls, seconds: float, *, work_units: int | None = None) -> Budget:
+    def from_seconds(
+        cls, seconds: float, *, work_units: int | None = None, rate: int = WORK_UNITS_PER_SECOND
+    ) -> Budget:
         # 85% of the nominal rate leaves room for set-up and answer building inside the limit.
-        units = (
-            work_units if work_units is not None else int(seconds * WORK_UNITS_PER_SECOND * 0.85)
-        )
+        units = work_units if work_units is not None else int(seconds * rate * 0.85)
         # The clock stop keeps 5% back for building the answer (reasons, legs) afterwards.
         return cls(work_units=units, wall_seconds=seconds * 0.95)
 
@@ -75,6 +75,8 @@ def iterated_ruin_recreate(
     max_strength: int = 12,
     threshold: float = 0.02,
     reset_after: int = 400,
+    cycles: int = 1,
+    restart_after: float | None = None,
 ) -> SearchStats:
     """Improve ``model`` in place and leave it holding the best solution found.
 
@@ -92,22 +94,34 @@ def iterated_ruin_recreate(
     iterations = 0
     stopped_by = "budget"
     start_work = model.work
+    current_cycle = 0
+    best_work = 0  # work spent when the best value was last raised (or the walk restarted)
     while model.work - start_work < budget.work_units:
         if time.perf_counter() > deadline:
             stopped_by = "time"
             break
         iterations += 1
+        progress = (model.work - start_work) / max(1, budget.work_units)
+        # The threshold falls to zero ``cycles`` times; each cycle starts again from the best.
+        cycle = min(cycles - 1, int(progress * cycles))
+        if cycle != current_cycle:
+            current_cycle = cycle
+            model.restore(best)
+            current_obj = best_obj
         before = model.snapshot()
         model.ruin(rng, strength)
         model.recreate(rng)
         obj = model.objective()
-        progress = (model.work - start_work) / max(1, budget.work_units)
-        allowed = threshold * abs(best_obj[0]) * max(0.0, 1.0 - progress)
+        allowed = threshold * abs(best_obj[0]) * max(0.0, 1.0 - (progress * cycles - cycle))
         if obj > best_obj:
+            # Only more value counts as progress; a shorter route with the same value is kept
+            # as the best but does not reset the ruin size (else the search never grows it).
+            if obj[0] > best_obj[0]:
+                strength = 1
+                since_best = 0
+                best_work = model.work - start_work
             best_obj, best = obj, model.snapshot()
             current_obj = obj
-            strength = 1
-            since_best = 0
             continue
         since_best += 1
         if obj >= current_obj or obj[0] >= best_obj[0] - allowed:
@@ -117,7 +131,17 @@ def iterated_ruin_recreate(
         # Grow the ruin while stuck; go back to the best solution after a long fruitless walk.
         if since_best % 20 == 0:
             strength = strength + 1 if strength < max_strength else 1
-        if since_best % reset_after == 0:
+        if restart_after is not None and (
+            model.work - start_work - best_work > restart_after * budget.work_units
+        ):
+            # Stuck in one basin for a good share of the budget: build a new solution from
+            # scratch and walk from there (the best is kept), instead of going back to it.
+            model.restart(rng)  # type: ignore[attr-defined]
+            current_obj = model.objective()
+            best_work = model.work - start_work
+            since_best = 0
+            strength = 1
+        elif since_best % reset_after == 0:
             model.restore(best)
             current_obj = best_obj
     model.restore(best)

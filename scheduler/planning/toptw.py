@@ -12,15 +12,18 @@ once with numpy, using the classic wait / max-shift bookkeeping of Vansteenwegen
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass
 
 import numpy as np
 
-import os
-_INTER = os.environ.get("INTER", "1") == "1"
-_LS = os.environ.get("LS", "1") == "1"
 from scheduler.planning.search import Budget, SearchStats, iterated_ruin_recreate
+
+# Work units per second of requested time for this core. Its cost counts (``self.work``) are
+# calibrated on the 2-core reference machine to about 40M units per busy second; the budget
+# uses 85% of this rate (see ``search.Budget``) so the count, not the clock, normally stops it.
+TOPTW_WORK_UNITS_PER_SECOND = 32_000_000
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class ToptwModel:
         self._cls = inst.close.tolist()
         # Routes already known to be locally optimal (no improving 2-opt / or-opt move).
         self._ls_done: set[tuple[int, ...]] = set()
+        self._pair_done: set[tuple[tuple[int, ...], tuple[int, ...], bool]] = set()
 
     # -- bookkeeping ------------------------------------------------------------------------
     def _route_positions(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -154,7 +158,7 @@ class ToptwModel:
             maxshift = min(cls[v] - starts[i], slack[i + 1])
             # Inserting before v may push it by its own wait plus its max-shift.
             slack[i] = wait + maxshift
-        self.work += 60 * (k + 1) + 300
+        self.work += 36 * (k + 1) + 200
         return (
             np.array(seq[:-1], dtype=np.int64),
             np.array(seq[1:], dtype=np.int64),
@@ -186,7 +190,7 @@ class ToptwModel:
             - travel[prev, nxt][:, None]
         )
         ok = (start <= self._close[idx]) & (shift <= slack[:, None])
-        self.work += ok.size // 2 + 4000
+        self.work += ok.size + 1000
         ratio = np.where(ok, self._gain[idx] / (shift + 1.0), -1.0)
         slot = np.argmax(ratio, axis=0)
         out_ratio[idx] = ratio[slot, np.arange(idx.size)]
@@ -196,7 +200,7 @@ class ToptwModel:
     # -- local search ------------------------------------------------------------------------
     def _feasible(self, nodes: list[int]) -> bool:
         """route_schedule on plain lists (the hot path of the local search)."""
-        self.work += 5 * len(nodes) + 60
+        self.work += 2 * len(nodes) + 60
         t = self._opn[0]
         prev = 0
         travel, opn, cls, svc = self._t, self._opn, self._cls, self._svc
@@ -260,7 +264,7 @@ class ToptwModel:
             ii, jj = np.nonzero(valid & (delta < 0))
             for a, b in zip(ii.tolist(), jj.tolist(), strict=True):
                 out.append((int(delta[a, b]), length, int(starts[a]), b))
-        self.work += 5 * (k + 1) * (k + 1) + 10000 + 10 * len(out)
+        self.work += 6 * (k + 1) * (k + 1) + 2000 + 4 * len(out)
         out.sort()
         return out
 
@@ -295,7 +299,9 @@ class ToptwModel:
         self.routes[r] = nodes
         return changed
 
-    def _inter_moves(self, a: list[int], b: list[int]) -> list[tuple[int, int, int, int]]:
+    def _inter_moves(
+        self, a: list[int], b: list[int], *, tails: bool = True
+    ) -> list[tuple[int, int, int, int]]:
         """Travel-reducing moves between two routes, best first.
 
         (delta, kind, i, j) over ``sa = [0, *a, 0]`` and ``sb = [0, *b, 0]``: kind 0 is 2-opt*
@@ -309,6 +315,8 @@ class ToptwModel:
         out: list[tuple[int, int, int, int]] = []
         ia = np.arange(0, ka + 1)
         jb = np.arange(0, kb + 1)
+        if not tails:
+            ia = ia[:0]  # the pair's 2-opt* moves are ranked when called the other way round
         delta = (
             T[sa[ia][:, None], sb[jb + 1][None, :]]
             + T[sb[jb][None, :], sa[ia + 1][:, None]]
@@ -316,8 +324,9 @@ class ToptwModel:
             - T[sb[jb], sb[jb + 1]][None, :]
         )
         # Exchanging both whole routes or nothing changes nothing.
-        delta[0, 0] = 0
-        delta[ka, kb] = 0
+        if tails:
+            delta[0, 0] = 0
+            delta[ka, kb] = 0
         ii, jj = np.nonzero(delta < 0)
         for x, y in zip(ii.tolist(), jj.tolist(), strict=True):
             out.append((int(delta[x, y]), 0, x, y))
@@ -336,7 +345,7 @@ class ToptwModel:
             ii, jj = np.nonzero(d < 0)
             for x, y in zip(ii.tolist(), jj.tolist(), strict=True):
                 out.append((int(d[x, y]), length, int(starts[x]), y))
-        self.work += 4 * (ka + 1) * (kb + 1) + 6000 + 2 * len(out)
+        self.work += (3 if tails else 2) * (ka + 1) * (kb + 1) + 2000 + 4 * len(out)
         out.sort()
         return out
 
@@ -360,17 +369,75 @@ class ToptwModel:
         changed = False
         for _ in range(50):
             a, b = self.routes[ra], self.routes[rb]
-            if not a:
+            key = (tuple(a), tuple(b), ra < rb)
+            if not a or key in self._pair_done:
                 break
             moved = False
-            for _, kind, i, j in self._inter_moves(a, b)[:max_checks]:
+            for _, kind, i, j in self._inter_moves(a, b, tails=key[2])[:max_checks]:
                 na, nb = self._apply_inter(a, b, kind, i, j)
                 if self._feasible(na) and self._feasible(nb):
                     self.routes[ra], self.routes[rb] = na, nb
                     moved = changed = True
                     break
             if not moved:
+                if len(self._pair_done) > 200_000:
+                    self._pair_done.clear()
+                self._pair_done.add(key)
                 break
+        return changed
+
+    def _replace_pass(self, held: np.ndarray, limit: int = 8) -> bool:
+        """Swap routed visits for unrouted ones worth more that fit in their place.
+
+        For the visit at position i of a route, an unrouted node u can take its place when u's
+        window is met after the previous departure and the next visit's arrival is delayed by
+        no more than its allowed shift. The best such exchange over all routes is applied, up
+        to ``limit`` times; the visits put out may be inserted elsewhere afterwards.
+        """
+        inst = self.inst
+        travel = inst.travel
+        score = inst.score
+        changed = False
+        for _ in range(limit):
+            free_idx = np.flatnonzero(~self.routed[self.candidates] & ~held)
+            if free_idx.size == 0:
+                break
+            us = self.candidates[free_idx]
+            best = None
+            for r, nodes in enumerate(self.routes):
+                k = len(nodes)
+                if k == 0:
+                    continue
+                prev, nxt, dep, slack = self._route_positions(r)
+                vs = nxt[:k]  # the visit at each position
+                p = prev[:k]
+                q = nxt[1:]
+                start = np.maximum(
+                    dep[:k, None] + travel[p[:, None], us[None, :]], self._open[free_idx]
+                )
+                arr_q = start + self._service[free_idx] + travel[us[None, :], q[:, None]]
+                old_arr = (dep[1:] + travel[vs, q])[:, None]
+                delay = arr_q - old_arr
+                ok = (start <= self._close[free_idx]) & (delay <= slack[1:, None])
+                gain = score[us][None, :] - score[vs][:, None]
+                key = np.where(ok & (gain > 0), gain * 1e7 - delay, -np.inf)
+                self.work += key.size // 2 + 4000
+                flat = int(np.argmax(key))
+                i, c = divmod(flat, us.size)
+                if key[i, c] > -np.inf and (best is None or key[i, c] > best[0]):
+                    best = (float(key[i, c]), r, i, int(us[c]))
+            if best is None:
+                break
+            _, r, i, u = best
+            cand = list(self.routes[r])
+            v = cand[i]
+            cand[i] = u
+            if not self._feasible(cand):  # pragma: no cover - guards the shift maths
+                break
+            self.routes[r] = cand
+            self.routed[u] = True
+            self.routed[v] = False
+            changed = True
         return changed
 
     # -- SearchModel protocol ---------------------------------------------------------------
@@ -426,31 +493,49 @@ class ToptwModel:
             self.routed[v] = False
         self._removed_last = gone
 
-    def recreate(self, rng: random.Random) -> None:
+    def restart(self, rng: random.Random) -> None:
+        """A new solution from empty routes, built with strong noise (diversification)."""
+        self.routes = [[] for _ in self.routes]
+        self.routed[:] = False
+        self._removed_last = set()
+        # Each route is seeded with a random node, so the greedy build does not simply head
+        # for the depot's neighbourhood again but also tries far-away regions.
+        pool = [int(v) for v in self.candidates]
+        for r in range(len(self.routes)):
+            if not pool:
+                break
+            v = rng.choice(pool)
+            pool.remove(v)
+            self.routes[r] = [v]
+            self.routed[v] = True
+        self.recreate(rng, noise_amp=rng.choice((0.0, 0.3)))
+
+    def recreate(self, rng: random.Random, noise_amp: float | None = None) -> None:
         cands = self.candidates
         if cands.size == 0:
             return
         power = rng.choice((1.0, 2.0, 2.0, 3.0))
-        noise_amp = rng.choice((0.0, 0.1, 0.3))
+        if noise_amp is None:
+            noise_amp = rng.choice((0.0, 0.1, 0.3))
         noise = 1.0 + noise_amp * (np.array([rng.random() for _ in range(cands.size)]) - 0.5)
         self._gain = self.inst.score[cands].astype(np.float64) ** power * noise
         held = np.array([int(v) in self._removed_last for v in cands])
         self._insert_all(held)
         # Shorten the routes (2-opt, or-opt) and fill the time this frees, until neither helps.
-        for _ in range(4 if _LS else 0):
+        for _ in range(4):
             improved = [self._improve_route(r) for r in range(len(self.routes))]
             m = len(self.routes)
-            if _INTER:
-                improved += [
-                    self._improve_pair(ra, rb) for ra in range(m) for rb in range(m) if ra != rb
-                ]
+            improved += [
+                self._improve_pair(ra, rb) for ra in range(m) for rb in range(m) if ra != rb
+            ]
             if any(improved[m:]):
                 improved += [self._improve_route(r) for r in range(m)]
+            improved.append(self._replace_pass(held))
             if not any(improved):
                 break
-            before = int(self.routed.sum())
+            before = self.score()
             self._insert_all(held)
-            if int(self.routed.sum()) == before:
+            if self.score() == before and not improved[-1]:
                 break
         self._removed_last = set()
 
@@ -485,9 +570,10 @@ def solve_toptw(
     stats = iterated_ruin_recreate(
         model,
         rng=random.Random(seed),
-        budget=Budget.from_seconds(seconds, work_units=work_units),
-        threshold=float(os.environ.get("THR", "0.02")),
-        reset_after=int(os.environ.get("RESET", "400")),
+        budget=Budget.from_seconds(
+            seconds, work_units=work_units, rate=TOPTW_WORK_UNITS_PER_SECOND
+        ),
+        restart_after=float(os.environ.get("RA", "0.2")) or None,
     )
     for nodes in model.routes:
         if route_schedule(inst, nodes) is None:  # pragma: no cover - guards the max-shift maths

@@ -41,7 +41,11 @@ class SmtpSink:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.messages: list[EmailMessage] = []
+        # Raw bytes as accepted, parsed only when read: parsing MIME is slow, and a benchmark's
+        # sink must not take the interpreter away from the code it measures.
+        self._raw: list[bytes] = []
+        self._parsed: list[EmailMessage] = []
+        self.received_at: list[float] = []  # time.monotonic() of each accepted message
         self.replies: deque[str] = deque()  # replies to the next DATA commands, then "250"
         self.refused: list[str] = []
         self.rcpt_delay = 0.0
@@ -59,7 +63,9 @@ class SmtpSink:
 
     def reset(self) -> None:
         with self._lock:
-            self.messages.clear()
+            self._raw.clear()
+            self._parsed.clear()
+            self.received_at.clear()
             self.replies.clear()
             self.refused.clear()
             self.rcpt_delay = 0.0
@@ -78,22 +84,32 @@ class SmtpSink:
                 if not reply.startswith("250"):
                     self.refused.append(reply)
                     return reply
-            self.messages.append(
-                email.message_from_bytes(envelope.content, policy=email.policy.default)
-            )
+            self._raw.append(envelope.content)
+            self.received_at.append(time.monotonic())
         return "250 Message accepted for delivery"
 
     @property
-    def message_ids(self) -> Counter:
+    def count(self) -> int:
+        """Messages accepted so far, without parsing them."""
+        return len(self._raw)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        """Every accepted message, parsed."""
         with self._lock:
-            return Counter(str(m["Message-ID"]) for m in self.messages)
+            for raw in self._raw[len(self._parsed) :]:
+                self._parsed.append(email.message_from_bytes(raw, policy=email.policy.default))
+            return list(self._parsed)
+
+    @property
+    def message_ids(self) -> Counter:
+        return Counter(str(m["Message-ID"]) for m in self.messages)
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
         """Wait until `count` messages arrived, then a little longer to catch extra ones."""
-        wait_until(lambda: len(self.messages) >= count, timeout, f"{count} messages")
+        wait_until(lambda: self.count >= count, timeout, f"{count} messages")
         time.sleep(0.5)
-        with self._lock:
-            return list(self.messages)
+        return self.messages
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -131,6 +147,11 @@ class CeleryWorker:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> CeleryWorker:
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def launch(self) -> CeleryWorker:
+        """Start the process without waiting for it (to start several workers at once)."""
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [
@@ -152,6 +173,9 @@ class CeleryWorker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: a kill takes the children too
             )
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> CeleryWorker:
         wait_until(self._ready, timeout, "the Celery worker to be ready")
         return self
 

@@ -35,3 +35,17 @@ def test_verify_exits_one_on_a_broken_plan(tmp_path, capsys):
     plan_file.write_text(json.dumps(data))
     assert main(["verify", str(problem_file), str(plan_file)]) == 1
     assert "duplicate" in capsys.readouterr().out
+
+
+def test_solve_with_a_work_budget_is_reproducible(tmp_path):
+    problem_file = tmp_path / "problem.json"
+    problem_file.write_text(json.dumps(problem_to_json(week_problem())))
+    outs = []
+    for name in ("a.json", "b.json"):
+        out = tmp_path / name
+        args = ["solve", str(problem_file), "--seconds", "30", "--work-units", "200000"]
+        assert main([*args, "--seed", "2", "--out", str(out)]) == 0
+        data = json.loads(out.read_text())
+        assert data["stopped_by"] == "budget"
+        outs.append(data | {"seconds": 0})
+    assert outs[0] == outs[1]

@@ -67,3 +67,63 @@ def test_c101_single_tour_reaches_the_proven_optimum():
     sol = solve_toptw(inst, seconds=20, seed=0, work_units=6_000_000)
     assert solution_is_feasible(inst, sol.routes)
     assert sol.score >= 0.97 * 320
+
+
+def _ring(n: int = 12, routes: int = 2) -> ToptwInstance:
+    # Nodes on a circle of radius 100 around the depot, wide windows: any order is feasible,
+    # so a scrambled route can only get shorter under 2-opt / or-opt.
+    angles = np.arange(n) * 2 * np.pi / n
+    xs = np.concatenate(([0.0], 100 * np.cos(angles)))
+    ys = np.concatenate(([0.0], 100 * np.sin(angles)))
+    dist = np.sqrt((xs[:, None] - xs[None, :]) ** 2 + (ys[:, None] - ys[None, :]) ** 2)
+    size = n + 1
+    return ToptwInstance(
+        name="ring",
+        travel=np.floor(dist).astype(np.int64),
+        service=np.full(size, 5, dtype=np.int64),
+        score=np.concatenate(([0], np.arange(1, size))).astype(np.int64),
+        open=np.zeros(size, dtype=np.int64),
+        close=np.full(size, 10_000, dtype=np.int64),
+        horizon=10_000,
+        routes=routes,
+    )
+
+
+def test_route_local_search_shortens_and_keeps_feasibility():
+    from scheduler.planning.toptw import ToptwModel
+
+    inst = _ring()
+    model = ToptwModel(inst)
+    model.routes = [[1, 7, 3, 9, 5, 11], [2, 8, 4, 10, 6, 12]]
+    for r in model.routes:
+        model.routed[r] = True
+    before = model.travel()
+    for r in range(2):
+        model._improve_route(r)
+    model._improve_pair(0, 1)
+    model._improve_pair(1, 0)
+    assert model.travel() < before
+    assert sorted(v for r in model.routes for v in r) == list(range(1, 13))
+    assert solution_is_feasible(inst, tuple(tuple(r) for r in model.routes))
+
+
+def test_replace_swaps_a_visit_for_a_better_unrouted_node():
+    from scheduler.planning.toptw import ToptwModel
+
+    # One route; 1 and 4 together take 90 > 88, so node 4 (worth 9) should replace node 1 (4).
+    inst = ToptwInstance(**{**tiny().__dict__, "horizon": 88, "close": np.full(5, 88)})
+    model = ToptwModel(inst)
+    model.routes = [[1]]
+    model.routed[1] = True
+    assert model._replace_pass(np.zeros(model.candidates.size, dtype=bool))
+    assert model.routes == [[4]]
+    assert solution_is_feasible(inst, ((4,),))
+
+
+def test_multi_route_search_is_reproducible_with_a_work_budget():
+    inst = _ring(n=20, routes=3)
+    inst = ToptwInstance(**{**inst.__dict__, "horizon": 600, "close": np.full(21, 600)})
+    a = solve_toptw(inst, seconds=30, seed=5, work_units=3_000_000)
+    b = solve_toptw(inst, seconds=30, seed=5, work_units=3_000_000)
+    assert a.routes == b.routes and a.stats is not None and a.stats.stopped_by == "budget"
+    assert solution_is_feasible(inst, a.routes)
