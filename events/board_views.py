@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -45,9 +45,10 @@ from notifications.models import Notification
 PAGE_SIZE = 50
 
 
-def can_use_board(user) -> bool:
-    """The board shows hosts' contacts and changes bookings: staff only."""
-    return user.is_active and user.is_staff
+def can_use_board(request: HttpRequest) -> bool:
+    """The board shows hosts' contacts and changes bookings: the admin's own test, so staff
+    two-factor (OTP_REQUIRED_FOR_STAFF) guards both in the same way."""
+    return admin.site.has_permission(request)
 
 
 def board_access_required(view: Callable) -> Callable:
@@ -57,7 +58,9 @@ def board_access_required(view: Callable) -> Callable:
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not can_use_board(request.user):
+        if not can_use_board(request):
+            if request.user.is_staff:  # staff whose session still lacks the second factor
+                return redirect_to_login(request.get_full_path(), reverse("admin:login"))
             raise PermissionDenied(_("The tour board is for staff."))
         return view(request, *args, **kwargs)
 

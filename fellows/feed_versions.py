@@ -33,30 +33,37 @@ from django.db.models import signals
 
 from events.models import Event, EventAssignment
 from fellows.models import Fellow, ItineraryItem, StaffFeedToken, Tour, TourMember
+from fellows.redis_cache import redis_client
 from fellows.services import LAST_USE_RESOLUTION
 
 logger = logging.getLogger(__name__)
 
 FeedKind = Literal["fellow", "tour", "staff"]
-KEY_PREFIX = "feeds:v1"
+KEY_PREFIX = "feeds:v2"
 # Unused stamps expire; a feed then gets a new one, which only costs its clients one download.
 STAMP_SECONDS = 7 * 24 * 3600
 # Process-local memos are bounded; a cleared memo only costs a query on the next poll.
 MEMO_LIMIT = 10_000
 
 # token hash → (kind, owner id, owner stamp when the token was last checked in the database)
-_owners: dict[str, tuple[str, int, str]] = {}
+_owners: dict[str, tuple[str, int, int]] = {}
 # token hash → monotonic time before which this process records no further use
 _use_recorded_until: dict[str, float] = {}
 
 
-def new_stamp() -> str:
-    """A stamp: the time it was made (for Last-Modified) and randomness (never reused)."""
-    return f"{time.time_ns()}.{secrets.token_hex(8)}"
+STAMP_RANDOM = 10**6
 
 
-def stamp_time(stamp: str) -> dt.datetime:
-    return dt.datetime.fromtimestamp(int(stamp.split(".", 1)[0]) / 1e9, tz=dt.UTC)
+def new_stamp() -> int:
+    """A stamp: the microsecond it was made (for Last-Modified) and randomness (never reused).
+
+    An integer, which Django's Redis cache stores as plain digits: read back without pickle.
+    """
+    return time.time_ns() // 1000 * STAMP_RANDOM + secrets.randbelow(STAMP_RANDOM)
+
+
+def stamp_time(stamp: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(stamp // STAMP_RANDOM / 1e6, tz=dt.UTC)
 
 
 def _key(scope: str) -> str:
@@ -75,16 +82,25 @@ def feed_scopes(kind: FeedKind, owner_id: int) -> list[str]:
     return scopes
 
 
-def current_stamps(scopes: list[str]) -> list[str]:
+def _get_stamps(keys: list[str]) -> dict[str, int]:
+    direct = redis_client()
+    if direct is None:
+        return cache.get_many(keys)
+    client, backend = direct
+    values = client.mget([backend.make_key(key) for key in keys])
+    return {key: int(value) for key, value in zip(keys, values, strict=True) if value is not None}
+
+
+def current_stamps(scopes: list[str]) -> list[int]:
     """The stamps of these scopes, creating missing ones (one cache round trip when all exist)."""
     keys = [_key(scope) for scope in scopes]
-    found = cache.get_many(keys)
+    found = _get_stamps(keys)
     missing = [key for key in keys if key not in found]
     if missing:
         for key in missing:
             # add, not set: when two requests race, both end up with the winner's stamp.
             cache.add(key, new_stamp(), STAMP_SECONDS)
-        found.update(cache.get_many(missing))
+        found.update(_get_stamps(missing))
     # A stamp evicted between add and get is replaced by a fresh one: a new ETag, never a stale.
     return [found.get(key) or new_stamp() for key in keys]
 
@@ -143,7 +159,7 @@ def owner_for_token(kind: FeedKind, token_hash: str) -> int | None:
     return owners.values_list("pk", flat=True).first()
 
 
-def resolve(kind: FeedKind, token_hash: str) -> tuple[int, list[str]] | None:
+def resolve(kind: FeedKind, token_hash: str) -> tuple[int, list[int]] | None:
     """The owner id and current stamps of a token's feed, or None for an unknown token.
 
     A poll of a known feed costs one cache round trip and no query. Otherwise the token is

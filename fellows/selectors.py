@@ -117,7 +117,7 @@ def feed_for_token(*, kind: FeedKind, token: str) -> Feed | None:
         return None
     owner_id, stamps = resolved
     day = feed_day()
-    parts = [FEED_FORMAT_VERSION, kind, token_hash, day.date().isoformat(), *stamps]
+    parts = [FEED_FORMAT_VERSION, kind, token_hash, day.date().isoformat(), *map(str, stamps)]
     return Feed(
         kind=kind,
         token=token,

@@ -213,3 +213,15 @@ def test_with_otp_required_a_valid_totp_token_opens_the_admin(staff_with_device)
     )
     assert login.status_code == 302, login.content.decode()[:2000]
     assert client.get("/admin/").status_code == 200
+    assert client.get("/staff/").status_code == 200
+
+
+@pytest.mark.django_db
+@override_settings(OTP_REQUIRED_FOR_STAFF=True)
+def test_with_otp_required_the_tour_board_also_needs_the_second_factor(staff_with_device):
+    staff, _device = staff_with_device
+    client = Client()
+    client.force_login(staff)  # password only
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))

@@ -12,7 +12,6 @@ once with numpy, using the classic wait / max-shift bookkeeping of Vansteenwegen
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import dataclass
 
@@ -573,7 +572,7 @@ def solve_toptw(
         budget=Budget.from_seconds(
             seconds, work_units=work_units, rate=TOPTW_WORK_UNITS_PER_SECOND
         ),
-        restart_after=float(os.environ.get("RA", "0.2")) or None,
+        restart_after=0.3,
     )
     for nodes in model.routes:
         if route_schedule(inst, nodes) is None:  # pragma: no cover - guards the max-shift maths
