@@ -91,10 +91,15 @@ def _get_stamps(keys: list[str]) -> dict[str, int]:
     return {key: int(value) for key, value in zip(keys, values, strict=True) if value is not None}
 
 
-def current_stamps(scopes: list[str]) -> list[int]:
-    """The stamps of these scopes, creating missing ones (one cache round trip when all exist)."""
+def current_stamps(scopes: list[str], *, known: dict[str, int] | None = None) -> list[int]:
+    """The stamps of these scopes, creating missing ones (one cache round trip when all exist).
+
+    `known` holds stamps the caller already read (by cache key), which are not read again.
+    """
     keys = [_key(scope) for scope in scopes]
-    found = _get_stamps(keys)
+    found = dict(known or {})
+    if not all(key in found for key in keys):
+        found.update(_get_stamps([key for key in keys if key not in found]))
     missing = [key for key in keys if key not in found]
     if missing:
         for key in missing:
@@ -159,18 +164,44 @@ def owner_for_token(kind: FeedKind, token_hash: str) -> int | None:
     return owners.values_list("pk", flat=True).first()
 
 
-def resolve(kind: FeedKind, token_hash: str) -> tuple[int, list[int]] | None:
+def known_stamp_keys(kind: FeedKind, token_hash: str) -> list[str]:
+    """Cache keys of the stamps of a token this process has resolved before, else []: a caller
+    can read them together with other work and pass them to resolve() as `known`."""
+    known = _owners.get(token_hash)
+    if known is None or known[0] != kind:
+        return []
+    return [_key(scope) for scope in feed_scopes(kind, known[1])]
+
+
+def resolve(
+    kind: FeedKind, token_hash: str, *, known: dict[str, int] | None = None
+) -> tuple[int, list[int]] | None:
     """The owner id and current stamps of a token's feed, or None for an unknown token.
 
     A poll of a known feed costs one cache round trip and no query. Otherwise the token is
     looked up, the owner's stamp read, and the token looked up again: a rotation committed
     before the second lookup makes it fail, one committed after it bumps the stamp we record.
+    While the cache is down, feeds are still served, from the database, with a fresh stamp
+    each time (never a 304 that might be stale).
     """
-    known = _owners.get(token_hash)
-    if known is not None and known[0] == kind:
-        stamps = current_stamps(feed_scopes(kind, known[1]))
-        if stamps[0] == known[2]:
-            return known[1], stamps
+    try:
+        return _resolve(kind, token_hash, known)
+    except Exception:  # each cache backend raises its own connection errors
+        logger.warning("Feed versions unavailable; resolving from the database", exc_info=True)
+        owner_id = owner_for_token(kind, token_hash)
+        if owner_id is None:
+            return None
+        return owner_id, [new_stamp() for _scope in feed_scopes(kind, owner_id)]
+
+
+def _resolve(
+    kind: FeedKind, token_hash: str, known: dict[str, int] | None
+) -> tuple[int, list[int]] | None:
+    memo = _owners.get(token_hash)
+    if memo is not None and memo[0] == kind:
+        stamps = current_stamps(feed_scopes(kind, memo[1]), known=known)
+        if stamps[0] == memo[2]:
+            return memo[1], stamps
     owner_id = owner_for_token(kind, token_hash)
     if owner_id is None:
         return None
@@ -196,7 +227,10 @@ def use_due(token_hash: str) -> bool:
         _use_recorded_until.clear()
     seconds = LAST_USE_RESOLUTION.total_seconds()
     _use_recorded_until[token_hash] = now + seconds
-    return cache.add(f"{KEY_PREFIX}:used:{token_hash}", 1, int(seconds))
+    try:
+        return cache.add(f"{KEY_PREFIX}:used:{token_hash}", 1, int(seconds))
+    except Exception:  # each cache backend raises its own connection errors
+        return True  # without the cache each process records its own use, still throttled
 
 
 # Signal receivers: every write path that goes through a model instance lands here.

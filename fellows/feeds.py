@@ -10,6 +10,7 @@ names, contact details or unavailability.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections import OrderedDict
 from zoneinfo import ZoneInfo
@@ -33,6 +34,8 @@ from fellows.selectors import (
     tour_feed_items,
 )
 from scheduler.calendars import calendar_bytes, event_vevent, itinerary_vevent
+
+logger = logging.getLogger(__name__)
 
 # Calendar apps re-fetch at most this often; the 304 path keeps the polling cheap.
 REFRESH_INTERVAL = dt.timedelta(hours=1)
@@ -183,7 +186,11 @@ def feed_bytes(feed: Feed) -> bytes:
         if body is not None:
             _rendered.move_to_end(key)
             return body
-    body = cache.get(key)
+    try:
+        body = cache.get(key)
+    except Exception:  # each cache backend raises its own connection errors
+        logger.warning("Rendered feeds cache unavailable", exc_info=True)
+        return render_feed(feed)
     if body is None:
         body = render_feed(feed)
         cache.set(key, body, RENDERED_CACHE_SECONDS)

@@ -226,10 +226,11 @@ def _send(message: OutboxEmail) -> None:
     backend = _open_connection()
     try:
         backend.send_messages([message])
-    except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+    except (smtplib.SMTPServerDisconnected, ConnectionError):
         close_connection()
-        if not reused or getattr(exc, "smtp_code", None):
+        if not reused:
             raise
+        # Like any retry, a resend after a drop mid-DATA would repeat the Message-ID.
         _open_connection().send_messages([message])
     except Exception:
         close_connection()

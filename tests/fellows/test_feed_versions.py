@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -213,3 +214,23 @@ def test_last_use_is_written_once_per_resolution(client, fellow, feed_token):
     fellow.refresh_from_db()
     assert first is not None
     assert fellow.feed_last_used_at is None  # not written again within five minutes
+
+
+UNREACHABLE_REDIS = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+    }
+}
+
+
+def test_feeds_are_served_while_the_cache_is_down_never_with_a_stale_304(client, event, feed_token):
+    url = fellow_url(feed_token)
+    etag = warm(client, url)
+
+    with override_settings(CACHES=UNREACHABLE_REDIS):
+        first = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        second = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert b"BEGIN:VEVENT" in second.content
