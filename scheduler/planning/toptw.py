@@ -292,7 +292,7 @@ class ToptwModel:
                     moved = changed = True
                     break
             if not moved:
-                if len(self._ls_done) > 200_000:
+                if len(self._ls_done) > 50_000:
                     self._ls_done.clear()
                 self._ls_done.add(tuple(nodes))
         self.routes[r] = nodes
@@ -379,7 +379,7 @@ class ToptwModel:
                     moved = changed = True
                     break
             if not moved:
-                if len(self._pair_done) > 200_000:
+                if len(self._pair_done) > 50_000:
                     self._pair_done.clear()
                 self._pair_done.add(key)
                 break
@@ -493,7 +493,7 @@ class ToptwModel:
         self._removed_last = gone
 
     def restart(self, rng: random.Random) -> None:
-        """A new solution from empty routes, built with strong noise (diversification)."""
+        """A new solution built from empty routes around random seed nodes (diversification)."""
         self.routes = [[] for _ in self.routes]
         self.routed[:] = False
         self._removed_last = set()
