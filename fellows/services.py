@@ -22,24 +22,25 @@ from scheduler.tokens import hash_token, new_token
 LAST_USE_RESOLUTION = dt.timedelta(minutes=5)
 
 
+def _replace_feed_token(owner: Fellow | Tour) -> str:
+    """Store only the new token's hash; the old URL's hash is gone, so it answers 404 at once."""
+    token = new_token()
+    owner.feed_token_hash = hash_token(token)
+    owner.feed_token_created_at = timezone.now()
+    owner.save(update_fields=["feed_token_hash", "feed_token_created_at", "updated_at"])
+    return token
+
+
 @transaction.atomic
 def rotate_feed_token(*, fellow: Fellow) -> str:
     """Give the fellow a new feed token and return it; the old feed URL stops working at once."""
-    token = new_token()
-    fellow.feed_token_hash = hash_token(token)
-    fellow.feed_token_created_at = timezone.now()
-    fellow.save(update_fields=["feed_token_hash", "feed_token_created_at", "updated_at"])
-    return token
+    return _replace_feed_token(fellow)
 
 
 @transaction.atomic
 def rotate_tour_feed_token(*, tour: Tour) -> str:
     """Give the tour a new feed token and return it; the old tour feed URL stops working."""
-    token = new_token()
-    tour.feed_token_hash = hash_token(token)
-    tour.feed_token_created_at = timezone.now()
-    tour.save(update_fields=["feed_token_hash", "feed_token_created_at", "updated_at"])
-    return token
+    return _replace_feed_token(tour)
 
 
 @transaction.atomic
