@@ -242,23 +242,23 @@ def host_request(request: HttpRequest, token: str) -> HttpResponse:
                 else:
                     messages.success(request, _("Your changes are saved."))
                     return redirect("events:host-request", token=token)
-    event = selectors.host_event(speaker_request=speaker_request)
-    context = {
-        "token": token,
-        "speaker_request": speaker_request,
-        "event": event,
-        "fellow_names": selectors.host_visible_fellow_names(event=event),
-        "editable": editable,
-        "contact_form": contact_form,
-        "formset": formset,
-        "window_errors": window_errors,
-        "tz_label": speaker_request.timezone,
-        "attendance_form": AttendanceForm()
+    attendance_form = (
+        AttendanceForm()
         if selectors.attendance_due(speaker_request=speaker_request)
         and speaker_request.attendance_count is None
-        else None,
-    }
-    return _host_response(render(request, "events/host_request.html", context))
+        else None
+    )
+    return _host_page(
+        request,
+        token,
+        speaker_request,
+        editable=editable,
+        contact_form=contact_form,
+        formset=formset,
+        window_errors=window_errors,
+        tz_label=speaker_request.timezone,
+        attendance_form=attendance_form,
+    )
 
 
 @never_cache
@@ -299,13 +299,17 @@ def host_attendance(request: HttpRequest, token: str) -> HttpResponse:
         else:
             messages.success(request, _("Thank you for telling us how it went."))
             return redirect("events:host-request", token=token)
+    return _host_page(request, token, speaker_request, editable=False, attendance_form=form)
+
+
+def _host_page(request: HttpRequest, token: str, speaker_request, **extra) -> HttpResponse:
+    """The host's request page: status, the event as the host may see it, and any forms."""
     event = selectors.host_event(speaker_request=speaker_request)
     context = {
         "token": token,
         "speaker_request": speaker_request,
         "event": event,
         "fellow_names": selectors.host_visible_fellow_names(event=event),
-        "editable": False,
-        "attendance_form": form,
+        **extra,
     }
     return _host_response(render(request, "events/host_request.html", context))
