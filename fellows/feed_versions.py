@@ -12,6 +12,8 @@ Owns three things and nothing else:
   a token, deactivating a fellow or removing a user's staff status retires it at once.
 - Invalidation: model signals cover saves, deletes and m2m changes of everything a feed shows;
   queryset writes send no signals and call `invalidate_feeds` or `invalidate_event_feeds`.
+  On Redis every bump is also published, so that each web process can keep the stamps it
+  read in memory (fellows.stamp_mirror) and answer a repeat poll without a round trip.
 
 Stamps are written immediately and again after commit: the first makes the change visible to the
 writing transaction, the second retires anything rendered from the old rows meanwhile.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Iterable
 from typing import Literal
@@ -35,6 +38,7 @@ from events.models import Event, EventAssignment
 from fellows.models import Fellow, ItineraryItem, StaffFeedToken, Tour, TourMember
 from fellows.redis_cache import redis_client
 from fellows.services import LAST_USE_RESOLUTION
+from fellows.stamp_mirror import StampMirror
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,9 @@ MEMO_LIMIT = 10_000
 _owners: dict[str, tuple[str, int, int]] = {}
 # token hash → monotonic time before which this process records no further use
 _use_recorded_until: dict[str, float] = {}
+# The mirror of the Redis cache this process uses now (settings overrides in tests swap it).
+_mirror: tuple[object, StampMirror] | None = None
+_mirror_lock = threading.Lock()
 
 
 STAMP_RANDOM = 10**6
@@ -82,24 +89,46 @@ def feed_scopes(kind: FeedKind, owner_id: int) -> list[str]:
     return scopes
 
 
+def stamp_mirror(client, backend) -> StampMirror:
+    """This process's mirror of the stamps in `backend`, created on first use."""
+    global _mirror
+    current = _mirror
+    if current is not None and current[0] is backend:
+        return current[1]
+    with _mirror_lock:
+        if _mirror is None or _mirror[0] is not backend:
+            if _mirror is not None:
+                _mirror[1].close()
+            # Pub/sub channels span every database of a server: name ours after the database.
+            db = client.connection_pool.connection_kwargs.get("db", 0)
+            channel = f"{backend.make_key(f'{KEY_PREFIX}:bumps')}@{db}"
+            _mirror = (backend, StampMirror(client, channel))
+        return _mirror[1]
+
+
 def _get_stamps(keys: list[str]) -> dict[str, int]:
     direct = redis_client()
     if direct is None:
         return cache.get_many(keys)
     client, backend = direct
-    values = client.mget([backend.make_key(key) for key in keys])
-    return {key: int(value) for key, value in zip(keys, values, strict=True) if value is not None}
+    mirror = stamp_mirror(client, backend)
+    found, ticket = mirror.read(keys)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        values = client.mget([backend.make_key(key) for key in missing])
+        read = {
+            key: int(value) for key, value in zip(missing, values, strict=True) if value is not None
+        }
+        mirror.store(read, ticket)
+        found.update(read)
+    return found
 
 
-def current_stamps(scopes: list[str], *, known: dict[str, int] | None = None) -> list[int]:
-    """The stamps of these scopes, creating missing ones (one cache round trip when all exist).
-
-    `known` holds stamps the caller already read (by cache key), which are not read again.
-    """
+def current_stamps(scopes: list[str]) -> list[int]:
+    """The stamps of these scopes, creating missing ones: from this process's mirror when it
+    holds them all, else one cache round trip when all exist."""
     keys = [_key(scope) for scope in scopes]
-    found = dict(known or {})
-    if not all(key in found for key in keys):
-        found.update(_get_stamps([key for key in keys if key not in found]))
+    found = _get_stamps(keys)
     missing = [key for key in keys if key not in found]
     if missing:
         for key in missing:
@@ -111,8 +140,18 @@ def current_stamps(scopes: list[str], *, known: dict[str, int] | None = None) ->
 
 
 def _bump(scopes: set[str]) -> None:
+    stamps = {_key(scope): new_stamp() for scope in scopes}
     try:
-        cache.set_many({_key(scope): new_stamp() for scope in scopes}, STAMP_SECONDS)
+        direct = redis_client()
+        if direct is None:
+            cache.set_many(stamps, STAMP_SECONDS)
+            return
+        client, backend = direct
+        # The new stamps and their announcement in one round trip, stamps first.
+        pipeline = client.pipeline(transaction=False)
+        for key, stamp in stamps.items():
+            pipeline.set(backend.make_key(key), stamp, ex=STAMP_SECONDS)
+        stamp_mirror(client, backend).publish(pipeline, stamps)
     except Exception:  # each cache backend raises its own connection errors
         # The write itself must not fail because the cache is down; the daily part of the ETag
         # bounds how long a feed can miss this change.
@@ -164,28 +203,18 @@ def owner_for_token(kind: FeedKind, token_hash: str) -> int | None:
     return owners.values_list("pk", flat=True).first()
 
 
-def known_stamp_keys(kind: FeedKind, token_hash: str) -> list[str]:
-    """Cache keys of the stamps of a token this process has resolved before, else []: a caller
-    can read them together with other work and pass them to resolve() as `known`."""
-    known = _owners.get(token_hash)
-    if known is None or known[0] != kind:
-        return []
-    return [_key(scope) for scope in feed_scopes(kind, known[1])]
-
-
-def resolve(
-    kind: FeedKind, token_hash: str, *, known: dict[str, int] | None = None
-) -> tuple[int, list[int]] | None:
+def resolve(kind: FeedKind, token_hash: str) -> tuple[int, list[int]] | None:
     """The owner id and current stamps of a token's feed, or None for an unknown token.
 
-    A poll of a known feed costs one cache round trip and no query. Otherwise the token is
+    A poll of a known feed costs no query, and no cache round trip either while this process
+    mirrors its stamps (fellows.stamp_mirror). Otherwise the token is
     looked up, the owner's stamp read, and the token looked up again: a rotation committed
     before the second lookup makes it fail, one committed after it bumps the stamp we record.
     While the cache is down, feeds are still served, from the database, with a fresh stamp
     each time (never a 304 that might be stale).
     """
     try:
-        return _resolve(kind, token_hash, known)
+        return _resolve(kind, token_hash)
     except Exception:  # each cache backend raises its own connection errors
         logger.warning("Feed versions unavailable; resolving from the database", exc_info=True)
         owner_id = owner_for_token(kind, token_hash)
@@ -194,12 +223,10 @@ def resolve(
         return owner_id, [new_stamp() for _scope in feed_scopes(kind, owner_id)]
 
 
-def _resolve(
-    kind: FeedKind, token_hash: str, known: dict[str, int] | None
-) -> tuple[int, list[int]] | None:
+def _resolve(kind: FeedKind, token_hash: str) -> tuple[int, list[int]] | None:
     memo = _owners.get(token_hash)
     if memo is not None and memo[0] == kind:
-        stamps = current_stamps(feed_scopes(kind, memo[1]), known=known)
+        stamps = current_stamps(feed_scopes(kind, memo[1]))
         if stamps[0] == memo[2]:
             return memo[1], stamps
     owner_id = owner_for_token(kind, token_hash)

@@ -3,15 +3,16 @@
 Feeds are fetched by calendar servers without a session, so the limit is keyed by token and
 client address together: one subscriber polling too often is slowed without touching others.
 The window counter lives in the cache named by CACHE_URL, shared by every web worker; on Redis
-it is counted in one round trip (fellows.redis_cache).
+it is counted in one round trip (fellows.redis_cache), and far from the limit each process
+adds its requests to it in batches rather than one by one (_LocalCounts).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
-from collections.abc import Sequence
 
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -36,58 +37,106 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def allow(*, scope: str, key: str, rate: str) -> tuple[bool, int]:
     """Count one request; return whether it is allowed and the seconds until the window ends."""
-    allowed, retry_after, _values = allow_and_read(scope=scope, key=key, rate=rate)
-    return allowed, retry_after
-
-
-def allow_and_read(
-    *, scope: str, key: str, rate: str, read: Sequence[str] = ()
-) -> tuple[bool, int, dict[str, int]]:
-    """Count one request and, in the same round trip, read the integer cache values `read`.
-
-    For callers that need both on every request (feed polls read their version stamps): on
-    Redis that is one command instead of two. Keys that are missing are left out.
-    """
     limit, period = parse_rate(rate)
     now = time.time()
     window = int(now // period)
     retry_after = int(period - now % period) + 1
     cache_key = f"ratelimit:{scope}:{key}:{window}"
+    if _local.count_here(cache_key, limit):
+        return True, retry_after
+    increment = _local.take(cache_key)
     try:
-        count, values = _count_and_read(cache_key, period, list(read))
+        count = _count(cache_key, period, increment)
     except Exception:  # each cache backend raises its own connection errors
         # Fail open: while the cache (Redis) is down, hosts can still ask for a speaker and
         # fellows still get their feeds; the limit is a brake on abuse, not a safety rule.
         logger.warning("Rate limit cache unavailable; allowing the request", exc_info=True)
-        return True, retry_after, {}
-    return count <= limit, retry_after, values
+        return True, retry_after
+    _local.counted(cache_key, count)
+    return count <= limit, retry_after
 
 
-# INCR, start the key's expiry with its window, and read the other keys: one atomic command.
+class _LocalCounts:
+    """Requests a web process counts before it adds them to the shared counter in one step.
+
+    Far from the limit, a shared round trip per request buys nothing: a process counts up to
+    `batch` requests of a key by itself, while its last view of the shared count plus its own
+    stay under half the limit. Near the limit every request is counted in the cache at once.
+    So the limit is exact for small limits (under 2 * MIN_BATCH no request is held back), and
+    otherwise at most (processes - 1) * batch requests of one window can slip past it;
+    requests held back when a window ends are not counted at all.
+    """
+
+    MIN_BATCH = 2
+    MAX_BATCH = 50
+    LIMIT = 10_000  # keys remembered per process; older windows are simply forgotten
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._keys: dict[str, list[int]] = {}  # key → [shared count last seen, held back]
+
+    @classmethod
+    def batch(cls, limit: int) -> int:
+        return min(cls.MAX_BATCH, limit // 10)
+
+    def count_here(self, key: str, limit: int) -> bool:
+        """Count the request in this process if that is safe; False when it must be shared."""
+        batch = self.batch(limit)
+        if batch < self.MIN_BATCH:
+            return False
+        with self._lock:
+            entry = self._keys.get(key)
+            if entry is None:
+                if len(self._keys) >= self.LIMIT:
+                    self._keys.clear()
+                entry = self._keys[key] = [0, 0]
+            seen, held = entry
+            if held + 1 < batch and seen + held + 1 <= limit // 2:
+                entry[1] = held + 1
+                return True
+            return False
+
+    def take(self, key: str) -> int:
+        """The requests held back for `key` plus this one; they are then no longer held."""
+        with self._lock:
+            entry = self._keys.get(key)
+            if entry is None:
+                return 1
+            held, entry[1] = entry[1], 0
+            return held + 1
+
+    def counted(self, key: str, count: int) -> None:
+        with self._lock:
+            entry = self._keys.get(key)
+            if entry is not None:
+                entry[0] = count
+
+
+_local = _LocalCounts()
+
+
+# INCRBY, and start the key's expiry with its window: one atomic command.
 COUNT_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-if #KEYS == 1 then return {count, {}} end
-return {count, redis.call('MGET', unpack(KEYS, 2))}
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+if count == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
 """
 
 
-def _count_and_read(cache_key: str, period: int, read: list[str]) -> tuple[int, dict[str, int]]:
-    """This request's number in its window, and the values of `read` that exist."""
+def _count(cache_key: str, period: int, increment: int) -> int:
+    """Add `increment` requests to the window's shared counter; return its new value."""
     direct = redis_client()
     if direct is not None:
         client, backend = direct
-        keys = [backend.make_key(k) for k in (cache_key, *read)]
-        count, raw = _script(client)(keys=keys, args=[period + 1])
-        # Django's Redis cache stores integers as plain digits, so they need no unpickling.
-        return count, {k: int(v) for k, v in zip(read, raw, strict=True) if v is not None}
+        return _script(client)(keys=[backend.make_key(cache_key)], args=[period + 1, increment])
     # incr first: one cache call for every request but the first of a window.
     try:
-        count = cache.incr(cache_key)
+        return cache.incr(cache_key, increment)
     except ValueError:
         # add fails when another worker opened the window meanwhile; then count on theirs.
-        count = 1 if cache.add(cache_key, 1, timeout=period + 1) else cache.incr(cache_key)
-    return count, cache.get_many(read) if read else {}
+        if cache.add(cache_key, increment, timeout=period + 1):
+            return increment
+        return cache.incr(cache_key, increment)
 
 
 @functools.lru_cache(maxsize=8)

@@ -105,17 +105,15 @@ class Feed:
         return self.owner
 
 
-def feed_for_token(
-    *, kind: FeedKind, token: str, known_stamps: dict[str, int] | None = None
-) -> Feed | None:
+def feed_for_token(*, kind: FeedKind, token: str) -> Feed | None:
     """Resolve a presented token of a feed kind with its version; None if unknown or revoked.
 
     The ETag covers the format, the token, the stamps of everything the feed shows
-    (fellows.feed_versions) and the day; a poll of a known feed reads only the cache, and
-    nothing at all when the caller read its stamps already (`known_stamps`).
+    (fellows.feed_versions) and the day; a poll of a known feed reads no table, and not even
+    the cache while this process mirrors the feed's stamps.
     """
     token_hash = hash_token(token)
-    resolved = feed_versions.resolve(kind, token_hash, known=known_stamps)
+    resolved = feed_versions.resolve(kind, token_hash)
     if resolved is None:
         return None
     owner_id, stamps = resolved

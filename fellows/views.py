@@ -8,6 +8,7 @@ cache, so a client polling an unchanged calendar costs no query and no rendering
 
 from __future__ import annotations
 
+import functools
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -50,7 +51,6 @@ from fellows.services import (
     rotate_staff_feed_token,
     set_preferred_language,
 )
-from scheduler.tokens import hash_token
 
 LOGIN_URL = reverse_lazy("fellows:login")
 LAST_USE_FIELDS = {
@@ -60,22 +60,23 @@ LAST_USE_FIELDS = {
 }
 
 
-def _too_many(
-    request: HttpRequest, token: str, *, read: list[str] | None = None
-) -> tuple[HttpResponse | None, dict[str, int]]:
-    """A 429 when this token and address went over FEED_RATE_LIMIT (else None), and the
-    values of the cache keys `read`, fetched in the same round trip."""
+def _too_many(request: HttpRequest, token: str) -> HttpResponse | None:
+    """A 429 when this token and address went over FEED_RATE_LIMIT, else None."""
     address = request.META.get("REMOTE_ADDR", "")
-    allowed, retry_after, values = ratelimit.allow_and_read(
-        scope="feed", key=f"{token[:24]}:{address}", rate=settings.FEED_RATE_LIMIT, read=read or ()
+    allowed, retry_after = ratelimit.allow(
+        scope="feed", key=f"{token[:24]}:{address}", rate=settings.FEED_RATE_LIMIT
     )
     if allowed:
-        return None, values
+        return None
     response = HttpResponse(
         _("Too many requests; try again later."), status=429, content_type="text/plain"
     )
     response["Retry-After"] = str(retry_after)
-    return response, values
+    return response
+
+
+# Polls of unchanged feeds ask for the same few dates over and over.
+_http_date = functools.lru_cache(maxsize=4096)(http_date)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -88,12 +89,10 @@ def _private(response: HttpResponse) -> HttpResponse:
 @require_safe
 def feed(request: HttpRequest, kind: FeedKind, token: str) -> HttpResponse:
     """A private iCalendar feed (fellow, tour or staff) addressed by its token."""
-    # A feed this process served before: its version stamps come with the rate limit's count.
-    stamp_keys = feed_versions.known_stamp_keys(kind, hash_token(token))
-    limited, stamps = _too_many(request, token, read=stamp_keys)
+    limited = _too_many(request, token)
     if limited:
         return limited
-    resolved = feed_for_token(kind=kind, token=token, known_stamps=stamps)
+    resolved = feed_for_token(kind=kind, token=token)
     if resolved is None:
         raise Http404(_("No such feed."))
     if feed_versions.use_due(resolved.token_hash):
@@ -106,7 +105,7 @@ def feed(request: HttpRequest, kind: FeedKind, token: str) -> HttpResponse:
         response = HttpResponse(feed_bytes(resolved), content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'inline; filename="{kind}-itinerary.ics"'
     response["ETag"] = etag
-    response["Last-Modified"] = http_date(timestamp)
+    response["Last-Modified"] = _http_date(timestamp)
     return _private(response)
 
 
@@ -132,7 +131,7 @@ def _day_sheets_page(request: HttpRequest, fellow: Fellow, *, token: str = "") -
 @require_safe
 def token_day_sheets(request: HttpRequest, token: str) -> HttpResponse:
     """Day sheets opened from a feed's link: the feed token is the credential."""
-    limited, _stamps = _too_many(request, token)
+    limited = _too_many(request, token)
     if limited:
         return limited
     resolved = feed_for_token(kind="fellow", token=token)

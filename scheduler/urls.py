@@ -13,6 +13,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
+    # Feeds are the most polled URLs: resolve them before the admin's and the API's patterns.
+    path("", include("fellows.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script), so the docs run
@@ -20,6 +22,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("scheduler.api_urls")),
     path("staff/", include("events.board_urls")),
-    path("", include("fellows.urls")),
     path("", include("events.urls")),
 ]
