@@ -384,10 +384,11 @@ def submit_speaker_request(
             host_url = host_url_for(token)
             if acknowledge:
                 notifications.queue_request_acknowledgement(
-                    speaker_request=speaker_request, host_url=host_url
+                    speaker_request=speaker_request, host_url=host_url, new_request=True
                 )
     except IntegrityError as exc:
-        # Only external_id can collide here (a concurrent import of the same row).
+        # Only external_id can collide here (a concurrent import of the same row): the
+        # acknowledgement's dedupe key names the request inserted just before it.
         raise RequestRejected(
             {"external_id": [_("A request with this external id exists already.")]}
         ) from exc

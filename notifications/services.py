@@ -69,15 +69,20 @@ def enqueue(
     language: str = "en",
     ics: str | Callable[[], str] = "",
     ics_method: str = "",
+    new_key: bool = False,
     **links,
 ) -> Notification:
     """Render a message from `notifications/<template>_{subject,body}.txt|.html` and store it.
 
     `ics` may be a function, so that a message already queued costs one lookup, not a render.
+    `new_key=True` is for a key no row can have yet because it names a row the caller created
+    in this same transaction: the lookup and the savepoint are then skipped (they are most of
+    the cost of a public submission), and a collision would fail the caller's transaction.
     """
-    existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return existing
+    if not new_key:
+        existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
     if callable(ics):
         ics = ics()
     with translation.override(language):
@@ -100,17 +105,26 @@ def enqueue(
         message_id=new_message_id(),
         **links,
     )
-    try:
-        with transaction.atomic():
-            notification.save(force_insert=True)
-    except IntegrityError:  # a concurrent transaction queued the same message first
-        return Notification.objects.get(dedupe_key=dedupe_key)
+    if new_key:
+        notification.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():
+                notification.save(force_insert=True)
+        except IntegrityError:  # a concurrent transaction queued the same message first
+            return Notification.objects.get(dedupe_key=dedupe_key)
     dispatch_after_commit(notification.pk)
     return notification
 
 
-def queue_request_acknowledgement(*, speaker_request, host_url: str) -> Notification:
-    """Tell the host we received the request, with their private link."""
+def queue_request_acknowledgement(
+    *, speaker_request, host_url: str, new_request: bool = False
+) -> Notification:
+    """Tell the host we received the request, with their private link.
+
+    `new_request=True` when the request was inserted in the caller's open transaction, so no
+    acknowledgement can exist for it yet (see enqueue's `new_key`).
+    """
     return enqueue(
         kind=Notification.Kind.ACKNOWLEDGEMENT,
         dedupe_key=f"ack:{speaker_request.pk}",
@@ -118,6 +132,7 @@ def queue_request_acknowledgement(*, speaker_request, host_url: str) -> Notifica
         recipient_name=speaker_request.contact_name,
         template="acknowledgement",
         context={"speaker_request": speaker_request, "host_url": host_url},
+        new_key=new_request,
         speaker_request=speaker_request,
     )
 

@@ -156,6 +156,23 @@ def _resubmit(form) -> dict[str, str]:
     return data
 
 
+def test_a_submission_is_one_lookup_and_one_insert_per_table(django_assert_num_queries):
+    OrganizationFactory(name="LOOP COMMUNITY CHURCH", kind=Organization.Kind.CHURCH)
+    # The test's transaction makes the service's atomic block a savepoint (two statements);
+    # the acknowledgement is keyed by the request inserted just before, so nothing looks it up.
+    with django_assert_num_queries(6):
+        intake.submit_speaker_request(data=request_data(), source="api")
+    assert Notification.objects.get().speaker_request == SpeakerRequest.objects.get()
+
+
+def test_an_external_id_taken_already_is_still_a_field_error():
+    intake.submit_speaker_request(data=request_data(external_id="row-1"), source="import")
+    with pytest.raises(intake.RequestRejected) as rejected:
+        intake.submit_speaker_request(data=request_data(external_id="row-1"), source="import")
+    assert set(rejected.value.field_errors) == {"external_id"}
+    assert SpeakerRequest.objects.count() == 1 and Notification.objects.count() == 1
+
+
 def test_staff_can_correct_coordinates_in_the_admin(admin_client):
     speaker_request = intake.submit_speaker_request(data=request_data(), source="web")
     pk = speaker_request.speaker_request.pk

@@ -198,6 +198,27 @@ def test_nothing_private_about_a_fellow_reaches_a_host(tour, team, host_event):
     assert team[0].display_name in invite_text  # the check above reads the right content
 
 
+def test_an_acknowledgement_for_a_new_request_is_the_same_message_without_a_lookup(
+    host_event, django_assert_num_queries
+):
+    speaker_request = host_event.request
+    link = "https://tours.example.org/h/secret"
+    assert speaker_request.organization.name  # loaded here, not inside the counted block
+    with django_assert_num_queries(1):  # the insert alone: no lookup and no savepoint
+        fresh = services.queue_request_acknowledgement(
+            speaker_request=speaker_request, host_url=link, new_request=True
+        )
+    Notification.objects.filter(pk=fresh.pk).delete()
+    looked_up = services.queue_request_acknowledgement(
+        speaker_request=speaker_request, host_url=link
+    )
+
+    fields = ["kind", "dedupe_key", "recipient_email", "recipient_name", "language"]
+    fields += ["subject", "body_text", "body_html", "status", "speaker_request_id"]
+    assert [getattr(fresh, f) for f in fields] == [getattr(looked_up, f) for f in fields]
+    assert link in fresh.body_text and link in fresh.body_html
+
+
 def test_fellow_day_sheet_is_in_the_fellows_language(tour, host_event):
     korean = TourMemberFactory(tour=tour, fellow=FellowFactory(preferred_language="ko")).fellow
     english = TourMemberFactory(tour=tour, fellow=FellowFactory(preferred_language="en")).fellow
