@@ -7,9 +7,11 @@ exactly like any page that does not exist.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib import messages
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -27,6 +29,9 @@ from events.forms import (
 from events.geocoding import UnknownZip, locate_zip
 from events.models import SpeakerRequest
 from events.ratelimit import seconds_until_allowed
+from scheduler.api_errors import RETRY_AFTER_SECONDS
+
+logger = logging.getLogger(__name__)
 
 WINDOWS_PREFIX = "windows"
 SESSION_REFERENCE = "intake_reference"
@@ -117,6 +122,7 @@ def _too_many_attempts(request: HttpRequest, wait_seconds: int) -> HttpResponse:
 def request_speaker(request: HttpRequest) -> HttpResponse:
     """The public request form."""
     window_errors: list[str] = []
+    unavailable = False
     if request.method == "GET":
         form = SpeakerRequestForm()
         formset = RequestWindowFormSet(prefix=WINDOWS_PREFIX)
@@ -140,22 +146,32 @@ def request_speaker(request: HttpRequest) -> HttpResponse:
                 )
             except intake.RequestRejected as rejected:
                 window_errors = _show_errors(rejected, form, windows)
+            except (OperationalError, InterfaceError):
+                # The database is briefly out of reach (a restart, a failover) and the request
+                # was rolled back whole. The host keeps every answer and only sends again.
+                logger.warning("Database unavailable; request form shown again", exc_info=True)
+                unavailable = True
             else:
                 request.session[SESSION_REFERENCE] = submission.speaker_request.reference
                 request.session[SESSION_EMAIL] = submission.speaker_request.contact_email
                 return redirect("events:request-received")
         else:
             window_errors = _rule_errors_too(form, formset)
-    return render(
+    response = render(
         request,
         "events/request_form.html",
         {
             "form": form,
             "formset": formset,
             "window_errors": window_errors,
+            "unavailable": unavailable,
             "tz_label": _venue_timezone(form) or _("the venue's local time (from its ZIP code)"),
         },
+        status=503 if unavailable else 200,
     )
+    if unavailable:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _venue_timezone(form: SpeakerRequestForm) -> str:

@@ -70,6 +70,13 @@ class PrivatePostgres:
         """A fast shutdown (in-flight transactions are rolled back, clients cut off), then up."""
         self._pg_ctl("restart", "-m", "fast")
 
+    def halt(self) -> None:
+        """Down, keeping its data, until start_again(): an outage, not a restart."""
+        self._pg_ctl("stop", "-m", "fast")
+
+    def start_again(self) -> None:
+        self._pg_ctl("start")
+
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
             self._pg_ctl("stop", "-m", "immediate")

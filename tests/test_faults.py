@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass
 
 import pytest
@@ -20,7 +22,7 @@ from kombu import Connection
 from events.models import SpeakerRequest
 from notifications.models import Notification
 from notifications.tasks import sweep_outbox
-from tests.events.conftest import as_json, request_data
+from tests.events.conftest import as_form_post, as_json, request_data
 from tests.faults import Gunicorn, PrivatePostgres, PrivateRedis, can_run_private_services, manage
 from tests.notifications.conftest import worker_env
 from tests.notifications.support import CeleryWorker, SmtpSink, database_url, wait_until
@@ -149,6 +151,70 @@ def test_a_postgres_restart_during_a_burst_loses_no_accepted_request():
         f"\nburst: {len(answers)} posts, {len(accepted)} accepted, {len(failed)} answered 503, "
         f"{len(set(stored) - accepted)} stored without a 201"
     )
+
+
+class Browser:
+    """A host's browser, as far as the form needs one: its cookies and the CSRF token."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def send(self, method: str, path: str, fields: dict[str, str] | None = None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if fields is not None:
+            body = urllib.parse.urlencode(fields)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode()
+        for header in response.msg.get_all("Set-Cookie") or []:
+            name, value = header.split(";", 1)[0].split("=", 1)
+            self.cookies[name] = value
+        conn.close()
+        return response, text
+
+
+def test_with_postgres_down_the_form_keeps_the_hosts_answers_and_pages_answer_503():
+    postgres = PrivatePostgres().start()
+    redis = PrivateRedis().start()
+    try:
+        database = postgres.create_database("ft_faults_form")
+        env = {"DATABASE_URL": database, "CELERY_BROKER_URL": redis.url(0)}
+        env |= {"CACHE_URL": redis.url(1), "CONN_HEALTH_CHECKS": "true"}
+        manage("migrate", "--no-input", env=env)
+        fields = as_form_post(request_data(organization_name="Grace Outage Church"))
+        with Gunicorn(env=env, workers=1, threads=2) as server:
+            browser = Browser(server.port)
+            _response, page = browser.send("GET", "/request/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+            fields["csrfmiddlewaretoken"] = token
+
+            postgres.halt()
+            try:
+                down, down_page = browser.send("POST", "/request/", fields)
+                other, other_page = browser.send("GET", f"/r/{'x' * 43}/")
+            finally:
+                postgres.start_again()
+            again, _page = browser.send("POST", "/request/", fields)
+
+        import psycopg
+
+        with psycopg.connect(database) as db:
+            stored = db.execute("SELECT count(*) FROM events_speakerrequest").fetchone()[0]
+    finally:
+        redis.stop()
+        postgres.stop()
+
+    assert down.status == 503, down_page
+    assert down.getheader("Retry-After")
+    assert "Your request is not sent yet" in down_page
+    assert 'value="Grace Outage Church"' in down_page  # every answer is still in the form
+    assert other.status == 503 and "Briefly unavailable" in other_page
+    assert again.status == 302 and again.getheader("Location").endswith("/request/received/")
+    assert stored == 1
 
 
 @pytest.mark.django_db(transaction=True)
