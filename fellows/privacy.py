@@ -9,6 +9,9 @@ Erasure policy (README, "Data retention and erasure"):
   the user account (a non-staff account is also deactivated and its name and email blanked;
   an administrator deletes it in the admin if wanted), and the messages sent to the fellow
   (notifications.redaction: day sheets repeat whereabouts).
+- Where the home base was copied: stored proposals of a team with the fellow (their problem
+  and plan start each day at the home base) lose both and can no longer be accepted, and the
+  home base's name in itinerary items (travel legs start and end there) becomes "home base".
 - Pseudonymised: the display name becomes "Former fellow <id>". Past events, tours and
   itinerary items stay, so impact reports still count them, but they no longer name the
   fellow: a display name is public while the fellow chooses to speak under it, and many speak
@@ -31,7 +34,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from events.models import Event
+from events.models import Event, PlanningRun
 from fellows.models import Fellow, ItineraryItem, TourMember, Unavailability
 from notifications.models import Notification
 from notifications.redaction import redact_notifications
@@ -141,7 +144,43 @@ class ErasureReport:
     pseudonym: str
     unavailabilities: int
     messages: int
+    proposals: int
+    itinerary_items: int
     user_unlinked: str | None
+
+
+HOME_BASE_REDACTED = "home base"
+PROPOSAL_WITHDRAWN = "Withdrawn: it held the home base of a fellow whose data was erased."
+
+
+def _withdraw_proposals(fellow: Fellow) -> int:
+    """Proposals for a team with the fellow: drop the problem and plan they store."""
+    fellow_id = str(fellow.pk)
+    holding = [
+        run.pk
+        for run in PlanningRun.objects.exclude(problem=None).only("pk", "problem")
+        if any(fellow_id in team.get("fellow_ids", ()) for team in run.problem.get("teams", ()))
+    ]
+    return PlanningRun.objects.filter(pk__in=holding).update(
+        problem=None, plan=None, message=PROPOSAL_WITHDRAWN
+    )
+
+
+def _redact_home_base_in_items(fellow: Fellow) -> int:
+    """The home base's name in the fellow's itinerary items (where legs start and end)."""
+    label = fellow.home_base.strip()
+    if not label:
+        return 0
+    fields = ("title", "from_location", "to_location", "notes")
+    changed = 0
+    for item in ItineraryItem.objects.filter(fellows=fellow):
+        before = [getattr(item, name) for name in fields]
+        for name in fields:
+            setattr(item, name, getattr(item, name).replace(label, HOME_BASE_REDACTED))
+        if [getattr(item, name) for name in fields] != before:
+            item.save(update_fields=fields)
+            changed += 1
+    return changed
 
 
 @transaction.atomic
@@ -171,6 +210,8 @@ def erase_fellow_data(*, fellow: Fellow, now: dt.datetime | None = None) -> Eras
 
     unavailabilities, _ = Unavailability.objects.filter(fellow=fellow).delete()
     messages = redact_notifications(notifications=Notification.objects.filter(fellow=fellow))
+    proposals = _withdraw_proposals(fellow)
+    itinerary_items = _redact_home_base_in_items(fellow)
 
     for name in ERASED_TEXT_FIELDS:
         setattr(fellow, name, "")
@@ -186,5 +227,7 @@ def erase_fellow_data(*, fellow: Fellow, now: dt.datetime | None = None) -> Eras
         pseudonym=fellow.display_name,
         unavailabilities=unavailabilities,
         messages=messages,
+        proposals=proposals,
+        itinerary_items=itinerary_items,
         user_unlinked=unlinked,
     )

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from events import intake, retention
 from events import services as event_services
-from events.models import Event, RequestWindow, SpeakerRequest
+from events.models import Event, PlanningRun, RequestWindow, SpeakerRequest
 from events.tasks import anonymise_host_data
-from fellows.models import Fellow, Unavailability
+from fellows.models import Fellow, ItineraryItem, Unavailability
 from fellows.services import rotate_feed_token
 from notifications import services as notifications
 from notifications.models import Notification
@@ -325,3 +325,42 @@ def test_delete_erases_personal_data_and_keeps_past_events_pseudonymised(client,
     assert list(event.fellows.all()) == [fellow]
     sheet.refresh_from_db()
     assert sheet.recipient_email == REDACTED_ADDRESS and "Grace" not in sheet.body_text
+
+
+def test_delete_withdraws_proposals_and_names_no_home_base_in_itinerary_items(private_fellow):
+    tour = TourFactory()
+    secret = {"lat": 34.06, "lon": -118.3, "label": "Secret Town"}
+    team = {"id": "A", "fellow_ids": [str(private_fellow.pk)], "start_location": secret}
+    holding = PlanningRun.objects.create(
+        tour=tour, status=PlanningRun.Status.DONE, problem={"teams": [team]}, plan={"teams": []}
+    )
+    other_team = {**team, "fellow_ids": [str(FellowFactory().pk)]}
+    other = PlanningRun.objects.create(
+        tour=tour, status=PlanningRun.Status.DONE, problem={"teams": [other_team]}, plan={}
+    )
+    leg = ItineraryItem.objects.create(
+        tour=tour,
+        kind=ItineraryItem.Kind.TRAVEL,
+        title="Drive from Secret Town",
+        starts_at=NOW - dt.timedelta(days=3),
+        ends_at=NOW - dt.timedelta(days=3, hours=-2),
+        from_location="Secret Town",
+        to_location="Chicago",
+    )
+    leg.fellows.add(private_fellow)
+
+    out = StringIO()
+    call_command("fellow_data", "delete", str(private_fellow.pk), "--yes", stdout=out)
+
+    holding.refresh_from_db()
+    other.refresh_from_db()
+    leg.refresh_from_db()
+    assert (holding.problem, holding.plan) == (None, None)
+    assert "erased" in holding.message
+    assert other.problem == {"teams": [other_team]}  # another team's proposal is untouched
+    assert (leg.title, leg.from_location, leg.to_location) == (
+        "Drive from home base",
+        "home base",
+        "Chicago",
+    )
+    assert "1 proposal(s) withdrawn, 1 itinerary item(s) redacted" in out.getvalue()

@@ -61,6 +61,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Erased fellow {report.fellow_id}, now '{report.pseudonym}': "
                 f"{report.unavailabilities} unavailability row(s) deleted, "
-                f"{report.messages} message(s) redacted{account}."
+                f"{report.messages} message(s) redacted, {report.proposals} proposal(s) "
+                f"withdrawn, {report.itinerary_items} itinerary item(s) redacted{account}."
             )
         )
