@@ -2,8 +2,9 @@
 
 The counting itself is fellows.ratelimit's fixed window in the shared cache (Redis in
 production, so every web worker sees the same count); this module only says whose budget a
-submission spends (the client address) and how large it is (settings.REQUEST_RATE_LIMIT,
-e.g. "10/h"). The form view and the API decide how to answer: 429 with a readable message.
+submission spends (the client address, scheduler.client_address) and how large it is
+(settings.REQUEST_RATE_LIMIT, e.g. "10/h"). The form view and the API decide how to answer:
+429 with a readable message.
 """
 
 from __future__ import annotations
@@ -12,12 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from fellows import ratelimit
-
-
-def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client sends unless a trusted proxy
-    # rewrites it, so honouring it blindly would let anyone pick a fresh identity per request.
-    return request.META.get("REMOTE_ADDR") or "unknown"
+from scheduler.client_address import client_address
 
 
 def seconds_until_allowed(request: HttpRequest) -> int | None:

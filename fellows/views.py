@@ -51,6 +51,7 @@ from fellows.services import (
     rotate_staff_feed_token,
     set_preferred_language,
 )
+from scheduler.client_address import client_address
 
 LOGIN_URL = reverse_lazy("fellows:login")
 LAST_USE_FIELDS = {
@@ -62,9 +63,10 @@ LAST_USE_FIELDS = {
 
 def _too_many(request: HttpRequest, token: str) -> HttpResponse | None:
     """A 429 when this token and address went over FEED_RATE_LIMIT, else None."""
-    address = request.META.get("REMOTE_ADDR", "")
     allowed, retry_after = ratelimit.allow(
-        scope="feed", key=f"{token[:24]}:{address}", rate=settings.FEED_RATE_LIMIT
+        scope="feed",
+        key=f"{token[:24]}:{client_address(request)}",
+        rate=settings.FEED_RATE_LIMIT,
     )
     if allowed:
         return None
