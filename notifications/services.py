@@ -138,10 +138,16 @@ def queue_request_acknowledgement(
 
 
 def queue_request_decline(*, speaker_request) -> Notification:
-    """Tell the host, kindly, that we cannot send a speaker this time."""
+    """Tell the host, kindly, that we cannot send a speaker this time.
+
+    One notice per decline: a request reopened and declined again gets a second one, with the
+    new reason, while queuing the same decline twice still sends one.
+    """
+    declined_at = speaker_request.status_changed_at
+    decline = f":{declined_at.timestamp():.6f}" if declined_at else ""
     return enqueue(
         kind=Notification.Kind.DECLINE,
-        dedupe_key=f"decline:{speaker_request.pk}",
+        dedupe_key=f"decline:{speaker_request.pk}{decline}",
         recipient_email=speaker_request.contact_email,
         recipient_name=speaker_request.contact_name,
         template="decline",

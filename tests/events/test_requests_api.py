@@ -160,3 +160,16 @@ def test_staff_decline_with_a_reason_sends_the_notice(staff_api):
     notice = Notification.objects.get(speaker_request_id=pk, kind="decline")
     assert "does not reach Chicago" in notice.body_text
     assert staff_api.post(f"{URL}{pk}/decline/", {"reason": "again"}).status_code == 400
+
+
+def test_a_request_reopened_and_declined_again_sends_a_second_notice(staff_api):
+    pk = intake.submit_speaker_request(data=request_data(), source="web").speaker_request.pk
+    assert staff_api.post(f"{URL}{pk}/decline/", {"reason": "No dates in May."}).status_code == 200
+    reopened = staff_api.post(f"{URL}{pk}/status/", {"status": "in_review"})
+    assert reopened.status_code == 200
+
+    again = staff_api.post(f"{URL}{pk}/decline/", {"reason": "Nor in June, sorry."})
+
+    assert again.status_code == 200
+    notices = Notification.objects.filter(speaker_request_id=pk, kind="decline")
+    assert [n.body_text.count("June") for n in notices.order_by("created_at")] == [0, 1]
