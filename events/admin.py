@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -27,6 +28,8 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "website"]
     list_filter = ["kind"]
     search_fields = ["name"]
+    # A website typed without a scheme is taken to be https (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class RequestWindowInline(admin.TabularInline):
