@@ -38,6 +38,9 @@ Interval = tuple[int, int]
 # Cost of one day evaluation in work units; calibrated so a second of budget is about a second
 # of search on the reference machine (see search.WORK_UNITS_PER_SECOND).
 _EVAL_WORK = 320
+# Events start on the quarter hour: a host plans "10:15", not "10:19". The epoch is midnight
+# UTC and every US zone is a whole number of hours from UTC, so this is the local quarter hour.
+START_STEP_MINUTES = 15
 
 
 def _minutes(moment: datetime, epoch: datetime) -> int:
@@ -188,7 +191,10 @@ class TourModel:
                 ]
                 if clipped:
                     self.windows[(ri, team.index, di)] = clipped
-                    if self._first_free(clipped, dur, day.blocks, clipped[0][0]) is not None:
+                    first = self._first_free(
+                        clipped, dur, day.blocks, clipped[0][0], START_STEP_MINUTES
+                    )
+                    if first is not None:
                         self.candidates[ri].append((team.index, di))
 
     def _place_locked(self) -> None:
@@ -217,16 +223,21 @@ class TourModel:
     # -- evaluation ---------------------------------------------------------------------------
     @staticmethod
     def _first_free(
-        intervals: list[Interval], dur: int, blocks: tuple[Interval, ...], earliest: int
+        intervals: list[Interval],
+        dur: int,
+        blocks: tuple[Interval, ...],
+        earliest: int,
+        step: int = 1,
     ) -> int | None:
-        """Earliest start >= earliest with [start, start+dur] inside an interval and no block."""
+        """Earliest start >= earliest, a multiple of `step`, with [start, start+dur] inside an
+        interval and no block."""
         for lo, hi in intervals:
-            s = max(earliest, lo)
+            s = -(-max(earliest, lo) // step) * step
             while s + dur <= hi:
                 clash = next((b for b in blocks if b[0] < s + dur and b[1] > s), None)
                 if clash is None:
                     return s
-                s = clash[1]
+                s = -(-clash[1] // step) * step
         return None
 
     def _incoming(self, ti: int, d: int, first_loc: int) -> tuple[int, int | None]:
@@ -284,7 +295,9 @@ class TourModel:
             else:
                 intervals = self.windows.get((ri, ti, d))
                 found = (
-                    self._first_free(intervals, self.req_dur[ri], day.blocks, ready)
+                    self._first_free(
+                        intervals, self.req_dur[ri], day.blocks, ready, START_STEP_MINUTES
+                    )
                     if intervals
                     else None
                 )

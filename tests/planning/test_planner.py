@@ -171,3 +171,20 @@ def test_driving_limit_is_respected():
     for tp in plan.teams:
         for day in tp.days:
             assert sum(leg.driving_minutes for leg in day.legs) <= 300
+
+
+def test_events_start_on_the_quarter_hour_after_any_drive():
+    # Two events a day between venues 30 to 60 minutes apart: arrivals fall on odd minutes.
+    problem = Problem(
+        teams=(team(max_events_per_day=2, last_day=MONDAY + timedelta(days=1)),),
+        requests=(
+            request("a", CAMDEN, MONDAY, 9, 12, duration=50),
+            request("b", WILMINGTON, MONDAY, 9, 17, duration=45),
+            request("c", NORRISTOWN, MONDAY + timedelta(days=1), 9, 17, duration=55),
+            request("d", DENVER, MONDAY + timedelta(days=1), 9, 17, duration=60),
+        ),
+    )
+    plan = solve(problem)
+    starts = [e.start for e in events_of(plan).values()]
+    assert len(starts) >= 3
+    assert all(s.minute % 15 == 0 and s.second == 0 for s in starts), starts
