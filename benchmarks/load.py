@@ -497,11 +497,17 @@ def run_wrk(args: argparse.Namespace, port: int, tokens: list[str]) -> dict:
         for process in (wrk(warm_submit[0], args.workers * 2, 3), wrk(feeds[0], 4, 3)):
             process.wait()
         started = time.monotonic()
-        running = [wrk(submit[0], submitters, args.seconds), wrk(feeds[0], readers, args.seconds)]
+        running = [
+            wrk(script, connections, args.seconds)
+            for script, connections in ((submit[0], submitters), (feeds[0], readers))
+            if connections
+        ]
         for process in running:
             process.wait()
         elapsed = time.monotonic() - started
-        submitted, read = read_wrk(submit[1], 201), read_wrk(feeds[1], 200)
+        idle = {"count": 0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "bad": {}, "accepted": set()}
+        submitted = read_wrk(submit[1], 201) if submitters else idle
+        read = read_wrk(feeds[1], 200) if readers else idle
     return {
         "elapsed": elapsed,
         "kinds": {"submit": submitted, "feed": read},
