@@ -224,6 +224,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=6, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     parser.add_argument("--submit-share", type=float, default=0.5, help="share of POSTs")
     parser.add_argument(
         "--tool",
@@ -269,6 +270,7 @@ def main() -> int:
         server = subprocess.Popen(
             [str(Path(python).parent / "gunicorn"), "scheduler.wsgi", "-b", f"127.0.0.1:{port}",
              "--workers", str(args.workers), "--threads", str(args.threads),
+             "--worker-class", args.worker_class,
              "--log-level", "warning"],
             cwd=ROOT, env=env, start_new_session=True,
         )  # fmt: skip
