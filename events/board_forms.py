@@ -190,6 +190,7 @@ class RescheduleForm(forms.Form):
             latitude=self.event.latitude,
             longitude=self.event.longitude,
             exclude_event_id=self.event.pk,
+            timezone=self.event.timezone,
         )
 
 

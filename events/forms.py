@@ -73,6 +73,7 @@ class EventAdminForm(forms.ModelForm):
             latitude=data.get("latitude"),
             longitude=data.get("longitude"),
             exclude_event_id=self.instance.pk,
+            timezone=data.get("timezone") or None,
         )
         try:
             check_booking(

@@ -47,6 +47,13 @@ class Slot:
     latitude: float | None = None
     longitude: float | None = None
     exclude_event_id: int | None = None
+    # The venue's zone: a day, for the tour's dates and the events-per-day limit, is the day
+    # where the fellows are. None: the tour's zone.
+    timezone: str | None = None
+
+    @property
+    def zone(self) -> str:
+        return self.timezone or self.tour.timezone
 
 
 def _local(moment: dt.datetime, zone: str) -> dt.datetime:
@@ -70,8 +77,8 @@ def hard_rule_violations(slot: Slot) -> list[Finding]:
     if slot.ends_at <= slot.starts_at:
         return [Finding("bad_span", "ends_at", _("The event must end after it starts."))]
 
-    start_local = _local(slot.starts_at, tour.timezone)
-    end_local = _local(slot.ends_at - dt.timedelta(microseconds=1), tour.timezone)
+    start_local = _local(slot.starts_at, slot.zone)
+    end_local = _local(slot.ends_at - dt.timedelta(microseconds=1), slot.zone)
     if start_local.date() < tour.start_date or end_local.date() > tour.end_date:
         findings.append(
             Finding(
@@ -108,10 +115,10 @@ def _fellow_conflicts(slot: Slot, fellow: Fellow, event_model) -> Iterable[Findi
         .select_related("tour")
         .order_by("starts_at")
     )
-    day = _local(slot.starts_at, tour.timezone).date()
+    day = _local(slot.starts_at, slot.zone).date()
     same_day = 0
     for other in neighbours:
-        if _local(other.starts_at, tour.timezone).date() == day:
+        if _local(other.starts_at, other.timezone or slot.zone).date() == day:
             same_day += 1
         gap = dt.timedelta(minutes=_separation_minutes(tour, slot, other.latitude, other.longitude))
         if other.starts_at < slot.ends_at + gap and slot.starts_at < other.ends_at + gap:

@@ -134,6 +134,7 @@ def book_event(
         ends_at=ends_at,
         latitude=event.latitude,
         longitude=event.longitude,
+        timezone=event.timezone,
     )
     check_booking(
         slot=slot, request=request, timezone_name=event.timezone, override_reason=override_reason
@@ -169,6 +170,7 @@ def reschedule_event(
         latitude=event.latitude,
         longitude=event.longitude,
         exclude_event_id=event.pk,
+        timezone=event.timezone,
     )
     check_booking(
         slot=slot,

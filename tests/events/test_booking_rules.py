@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from events import services
@@ -265,3 +267,37 @@ def test_reschedule_raises_sequence_and_moves_assignments(tour, fellow):
     assert moved.sequence == 1
     assignment = moved.assignments.get()
     assert (assignment.starts_at, assignment.ends_at) == (local(DAY, 14), local(DAY, 15))
+
+
+LOS_ANGELES = (34.0522, -118.2437)
+
+
+def _book_in_la(tour, fellow, day: dt.date, hour: int, minute: int = 0) -> Event:
+    zone = ZoneInfo("America/Los_Angeles")
+    starts = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
+    return services.book_event(
+        tour=tour,
+        fellows=[fellow],
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+        title="West coast",
+        latitude=LOS_ANGELES[0],
+        longitude=LOS_ANGELES[1],
+        timezone="America/Los_Angeles",
+        override_reason="An evening talk, agreed with the fellow.",  # past working hours
+    )
+
+
+def test_a_days_limits_count_the_day_where_the_fellow_is(tour, fellow):
+    """A tour planned from New York reaches Los Angeles: 21:30 there is already tomorrow in
+    New York, but it is the fellow's evening, on the tour's last day."""
+    tour.max_events_per_day = 1
+    tour.save()
+    last_evening = _book_in_la(tour, fellow, tour.end_date, 21, 30)
+    assert last_evening.pk  # inside the tour's dates where it happens
+
+    earlier = tour.end_date - dt.timedelta(days=1)
+    _book_in_la(tour, fellow, earlier, 9)
+    with pytest.raises(ValidationError) as refused:
+        _book_in_la(tour, fellow, earlier, 21, 30)  # the same local day: over the limit
+    assert "the tour allows 1 a day" in str(refused.value)
