@@ -139,7 +139,7 @@ def current_stamps(scopes: list[str]) -> list[int]:
     return [found.get(key) or new_stamp() for key in keys]
 
 
-def _bump(scopes: set[str]) -> None:
+def _bump(scopes: set[str], *, barrier: bool = True) -> None:
     stamps = {_key(scope): new_stamp() for scope in scopes}
     try:
         direct = redis_client()
@@ -151,7 +151,7 @@ def _bump(scopes: set[str]) -> None:
         pipeline = client.pipeline(transaction=False)
         for key, stamp in stamps.items():
             pipeline.set(backend.make_key(key), stamp, ex=STAMP_SECONDS)
-        stamp_mirror(client, backend).publish(pipeline, stamps)
+        stamp_mirror(client, backend).publish(pipeline, stamps, barrier=barrier)
     except Exception:  # each cache backend raises its own connection errors
         # The write itself must not fail because the cache is down; the daily part of the ETag
         # bounds how long a feed can miss this change.
@@ -175,9 +175,13 @@ def invalidate_feeds(
         scopes.add("staff")
     if not scopes:
         return
-    _bump(scopes)
     if connection.in_atomic_block:
+        # Other processes must see the change once it is committed, which the second bump
+        # waits for; the first only has to reach this transaction's own reads.
+        _bump(scopes, barrier=False)
         transaction.on_commit(lambda: _bump(scopes))
+    else:
+        _bump(scopes)
 
 
 def invalidate_event_feeds(*, event_ids: Iterable[int]) -> None:

@@ -54,17 +54,18 @@ class StampMirror:
         self._last_ping = float("-inf")
         self._retry_at = 0.0
 
-    def publish(self, pipeline, keys: Iterable[str]) -> None:
-        """Execute `pipeline`, which writes new stamps for `keys`, with their announcement, and
-        return once every subscribed process has the announcement on its socket."""
+    def publish(self, pipeline, keys: Iterable[str], *, barrier: bool = True) -> None:
+        """Execute `pipeline`, which writes new stamps for `keys`, with their announcement; with
+        `barrier`, return only once every subscribed process has it on its socket."""
         keys = list(keys)
         self.forget(keys)
         pipeline.publish(self.channel, " ".join(keys))
         pipeline.execute()
-        # Redis answers a publisher before it writes to the subscribers, in the same pass of
-        # its event loop; a second command is answered only after that pass. So every request
-        # that starts after this returns, in any process, finds the invalidation waiting.
-        self.client.ping()
+        if barrier:
+            # Redis answers a publisher before it writes to the subscribers, in the same pass
+            # of its event loop; a second command is answered only after that pass. So every
+            # request that starts after this returns, in any process, finds the invalidation.
+            self.client.ping()
         self.forget(keys)
 
     def forget(self, keys: Iterable[str]) -> None:
