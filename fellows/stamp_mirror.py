@@ -53,6 +53,8 @@ class StampMirror:
         self._confirmed_ping = float("-inf")  # send time of the latest ping Redis answered
         self._last_ping = float("-inf")
         self._retry_at = 0.0
+        self._polled = None  # the socket _poller watches
+        self._poller = None
 
     def publish(self, pipeline, keys: Iterable[str], *, barrier: bool = True) -> None:
         """Execute `pipeline`, which writes new stamps for `keys`, with their announcement; with
@@ -140,8 +142,12 @@ class StampMirror:
         sock = getattr(self._pubsub.connection, "_sock", None)
         if sock is None:
             return True
-        readable, _writable, _failed = select.select([sock], [], [], 0)
-        return bool(readable)
+        if self._polled is not sock:
+            # poll, not select: a busy process may hold file descriptors above select's 1024.
+            self._poller = select.poll()
+            self._poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+            self._polled = sock
+        return bool(self._poller.poll(0))
 
     def _apply(self, message: dict) -> None:
         kind = message["type"]
