@@ -5,7 +5,8 @@ Creates its own PostgreSQL database (fellow_tours_loadbench), migrates it and se
 FELLOWS fellows, each with a feed token and a few dozen booked events; starts a private
 redis-server (broker and cache) and gunicorn (gthread workers, CONN_MAX_AGE=60) on loopback;
 then runs --clients clients for --seconds, each on a kept-alive connection like a real client,
-sending its next request as soon as the last is answered (no think time): a --submit-share of
+sending its next request as soon as the last is answered (with --tool python, optionally after
+a pause averaging --think-ms, as a person would take): a --submit-share of
 them POST valid requests to /api/v1/requests/ (unique contact emails), the others GET fellows'
 feeds.
 
@@ -162,11 +163,14 @@ def client(
     deadline: float,
     results,
     prefix: str = "load",
+    think_ms: int = 0,
 ):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     n = 0
     rng = random.Random(slot)
     while time.monotonic() < deadline:
+        if think_ms > 0:
+            time.sleep(rng.expovariate(1000 / think_ms))
         submit = rng.random() < share
         email = f"{prefix}-{slot}-{n}@example.org" if submit else None
         n += 1
@@ -225,6 +229,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=6, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=0,
+        help="mean pause of a client between an answer and its next request (default: none;"
+        " --tool python only, as wrk counts its own pauses in the latency)",
+    )
     parser.add_argument("--submit-share", type=float, default=0.5, help="share of POSTs")
     parser.add_argument(
         "--tool",
@@ -234,6 +245,8 @@ def main() -> int:
     )
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()
+    if args.think_ms and args.tool == "wrk":
+        parser.error("--think-ms needs --tool python: wrk counts its pauses in the latency")
 
     redis_port = free_port()
     env = {
@@ -318,9 +331,11 @@ def report(args: argparse.Namespace, summary: dict, check: dict, load: tuple) ->
         f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     total = sum(kind["count"] for kind in summary["kinds"].values())
+    # Little's law: each client cycles through one answer and one pause.
+    cycle_ms = 1000 * args.clients * elapsed / max(total, 1)
     print(
-        f"throughput: {total / elapsed:.1f} req/s in all; with no think time the mean latency "
-        f"is clients / throughput = {1000 * args.clients * elapsed / max(total, 1):.0f} ms"
+        f"throughput: {total / elapsed:.1f} req/s in all; clients / throughput = {cycle_ms:.0f} ms"
+        f" = mean latency + mean think time ({args.think_ms} ms)"
     )
     errors = 0
     for name, kind in summary["kinds"].items():
@@ -361,7 +376,9 @@ def run_threads(args: argparse.Namespace, port: int, tokens: list[str]) -> dict:
     started = time.monotonic()
     threads = [
         threading.Thread(
-            target=client, args=(i, port, tokens, args.submit_share, deadline, results)
+            target=client,
+            args=(i, port, tokens, args.submit_share, deadline, results),
+            kwargs={"think_ms": args.think_ms},
         )
         for i in range(args.clients)
     ]
@@ -485,7 +502,8 @@ def run_wrk(args: argparse.Namespace, port: int, tokens: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         warm_submit = wrk_script(folder, "warm", WRK_SUBMIT % {"bodies": bodies, "prefix": "warm"})
-        submit = wrk_script(folder, "submit", WRK_SUBMIT % {"bodies": bodies, "prefix": "load"})
+        submit_lua = WRK_SUBMIT % {"bodies": bodies, "prefix": "load"}
+        submit = wrk_script(folder, "submit", submit_lua)
         feeds = wrk_script(folder, "feeds", WRK_FEEDS % {"tokens": quoted})
 
         def wrk(script: Path, connections: int, seconds: int) -> subprocess.Popen:
