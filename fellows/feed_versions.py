@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterable
 from typing import Literal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -53,8 +54,8 @@ MEMO_LIMIT = 10_000
 _owners: dict[str, tuple[str, int, int]] = {}
 # token hash → monotonic time before which this process records no further use
 _use_recorded_until: dict[str, float] = {}
-# The mirror of the Redis cache this process uses now (settings overrides in tests swap it).
-_mirror: tuple[object, StampMirror] | None = None
+# The mirror of the Redis cache this process uses now, with the settings it was made for.
+_mirror: tuple[dict, StampMirror] | None = None
 _mirror_lock = threading.Lock()
 
 
@@ -90,19 +91,24 @@ def feed_scopes(kind: FeedKind, owner_id: int) -> list[str]:
 
 
 def stamp_mirror(client, backend) -> StampMirror:
-    """This process's mirror of the stamps in `backend`, created on first use."""
+    """This process's mirror of the stamps in the default cache, created on first use.
+
+    Django builds a cache backend per thread, so the mirror belongs to the cache's settings:
+    one per process (and a new one when tests override CACHES).
+    """
     global _mirror
+    config = settings.CACHES["default"]
     current = _mirror
-    if current is not None and current[0] is backend:
+    if current is not None and current[0] is config:
         return current[1]
     with _mirror_lock:
-        if _mirror is None or _mirror[0] is not backend:
+        if _mirror is None or _mirror[0] is not config:
             if _mirror is not None:
                 _mirror[1].close()
             # Pub/sub channels span every database of a server: name ours after the database.
             db = client.connection_pool.connection_kwargs.get("db", 0)
             channel = f"{backend.make_key(f'{KEY_PREFIX}:bumps')}@{db}"
-            _mirror = (backend, StampMirror(client, channel))
+            _mirror = (config, StampMirror(client, channel))
         return _mirror[1]
 
 

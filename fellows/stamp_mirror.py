@@ -4,16 +4,20 @@ A calendar polling an unchanged feed should cost about what the trivial endpoint
 the 304 path must not wait on Redis. Every web process therefore keeps the stamps it has read,
 and every bump of a stamp is published on a channel. Before a process answers from its mirror
 it applies whatever has arrived on its subscription (a non-blocking read of its own socket).
-A write returns only once Redis has handed its invalidation to every subscriber (`publish`),
-so any request that starts after a write has returned finds the invalidation waiting for it.
+A write returns only once Redis has handed its invalidation to every subscriber's socket
+(`publish`), so on Redis's own host any request that starts after a write has returned finds
+the invalidation waiting for it. Across hosts the message may still be on the wire; the trust
+rule below then bounds how long a process can answer without it: TRUST_SECONDS.
 
 What could make the mirror miss an invalidation is handled by refusing to trust it:
 - Until the subscription is confirmed, and again after any reconnection (which redis-py may
-  do by itself, re-subscribing), every mirrored stamp is dropped and reads go to Redis.
+  do by itself, re-subscribing; a new socket gives it away), every mirrored stamp is dropped
+  and reads go to Redis.
 - The mirror is trusted only while Redis has answered one of our pings that was sent less than
-  TRUST_SECONDS ago. Redis answers commands in order and queues messages to a subscriber in
-  order, so that answer proves every invalidation published before the ping has reached us.
-  A process that idled for a while, or whose connection silently died, reads Redis instead.
+  TRUST_SECONDS ago (pings go out every PING_SECONDS while the process is busy). Redis answers
+  commands in order and queues messages to a subscriber in order, so that answer proves every
+  invalidation published before the ping has reached us. A process that idled for a while, or
+  whose connection silently died, reads Redis instead.
 - A stamp read from Redis is kept only if no invalidation arrived while it was being read
   (a generation counter), so a racing write cannot be overwritten by the value before it.
 - Entries expire after ENTRY_SECONDS, which heals anything that removes stamps without a
@@ -32,8 +36,10 @@ from collections.abc import Iterable
 
 logger = logging.getLogger(__name__)
 
-PING_SECONDS = 1.0
-TRUST_SECONDS = 3.0
+PING_SECONDS = 0.25
+TRUST_SECONDS = 1.0
+# Once a message has begun to arrive, how long its remainder may take before we give up.
+DRAIN_SECONDS = 0.05
 ENTRY_SECONDS = 300.0
 RETRY_SECONDS = 5.0
 ENTRY_LIMIT = 50_000
@@ -55,6 +61,7 @@ class StampMirror:
         self._retry_at = 0.0
         self._polled = None  # the socket _poller watches
         self._poller = None
+        self._subscribed_on = None  # the socket our subscription (and its trust) lives on
 
     def publish(self, pipeline, keys: Iterable[str], *, barrier: bool = True) -> None:
         """Execute `pipeline`, which writes new stamps for `keys`, with their announcement; with
@@ -78,8 +85,8 @@ class StampMirror:
 
     def read(self, keys: list[str]) -> tuple[dict[str, int], int | None]:
         """The mirrored stamps among `keys`, and a ticket for `store` (None: do not store)."""
-        now = time.monotonic()
         with self._lock:
+            now = time.monotonic()
             if not self._sync(now):
                 return {}, None
             found = {}
@@ -122,10 +129,13 @@ class StampMirror:
                 self._pubsub.subscribe(self.channel)
             if self._may_have_messages():
                 # Until nothing is left, buffered or on the socket: get_message also answers
-                # None for replies it swallows, so None alone does not mean "drained".
+                # None for replies it swallows, so None alone does not mean "drained". A
+                # message split across packets needs a moment for its remainder.
                 while self._pubsub.connection.can_read(timeout=0):
-                    if (message := self._pubsub.get_message(timeout=0.0)) is not None:
+                    message = self._pubsub.get_message(timeout=DRAIN_SECONDS)
+                    if message is not None:
                         self._apply(message)
+            self._notice_reconnection()
             if now - self._last_ping >= PING_SECONDS:
                 # Answered later, in order with the messages; its payload is its send time.
                 self._pubsub.ping(repr(now))
@@ -135,6 +145,21 @@ class StampMirror:
             self._reset(now, retry=True)
             return False
         return now - self._confirmed_ping < TRUST_SECONDS
+
+    def _notice_reconnection(self) -> None:
+        """redis-py may reconnect and re-subscribe by itself; what was published meanwhile is
+        lost. Seeing a new socket, drop everything and trust only answers from now on."""
+        sock = getattr(self._pubsub.connection, "_sock", None)
+        if sock is not self._subscribed_on:
+            if self._subscribed_on is not None:
+                self._forget_all()
+            self._subscribed_on = sock
+
+    def _forget_all(self) -> None:
+        self._generation += 1
+        self._stamps.clear()
+        self._confirmed_ping = float("-inf")
+        self._last_ping = float("-inf")
 
     def _may_have_messages(self) -> bool:
         """Whether the subscription's socket has anything to read: a poll of a few microseconds
@@ -162,10 +187,7 @@ class StampMirror:
         elif kind == "subscribe":
             # A first subscription, or redis-py's silent re-subscription after a reconnect:
             # whatever was published in between is lost, so start from nothing.
-            self._generation += 1
-            self._stamps.clear()
-            self._confirmed_ping = float("-inf")
-            self._last_ping = float("-inf")
+            self._forget_all()
 
     def _reset(self, now: float, *, retry: bool) -> None:
         if self._pubsub is not None:
@@ -173,10 +195,8 @@ class StampMirror:
             with contextlib.suppress(Exception):
                 self._pubsub.close()
         self._pubsub = None
-        self._generation += 1
-        self._stamps.clear()
-        self._confirmed_ping = float("-inf")
-        self._last_ping = float("-inf")
+        self._subscribed_on = None
+        self._forget_all()
         self._retry_at = now + RETRY_SECONDS if retry else 0.0
 
 

@@ -200,3 +200,36 @@ def test_large_limits_are_counted_in_batches_and_hold_across_processes(monkeypat
     window = int(time.time() // 3600)
     shared = cache.get(f"ratelimit:t:{key}:{window}")
     assert shared >= limit  # the shared counter saw (nearly) every request
+
+
+def test_every_thread_of_a_process_shares_one_mirror():
+    """Django gives each thread its own cache backend; a gthread worker must still keep one
+    mirror, or each request would open a new subscription and never trust it."""
+    import threading
+
+    mirrors = []
+
+    def look() -> None:
+        mirrors.append(feed_versions.stamp_mirror(*redis_client()))
+
+    threads = [threading.Thread(target=look) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    look()
+
+    assert len(mirrors) == 5 and all(m is mirrors[0] for m in mirrors)
+
+
+def test_a_silent_reconnection_drops_every_stamp_until_answered_again():
+    reader, _writer, _client = mirror_pair()
+    _found, ticket = trusted(reader, ["k"])
+    reader.store({"k": 1}, ticket)
+    # What redis-py does by itself when a read fails and its pool allows a retry.
+    reader._pubsub.connection.disconnect()
+    reader._pubsub.connection.connect()
+
+    found, _ticket = reader.read(["k"])
+
+    assert found == {}
