@@ -28,7 +28,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,15 +35,11 @@ import threading
 import time
 from pathlib import Path
 
+from support import free_port, recreate_database
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DB_NAME = "fellow_tours_feedbench"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bench_env(args: argparse.Namespace) -> dict[str, str]:
@@ -60,15 +55,6 @@ def bench_env(args: argparse.Namespace) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "SITE_URL": "http://127.0.0.1",
     }
-
-
-def recreate_database(args: argparse.Namespace, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        if not drop_only:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
 SEED = r"""
@@ -174,7 +160,7 @@ def main() -> None:
     env = bench_env(args)
     python = sys.executable
 
-    recreate_database(args)
+    recreate_database(args.postgres, DB_NAME)
     server = None
     try:
         subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
@@ -267,7 +253,7 @@ def main() -> None:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
-        recreate_database(args, drop_only=True)
+        recreate_database(args.postgres, DB_NAME, drop_only=True)
 
 
 if __name__ == "__main__":

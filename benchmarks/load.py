@@ -41,7 +41,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,16 +49,12 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from support import free_port, recreate_database
+
 ROOT = Path(__file__).resolve().parents[1]
 DB_NAME = "fellow_tours_loadbench"
 FELLOWS = 10
 P95_TARGET_MS = 100.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 SEED = r"""
@@ -201,15 +196,6 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
-def recreate_database(postgres: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{postgres}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        if not drop_only:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
 def wait_for(check, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -264,7 +250,7 @@ def main() -> int:
     }
     python = sys.executable
     redis = server = None
-    recreate_database(args.postgres)
+    recreate_database(args.postgres, DB_NAME)
     try:
         redis = subprocess.Popen(
             ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
@@ -318,7 +304,7 @@ def main() -> int:
         if redis is not None:
             redis.terminate()
             redis.wait(timeout=10)
-        recreate_database(args.postgres, drop_only=True)
+        recreate_database(args.postgres, DB_NAME, drop_only=True)
 
     return report(args, summary, check, load)
 

@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from support import recreate_database
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -51,15 +53,6 @@ def parse_args() -> argparse.Namespace:
         "--live", action="store_true", help="run the workers while confirming, not on a backlog"
     )
     return parser.parse_args()
-
-
-def recreate_database(pg: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def seed(count: int) -> list[int]:
