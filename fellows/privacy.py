@@ -150,6 +150,7 @@ class ErasureReport:
 
 
 HOME_BASE_REDACTED = "home base"
+HOME_BASE_FIELDS = ("title", "from_location", "to_location", "notes")
 PROPOSAL_WITHDRAWN = "Withdrawn: it held the home base of a fellow whose data was erased."
 
 
@@ -171,14 +172,13 @@ def _redact_home_base_in_items(fellow: Fellow) -> int:
     label = fellow.home_base.strip()
     if not label:
         return 0
-    fields = ("title", "from_location", "to_location", "notes")
     changed = 0
     for item in ItineraryItem.objects.filter(fellows=fellow):
-        before = [getattr(item, name) for name in fields]
-        for name in fields:
+        naming = [name for name in HOME_BASE_FIELDS if label in getattr(item, name)]
+        for name in naming:
             setattr(item, name, getattr(item, name).replace(label, HOME_BASE_REDACTED))
-        if [getattr(item, name) for name in fields] != before:
-            item.save(update_fields=fields)
+        if naming:
+            item.save(update_fields=naming)
             changed += 1
     return changed
 

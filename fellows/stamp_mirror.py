@@ -59,9 +59,8 @@ class StampMirror:
         self._confirmed_ping = float("-inf")  # send time of the latest ping Redis answered
         self._last_ping = float("-inf")
         self._retry_at = 0.0
-        self._polled = None  # the socket _poller watches
+        self._socket = None  # the socket our subscription, its trust and _poller live on
         self._poller = None
-        self._subscribed_on = None  # the socket our subscription (and its trust) lives on
 
     def publish(self, pipeline, keys: Iterable[str], *, barrier: bool = True) -> None:
         """Execute `pipeline`, which writes new stamps for `keys`, with their announcement; with
@@ -135,7 +134,7 @@ class StampMirror:
                     message = self._pubsub.get_message(timeout=DRAIN_SECONDS)
                     if message is not None:
                         self._apply(message)
-            self._notice_reconnection()
+            self._follow_socket()
             if now - self._last_ping >= PING_SECONDS:
                 # Answered later, in order with the messages; its payload is its send time.
                 self._pubsub.ping(repr(now))
@@ -146,33 +145,30 @@ class StampMirror:
             return False
         return now - self._confirmed_ping < TRUST_SECONDS
 
-    def _notice_reconnection(self) -> None:
-        """redis-py may reconnect and re-subscribe by itself; what was published meanwhile is
-        lost. Seeing a new socket, drop everything and trust only answers from now on."""
-        sock = getattr(self._pubsub.connection, "_sock", None)
-        if sock is not self._subscribed_on:
-            if self._subscribed_on is not None:
-                self._forget_all()
-            self._subscribed_on = sock
-
     def _forget_all(self) -> None:
         self._generation += 1
         self._stamps.clear()
         self._confirmed_ping = float("-inf")
         self._last_ping = float("-inf")
 
-    def _may_have_messages(self) -> bool:
-        """Whether the subscription's socket has anything to read: a poll of a few microseconds
-        where redis-py's own non-blocking read costs tens. When in doubt, say yes."""
+    def _follow_socket(self):
+        """The subscription's socket, None while disconnected. redis-py may reconnect and
+        re-subscribe by itself, and what was published meanwhile is lost: on a new socket,
+        drop everything and trust only answers from now on."""
         sock = getattr(self._pubsub.connection, "_sock", None)
-        if sock is None:
-            return True
-        if self._polled is not sock:
+        if sock is not None and sock is not self._socket:
+            if self._socket is not None:
+                self._forget_all()
+            self._socket = sock
             # poll, not select: a busy process may hold file descriptors above select's 1024.
             self._poller = select.poll()
             self._poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
-            self._polled = sock
-        return bool(self._poller.poll(0))
+        return sock
+
+    def _may_have_messages(self) -> bool:
+        """Whether the subscription's socket has anything to read: a poll of a few microseconds
+        where redis-py's own non-blocking read costs tens. When in doubt, say yes."""
+        return self._follow_socket() is None or bool(self._poller.poll(0))
 
     def _apply(self, message: dict) -> None:
         kind = message["type"]
@@ -195,7 +191,7 @@ class StampMirror:
             with contextlib.suppress(Exception):
                 self._pubsub.close()
         self._pubsub = None
-        self._subscribed_on = None
+        self._socket = self._poller = None
         self._forget_all()
         self._retry_at = now + RETRY_SECONDS if retry else 0.0
 
