@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from events.models import Event, EventAssignment, SpeakerRequest
 from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
-from fellows.feed_versions import invalidate_event_feeds
 from fellows.models import Fellow, Tour
 from notifications import services as notifications
 
@@ -217,7 +216,6 @@ def cancel_event(*, event: Event) -> Event:
     event.sequence += 1
     event.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
     EventAssignment.objects.filter(event=event).update(active=False)
-    invalidate_event_feeds(event_ids=[event.pk])  # a queryset update sends no signal
     notifications.queue_event_cancellation(event=event, was_confirmed=was_confirmed)
     if event.request is not None and event.request.status in (
         SpeakerRequest.Status.PROPOSED,

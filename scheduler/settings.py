@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "axes",
+    "django_ratelimit",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "scheduler",
@@ -114,6 +115,14 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 FEED_RATE_LIMIT = env.str("FEED_RATE_LIMIT", default="120/h")
 # Public speaker-request submissions (form and API together) per client: "count/s|m|h|d".
 REQUEST_RATE_LIMIT = env.str("REQUEST_RATE_LIMIT", default="10/h")
+# Both limits are counted by django-ratelimit (scheduler.rate_limits) in the default cache.
+RATELIMIT_USE_CACHE = "default"
+SILENCED_SYSTEM_CHECKS = [
+    # `make run`'s local-memory cache is per process, and it runs one web process; Django's own
+    # Redis cache (production) increments atomically but is not on the library's list.
+    "django_ratelimit.E003",
+    "django_ratelimit.W001",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
