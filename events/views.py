@@ -209,8 +209,10 @@ def _host_request_or_404(token: str) -> SpeakerRequest:
 
 def _host_response(response: HttpResponse) -> HttpResponse:
     # The URL itself is the secret: keep it out of search engines and other sites' logs.
+    # "same-origin" keeps it out of every cross-origin Referer; "no-referrer" would also make
+    # the browser post our own forms with "Origin: null", which CSRF protection refuses.
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
