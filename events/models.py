@@ -216,6 +216,12 @@ class Event(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="event_ends_after_start"
             ),
+            # The backstop under concurrency for events.services: one live event per request.
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status__in=["tentative", "confirmed"]),
+                name="one_live_event_per_request",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -225,6 +231,10 @@ class Event(models.Model):
     def location_text(self) -> str:
         parts = [self.venue_name, self.street, self.city, f"{self.state} {self.zip_code}".strip()]
         return ", ".join(p for p in parts if p)
+
+
+# Events that hold their request: a request has at most one of these at a time.
+LIVE_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED)
 
 
 class EventAssignment(models.Model):

@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from events.models import Event, EventAssignment, SpeakerRequest
+from events import lifecycle
+from events.models import LIVE_STATUSES, Event, EventAssignment, SpeakerRequest
 from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
 from fellows.models import Fellow, Tour
 from notifications import services as notifications
@@ -78,6 +79,10 @@ def _save_checked(event: Event, fellows: Sequence[Fellow]) -> Event:
             event.save()
             _sync_assignments(event, fellows)
     except IntegrityError as exc:
+        if "one_live_event_per_request" in str(exc):
+            raise BookingRefused(
+                [Finding("request_booked", "request", _("This request is booked already."))]
+            ) from exc
         # The exclusion constraint caught a race the row locks did not (e.g. a fellow added
         # through another path); report it like any other overlap.
         raise BookingRefused(
@@ -100,10 +105,16 @@ def book_event(
     locked: bool = False,
     **details,
 ) -> Event:
-    """Create an event for fellows of a tour, after every booking rule agrees."""
+    """Create an event for fellows of a tour, after every booking rule agrees.
+
+    Raises BookingRefused for a broken rule, a closed request or one that already has a live
+    (tentative or confirmed) event anywhere.
+    """
     fellows = _lock_fellows(fellows)
     location = {}
     if request is not None:
+        request = SpeakerRequest.objects.select_for_update().get(pk=request.pk)
+        _check_request_bookable(request)
         location = {
             "venue_name": request.organization.name,
             "street": request.street,
@@ -195,6 +206,8 @@ def confirm_event(*, event: Event) -> Event:
         return event
     if event.status != Event.Status.TENTATIVE:
         raise ValidationError({"status": _("Only a tentative event can be confirmed.")})
+    if event.request is not None:
+        _check_request_bookable(event.request, exclude_event_id=event.pk)
     event.status = Event.Status.CONFIRMED
     event.sequence += 1
     event.save(update_fields=["status", "sequence", "updated_at"])
@@ -238,8 +251,60 @@ def set_event_locked(*, event: Event, locked: bool) -> Event:
     return event
 
 
-def set_request_status(*, speaker_request: SpeakerRequest, status: str) -> SpeakerRequest:
+def set_request_status(
+    *, speaker_request: SpeakerRequest, status: str, by_staff: bool = False
+) -> SpeakerRequest:
+    """Move a request along events.lifecycle, the one table of allowed transitions.
+
+    `by_staff` for a move made by hand (only the table's manual moves are allowed then).
+    Raises ValidationError({"status": …}) for any other move; the same status is a no-op.
+    """
+    if speaker_request.status == status:
+        return speaker_request
+    if not lifecycle.can_move(speaker_request.status, status, by_staff=by_staff):
+        raise ValidationError(
+            {
+                "status": _("A %(current)s request cannot become %(new)s.")
+                % {
+                    "current": speaker_request.get_status_display().lower(),
+                    "new": SpeakerRequest.Status(status).label.lower()
+                    if status in SpeakerRequest.Status.values
+                    else status,
+                }
+            }
+        )
     speaker_request.status = status
     speaker_request.status_changed_at = timezone.now()
     speaker_request.save(update_fields=["status", "status_changed_at", "updated_at"])
     return speaker_request
+
+
+def _check_request_bookable(request: SpeakerRequest, *, exclude_event_id: int | None = None):
+    """A request takes an event only while open, and has at most one live event at a time."""
+    if request.status not in lifecycle.BOOKABLE:
+        raise BookingRefused(
+            [
+                Finding(
+                    "request_closed",
+                    "request",
+                    _("This request is %(status)s; reopen it before booking it.")
+                    % {"status": request.get_status_display().lower()},
+                )
+            ]
+        )
+    live = request.events.filter(status__in=LIVE_STATUSES).exclude(pk=exclude_event_id)
+    booked = live.select_related("tour").first()
+    if booked is not None:
+        raise BookingRefused(
+            [
+                Finding(
+                    "request_booked",
+                    "request",
+                    _(
+                        "This request already has a %(status)s event in %(tour)s; move or "
+                        "cancel that one instead."
+                    )
+                    % {"status": booked.get_status_display().lower(), "tour": booked.tour},
+                )
+            ]
+        )
