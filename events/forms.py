@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from events.intake import US_TIME_ZONES
 from events.models import Event, Organization, RequestWindow, SpeakerRequest
 from events.rules import Slot
-from events.services import BookingRefused, check_booking
+from events.services import CALENDAR_FIELDS, BookingRefused, check_booking
 from fellows.models import Fellow
 
 
@@ -56,9 +56,8 @@ class EventAdminForm(forms.ModelForm):
             self.fields["assigned_fellows"].initial = list(self.instance.fellows.all())
 
     def booking_changed(self) -> bool:
-        return not self.instance.pk or bool(
-            {"starts_at", "ends_at", "assigned_fellows", "tour"} & set(self.changed_data)
-        )
+        calendar = {*CALENDAR_FIELDS, "assigned_fellows"}
+        return not self.instance.pk or bool(calendar & set(self.changed_data))
 
     def clean(self):
         data = super().clean()
@@ -78,7 +77,7 @@ class EventAdminForm(forms.ModelForm):
         try:
             check_booking(
                 slot=slot,
-                request=data.get("request"),
+                request=data.get("request") or self.instance.request,
                 timezone_name=data.get("timezone"),
                 override_reason=data.get("override_reason") or "",
             )

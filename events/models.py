@@ -203,6 +203,9 @@ class Event(models.Model):
     window_override_reason = models.TextField(blank=True)
     attendance = models.PositiveIntegerField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.TextField(
+        blank=True, help_text=_("Told to the host in the cancellation.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The audit trail staff read on the board: who changed what and when (the user comes from

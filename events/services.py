@@ -7,8 +7,11 @@ admin actions, tasks and commands call these; none of them writes events on its 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -158,7 +161,145 @@ def book_event(
     return event
 
 
+# Fields a calendar shows: changing any of them (or the fellows) raises SEQUENCE and tells the
+# host of a confirmed event what changed. Other fields (day-sheet notes, on-site contact,
+# visibility, lock) reach the fellows' feeds through `updated_at` alone.
+CALENDAR_FIELDS = (
+    "tour",
+    "title",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "venue_name",
+    "street",
+    "city",
+    "state",
+    "zip_code",
+    "latitude",
+    "longitude",
+)
+EDITABLE_FIELDS = (
+    *CALENDAR_FIELDS,
+    "visibility",
+    "locked",
+    "onsite_contact_name",
+    "onsite_contact_phone",
+    "arrival_minutes_before",
+    "day_sheet_notes",
+    "attendance",
+)
+PLACE_FIELDS = ("venue_name", "street", "city", "state", "zip_code")
+
+
+def _local(moment: dt.datetime, zone: str) -> str:
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%a %b %-d, %Y %-I:%M %p} {local.tzname()}"
+
+
+def describe_changes(
+    *, before: Event, after: Event, fellows_before: Sequence[str], fellows_after: Sequence[str]
+) -> list[str]:
+    """What a host reads in an update: one "what: old → new" line per changed aspect."""
+    lines = []
+    if (before.starts_at, before.ends_at, before.timezone) != (
+        after.starts_at,
+        after.ends_at,
+        after.timezone,
+    ):
+        lines.append(
+            _("Time: %(old)s → %(new)s")
+            % {
+                "old": _local(before.starts_at, before.timezone),
+                "new": _local(after.starts_at, after.timezone),
+            }
+        )
+    if [getattr(before, f) for f in PLACE_FIELDS] != [getattr(after, f) for f in PLACE_FIELDS]:
+        lines.append(
+            _("Place: %(old)s → %(new)s")
+            % {"old": before.location_text or "—", "new": after.location_text or "—"}
+        )
+    if before.title != after.title:
+        lines.append(_("Title: %(old)s → %(new)s") % {"old": before.title, "new": after.title})
+    if sorted(fellows_before) != sorted(fellows_after):
+        lines.append(
+            _("Speakers: %(old)s → %(new)s")
+            % {
+                "old": ", ".join(sorted(fellows_before)) or "—",
+                "new": ", ".join(sorted(fellows_after)) or "—",
+            }
+        )
+    return lines
+
+
 @transaction.atomic
+def update_event(
+    *,
+    event: Event,
+    changes: Mapping[str, Any] | None = None,
+    fellows: Sequence[Fellow] | None = None,
+    override_reason: str = "",
+) -> Event:
+    """Change an event's details and/or fellows: the one write path for every door.
+
+    `changes` maps names in EDITABLE_FIELDS to new values. A change to anything a calendar
+    shows (time, place, title, tour, fellows) re-checks every booking rule for the new slot,
+    raises SEQUENCE and, for a confirmed event, queues the host's update saying what changed
+    (old → new). Raises BookingRefused for a broken rule and ValidationError for an unknown
+    field or a cancelled or completed event.
+    """
+    changes = dict(changes or {})
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    before = copy.copy(event)
+    current_fellows = list(event.fellows.all())
+    changed = {name for name, value in changes.items() if getattr(event, name) != value}
+    fellows_changed = fellows is not None and {f.pk for f in fellows} != {
+        f.pk for f in current_fellows
+    }
+    calendar_change = fellows_changed or bool(changed & set(CALENDAR_FIELDS))
+    if not changed and not fellows_changed:
+        return event
+    if calendar_change and event.status in (Event.Status.CANCELLED, Event.Status.COMPLETED):
+        raise ValidationError({"status": _("A cancelled or completed event cannot be moved.")})
+    for name in changed:
+        setattr(event, name, changes[name])
+    chosen = _lock_fellows(fellows if fellows is not None else current_fellows)
+    if calendar_change:
+        slot = Slot(
+            tour=event.tour,
+            fellows=chosen,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            latitude=event.latitude,
+            longitude=event.longitude,
+            exclude_event_id=event.pk,
+            timezone=event.timezone,
+        )
+        check_booking(
+            slot=slot,
+            request=event.request,
+            timezone_name=event.timezone,
+            override_reason=override_reason,
+        )
+        if override_reason.strip():
+            event.window_override_reason = override_reason.strip()
+        event.sequence += 1
+    event = _save_checked(event, chosen)
+    if calendar_change and event.status == Event.Status.CONFIRMED:
+        notifications.queue_event_update(
+            event=event,
+            changes=describe_changes(
+                before=before,
+                after=event,
+                fellows_before=[f.display_name for f in current_fellows],
+                fellows_after=[f.display_name for f in chosen],
+            ),
+        )
+    return event
+
+
 def reschedule_event(
     *,
     event: Event,
@@ -167,35 +308,13 @@ def reschedule_event(
     fellows: Sequence[Fellow] | None = None,
     override_reason: str = "",
 ) -> Event:
-    """Move an event (and optionally change its fellows); calendars see a higher SEQUENCE."""
-    event = Event.objects.select_for_update().get(pk=event.pk)
-    if event.status in (Event.Status.CANCELLED, Event.Status.COMPLETED):
-        raise ValidationError({"status": _("A cancelled or completed event cannot be moved.")})
-    chosen = _lock_fellows(fellows if fellows is not None else list(event.fellows.all()))
-    slot = Slot(
-        tour=event.tour,
-        fellows=chosen,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        latitude=event.latitude,
-        longitude=event.longitude,
-        exclude_event_id=event.pk,
-        timezone=event.timezone,
-    )
-    check_booking(
-        slot=slot,
-        request=event.request,
-        timezone_name=event.timezone,
+    """Move an event (and optionally change its fellows); see update_event."""
+    return update_event(
+        event=event,
+        changes={"starts_at": starts_at, "ends_at": ends_at},
+        fellows=fellows,
         override_reason=override_reason,
     )
-    event.starts_at, event.ends_at = starts_at, ends_at
-    if override_reason.strip():
-        event.window_override_reason = override_reason.strip()
-    event.sequence += 1
-    event = _save_checked(event, chosen)
-    if event.status == Event.Status.CONFIRMED:
-        notifications.queue_event_update(event=event)
-    return event
 
 
 @transaction.atomic
@@ -218,16 +337,22 @@ def confirm_event(*, event: Event) -> Event:
 
 
 @transaction.atomic
-def cancel_event(*, event: Event) -> Event:
-    """Cancel an event; it stays in feeds as CANCELLED so calendars drop it."""
+def cancel_event(*, event: Event, reason: str = "") -> Event:
+    """Cancel an event; it stays in feeds as CANCELLED so calendars drop it.
+
+    `reason` (optional) is told to the host in the cancellation, with METHOD:CANCEL.
+    """
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.status == Event.Status.CANCELLED:
         return event
     was_confirmed = event.status == Event.Status.CONFIRMED
     event.status = Event.Status.CANCELLED
     event.cancelled_at = timezone.now()
+    event.cancellation_reason = (reason or "").strip()
     event.sequence += 1
-    event.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+    event.save(
+        update_fields=["status", "cancelled_at", "cancellation_reason", "sequence", "updated_at"]
+    )
     EventAssignment.objects.filter(event=event).update(active=False)
     notifications.queue_event_cancellation(event=event, was_confirmed=was_confirmed)
     if event.request is not None and event.request.status in (
@@ -236,6 +361,56 @@ def cancel_event(*, event: Event) -> Event:
     ):
         set_request_status(speaker_request=event.request, status=SpeakerRequest.Status.IN_REVIEW)
     return event
+
+
+def check_tour_changes(*, tour: Tour, changes: Mapping[str, Any]) -> Tour:
+    """The tour with `changes` applied (not saved), after re-checking its booked events.
+
+    Raises ValidationError naming each tentative or confirmed event that the new dates or
+    limits would break, or the model's own field errors.
+    """
+    tour = copy.copy(tour)
+    for name, value in changes.items():
+        setattr(tour, name, value)
+    tour.full_clean()
+    conflicts = []
+    for event in tour.events.filter(status__in=LIVE_STATUSES).prefetch_related("fellows"):
+        slot = Slot(
+            tour=tour,
+            fellows=list(event.fellows.all()),
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            latitude=event.latitude,
+            longitude=event.longitude,
+            exclude_event_id=event.pk,
+            timezone=event.timezone,
+        )
+        for finding in hard_rule_violations(slot):
+            conflicts.append(
+                _("%(event)s on %(when)s: %(problem)s")
+                % {
+                    "event": event.title,
+                    "when": _local(event.starts_at, event.timezone),
+                    "problem": finding.message,
+                }
+            )
+    if conflicts:
+        raise ValidationError(
+            [
+                _("Booked events would break the tour's new rules; move or cancel them first."),
+                *conflicts,
+            ]
+        )
+    return tour
+
+
+@transaction.atomic
+def update_tour(*, tour: Tour, changes: Mapping[str, Any]) -> Tour:
+    """Change a tour's dates, rules or details; see check_tour_changes for what is refused."""
+    tour = Tour.objects.select_for_update().get(pk=tour.pk)
+    tour = check_tour_changes(tour=tour, changes=changes)
+    tour.save()
+    return tour
 
 
 @transaction.atomic

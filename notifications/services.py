@@ -156,7 +156,9 @@ def queue_request_decline(*, speaker_request) -> Notification:
     )
 
 
-def _queue_host_invite(*, event, kind: str, method: str, template: str) -> Notification | None:
+def _queue_host_invite(
+    *, event, kind: str, method: str, template: str, changes: Sequence[str] = ()
+) -> Notification | None:
     """One iMIP message to the event's host contact; events without a request have none."""
     speaker_request = event.request
     if speaker_request is None or not speaker_request.contact_email:
@@ -170,7 +172,12 @@ def _queue_host_invite(*, event, kind: str, method: str, template: str) -> Notif
         recipient_email=email,
         recipient_name=speaker_request.contact_name,
         template=template,
-        context={"event": event, "speaker_request": speaker_request, "fellow_names": names},
+        context={
+            "event": event,
+            "speaker_request": speaker_request,
+            "fellow_names": names,
+            "changes": list(changes),
+        },
         ics=lambda: invites.render_invite(
             event=event,
             method=method,
@@ -194,8 +201,9 @@ def queue_event_confirmation(*, event) -> Notification | None:
     )
 
 
-def queue_event_update(*, event) -> Notification | None:
-    """A changed time or team for an event the host already has: same UID, higher SEQUENCE."""
+def queue_event_update(*, event, changes: Sequence[str] = ()) -> Notification | None:
+    """A changed time, place or team for an event the host already has: same UID, higher
+    SEQUENCE. `changes` are lines such as "Time: <old> → <new>" (events.services)."""
     if not selectors.host_invites_sent(event=event):
         return None
     return _queue_host_invite(
@@ -203,6 +211,7 @@ def queue_event_update(*, event) -> Notification | None:
         kind=Notification.Kind.UPDATE,
         method=invites.REQUEST,
         template="invite_update",
+        changes=changes,
     )
 
 
