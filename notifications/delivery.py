@@ -44,6 +44,8 @@ CLOCK_TOLERANCE = dt.timedelta(seconds=1)
 RECLAIMED_ERROR = "Reclaimed: the worker sending it stopped before recording the result."
 # Mail servers drop idle clients (Postfix after 300 s); reconnect rather than find out mid-send.
 SMTP_IDLE_SECONDS = 60.0
+# How long a message waits before looking again for an earlier one to the same recipient.
+ORDER_WAIT = dt.timedelta(seconds=5)
 
 
 class Outcome(enum.Enum):
@@ -176,7 +178,14 @@ def _record_failure(notification: Notification, exc: BaseException) -> Result:
 
 
 def deliver(notification_id: int) -> Result:
-    """Send the row if it is due and nobody else holds it, and record what happened."""
+    """Send the row if it is due and nobody else holds it, and record what happened.
+
+    A row waits (RETRY after ORDER_WAIT, no attempt used) while an earlier message about the
+    same event to the same recipient is unsent, so messages reach the host in order.
+    """
+    wait_until = wait_for_earlier_message(notification_id)
+    if wait_until is not None:
+        return Result(Outcome.RETRY, wait_until)
     notification = _claim(notification_id)
     if notification is None:
         return Result(Outcome.SKIPPED)
@@ -281,19 +290,57 @@ def reclaim_stuck(*, now: dt.datetime | None = None) -> int:
         status=Notification.Status.FAILED,
         last_error=RECLAIMED_ERROR,
         next_attempt_at=now,
+        dispatched_at=None,  # its task died with the worker: the sweeper sends it now
         updated_at=now,
     )
     return dead + retried
 
 
 def due_ids(*, now: dt.datetime | None = None, limit: int = 5000) -> list[int]:
-    """Rows waiting to be sent: pending ones whose task may have been lost, and due retries."""
+    """Rows waiting to be sent whose task may have been lost: pending or due retries that no
+    task was handed to the broker for within NOTIFICATIONS_DISPATCH_GRACE_SECONDS (a task
+    still queued behind a backlog is left to do its work)."""
     now = now or timezone.now()
+    handed_over = now - dt.timedelta(seconds=settings.NOTIFICATIONS_DISPATCH_GRACE_SECONDS)
     return list(
         Notification.objects.filter(
             status__in=[Notification.Status.PENDING, Notification.Status.FAILED]
         )
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=handed_over))
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def wait_for_earlier_message(notification_id: int) -> dt.datetime | None:
+    """When to look again if an earlier message about the same event to the same recipient
+    is still on its way (pending, sending or failed-to-retry), else None: a CANCEL must never
+    overtake its REQUEST. A dead earlier message does not hold later ones back."""
+    row = (
+        Notification.objects.filter(pk=notification_id)
+        .values("event_id", "recipient_email", "pk")
+        .first()
+    )
+    if row is None or row["event_id"] is None:
+        return None
+    earlier = (
+        Notification.objects.filter(
+            event_id=row["event_id"],
+            recipient_email__iexact=row["recipient_email"],
+            pk__lt=row["pk"],
+            status__in=[
+                Notification.Status.PENDING,
+                Notification.Status.SENDING,
+                Notification.Status.FAILED,
+            ],
+        )
+        .order_by("pk")
+        .values("next_attempt_at")
+        .first()
+    )
+    if earlier is None:
+        return None
+    soon = timezone.now() + ORDER_WAIT
+    due = earlier["next_attempt_at"]
+    return max(soon, due + ORDER_WAIT) if due is not None else soon

@@ -29,22 +29,27 @@ from notifications.models import Notification
 logger = logging.getLogger(__name__)
 
 
+def dispatch(notification_id: int, *, eta: dt.datetime | None = None) -> bool:
+    """Hand the row's delivery task to the broker now (or for `eta`); False if it failed.
+
+    Publishing is bounded by the broker's socket timeout (settings: a second or two) and is
+    not retried: when the broker is down or hung the row stays pending for the sweeper, and
+    the caller (a host submitting a request, staff confirming) gets its answer at once.
+    """
+    from notifications.tasks import deliver_notification
+
+    try:
+        deliver_notification.apply_async((notification_id,), eta=eta, retry=False)
+    except Exception:  # broker down or hung: the row stays due and the sweeper sends it later
+        logger.warning("Broker unavailable; notification %s left for the sweeper", notification_id)
+        return False
+    Notification.objects.filter(pk=notification_id).update(dispatched_at=eta or timezone.now())
+    return True
+
+
 def dispatch_after_commit(notification_id: int) -> None:
     """Queue delivery once the surrounding transaction commits; the sweeper covers failures."""
-
-    def send() -> None:
-        from notifications.tasks import deliver_notification
-
-        try:
-            deliver_notification.delay(notification_id)
-        except Exception:  # broker down: the row stays pending and the sweeper sends it later
-            logger.warning(
-                "Broker unavailable; notification %s left for the sweeper",
-                notification_id,
-                exc_info=True,
-            )
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: dispatch(notification_id))
 
 
 def new_message_id() -> str:
@@ -320,6 +325,9 @@ def retry_notification(*, notification: Notification) -> Notification:
     notification.status = Notification.Status.PENDING
     notification.attempts = 0
     notification.next_attempt_at = None
-    notification.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    notification.dispatched_at = None
+    notification.save(
+        update_fields=["status", "attempts", "next_attempt_at", "dispatched_at", "updated_at"]
+    )
     dispatch_after_commit(notification.pk)
     return notification
