@@ -262,6 +262,16 @@ class HostContactForm(HostForm):
     contact_phone = SpeakerRequestForm.base_fields["contact_phone"]
 
 
+class ProposalAnswerForm(HostForm):
+    answer = forms.ChoiceField(choices=[("yes", _("Yes")), ("no", _("No"))])
+    comment = forms.CharField(
+        label=_("What does not work, or which times would?"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea({"rows": 3}),
+    )
+
+
 class AttendanceForm(HostForm):
     attendance_count = forms.IntegerField(
         label=_("How many people attended?"), widget=forms.NumberInput({"inputmode": "numeric"})

@@ -34,9 +34,10 @@ from django.utils.translation import gettext_lazy
 from events import lifecycle, selectors
 from events.geocoding import UnknownZip, locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
+from events.selectors import HOST_LINK_PURPOSE
 from events.services import set_request_status
 from notifications import services as notifications
-from scheduler.tokens import hash_token, new_token
+from scheduler.tokens import derived_token, hash_token, new_salt
 
 MAX_WINDOWS = 10
 MIN_AUDIENCE, MAX_AUDIENCE = 1, 100_000
@@ -335,7 +336,8 @@ def submit_speaker_request(
     False, for imports of requests hosts already know about)."""
     organization, speaker_request, windows = _validated_request(data)
 
-    token = new_token()
+    speaker_request.host_link_salt = new_salt()
+    token = derived_token(purpose=HOST_LINK_PURPOSE, salt=speaker_request.host_link_salt)
     speaker_request.source = source
     speaker_request.status = SpeakerRequest.Status.SUBMITTED
     speaker_request.host_token_hash = hash_token(token)

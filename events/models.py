@@ -109,6 +109,10 @@ class SpeakerRequest(models.Model):
     external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
     decline_reason = models.TextField(blank=True)
     host_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # The host's link is derived from this salt and SECRET_KEY (scheduler.tokens), so later
+    # emails can carry it while the database holds no working link. Empty for requests of
+    # the first release, whose random links still work but cannot be written again.
+    host_link_salt = models.CharField(max_length=64, blank=True, editable=False)
     host_token_revoked = models.BooleanField(default=False)
     attendance_count = models.PositiveIntegerField(null=True, blank=True)
     first_time_count = models.PositiveIntegerField(null=True, blank=True)
@@ -162,6 +166,11 @@ class RequestWindow(models.Model):
         )
 
 
+class HostAnswer(models.TextChoices):
+    ACCEPTED = "accepted", _("The time works")
+    DECLINED = "declined", _("The time does not work")
+
+
 class Event(models.Model):
     class Status(models.TextChoices):
         TENTATIVE = "tentative", _("Tentative")
@@ -205,6 +214,13 @@ class Event(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.TextField(
         blank=True, help_text=_("Told to the host in the cancellation.")
+    )
+    # The host's answer to the proposed time (tentative events); cleared when the time moves.
+    host_answer = models.CharField(max_length=10, choices=HostAnswer, blank=True)
+    host_answer_comment = models.TextField(blank=True)
+    host_answered_at = models.DateTimeField(null=True, blank=True)
+    confirmation_note = models.TextField(
+        blank=True, help_text=_("Why staff confirmed without the host's yes, if they did.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from events import lifecycle
-from events.models import LIVE_STATUSES, Event, EventAssignment, SpeakerRequest
+from events import lifecycle, selectors
+from events.models import LIVE_STATUSES, Event, EventAssignment, HostAnswer, SpeakerRequest
 from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
 from fellows.models import Fellow, Tour
 from notifications import services as notifications
@@ -158,7 +159,16 @@ def book_event(
         SpeakerRequest.Status.IN_REVIEW,
     ):
         set_request_status(speaker_request=request, status=SpeakerRequest.Status.PROPOSED)
+    if request is not None and event.status == Event.Status.TENTATIVE:
+        _propose_to_host(event)
     return event
+
+
+def _propose_to_host(event: Event) -> None:
+    """Ask the host whether the tentative event's time works (events.selectors.host_url)."""
+    notifications.queue_proposal(
+        event=event, host_url=selectors.host_url(speaker_request=event.request)
+    )
 
 
 # Fields a calendar shows: changing any of them (or the fellows) raises SEQUENCE and tells the
@@ -286,7 +296,12 @@ def update_event(
         if override_reason.strip():
             event.window_override_reason = override_reason.strip()
         event.sequence += 1
+        if event.status == Event.Status.TENTATIVE:
+            # The host answered about the old time; the new one needs its own answer.
+            event.host_answer, event.host_answer_comment, event.host_answered_at = "", "", None
     event = _save_checked(event, chosen)
+    if calendar_change and event.status == Event.Status.TENTATIVE and event.request_id:
+        _propose_to_host(event)
     if calendar_change and event.status == Event.Status.CONFIRMED:
         notifications.queue_event_update(
             event=event,
@@ -318,8 +333,13 @@ def reschedule_event(
 
 
 @transaction.atomic
-def confirm_event(*, event: Event) -> Event:
-    """Confirm a tentative event; the host's invite is queued by the notifications app."""
+def confirm_event(*, event: Event, note: str = "") -> Event:
+    """Confirm a tentative event; the host's invite is queued by the notifications app.
+
+    Staff may confirm before the host answered the proposed time; after the host said it does
+    not work, only with a `note` saying why (kept on the event). Raises ValidationError for an
+    event that is not tentative, a closed request, or a missing note.
+    """
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.status == Event.Status.CONFIRMED:
         return event
@@ -327,9 +347,21 @@ def confirm_event(*, event: Event) -> Event:
         raise ValidationError({"status": _("Only a tentative event can be confirmed.")})
     if event.request is not None:
         _check_request_bookable(event.request, exclude_event_id=event.pk)
+    note = (note or "").strip()
+    if event.host_answer == HostAnswer.DECLINED and not note:
+        raise ValidationError(
+            {
+                "note": _(
+                    "The host said this time does not work (“%(comment)s”). Move the event, "
+                    "or add a note saying why you confirm it anyway."
+                )
+                % {"comment": event.host_answer_comment or "—"}
+            }
+        )
     event.status = Event.Status.CONFIRMED
+    event.confirmation_note = note
     event.sequence += 1
-    event.save(update_fields=["status", "sequence", "updated_at"])
+    event.save(update_fields=["status", "confirmation_note", "sequence", "updated_at"])
     if event.request is not None:
         set_request_status(speaker_request=event.request, status=SpeakerRequest.Status.CONFIRMED)
     notifications.queue_event_confirmation(event=event)
@@ -424,6 +456,50 @@ def set_event_locked(*, event: Event, locked: bool) -> Event:
     event.locked = locked
     event.save(update_fields=["locked", "updated_at"])
     return event
+
+
+@transaction.atomic
+def answer_proposal(*, speaker_request: SpeakerRequest, works: bool, comment: str = "") -> Event:
+    """The host says whether the proposed time works (their private link).
+
+    Saying it does not work needs a comment, so staff know what would. Raises
+    ValidationError when nothing is proposed to this request.
+    """
+    event = (
+        Event.objects.select_for_update()
+        .filter(request=speaker_request, status=Event.Status.TENTATIVE)
+        .first()
+    )
+    if event is None or speaker_request.status != SpeakerRequest.Status.PROPOSED:
+        raise ValidationError({"answer": _("There is no proposed time to answer.")})
+    comment = (comment or "").strip()
+    if not works and not comment:
+        raise ValidationError(
+            {"comment": _("Tell us what does not work, or which times would, in a few words.")}
+        )
+    event.host_answer = HostAnswer.ACCEPTED if works else HostAnswer.DECLINED
+    event.host_answer_comment = comment
+    event.host_answered_at = timezone.now()
+    event.save(
+        update_fields=["host_answer", "host_answer_comment", "host_answered_at", "updated_at"]
+    )
+    return event
+
+
+def remind_unanswered_proposals(*, now: dt.datetime | None = None) -> int:
+    """Queue one reminder for each proposed time unanswered after
+    NOTIFICATIONS_PROPOSAL_REMINDER_DAYS; returns how many were queued. Safe to run often:
+    an event is reminded once."""
+    now = now or timezone.now()
+    due = selectors.proposals_due_reminder(
+        now=now, days=settings.NOTIFICATIONS_PROPOSAL_REMINDER_DAYS
+    )
+    due = list(due)
+    with transaction.atomic():
+        for event in due:
+            host_link = selectors.host_url(speaker_request=event.request)
+            notifications.queue_proposal(event=event, host_url=host_link, reminder=True)
+    return len(due)
 
 
 def set_request_status(

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -18,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from events import intake, selectors
+from events import intake, selectors, services
 from events.forms import (
     AttendanceForm,
     HostContactForm,
+    ProposalAnswerForm,
     RequestWindowFormSet,
     SpeakerRequestForm,
     submitted_windows,
@@ -320,6 +322,35 @@ def host_attendance(request: HttpRequest, token: str) -> HttpResponse:
     return _host_page(request, token, speaker_request, editable=False, attendance_form=form)
 
 
+@never_cache
+@require_http_methods(["POST"])
+def host_answer_proposal(request: HttpRequest, token: str) -> HttpResponse:
+    """The host says whether the proposed time works ("yes"), or not ("no", with a comment)."""
+    speaker_request = _host_request_or_404(token)
+    form = ProposalAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.answer_proposal(
+                speaker_request=speaker_request,
+                works=form.cleaned_data["answer"] == "yes",
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as exc:
+            if "answer" in exc.message_dict:  # nothing (any longer) proposed
+                messages.error(request, " ".join(exc.message_dict["answer"]))
+                return redirect("events:host-request", token=token)
+            form.add_error("comment", exc.message_dict.get("comment"))
+        else:
+            if form.cleaned_data["answer"] == "yes":
+                messages.success(request, _("Thank you! We will confirm the visit by email."))
+            else:
+                messages.success(
+                    request, _("Thank you for telling us. We will look for another time.")
+                )
+            return redirect("events:host-request", token=token)
+    return _host_page(request, token, speaker_request, editable=False, proposal_form=form)
+
+
 def _host_page(request: HttpRequest, token: str, speaker_request, **extra) -> HttpResponse:
     """The host's request page: status, the event as the host may see it, and any forms."""
     event = selectors.host_event(speaker_request=speaker_request)
@@ -327,6 +358,7 @@ def _host_page(request: HttpRequest, token: str, speaker_request, **extra) -> Ht
         "token": token,
         "speaker_request": speaker_request,
         "event": event,
+        "proposal_form": ProposalAnswerForm(),
         "fellow_names": selectors.host_visible_fellow_names(event=event),
         **extra,
     }

@@ -232,6 +232,33 @@ def queue_event_cancellation(*, event, was_confirmed: bool) -> Notification | No
     )
 
 
+def queue_proposal(*, event, host_url: str | None, reminder: bool = False) -> Notification | None:
+    """Ask the host whether a proposed time works ("Proposed: <when>, <place>"), with their link.
+
+    One per proposed time (UID + SEQUENCE): moving the tentative event proposes again. With
+    `reminder`, the nudge sent when the host has not answered (queue_due_reminders).
+    """
+    speaker_request = event.request
+    if speaker_request is None or not speaker_request.contact_email:
+        return None
+    prefix = "proposal_reminder" if reminder else "proposal"
+    return enqueue(
+        kind=Notification.Kind.PROPOSAL_REMINDER if reminder else Notification.Kind.PROPOSAL,
+        dedupe_key=f"{prefix}:{event.ical_uid}:{event.sequence}",
+        recipient_email=speaker_request.contact_email,
+        recipient_name=speaker_request.contact_name,
+        template="proposal",
+        context={
+            "event": event,
+            "speaker_request": speaker_request,
+            "host_url": host_url,
+            "reminder": reminder,
+        },
+        event=event,
+        speaker_request=speaker_request,
+    )
+
+
 def queue_host_reminder(*, event) -> Notification | None:
     """Logistics reminder a few days before; a moved event gets a reminder for its new date."""
     speaker_request = event.request

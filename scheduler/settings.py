@@ -224,6 +224,8 @@ NOTIFICATIONS_DISPATCH_GRACE_SECONDS = env.float(
 )
 NOTIFICATIONS_REMINDER_SCAN_SECONDS = env.float("NOTIFICATIONS_REMINDER_SCAN_SECONDS", default=900)
 NOTIFICATIONS_HOST_REMINDER_DAYS = env.int("NOTIFICATIONS_HOST_REMINDER_DAYS", default=7)
+# A host who has not answered a proposed time gets one reminder after this many days.
+NOTIFICATIONS_PROPOSAL_REMINDER_DAYS = env.int("NOTIFICATIONS_PROPOSAL_REMINDER_DAYS", default=3)
 # Days a completed, declined or withdrawn request keeps the host's contact data (events.retention).
 HOST_DATA_RETENTION_DAYS = env.int("HOST_DATA_RETENTION_DAYS", default=365)
 # DatabaseScheduler copies these entries into django-celery-beat's PeriodicTask table.
@@ -234,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notifications-queue-reminders": {
         "task": "notifications.tasks.queue_reminders",
+        "schedule": NOTIFICATIONS_REMINDER_SCAN_SECONDS,
+    },
+    "events-remind-unanswered-proposals": {
+        "task": "events.tasks.remind_unanswered_proposals",
         "schedule": NOTIFICATIONS_REMINDER_SCAN_SECONDS,
     },
     "events-anonymise-host-data": {
