@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 PRODID = "-//Liberty in North Korea//Fellow Tour Scheduler//EN"
 
@@ -116,18 +118,58 @@ def event_vevent(
     return vevent
 
 
+def whole_days(item) -> tuple[dt.date, dt.date] | None:
+    """The first day and the day after the last, for an item that covers whole local days.
+
+    A rest day always does, whatever times it was entered with; any other item does when it
+    runs from midnight to midnight in its zone. Written as VALUE=DATE, such an item stays on
+    its dates on a phone in any zone, instead of sliding into the evening before.
+    """
+    zone = ZoneInfo(item.timezone)
+    start, end = item.starts_at.astimezone(zone), item.ends_at.astimezone(zone)
+    midnight = dt.time()
+    if item.kind != "rest" and not (start.time() == midnight == end.time()):
+        return None
+    last = end.date() if end.time() == midnight else end.date() + dt.timedelta(days=1)
+    return start.date(), max(last, start.date() + dt.timedelta(days=1))
+
+
+def _in_every_language(message: str) -> frozenset[str]:
+    titles = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            titles.add(_(message))
+    return frozenset(titles)
+
+
+def itinerary_title(item) -> str:
+    """The item's title in the reader's language.
+
+    The planner names a rest day in the language active when its plan was accepted; that name
+    is given again in the active language. A title staff wrote is theirs and stays as written.
+    """
+    if item.kind == "rest" and item.title in _in_every_language("Rest day"):
+        return _("Rest day")
+    return item.title
+
+
 def itinerary_vevent(
     item, *, description: str = "", stamp: dt.datetime | None = None
 ) -> icalendar.Event:
-    """A VEVENT for a travel leg, lodging night or rest day."""
-    zone = ZoneInfo(item.timezone)
+    """A VEVENT for a travel leg, lodging night or rest day; whole days as VALUE=DATE."""
     vevent = icalendar.Event()
     vevent.add("uid", item.ical_uid)
     vevent.add("dtstamp", stamp or dt.datetime.now(dt.UTC))
     vevent.add("sequence", item.sequence)
-    vevent.add("dtstart", item.starts_at.astimezone(zone))
-    vevent.add("dtend", item.ends_at.astimezone(zone))
-    vevent.add("summary", item.title)
+    days = whole_days(item)
+    if days is not None:
+        vevent.add("dtstart", days[0])
+        vevent.add("dtend", days[1])
+    else:
+        zone = ZoneInfo(item.timezone)
+        vevent.add("dtstart", item.starts_at.astimezone(zone))
+        vevent.add("dtend", item.ends_at.astimezone(zone))
+    vevent.add("summary", itinerary_title(item))
     if item.to_location or item.from_location:
         vevent.add("location", item.to_location or item.from_location)
     vevent.add("description", description or item.notes)
