@@ -2,8 +2,9 @@
 
 Invites (notifications) and feeds (fellows) both build their calendars here, so UIDs, SEQUENCE,
 time zones and privacy rules cannot drift apart. Times are written in the venue's IANA zone with
-a matching VTIMEZONE. Host-facing output names fellows by display name only; nothing here ever
-reads a fellow's legal name, email, phone or unavailability.
+a matching VTIMEZONE (the zone's current rules as yearly RRULEs, see "VTIMEZONE" below); items
+that cover whole days are all-day dates. Host-facing output names fellows by display name only;
+nothing here ever reads a fellow's legal name, email, phone or unavailability.
 """
 
 from __future__ import annotations
