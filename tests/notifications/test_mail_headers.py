@@ -53,7 +53,7 @@ def test_plain_text_subject_and_body_are_not_html_escaped(worker, sink, tour, te
     event.venue_name = "Barnes & Noble's Hall"
     event.save(update_fields=["venue_name"])
     reference = event.request.reference
-    names = ", ".join(f.display_name for f in team)
+    names = ", ".join(f.display_name for f in event.fellows.all())  # in the event's order
 
     event_services.confirm_event(event=event)
     [message] = sink.wait_for(1)
