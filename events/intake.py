@@ -383,6 +383,7 @@ def update_request_by_host(
         )
     windows_data = list(data.get("windows") or [])
     problems = _Problems(len(windows_data))
+    previous_email, previous_name = speaker_request.contact_email, speaker_request.contact_name
     for name in CONTACT_FIELDS:
         setattr(speaker_request, name, _text(data, name))
     _check_phone(speaker_request.contact_phone, problems)
@@ -400,6 +401,9 @@ def update_request_by_host(
     speaker_request.save()
     speaker_request.windows.all().delete()
     _save_windows(speaker_request, windows)
+    notifications.queue_host_contact_change(
+        speaker_request=speaker_request, previous_email=previous_email, previous_name=previous_name
+    )
     return speaker_request
 
 

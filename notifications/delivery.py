@@ -15,7 +15,8 @@ Guarantees, and the one trade-off:
   Never resending would instead lose every message whose worker died before SMTP accepted it.
 - Only transient failures are retried (SMTP 4xx, dropped connections, timeouts), after
   RETRY_BASE * 2**(attempt-1) seconds with jitter; SMTP 5xx make the row dead at once, and so
-  does running out of attempts. Staff retry dead rows from the admin or the API.
+  do a message that cannot be encoded (it would fail the same way every time) and running
+  out of attempts. Staff retry dead rows from the admin or the API.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ from email.mime.base import MIMEBase
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.core.mail.message import SafeMIMEText
+from django.core.mail.message import SafeMIMEText, sanitize_address
 from django.db.models import Q
 from django.utils import timezone
 
+from notifications import selectors
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -92,18 +94,46 @@ def _alternative_part(msg: MIMEBase) -> MIMEBase:
     raise ValueError("An invite needs a multipart/alternative body (text and HTML).")
 
 
+# RFC 3834: an automatic message, to which no one should reply automatically;
+# X-Auto-Response-Suppress asks Exchange and Outlook for no out-of-office or other auto-reply.
+AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+
+
 def build_message(notification: Notification) -> OutboxEmail:
+    """The message as sent: automatic, replies to staff, threaded with the first message about
+    the same event (In-Reply-To and References name it, so mail clients group them)."""
+    headers = dict(AUTOMATIC_HEADERS)
+    if notification.message_id:
+        headers["Message-ID"] = notification.message_id
+    root = selectors.thread_root_message_id(notification=notification)
+    if root:
+        headers["In-Reply-To"] = headers["References"] = root
     message = OutboxEmail(
         subject=notification.subject,
         body=notification.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient_email],
-        headers={"Message-ID": notification.message_id} if notification.message_id else None,
+        reply_to=[settings.STAFF_MAILBOX],
+        headers=headers,
         calendar=notification.ics,
         calendar_method=notification.ics_method,
     )
     if notification.body_html:
         message.attach_alternative(notification.body_html, "text/html")
+    return message
+
+
+def encoded_message(notification: Notification) -> OutboxEmail:
+    """Build the message and encode it once as the mail backend will, addresses included.
+
+    What fails here (an address that does not parse, text that cannot be encoded) fails the
+    same way on every attempt, so the row is dead at once instead of retried.
+    """
+    message = build_message(notification)
+    encoding = message.encoding or settings.DEFAULT_CHARSET
+    for address in [message.from_email, *message.recipients(), *message.reply_to]:
+        sanitize_address(address, encoding)
+    message.message().as_bytes()
     return message
 
 
@@ -159,10 +189,16 @@ def _claim(notification_id: int) -> Notification | None:
     return next(iter(Notification.objects.raw(CLAIM_SQL, params)), None)
 
 
-def _record_failure(notification: Notification, exc: BaseException) -> Result:
+def _record_failure(
+    notification: Notification, exc: BaseException, *, permanent: bool = False
+) -> Result:
     now = timezone.now()
     error = f"{type(exc).__name__}: {exc}"[:2000]
-    if is_permanent(exc) or notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+    if (
+        permanent
+        or is_permanent(exc)
+        or notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS
+    ):
         Notification.objects.filter(pk=notification.pk).update(
             status=Notification.Status.DEAD, last_error=error, next_attempt_at=None, updated_at=now
         )
@@ -190,7 +226,11 @@ def deliver(notification_id: int) -> Result:
     if notification is None:
         return Result(Outcome.SKIPPED)
     try:
-        _send(build_message(notification))
+        message = encoded_message(notification)
+    except Exception as exc:
+        return _record_failure(notification, exc, permanent=True)
+    try:
+        _send(message)
     except Exception as exc:
         return _record_failure(notification, exc)
     # Recorded before anything else happens on this connection: the window in which a killed
