@@ -23,6 +23,7 @@ from scheduler.planning.model import (
 )
 from scheduler.planning.tour import plan_tour
 from scheduler.planning.travel import TravelModel
+from scheduler.planning.validate import ProblemError, check_problem
 from scheduler.planning.verify import Violation, verify_plan
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Location",
     "LockedEvent",
     "Plan",
+    "ProblemError",
     "PlannedEvent",
     "Problem",
     "Request",
@@ -42,6 +44,7 @@ __all__ = [
     "TravelModel",
     "Unavailability",
     "ValueWeights",
+    "check_problem",
     "Violation",
     "plan_tour",
     "verify_plan",

@@ -3,6 +3,9 @@
 python -m scheduler.planning solve PROBLEM.json --seconds N [--seed S] [--work-units W]
                                     [--out PLAN.json]
 python -m scheduler.planning verify PROBLEM.json PLAN.json
+
+Exit status: 0 done (verify: no violation), 1 verify found violations, 2 the input is malformed
+(one line on stderr names the item, e.g. "Locked event L1: unknown team 'nope'.").
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from scheduler.planning.jsonio import plan_from_json, plan_to_json, problem_from_json
 from scheduler.planning.tour import plan_tour
+from scheduler.planning.validate import ProblemError
 from scheduler.planning.verify import verify_plan
 
 
@@ -40,8 +44,24 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("problem", type=Path)
     verify.add_argument("plan", type=Path)
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except ProblemError as exc:
+        print(f"{args.problem}: {exc}", file=sys.stderr)
+        return 2
 
-    problem = problem_from_json(json.loads(args.problem.read_text()))
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise ProblemError(f"cannot read {path}: {exc.strerror}.") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProblemError(f"{path} is not JSON: {exc}.") from exc
+
+
+def _run(args: argparse.Namespace) -> int:
+    problem = problem_from_json(_read_json(args.problem))  # type: ignore[arg-type]
     if args.command == "solve":
         plan = plan_tour(problem, seconds=args.seconds, seed=args.seed, work_units=args.work_units)
         text = json.dumps(plan_to_json(plan), indent=2) + "\n"
@@ -50,7 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    plan = plan_from_json(json.loads(args.plan.read_text()))
+    try:
+        plan = plan_from_json(_read_json(args.plan))  # type: ignore[arg-type]
+    except ProblemError as exc:
+        raise ProblemError(f"plan {args.plan}: {exc}") from exc
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise ProblemError(f"plan {args.plan} is malformed: {exc!r}.") from exc
     violations = verify_plan(problem, plan)
     for v in violations:
         print(f"{v.code}\t{v.team_id}\t{v.request_id}\t{v.message}")

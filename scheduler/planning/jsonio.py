@@ -25,6 +25,7 @@ from scheduler.planning.model import (
     Unavailability,
     ValueWeights,
 )
+from scheduler.planning.validate import ProblemError, check_problem
 
 
 def _instant(text: str) -> datetime:
@@ -46,61 +47,90 @@ def _loc_json(loc: Location) -> dict[str, Any]:
     return {"lat": loc.lat, "lon": loc.lon, "label": loc.label}
 
 
+def _each(items: Any, kind: str, build):
+    """Build every item of a JSON list, naming the item in any error (``ProblemError``)."""
+    if not isinstance(items, list):
+        raise ProblemError(f"{kind}s must be a list.")
+    out = []
+    for index, item in enumerate(items):
+        name = item.get("id", item.get("request_id", index)) if isinstance(item, dict) else index
+        try:
+            out.append(build(item))
+        except ProblemError:
+            raise
+        except KeyError as exc:
+            raise ProblemError(f"{kind} {name}: missing field {exc.args[0]!r}.") from exc
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ProblemError(f"{kind} {name}: {exc}") from exc
+    return tuple(out)
+
+
 def problem_from_json(data: dict[str, Any]) -> Problem:
-    teams = tuple(
-        Team(
-            id=str(t["id"]),
-            fellow_ids=tuple(str(f) for f in t.get("fellow_ids", ())),
-            start_location=_location(t["start_location"]),
-            first_day=date.fromisoformat(t["first_day"]),
-            last_day=date.fromisoformat(t["last_day"]),
-            timezone=t["timezone"],
-            work_start=time.fromisoformat(t.get("work_start", "08:00")),
-            work_end=time.fromisoformat(t.get("work_end", "21:00")),
-            max_events_per_day=int(t.get("max_events_per_day", 3)),
-            min_gap_minutes=int(t.get("min_gap_minutes", 30)),
-            rest_weekdays=frozenset(int(x) for x in t.get("rest_weekdays", [6])),
-            max_driving_minutes_per_day=int(t.get("max_driving_minutes_per_day", 360)),
-            unavailability=tuple(
-                Unavailability(str(u["fellow_id"]), _instant(u["start"]), _instant(u["end"]))
-                for u in t.get("unavailability", ())
-            ),
-        )
-        for t in data["teams"]
-    )
-    requests = tuple(
-        Request(
-            id=str(r["id"]),
-            location=_location(r["location"]),
-            timezone=r["timezone"],
-            duration_minutes=int(r["duration_minutes"]),
-            windows=tuple(
-                RequestWindow(
-                    first_date=date.fromisoformat(w["first_date"]),
-                    last_date=date.fromisoformat(w.get("last_date", w["first_date"])),
-                    earliest_start=time.fromisoformat(w["earliest_start"]),
-                    latest_end=time.fromisoformat(w["latest_end"]),
-                )
-                for w in r["windows"]
-            ),
-            expected_audience=int(r.get("expected_audience", 0)),
-            priority=r.get("priority", "normal"),
-            label=r.get("label", ""),
-        )
-        for r in data["requests"]
-    )
-    locked = tuple(
-        LockedEvent(str(x["request_id"]), str(x["team_id"]), _instant(x["start"]))
-        for x in data.get("locked", ())
+    """The ``Problem`` in ``data``; ``ProblemError`` names the first malformed item."""
+    if not isinstance(data, dict) or "teams" not in data or "requests" not in data:
+        raise ProblemError("A problem is an object with 'teams' and 'requests'.")
+    teams = _each(data["teams"], "Team", _team_from_json)
+    requests = _each(data["requests"], "Request", _request_from_json)
+    locked = _each(
+        data.get("locked", []),
+        "Locked event",
+        lambda x: LockedEvent(str(x["request_id"]), str(x["team_id"]), _instant(x["start"])),
     )
     weights = ValueWeights()
     if "weights" in data:
         w = data["weights"]
-        weights = ValueWeights(
-            priority={k: float(v) for k, v in w.get("priority", weights.priority).items()},
-            minimum_audience=int(w.get("minimum_audience", weights.minimum_audience)),
-        )
-    return Problem(teams=teams, requests=requests, locked=locked, weights=weights)
+        try:
+            weights = ValueWeights(
+                priority={k: float(v) for k, v in w.get("priority", weights.priority).items()},
+                minimum_audience=int(w.get("minimum_audience", weights.minimum_audience)),
+            )
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ProblemError(f"Weights: {exc}") from exc
+    problem = Problem(teams=teams, requests=requests, locked=locked, weights=weights)
+    check_problem(problem)
+    return problem
+
+
+def _team_from_json(t: dict[str, Any]) -> Team:
+    return Team(
+        id=str(t["id"]),
+        fellow_ids=tuple(str(f) for f in t.get("fellow_ids", ())),
+        start_location=_location(t["start_location"]),
+        first_day=date.fromisoformat(t["first_day"]),
+        last_day=date.fromisoformat(t["last_day"]),
+        timezone=t["timezone"],
+        work_start=time.fromisoformat(t.get("work_start", "08:00")),
+        work_end=time.fromisoformat(t.get("work_end", "21:00")),
+        max_events_per_day=int(t.get("max_events_per_day", 3)),
+        min_gap_minutes=int(t.get("min_gap_minutes", 30)),
+        rest_weekdays=frozenset(int(x) for x in t.get("rest_weekdays", [6])),
+        max_driving_minutes_per_day=int(t.get("max_driving_minutes_per_day", 360)),
+        unavailability=tuple(
+            Unavailability(str(u["fellow_id"]), _instant(u["start"]), _instant(u["end"]))
+            for u in t.get("unavailability", ())
+        ),
+    )
+
+
+def _request_from_json(r: dict[str, Any]) -> Request:
+    return Request(
+        id=str(r["id"]),
+        location=_location(r["location"]),
+        timezone=r["timezone"],
+        duration_minutes=int(r["duration_minutes"]),
+        windows=tuple(
+            RequestWindow(
+                first_date=date.fromisoformat(w["first_date"]),
+                last_date=date.fromisoformat(w.get("last_date", w["first_date"])),
+                earliest_start=time.fromisoformat(w["earliest_start"]),
+                latest_end=time.fromisoformat(w["latest_end"]),
+            )
+            for w in r["windows"]
+        ),
+        expected_audience=int(r.get("expected_audience", 0)),
+        priority=r.get("priority", "normal"),
+        label=r.get("label", ""),
+    )
 
 
 def problem_to_json(problem: Problem) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from scheduler.planning.model import (
 )
 from scheduler.planning.search import Budget, iterated_ruin_recreate
 from scheduler.planning.travel import Leg, TravelModel
+from scheduler.planning.validate import check_problem
 
 Interval = tuple[int, int]
 # Cost of one day evaluation in work units; calibrated so a second of budget is about a second
@@ -712,6 +713,7 @@ def plan_tour(
 
     The same problem, seed and seconds give the same plan (see ``search.Budget``).
     """
+    check_problem(problem)
     model = TourModel(problem, travel or TravelModel())
     stats = iterated_ruin_recreate(
         model,
