@@ -34,6 +34,7 @@ OPEN_REQUEST_STATUSES = (
     SpeakerRequest.Status.PROPOSED,
 )
 FIXED_EVENT_STATUSES = (Event.Status.CONFIRMED, Event.Status.COMPLETED)
+LIVE_EVENT_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED)
 SOFT_FINDINGS = {"outside_window", "rest_day", "working_hours", "override_required"}
 STAFF_EVENT_PREFIX = "event-"
 
@@ -101,7 +102,16 @@ def _fixed_event_request(event: Event) -> engine.Request:
 
 
 def open_requests_for(tour: Tour):
-    """In-person requests still open whose windows touch the tour's dates."""
+    """In-person requests still open whose windows touch the tour's dates.
+
+    A request with a live (tentative or confirmed) event in another tour is not proposed again:
+    staff move it explicitly. Tentative unlocked events of this tour stay movable.
+    """
+    booked_elsewhere = (
+        Event.objects.filter(status__in=LIVE_EVENT_STATUSES, request__isnull=False)
+        .exclude(tour=tour)
+        .values("request_id")
+    )
     return (
         SpeakerRequest.objects.filter(
             status__in=OPEN_REQUEST_STATUSES,
@@ -112,10 +122,47 @@ def open_requests_for(tour: Tour):
             windows__end_date__gte=tour.start_date,
         )
         .exclude(events__status__in=FIXED_EVENT_STATUSES)
+        .exclude(pk__in=booked_elsewhere)
         .select_related("organization")
         .prefetch_related("windows")
         .distinct()
     )
+
+
+def _commitments_elsewhere(
+    tour: Tour, fellow_ids: Iterable[int], span_start: dt.datetime, span_end: dt.datetime
+) -> list[engine.Commitment]:
+    """Every live event the tour's fellows have in other tours, as places they must be.
+
+    A day's margin either side keeps the travel to and from them in view. Only time and place
+    go to the planner: another tour's titles and hosts stay out of this tour's proposal.
+    """
+    margin = dt.timedelta(days=1)
+    events = (
+        Event.objects.filter(
+            status__in=LIVE_EVENT_STATUSES,
+            fellows__in=list(fellow_ids),
+            starts_at__lt=span_end + margin,
+            ends_at__gt=span_start - margin,
+        )
+        .exclude(tour=tour)
+        .prefetch_related("fellows")
+        .distinct()
+    )
+    wanted = set(fellow_ids)
+    return [
+        engine.Commitment(
+            str(fellow.pk),
+            event.starts_at,
+            event.ends_at,
+            engine.Location(event.latitude, event.longitude)
+            if event.latitude is not None and event.longitude is not None
+            else None,
+        )
+        for event in events
+        for fellow in event.fellows.all()
+        if fellow.pk in wanted
+    ]
 
 
 def build_problem(tour: Tour) -> engine.Problem:
@@ -130,6 +177,7 @@ def build_problem(tour: Tour) -> engine.Problem:
     blackouts = Unavailability.objects.filter(
         fellow_id__in=fellow_team, starts_at__lt=span_end, ends_at__gt=span_start
     )
+    commitments = _commitments_elsewhere(tour, fellow_team, span_start, span_end)
     engine_teams = []
     for team_id, fellows in sorted(teams.items()):
         ids = {f.pk for f in fellows}
@@ -152,6 +200,7 @@ def build_problem(tour: Tour) -> engine.Problem:
                     for b in blackouts
                     if b.fellow_id in ids
                 ),
+                commitments=tuple(c for c in commitments if int(c.fellow_id) in ids),
             )
         )
 

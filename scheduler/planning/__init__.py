@@ -6,6 +6,7 @@ generic orienteering core used by the benchmark, ``travel`` the one travel-time 
 
 from scheduler.planning.model import (
     REASONS,
+    Commitment,
     DayPlan,
     LeftOut,
     Location,
@@ -28,6 +29,7 @@ from scheduler.planning.verify import Violation, verify_plan
 
 __all__ = [
     "REASONS",
+    "Commitment",
     "DayPlan",
     "LeftOut",
     "Location",

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from scheduler.planning.model import (
+    Commitment,
     DayPlan,
     LeftOut,
     Location,
@@ -109,6 +110,15 @@ def _team_from_json(t: dict[str, Any]) -> Team:
             Unavailability(str(u["fellow_id"]), _instant(u["start"]), _instant(u["end"]))
             for u in t.get("unavailability", ())
         ),
+        commitments=tuple(
+            Commitment(
+                str(c["fellow_id"]),
+                _instant(c["start"]),
+                _instant(c["end"]),
+                _location(c["location"]) if c.get("location") else None,
+            )
+            for c in t.get("commitments", ())
+        ),
     )
 
 
@@ -152,6 +162,15 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
                 "unavailability": [
                     {"fellow_id": u.fellow_id, "start": _utc(u.start), "end": _utc(u.end)}
                     for u in t.unavailability
+                ],
+                "commitments": [
+                    {
+                        "fellow_id": c.fellow_id,
+                        "start": _utc(c.start),
+                        "end": _utc(c.end),
+                        "location": _loc_json(c.location) if c.location else None,
+                    }
+                    for c in t.commitments
                 ],
             }
             for t in problem.teams

@@ -30,6 +30,18 @@ class Unavailability:
 
 
 @dataclass(frozen=True)
+class Commitment:
+    """Somewhere a fellow already has to be, outside this problem: an event of another tour or
+    proposal, tentative or confirmed. The team keeps travel time plus its minimum gap clear of
+    it, as between two of its own events. Only the place and time enter the planner."""
+
+    fellow_id: str
+    start: datetime
+    end: datetime
+    location: Location | None = None  # None: a time block only (no place known)
+
+
+@dataclass(frozen=True)
 class Team:
     """Fellows who travel together for one tour, with the tour's rules.
 
@@ -50,6 +62,7 @@ class Team:
     rest_weekdays: frozenset[int] = frozenset({6})  # Monday is 0, as in date.weekday()
     max_driving_minutes_per_day: int = 360
     unavailability: tuple[Unavailability, ...] = ()
+    commitments: tuple[Commitment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +161,8 @@ class TeamPlan:
 REASONS: dict[str, str] = {
     "no_window_in_tour": "none of the request's windows falls inside the tour's days and hours",
     "blackout": "every day that could work is blocked by a fellow's unavailability",
+    "fellow_elsewhere": "a fellow is booked elsewhere (another team or tour) at every time "
+    "that could work",
     "too_far": "too far to reach and return to the route in the time available",
     "day_capacity": "every day that could work already has the maximum number of events",
     "lower_value": "lost to higher-value requests competing for the same days",

@@ -92,6 +92,25 @@ class TourModel:
         self._loc_index: dict[tuple[float, float], int] = {}
         self._legs: dict[tuple[int, int], Leg] = {}
         self.teams = [self._team_data(i) for i in range(len(problem.teams))]
+        # One person, one place: teams that share a fellow keep clear of each other's events,
+        # and every team keeps clear of its fellows' commitments outside this problem.
+        fellows = [set(t.fellow_ids) for t in problem.teams]
+        self.sharing: list[list[int]] = [
+            [j for j in range(len(fellows)) if j != i and fellows[i] & fellows[j]]
+            for i in range(len(fellows))
+        ]
+        self.commitments: list[list[tuple[int, int, int]]] = [
+            sorted(
+                (
+                    _minutes(c.start, self.epoch),
+                    _minutes(c.end, self.epoch),
+                    self._loc(c.location) if c.location is not None else -1,
+                )
+                for c in t.commitments
+            )
+            for t in problem.teams
+        ]
+        self.ignore_elsewhere = False  # set only while explaining a left-out request
         self.req_loc = [self._loc(r.location) for r in problem.requests]
         self.req_dur = [r.duration_minutes for r in problem.requests]
         self.value = [problem.weights.value(r) for r in problem.requests]
@@ -241,6 +260,41 @@ class TourModel:
                 s = -(-clash[1] // step) * step
         return None
 
+    def _elsewhere_blocks(self, ti: int, d: int, here: int) -> tuple[Interval, ...]:
+        """Times an event at ``here`` on day d cannot overlap, because a fellow of the team must
+        be elsewhere: at another team's event or a commitment, plus travel and the gap."""
+        commitments = self.commitments[ti]
+        sharing = self.sharing[ti]
+        if self.ignore_elsewhere or (not commitments and not sharing):
+            return ()
+        team = self.teams[ti]
+        day = team.days[d]
+        lo, hi = day.work[0] - 24 * 60, day.work[1] + 24 * 60
+        out: list[Interval] = []
+        for start, end, where in commitments:
+            if end < lo or start > hi:
+                continue
+            to_it = self.leg(here, where).minutes if where >= 0 else 0
+            from_it = self.leg(where, here).minutes if where >= 0 else 0
+            out.append((start - to_it - team.gap, end + from_it + team.gap))
+        for tj in sharing:
+            other = self.teams[tj]
+            gap = max(team.gap, other.gap)
+            centre = (day.day - other.days[0].day).days
+            for dj in range(max(0, centre - 1), min(len(other.days), centre + 2)):
+                sched = self.sched[tj][dj]
+                if sched is None:
+                    continue
+                for rj, sj in zip(sched.events, sched.starts, strict=True):
+                    where = self.req_loc[rj]
+                    out.append(
+                        (
+                            sj - self.leg(here, where).minutes - gap,
+                            sj + self.req_dur[rj] + self.leg(where, here).minutes + gap,
+                        )
+                    )
+        return tuple(out)
+
     def _incoming(self, ti: int, d: int, first_loc: int) -> tuple[int, int | None]:
         """Where the team wakes up on day d and which earlier day carried the leg there."""
         team = self.teams[ti]
@@ -295,10 +349,13 @@ class TourModel:
                     return None
             else:
                 intervals = self.windows.get((ri, ti, d))
+                blocks = day.blocks
+                if intervals and not lenient:
+                    elsewhere = self._elsewhere_blocks(ti, d, self.req_loc[ri])
+                    if elsewhere:
+                        blocks = blocks + elsewhere
                 found = (
-                    self._first_free(
-                        intervals, self.req_dur[ri], day.blocks, ready, START_STEP_MINUTES
-                    )
+                    self._first_free(intervals, self.req_dur[ri], blocks, ready, START_STEP_MINUTES)
                     if intervals
                     else None
                 )
@@ -692,6 +749,26 @@ class TourModel:
                 f"{name} (value {self.value[ri]:g}) fits on {lost} team-day(s) on its own but "
                 f"competes there with events worth {competing:g} in total.",
             )
+        if any(self.sharing[ti] or self.commitments[ti] for ti, _d in self.candidates[ri]):
+            self.ignore_elsewhere = True
+            try:
+                free_elsewhere = [
+                    (ti, d)
+                    for ti, d in self.candidates[ri]
+                    if any(
+                        self._try_insert(ri, ti, d, k) is not None
+                        for k in range(len(self.plan[ti][d]) + 1)
+                    )
+                ]
+            finally:
+                self.ignore_elsewhere = False
+            if free_elsewhere:
+                return LeftOut(
+                    rid,
+                    "fellow_elsewhere",
+                    f"{name}: on {len(free_elsewhere)} team-day(s) it would fit, a fellow of the "
+                    "team is booked elsewhere (another team or tour) at that time.",
+                )
         return LeftOut(
             rid,
             "too_far",

@@ -69,6 +69,18 @@ def check_problem(problem: Problem) -> None:
                 raise ProblemError(
                     f"{where}: fellow {blackout.fellow_id}'s unavailability ends before it starts."
                 )
+        for commitment in team.commitments:
+            if fellows and commitment.fellow_id not in fellows:
+                raise ProblemError(
+                    f"{where}: a commitment names fellow {commitment.fellow_id}, "
+                    "who is not on the team."
+                )
+            if commitment.end <= commitment.start:
+                raise ProblemError(
+                    f"{where}: fellow {commitment.fellow_id}'s commitment ends before it starts."
+                )
+            if commitment.location is not None:
+                _check_location(commitment.location, f"{where} commitment")
     request_ids: set[str] = set()
     for request in problem.requests:
         where = f"Request {request.id}"

@@ -67,9 +67,15 @@ def verify_plan(problem: Problem, plan: Plan, travel: TravelModel | None = None)
     teams = {t.id: t for t in problem.teams}
     seen: dict[str, str] = {}
     # (fellow, start, end, location, gap, team) for the fellow-level double-booking rule
-    by_fellow: dict[str, list[tuple[datetime, datetime, Location, int, str, str]]] = defaultdict(
-        list
+    # (a request id of "" marks a commitment outside the problem, whose place may be unknown)
+    by_fellow: dict[str, list[tuple[datetime, datetime, Location | None, int, str, str]]] = (
+        defaultdict(list)
     )
+    for team in problem.teams:
+        for c in team.commitments:
+            by_fellow[c.fellow_id].append(
+                (c.start, c.end, c.location, team.min_gap_minutes, team.id, "")
+            )
 
     for tp in plan.teams:
         team = teams.get(tp.team_id)
@@ -93,18 +99,22 @@ def verify_plan(problem: Problem, plan: Plan, travel: TravelModel | None = None)
 
     for fellow, items in by_fellow.items():
         items.sort(key=lambda x: x[0])
-        for (_s0, e0, l0, gap, tid, r0), (s1, _e1, l1, _g, _t, r1) in zip(
+        for (_s0, e0, l0, gap, tid, r0), (s1, _e1, l1, gap1, tid1, r1) in zip(
             items, items[1:], strict=False
         ):
-            need = timedelta(minutes=model.leg(l0, l1).minutes + gap)
+            if not r0 and not r1:
+                continue  # two commitments: given, not planned
+            travel = model.leg(l0, l1).minutes if l0 is not None and l1 is not None else 0
+            need = timedelta(minutes=travel + (gap if r0 else gap1))
             if s1 < e0 + need:
+                first, second = r0 or "a commitment elsewhere", r1 or "a commitment elsewhere"
                 out.append(
                     Violation(
                         "double_booking",
-                        f"Fellow {fellow}: {r1} starts {s1:%Y-%m-%d %H:%M}Z, less than travel plus "
-                        f"the minimum gap after {r0} ends {e0:%H:%M}Z.",
-                        tid,
-                        r1,
+                        f"Fellow {fellow}: {second} starts {s1:%Y-%m-%d %H:%M}Z, less than travel "
+                        f"plus the minimum gap after {first} ends {e0:%H:%M}Z.",
+                        tid1 if r1 else tid,
+                        r1 or r0,
                     )
                 )
 

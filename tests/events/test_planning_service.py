@@ -202,3 +202,51 @@ def test_proposal_api_refuses_bad_input_and_anonymous(tour_with_requests, staff_
     assert bad.status_code == 400 and {"tour", "seconds"} <= set(bad.json())
     assert client.post("/api/v1/proposals/", {"tour": tour.pk}).status_code in (401, 403)
     assert PlanningRun.objects.count() == 0
+
+
+def test_fellow_booked_in_another_tour_is_not_double_booked(tour_with_requests):
+    tour, fellows, requests = tour_with_requests
+    other = TourFactory(start_date=dt.date(2027, 3, 1), end_date=dt.date(2027, 3, 7))
+    TourMemberFactory(tour=other, fellow=fellows[0], team="A")
+    # Grace speaks in Pittsburgh for the other tour on Monday 12:00-14:00; New York (Monday or
+    # Tuesday 9-20) is then possible only later on Tuesday.
+    booked = services.book_event(
+        tour=other,
+        fellows=[fellows[0]],
+        starts_at=local(dt.date(2027, 3, 1), 12),
+        ends_at=local(dt.date(2027, 3, 1), 14),
+        title="Pittsburgh talk",
+        latitude=40.4406,
+        longitude=-79.9959,
+    )
+    problem = planning.build_problem(tour)
+    (team,) = problem.teams
+    assert [(c.fellow_id, c.start) for c in team.commitments] == [
+        (str(fellows[0].pk), booked.starts_at)
+    ]
+    assert "Pittsburgh" not in str(problem)  # only time and place cross tours
+    run = _propose(tour)
+    plan = plan_from_json(run.plan)
+    assert engine.verify_plan(problem_from_json(run.problem), plan) == []
+    for day in (d for t in plan.teams for d in t.days):
+        for event in day.events:
+            travel = engine.TravelModel().leg(event.location, engine.Location(40.4406, -79.9959))
+            gap = dt.timedelta(minutes=travel.minutes + tour.min_gap_minutes)
+            assert event.end + gap <= booked.starts_at or event.start >= booked.ends_at + gap
+
+
+def test_request_live_in_another_tour_is_not_proposed_again(tour_with_requests):
+    tour, _fellows, requests = tour_with_requests
+    other = TourFactory(start_date=dt.date(2027, 3, 1), end_date=dt.date(2027, 3, 7))
+    elsewhere = FellowFactory()
+    TourMemberFactory(tour=other, fellow=elsewhere, team="A")
+    taken = requests[0]
+    services.book_event(
+        tour=other,
+        fellows=[elsewhere],
+        starts_at=local(dt.date(2027, 3, 1), 10),
+        ends_at=local(dt.date(2027, 3, 1), 11),
+        request=taken,
+    )
+    assert str(taken.pk) not in {r.id for r in planning.build_problem(tour).requests}
+    assert set(planning.open_requests_for(tour)) == set(requests[1:])
