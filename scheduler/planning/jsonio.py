@@ -6,11 +6,13 @@ Owns the mapping between the dataclasses and plain JSON: dates ``YYYY-MM-DD``, l
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from scheduler.planning.model import (
     Commitment,
+    CostModel,
     DayPlan,
     LeftOut,
     Location,
@@ -119,7 +121,21 @@ def _team_from_json(t: dict[str, Any]) -> Team:
             )
             for c in t.get("commitments", ())
         ),
+        end_location=_location(t["end_location"]) if t.get("end_location") else None,
+        costs=_costs_from_json(t.get("costs", {})),
+        max_flights_per_week=_optional_int(t.get("max_flights_per_week", 1)),
     )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _costs_from_json(data: dict[str, Any]) -> CostModel:
+    unknown = set(data) - set(CostModel.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"unknown cost setting(s) {', '.join(sorted(unknown))}")
+    return CostModel(**{k: float(v) for k, v in data.items()})
 
 
 def _request_from_json(r: dict[str, Any]) -> Request:
@@ -172,6 +188,9 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
                     }
                     for c in t.commitments
                 ],
+                "end_location": _loc_json(t.end_location) if t.end_location else None,
+                "costs": asdict(t.costs),
+                "max_flights_per_week": t.max_flights_per_week,
             }
             for t in problem.teams
         ],
@@ -215,9 +234,14 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "seed": plan.seed,
         "seconds": plan.seconds,
         "stopped_by": plan.stopped_by,
+        "total_cost": plan.total_cost,
+        "net_value": round(plan.net_value, 1),
         "teams": [
             {
                 "team_id": tp.team_id,
+                **{name: getattr(tp, name) for name in _TEAM_FIGURES},
+                "cost": round(tp.cost, 1),
+                "net_value": round(tp.net_value, 1),
                 "days": [
                     {
                         "day": d.day.isoformat(),
@@ -260,6 +284,19 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
     }
 
 
+_TEAM_FIGURES = (
+    "value",
+    "audience",
+    "driving_cost",
+    "flight_cost",
+    "hotel_cost",
+    "km_driven",
+    "km_flown",
+    "flights",
+    "hotel_nights",
+)
+
+
 def plan_from_json(data: dict[str, Any]) -> Plan:
     return Plan(
         teams=tuple(
@@ -297,6 +334,7 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                     )
                     for d in tp["days"]
                 ),
+                **{name: tp[name] for name in _TEAM_FIGURES if name in tp},
             )
             for tp in data["teams"]
         ),
@@ -310,4 +348,5 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
         seed=int(data.get("seed", 0)),
         seconds=float(data.get("seconds", 0.0)),
         stopped_by=data.get("stopped_by", ""),
+        total_cost=float(data.get("total_cost", 0.0)),
     )

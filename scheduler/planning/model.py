@@ -30,6 +30,32 @@ class Unavailability:
 
 
 @dataclass(frozen=True)
+class CostModel:
+    """What getting somewhere costs, in the planner's one currency: attendees.
+
+    A talk is worth its expected audience times its priority weight; a leg, a flight or a hotel
+    night is worth as many attendees as staff would give up to avoid it. The defaults (chosen
+    and explained in docs/planning.md) say: one flight is worth 150 attendees, an hour on the
+    road or in an airport 10, a hotel night 15.
+    """
+
+    flight_attendees: float = 150.0  # fixed, per flight
+    flight_attendees_per_1000_km: float = 25.0
+    travel_hour_attendees: float = 10.0  # driving, or a flight door to door with airport time
+    driving_attendees_per_100_km: float = 5.0  # fuel, wear, rental
+    hotel_night_attendees: float = 15.0
+
+    def leg_cost(self, mode: str, km: float, minutes: int) -> float:
+        """Attendees a leg costs: its hours, plus its km; a flight also its fixed price."""
+        if mode == "none":
+            return 0.0
+        hours = minutes / 60 * self.travel_hour_attendees
+        if mode == "flight":
+            return self.flight_attendees + km / 1000 * self.flight_attendees_per_1000_km + hours
+        return km / 100 * self.driving_attendees_per_100_km + hours
+
+
+@dataclass(frozen=True)
 class Commitment:
     """Somewhere a fellow already has to be, outside this problem: an event of another tour or
     proposal, tentative or confirmed. The team keeps travel time plus its minimum gap clear of
@@ -63,6 +89,16 @@ class Team:
     max_driving_minutes_per_day: int = 360
     unavailability: tuple[Unavailability, ...] = ()
     commitments: tuple[Commitment, ...] = ()
+    end_location: Location | None = None  # where the team ends the tour; None: back at start
+    costs: CostModel = field(default_factory=CostModel)
+    # Hard cap per tour-week (7 days from first_day); the first leg out and the trip home are
+    # not counted. None: no cap.
+    max_flights_per_week: int | None = 1
+
+    @property
+    def home(self) -> Location:
+        """Where the team must be at the end of the tour."""
+        return self.end_location or self.start_location
 
 
 @dataclass(frozen=True)
@@ -154,8 +190,28 @@ class DayPlan:
 
 @dataclass(frozen=True)
 class TeamPlan:
+    """A team's days and what they are worth: value of the talks against the cost of travel and
+    hotel nights, all in attendees (``Team.costs``)."""
+
     team_id: str
     days: tuple[DayPlan, ...]
+    value: float = 0.0
+    audience: int = 0
+    driving_cost: float = 0.0
+    flight_cost: float = 0.0
+    hotel_cost: float = 0.0
+    km_driven: float = 0.0
+    km_flown: float = 0.0
+    flights: int = 0
+    hotel_nights: int = 0
+
+    @property
+    def cost(self) -> float:
+        return self.driving_cost + self.flight_cost + self.hotel_cost
+
+    @property
+    def net_value(self) -> float:
+        return self.value - self.cost
 
 
 REASONS: dict[str, str] = {
@@ -165,6 +221,9 @@ REASONS: dict[str, str] = {
     "that could work",
     "too_far": "too far to reach and return to the route in the time available",
     "day_capacity": "every day that could work already has the maximum number of events",
+    "flight_cap": "reaching it needs a flight in a week that already has the most flights "
+    "the tour allows",
+    "not_worth_trip": "it fits, but getting there costs more than the talk is worth",
     "lower_value": "lost to higher-value requests competing for the same days",
 }
 
@@ -186,3 +245,8 @@ class Plan:
     seed: int
     seconds: float
     stopped_by: str
+    total_cost: float = 0.0
+
+    @property
+    def net_value(self) -> float:
+        return self.total_value - self.total_cost

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.planning.model import (
     REASONS,
+    CostModel,
     DayPlan,
     LeftOut,
     Location,
@@ -65,9 +66,12 @@ class _TeamData:
     index: int
     days: list[_Day]
     start_loc: int
+    home_loc: int  # where the team ends the tour (its start unless told otherwise)
     max_events: int
     gap: int
     max_drive: int
+    costs: CostModel
+    flight_cap: int | None  # flights per tour-week (day index // 7), first and last legs aside
 
 
 @dataclass
@@ -77,6 +81,7 @@ class _DaySchedule:
     morning_loc: int  # where the team is when the day begins (after any travel day)
     travel_day: int | None  # day index on which the incoming leg was driven, if not this day
     driving: int
+    home_day: int | None = None  # if this is the team's last busy day: when it travels home
 
 
 class TourModel:
@@ -111,6 +116,7 @@ class TourModel:
             for t in problem.teams
         ]
         self.ignore_elsewhere = False  # set only while explaining a left-out request
+        self.ignore_flight_cap = False  # likewise
         self.req_loc = [self._loc(r.location) for r in problem.requests]
         self.req_dur = [r.duration_minutes for r in problem.requests]
         self.value = [problem.weights.value(r) for r in problem.requests]
@@ -179,9 +185,12 @@ class TourModel:
             index=index,
             days=days,
             start_loc=self._loc(team.start_location),
+            home_loc=self._loc(team.home),
             max_events=team.max_events_per_day,
             gap=team.min_gap_minutes,
             max_drive=team.max_driving_minutes_per_day,
+            costs=team.costs,
+            flight_cap=team.max_flights_per_week,
         )
 
     def _request_intervals(self, ri: int) -> list[Interval]:
@@ -309,7 +318,8 @@ class TourModel:
         if leg.driving_minutes <= team.max_drive:
             for x in range(p + 1, d):
                 day = team.days[x]
-                if day.rest:
+                if day.rest or (leg.mode == "flight" and x // 7 != d // 7):
+                    # A flight is counted in the week of the day it reaches; keep it there.
                     continue
                 start = self._first_free([day.work], leg.minutes, day.blocks, day.work[0])
                 if start is not None:
@@ -369,13 +379,81 @@ class TourModel:
             loc = self.req_loc[ri]
         if driving > team.max_drive and not lenient:
             return None
-        return _DaySchedule(tuple(events), tuple(starts), morning, travel_day, driving)
+        home_day = None
+        if self._next_busy(ti, d) is None:
+            home = self._home_trip(ti, d, loc, prev_end or day.work[0], driving)
+            if home is None and not lenient:
+                return None
+            home_day = home[0] if home is not None else None
+        return _DaySchedule(tuple(events), tuple(starts), morning, travel_day, driving, home_day)
+
+    def _home_trip(
+        self, ti: int, d: int, here: int, free_from: int, driving: int
+    ) -> tuple[int, int] | None:
+        """(day index, departure) of the trip home after the team's last event, at ``here``
+        from ``free_from`` on day d: that evening if it fits, else the first working day that
+        holds the whole leg; None if no day of the tour does."""
+        team = self.teams[ti]
+        leg = self.leg(here, team.home_loc)
+        if leg.minutes == 0:
+            return d, free_from
+        day = team.days[d]
+        if driving + leg.driving_minutes <= team.max_drive:
+            depart = self._first_free([day.work], leg.minutes, day.blocks, free_from)
+            if depart is not None:
+                return d, depart
+        if leg.driving_minutes > team.max_drive:
+            return None
+        for x in range(d + 1, len(team.days)):
+            later = team.days[x]
+            if later.rest:
+                continue
+            depart = self._first_free([later.work], leg.minutes, later.blocks, later.work[0])
+            if depart is not None:
+                return x, depart
+        return None
 
     def _next_busy(self, ti: int, d: int) -> int | None:
-        for q in range(d + 1, len(self.teams[ti].days)):
-            if self.plan[ti][q]:
+        days = self.plan[ti]
+        for q in range(d + 1, len(days)):
+            if days[q]:
                 return q
         return None
+
+    def _previous_busy(self, ti: int, d: int) -> int | None:
+        days = self.plan[ti]
+        for p in range(d - 1, -1, -1):
+            if days[p]:
+                return p
+        return None
+
+    def _flights_by_week(self, ti: int) -> dict[int, int]:
+        """Flights of a team per tour-week, the first leg out and the trip home aside."""
+        counts: dict[int, int] = {}
+        previous = -1
+        for d, events in enumerate(self.plan[ti]):
+            for ri in events:
+                here = self.req_loc[ri]
+                if previous >= 0 and self.leg(previous, here).mode == "flight":
+                    counts[d // 7] = counts.get(d // 7, 0) + 1
+                previous = here
+        return counts
+
+    def _over_flight_cap(self, ti: int, added: dict[int, int]) -> bool:
+        cap = self.teams[ti].flight_cap
+        if cap is None or self.ignore_flight_cap or all(n <= 0 for n in added.values()):
+            return False
+        counts = self._flights_by_week(ti)
+        return any(n > 0 and counts.get(w, 0) + n > cap for w, n in added.items())
+
+    def _hotel_nights_added(self, ti: int, d: int) -> int:
+        """Nights a new event on day d adds to the team's time away from home."""
+        first = next((x for x, events in enumerate(self.plan[ti]) if events), None)
+        if first is None:
+            return 0
+        last = self._previous_busy(ti, len(self.plan[ti]))
+        assert last is not None
+        return max(0, first - d) + max(0, d - last)
 
     def _refresh_team(self, ti: int) -> None:
         for d in range(len(self.teams[ti].days)):
@@ -399,26 +477,49 @@ class TourModel:
                     return None
         finally:
             self.plan[ti][d] = old
-        prev_loc, next_loc = self._neighbours(ti, d, k)
+        prev_loc, from_start, next_loc, next_day = self._neighbours(ti, d, k)
         here = self.req_loc[ri]
-        delta = self.leg(prev_loc, here).minutes
-        if next_loc is not None:
-            delta += self.leg(here, next_loc).minutes - self.leg(prev_loc, next_loc).minutes
-        return float(delta), (sched_d, q, sched_q)
+        into, out_of, skipped = (
+            self.leg(prev_loc, here),
+            self.leg(here, next_loc),
+            self.leg(prev_loc, next_loc),
+        )
+        to_end = next_day is None
+        added: dict[int, int] = {}
+        if not from_start and into.mode == "flight":
+            added[d // 7] = added.get(d // 7, 0) + 1
+        if not to_end and out_of.mode == "flight":
+            added[next_day // 7] = added.get(next_day // 7, 0) + 1  # type: ignore[operator]
+        if not from_start and not to_end and skipped.mode == "flight":
+            added[next_day // 7] = added.get(next_day // 7, 0) - 1  # type: ignore[operator]
+        if self._over_flight_cap(ti, added):
+            return None
+        costs = self.teams[ti].costs
+        delta = (
+            costs.leg_cost(into.mode, into.km, into.minutes)
+            + costs.leg_cost(out_of.mode, out_of.km, out_of.minutes)
+            - costs.leg_cost(skipped.mode, skipped.km, skipped.minutes)
+            + self._hotel_nights_added(ti, d) * costs.hotel_night_attendees
+        )
+        return delta, (sched_d, q, sched_q)
 
-    def _neighbours(self, ti: int, d: int, k: int) -> tuple[int, int | None]:
+    def _neighbours(self, ti: int, d: int, k: int) -> tuple[int, bool, int, int | None]:
+        """Around slot k of day d: the place before (and whether it is the tour's start), the
+        place after and its day index (None when it is the trip home)."""
         events = self.plan[ti][d]
+        from_start = False
         if k > 0:
             prev_loc = self.req_loc[events[k - 1]]
         else:
-            p = d - 1
-            while p >= 0 and not self.plan[ti][p]:
-                p -= 1
-            prev_loc = self.req_loc[self.plan[ti][p][-1]] if p >= 0 else self.teams[ti].start_loc
+            p = self._previous_busy(ti, d)
+            from_start = p is None
+            prev_loc = self.teams[ti].start_loc if p is None else self.req_loc[self.plan[ti][p][-1]]
         if k < len(events):
-            return prev_loc, self.req_loc[events[k]]
+            return prev_loc, from_start, self.req_loc[events[k]], d
         q = self._next_busy(ti, d)
-        return prev_loc, (self.req_loc[self.plan[ti][q][0]] if q is not None else None)
+        if q is None:
+            return prev_loc, from_start, self.teams[ti].home_loc, None
+        return prev_loc, from_start, self.req_loc[self.plan[ti][q][0]], q
 
     def _insert(self, ri: int, ti: int, d: int, k: int, scheds: tuple) -> None:
         sched_d, q, sched_q = scheds
@@ -434,10 +535,39 @@ class TourModel:
         self.plan[ti][d].remove(ri)
         self._dirty.update((ti, x) for x in range(max(0, d - 1), d + 2))
         removed = [ri]
-        for day in (d, self._next_busy(ti, d)):
+        after = self._next_busy(ti, d)
+        for day in (d, after):
             if day is not None:
                 removed += self._settle(ti, day)
+        if after is None and not self.plan[ti][d]:
+            # The team's last day moved earlier: that day must now hold the trip home.
+            before = self._previous_busy(ti, d)
+            if before is not None:
+                removed += self._settle(ti, before)
+        removed += self._keep_flight_cap(ti)
         return removed
+
+    def _keep_flight_cap(self, ti: int) -> list[int]:
+        """Removing a stop can turn two drives into a flight; drop stops until the cap holds."""
+        cap = self.teams[ti].flight_cap
+        if cap is None:
+            return []
+        removed: list[int] = []
+        while True:
+            counts = self._flights_by_week(ti)
+            over = next((w for w, n in sorted(counts.items()) if n > cap), None)
+            if over is None:
+                return removed
+            movable = [
+                ri
+                for x in range(over * 7, min(len(self.plan[ti]), over * 7 + 7))
+                for ri in self.plan[ti][x]
+                if ri not in self.locked_start and ri in self.placed
+            ]
+            if not movable:
+                return removed
+            victim = min(movable, key=lambda e: (self.value[e], e))
+            removed += self._remove(victim)
 
     def _settle(self, ti: int, d: int) -> list[int]:
         """Re-time day d after a change nearby; drop movable events until it is feasible again.
@@ -458,29 +588,43 @@ class TourModel:
 
     def best_insertion(self, ri: int, only: set[tuple[int, int]] | None = None):
         best = None
+        value = self.value[ri]
         for ti, d in self.candidates[ri]:
             if only is not None and (ti, d) not in only:
                 continue
             for k in range(len(self.plan[ti][d]) + 1):
                 found = self._try_insert(ri, ti, d, k)
-                if found is not None and (best is None or found[0] < best[0]):
+                # Only where the talk is worth more than getting there costs.
+                if found is not None and found[0] < value and (best is None or found[0] < best[0]):
                     best = (found[0], ti, d, k, found[1])
         return best
 
     # -- SearchModel protocol -------------------------------------------------------------
     def objective(self) -> tuple[float, float]:
+        """(net value, minus travel minutes): the talks' value less travel and hotel costs."""
         value = sum(self.value[ri] for ri in self.placed)
-        return round(value, 6), -float(self.travel_minutes())
-
-    def travel_minutes(self) -> int:
-        total = 0
+        cost = 0.0
+        minutes = 0
         for ti, team in enumerate(self.teams):
+            leg_cost = team.costs.leg_cost
             loc = team.start_loc
-            for events in self.plan[ti]:
-                for ri in events:
-                    total += self.leg(loc, self.req_loc[ri]).minutes
+            busy = [d for d, events in enumerate(self.plan[ti]) if events]
+            if not busy:
+                continue
+            for d in busy:
+                for ri in self.plan[ti][d]:
+                    leg = self.leg(loc, self.req_loc[ri])
+                    cost += leg_cost(leg.mode, leg.km, leg.minutes)
+                    minutes += leg.minutes
                     loc = self.req_loc[ri]
-        return total
+            leg = self.leg(loc, team.home_loc)
+            cost += leg_cost(leg.mode, leg.km, leg.minutes)
+            minutes += leg.minutes
+            first, last = self.sched[ti][busy[0]], self.sched[ti][busy[-1]]
+            away_from = first.travel_day if first and first.travel_day is not None else busy[0]
+            back_on = last.home_day if last and last.home_day is not None else busy[-1] + 1
+            cost += max(0, back_on - away_from) * team.costs.hotel_night_attendees
+        return round(value - cost, 6), -float(minutes)
 
     def snapshot(self) -> object:
         return (
@@ -572,6 +716,17 @@ class TourModel:
         self._dirty = set()
         self._ruined = set()
 
+    def fill_gaps(self) -> None:
+        """Insert, highest value first, every request that still fits for less than it is
+        worth, so that no left-out request is called "not worth the trip" while it was."""
+        for ri in sorted(range(len(self.value)), key=lambda r: (-self.value[r], r)):
+            if ri in self.placed or not self.candidates[ri]:
+                continue
+            best = self.best_insertion(ri)
+            if best is not None:
+                _, ti, d, k, scheds = best
+                self._insert(ri, ti, d, k, scheds)
+
     # -- answer ---------------------------------------------------------------------------------
     def at(self, minutes: int) -> datetime:
         return self.epoch + timedelta(minutes=minutes)
@@ -595,6 +750,7 @@ class TourModel:
             seed=seed,
             seconds=round(seconds, 3),
             stopped_by=stopped_by,
+            total_cost=round(sum(tp.cost for tp in team_plans), 1),
         )
 
     def _travel_leg(self, a: int, b: int, depart: int) -> TravelLeg:
@@ -623,6 +779,20 @@ class TourModel:
                     p -= 1
                 origin = self.req_loc[self.plan[ti][p][-1]] if p >= 0 else team.start_loc
                 travel_days[sched.travel_day] = (origin, sched.morning_loc)
+        # The trip home: the evening of the last busy day, or a later day on its own.
+        last = self._previous_busy(ti, len(team.days))
+        home_same_day: tuple[int, int] | None = None
+        if last is not None:
+            final = self.sched[ti][last]
+            assert final is not None
+            end = final.starts[-1] + self.req_dur[final.events[-1]]
+            here = self.req_loc[final.events[-1]]
+            trip = self._home_trip(ti, last, here, end, final.driving)
+            if trip is not None and self.leg(here, team.home_loc).minutes:
+                if trip[0] == last:
+                    home_same_day = (last, trip[1])
+                else:
+                    travel_days[trip[0]] = (here, team.home_loc)
         km = 0.0
         drive = 0
         for d, day in enumerate(team.days):
@@ -671,6 +841,9 @@ class TourModel:
                     )
                     prev_end = start + self.req_dur[ri]
                     loc = here
+                if home_same_day is not None and home_same_day[0] == d:
+                    legs.append(self._travel_leg(loc, team.home_loc, home_same_day[1]))
+                    loc = team.home_loc
             km += sum(leg.km for leg in legs)
             drive += sum(leg.driving_minutes for leg in legs)
             days_out.append(
@@ -683,7 +856,47 @@ class TourModel:
                     legs=tuple(legs),
                 )
             )
-        return TeamPlan(team_id=self.problem.teams[ti].id, days=tuple(days_out)), km, drive
+        return self._priced(ti, tuple(days_out)), km, drive
+
+    def _priced(self, ti: int, days: tuple[DayPlan, ...]) -> TeamPlan:
+        """The team's days with what they are worth and cost, from the legs actually planned."""
+        team = self.problem.teams[ti]
+        costs = team.costs
+        value = 0.0
+        audience = 0
+        driving_cost = flight_cost = km_driven = km_flown = 0.0
+        flights = hotel_nights = 0
+        for day in days:
+            for ev in day.events:
+                value += ev.value
+                audience += self.problem.requests[self.req_index[ev.request_id]].expected_audience
+            for leg in day.legs:
+                minutes = int((leg.arrive - leg.depart).total_seconds() // 60)
+                cost = costs.leg_cost(leg.mode, leg.km, minutes)
+                if leg.mode == "flight":
+                    flights += 1
+                    flight_cost += cost
+                    km_flown += leg.km
+                else:
+                    driving_cost += cost
+                    km_driven += leg.km
+            if not _same_place(day.overnight_location, team.start_location) and not _same_place(
+                day.overnight_location, team.home
+            ):
+                hotel_nights += 1
+        return TeamPlan(
+            team_id=team.id,
+            days=days,
+            value=round(value, 1),
+            audience=audience,
+            driving_cost=round(driving_cost, 1),
+            flight_cost=round(flight_cost, 1),
+            hotel_cost=round(hotel_nights * costs.hotel_night_attendees, 1),
+            km_driven=round(km_driven, 1),
+            km_flown=round(km_flown, 1),
+            flights=flights,
+            hotel_nights=hotel_nights,
+        )
 
     def _reason(self, ri: int) -> LeftOut:
         req = self.problem.requests[ri]
@@ -704,6 +917,20 @@ class TourModel:
                 "blackout",
                 f"{name}: all {len(in_hours)} team-days that fit its windows are blocked by a "
                 "fellow's unavailability.",
+            )
+        cheapest: float | None = None
+        for ti, d in self.candidates[ri]:
+            for k in range(len(self.plan[ti][d]) + 1):
+                found = self._try_insert(ri, ti, d, k)
+                if found is not None and (cheapest is None or found[0] < cheapest):
+                    cheapest = found[0]
+        if cheapest is not None:
+            # It fits as the plan stands (fill_gaps took every insertion worth its cost).
+            return LeftOut(
+                rid,
+                "not_worth_trip",
+                f"{name}: it fits, but getting there costs about {cheapest:.0f} attendees of "
+                f"travel and hotel, more than the talk is worth ({self.value[ri]:g}).",
             )
         full = 0
         competing = 0.0
@@ -749,6 +976,26 @@ class TourModel:
                 f"{name} (value {self.value[ri]:g}) fits on {lost} team-day(s) on its own but "
                 f"competes there with events worth {competing:g} in total.",
             )
+        if any(self.teams[ti].flight_cap is not None for ti, _d in self.candidates[ri]):
+            self.ignore_flight_cap = True
+            try:
+                capped = [
+                    (ti, d)
+                    for ti, d in self.candidates[ri]
+                    if any(
+                        self._try_insert(ri, ti, d, k) is not None
+                        for k in range(len(self.plan[ti][d]) + 1)
+                    )
+                ]
+            finally:
+                self.ignore_flight_cap = False
+            if capped:
+                return LeftOut(
+                    rid,
+                    "flight_cap",
+                    f"{name}: reaching it needs a flight in a week that already has the most "
+                    "flights the tour allows.",
+                )
         if any(self.sharing[ti] or self.commitments[ti] for ti, _d in self.candidates[ri]):
             self.ignore_elsewhere = True
             try:
@@ -778,6 +1025,10 @@ class TourModel:
         )
 
 
+def _same_place(a: Location, b: Location) -> bool:
+    return round(a.lat, 6) == round(b.lat, 6) and round(a.lon, 6) == round(b.lon, 6)
+
+
 def plan_tour(
     problem: Problem,
     *,
@@ -786,7 +1037,8 @@ def plan_tour(
     travel: TravelModel | None = None,
     work_units: int | None = None,
 ) -> Plan:
-    """Plan every team's days: maximise total value, then minimise travel.
+    """Plan every team's days: maximise net value (talks' value less the cost of travel and
+    hotel nights, ``Team.costs``), under every hard rule and each tour's flight cap.
 
     The same problem, seed and seconds give the same plan (see ``search.Budget``).
     """
@@ -797,4 +1049,5 @@ def plan_tour(
         rng=random.Random(seed),
         budget=Budget.from_seconds(seconds, work_units=work_units),
     )
+    model.fill_gaps()
     return model.build_plan(seed=seed, seconds=stats.seconds, stopped_by=stats.stopped_by)

@@ -259,4 +259,34 @@ def _verify_team(
                     )
         if not _same(day.overnight_location, here):
             bad("continuity", f"{label}: the overnight location is not where the day ended.")
+    out += _check_flight_cap(team, tp)
+    busy = any(day.events or day.legs for day in tp.days)
+    if busy and not _same(here, team.home):
+        bad("not_home", f"The tour ends away from {team.home.label or 'the end location'}.")
     return out
+
+
+def _check_flight_cap(team: Team, tp) -> list[Violation]:
+    """Flights per tour-week (7 days from the first day), the first leg out and the trip home
+    aside, at most ``max_flights_per_week``."""
+    if team.max_flights_per_week is None:
+        return []
+    legs = [(day.day, leg) for day in tp.days for leg in day.legs]
+    if legs and _same(legs[0][1].origin, team.start_location):
+        legs = legs[1:]
+    if legs and _same(legs[-1][1].destination, team.home):
+        legs = legs[:-1]
+    weeks: dict[int, int] = defaultdict(int)
+    for day, leg in legs:
+        if leg.mode == "flight":
+            weeks[(day - team.first_day).days // 7] += 1
+    return [
+        Violation(
+            "flight_cap",
+            f"Week {week + 1} of the tour has {count} flights, over the cap "
+            f"{team.max_flights_per_week} (first leg out and trip home aside).",
+            team.id,
+        )
+        for week, count in sorted(weeks.items())
+        if count > team.max_flights_per_week
+    ]
