@@ -60,6 +60,23 @@ def _start_location(tour: Tour, fellows: list) -> engine.Location:
     raise ValueError(_("Give the tour a start location before asking for a proposal."))
 
 
+def _end_location(tour: Tour) -> engine.Location | None:
+    if tour.end_latitude is None or tour.end_longitude is None:
+        return None
+    return engine.Location(tour.end_latitude, tour.end_longitude, tour.end_location)
+
+
+def tour_costs(tour: Tour) -> engine.CostModel:
+    """The tour's cost model in the planner's terms (attendees)."""
+    return engine.CostModel(
+        flight_attendees=tour.flight_worth_attendees,
+        flight_attendees_per_1000_km=tour.flight_1000_km_worth_attendees,
+        travel_hour_attendees=tour.travel_hour_worth_attendees,
+        driving_attendees_per_100_km=tour.driving_100_km_worth_attendees,
+        hotel_night_attendees=tour.hotel_night_worth_attendees,
+    )
+
+
 def _request_windows(speaker_request: SpeakerRequest) -> tuple[engine.RequestWindow, ...]:
     return tuple(
         engine.RequestWindow(w.start_date, w.end_date, w.earliest_start, w.latest_end)
@@ -82,7 +99,13 @@ def _as_engine_request(speaker_request: SpeakerRequest) -> engine.Request:
             1, round(speaker_request.expected_audience * speaker_request.priority)
         ),
         label=speaker_request.organization.name,
+        state=speaker_request.state,
+        city=_city(speaker_request.city, speaker_request.state),
     )
+
+
+def _city(city: str, state: str) -> str:
+    return ", ".join(part for part in (city, state) if part)
 
 
 def _fixed_event_request(event: Event) -> engine.Request:
@@ -98,6 +121,8 @@ def _fixed_event_request(event: Event) -> engine.Request:
         windows=(engine.RequestWindow(start.date(), start.date(), start.time(), end.time()),),
         expected_audience=1,
         label=event.title,
+        state=event.state,
+        city=_city(event.city, event.state),
     )
 
 
@@ -201,6 +226,11 @@ def build_problem(tour: Tour) -> engine.Problem:
                     if b.fellow_id in ids
                 ),
                 commitments=tuple(c for c in commitments if int(c.fellow_id) in ids),
+                end_location=_end_location(tour),
+                costs=tour_costs(tour),
+                max_flights_per_week=tour.max_flights_per_week,
+                region_states=frozenset(s.upper() for s in tour.region_states or ()),
+                region_radius_km=tour.region_radius_km,
             )
         )
 
@@ -344,8 +374,11 @@ def proposal_summary(run: PlanningRun) -> dict:
     return {
         "events": len(events),
         "total_value": plan["total_value"],
+        "total_cost": plan.get("total_cost", 0.0),
+        "net_value": plan.get("net_value", plan["total_value"]),
         "total_km": plan["total_km"],
         "driving_hours": round(plan["driving_minutes"] / 60, 1),
+        "teams": [_team_figures(team) for team in plan["teams"]],
         "left_out": [
             {
                 **x,
@@ -355,6 +388,27 @@ def proposal_summary(run: PlanningRun) -> dict:
             }
             for x in plan["left_out"]
         ],
+    }
+
+
+def _team_figures(team: dict) -> dict:
+    """Per team, what staff weigh a proposal by: talks and people reached against travel."""
+    return {
+        "team": team["team_id"],
+        "events": sum(len(d["events"]) for d in team["days"]),
+        **{
+            name: team.get(name, 0)
+            for name in (
+                "audience",
+                "km_driven",
+                "km_flown",
+                "flights",
+                "hotel_nights",
+                "value",
+                "cost",
+                "net_value",
+            )
+        },
     }
 
 

@@ -7,6 +7,7 @@ generic orienteering core used by the benchmark, ``travel`` the one travel-time 
 from scheduler.planning.model import (
     REASONS,
     Commitment,
+    CostModel,
     DayPlan,
     LeftOut,
     Location,
@@ -30,6 +31,7 @@ from scheduler.planning.verify import Violation, verify_plan
 __all__ = [
     "REASONS",
     "Commitment",
+    "CostModel",
     "DayPlan",
     "LeftOut",
     "Location",

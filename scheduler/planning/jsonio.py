@@ -124,6 +124,10 @@ def _team_from_json(t: dict[str, Any]) -> Team:
         end_location=_location(t["end_location"]) if t.get("end_location") else None,
         costs=_costs_from_json(t.get("costs", {})),
         max_flights_per_week=_optional_int(t.get("max_flights_per_week", 1)),
+        region_states=frozenset(str(x).upper() for x in t.get("region_states", ())),
+        region_radius_km=(
+            float(t["region_radius_km"]) if t.get("region_radius_km") is not None else None
+        ),
     )
 
 
@@ -156,6 +160,8 @@ def _request_from_json(r: dict[str, Any]) -> Request:
         expected_audience=int(r.get("expected_audience", 0)),
         priority=r.get("priority", "normal"),
         label=r.get("label", ""),
+        state=str(r.get("state", "")),
+        city=str(r.get("city", "")),
     )
 
 
@@ -191,6 +197,8 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
                 "end_location": _loc_json(t.end_location) if t.end_location else None,
                 "costs": asdict(t.costs),
                 "max_flights_per_week": t.max_flights_per_week,
+                "region_states": sorted(t.region_states),
+                "region_radius_km": t.region_radius_km,
             }
             for t in problem.teams
         ],
@@ -198,6 +206,8 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
             {
                 "id": r.id,
                 "label": r.label,
+                "state": r.state,
+                "city": r.city,
                 "location": _loc_json(r.location),
                 "timezone": r.timezone,
                 "duration_minutes": r.duration_minutes,

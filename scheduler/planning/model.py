@@ -94,11 +94,19 @@ class Team:
     # Hard cap per tour-week (7 days from first_day); the first leg out and the trip home are
     # not counted. None: no cap.
     max_flights_per_week: int | None = 1
+    # The region: requests in one of these states (two-letter codes) and within this distance
+    # of the start (great circle); an empty set or None leaves that side open.
+    region_states: frozenset[str] = frozenset()
+    region_radius_km: float | None = None
 
     @property
     def home(self) -> Location:
         """Where the team must be at the end of the tour."""
         return self.end_location or self.start_location
+
+    @property
+    def has_region(self) -> bool:
+        return bool(self.region_states) or self.region_radius_km is not None
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,8 @@ class Request:
     expected_audience: int = 0
     priority: str = "normal"
     label: str = ""
+    state: str = ""  # two-letter code, for tours limited to some states
+    city: str = ""  # the place people read ("Naperville, IL"), as opposed to the venue label
 
 
 @dataclass(frozen=True)
@@ -215,6 +225,7 @@ class TeamPlan:
 
 
 REASONS: dict[str, str] = {
+    "outside_region": "outside the tour's region",
     "no_window_in_tour": "none of the request's windows falls inside the tour's days and hours",
     "blackout": "every day that could work is blocked by a fellow's unavailability",
     "fellow_elsewhere": "a fellow is booked elsewhere (another team or tour) at every time "

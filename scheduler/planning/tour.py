@@ -33,7 +33,7 @@ from scheduler.planning.model import (
     TravelLeg,
 )
 from scheduler.planning.search import Budget, iterated_ruin_recreate
-from scheduler.planning.travel import Leg, TravelModel
+from scheduler.planning.travel import Leg, TravelModel, in_region
 from scheduler.planning.validate import check_problem
 
 Interval = tuple[int, int]
@@ -209,7 +209,10 @@ class TourModel:
 
     def _index_candidates(self, ri: int) -> None:
         dur = self.req_dur[ri]
+        request = self.problem.requests[ri]
         for team in self.teams:
+            if not in_region(self.problem.teams[team.index], request):
+                continue
             for di, day in enumerate(team.days):
                 if day.rest:
                     continue
@@ -909,6 +912,13 @@ class TourModel:
             for d, day in enumerate(team.days)
             if (ri, ti, d) in self.windows and not day.rest
         ]
+        if not any(in_region(t, req) for t in self.problem.teams):
+            regions = "; ".join(_describe_region(t) for t in self.problem.teams if t.has_region)
+            return LeftOut(
+                rid,
+                "outside_region",
+                f"{name}: outside the tour's region ({regions}); widen the region to include it.",
+            )
         if not in_hours:
             return LeftOut(rid, "no_window_in_tour", f"{name}: {REASONS['no_window_in_tour']}.")
         if not self.candidates[ri]:
@@ -1023,6 +1033,16 @@ class TourModel:
             f"cannot be reached, held ({dur} min) and left within the working hours and "
             "driving limit.",
         )
+
+
+def _describe_region(team) -> str:
+    parts = []
+    if team.region_states:
+        parts.append(", ".join(sorted(team.region_states)))
+    if team.region_radius_km is not None:
+        start = team.start_location.label or "the start"
+        parts.append(f"within {team.region_radius_km:g} km of {start}")
+    return " and ".join(parts)
 
 
 def _same_place(a: Location, b: Location) -> bool:

@@ -56,6 +56,14 @@ def check_problem(problem: Problem) -> None:
             raise ProblemError(f"{where}: at most {team.max_events_per_day} events a day.")
         if team.min_gap_minutes < 0 or team.max_driving_minutes_per_day < 0:
             raise ProblemError(f"{where}: the gap and the driving limit cannot be negative.")
+        if any(len(code) != 2 or not code.isalpha() for code in team.region_states):
+            raise ProblemError(f"{where}: region states are two-letter codes such as 'CA'.")
+        if team.region_radius_km is not None and team.region_radius_km <= 0:
+            raise ProblemError(f"{where}: the region's radius must be more than 0 km.")
+        if team.max_flights_per_week is not None and team.max_flights_per_week < 0:
+            raise ProblemError(f"{where}: the flight cap cannot be negative.")
+        if team.end_location is not None:
+            _check_location(team.end_location, f"{where} end")
         if any(not 0 <= w <= 6 for w in team.rest_weekdays):
             raise ProblemError(f"{where}: rest weekdays run from 0 (Monday) to 6 (Sunday).")
         fellows = set(team.fellow_ids)

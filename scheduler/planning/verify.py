@@ -23,7 +23,7 @@ from scheduler.planning.model import (
     Team,
     TravelLeg,
 )
-from scheduler.planning.travel import TravelModel, great_circle_km
+from scheduler.planning.travel import TravelModel, great_circle_km, in_region
 
 SAME_PLACE_KM = 0.1
 
@@ -230,6 +230,8 @@ def _verify_team(
                     bad("duration", f"{rid} does not last {req.duration_minutes} minutes.", rid)
                 if item.start.astimezone(zone).date() != day.day:
                     bad("wrong_day", f"{rid} is listed on {label} but is not on that day.", rid)
+                if not item.locked and not in_region(team, req):
+                    bad("outside_region", f"{rid} lies outside the team's region.", rid)
                 if not _in_window(req, item):
                     bad(
                         "outside_window",

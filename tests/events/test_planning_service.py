@@ -250,3 +250,66 @@ def test_request_live_in_another_tour_is_not_proposed_again(tour_with_requests):
     )
     assert str(taken.pk) not in {r.id for r in planning.build_problem(tour).requests}
     assert set(planning.open_requests_for(tour)) == set(requests[1:])
+
+
+def test_build_problem_carries_costs_caps_region_and_end(tour_with_requests):
+    tour, _fellows, requests = tour_with_requests
+    tour.flight_worth_attendees = 400
+    tour.hotel_night_worth_attendees = 30
+    tour.max_flights_per_week = 2
+    tour.region_states = ["NY", "NJ"]
+    tour.region_radius_km = 500
+    tour.end_latitude, tour.end_longitude, tour.end_location = 39.95, -75.17, "Philadelphia, PA"
+    tour.full_clean()
+    tour.save()
+    (team,) = planning.build_problem(tour).teams
+    assert team.costs.flight_attendees == 400 and team.costs.hotel_night_attendees == 30
+    assert team.max_flights_per_week == 2
+    assert team.region_states == frozenset({"NY", "NJ"}) and team.region_radius_km == 500
+    assert team.home == engine.Location(39.95, -75.17, "Philadelphia, PA")
+
+
+def test_requests_outside_the_region_are_left_out_with_that_reason(tour_with_requests):
+    tour, _fellows, requests = tour_with_requests
+    for speaker_request, (_city, _zip, _lat, _lon, _aud), state in zip(
+        requests, HOSTS, ["NY", "NJ", "PA", "NJ", "MD", "DC"], strict=True
+    ):
+        speaker_request.state = state
+        speaker_request.save(update_fields=["state"])
+    tour.region_states = ["NY", "NJ"]
+    tour.save()
+    run = _propose(tour)
+    summary = planning.proposal_summary(run)
+    outside = {x["request_id"] for x in summary["left_out"] if x["reason"] == "outside_region"}
+    assert outside == {str(r.pk) for r in requests if r.state not in ("NY", "NJ")}
+    message = next(x["message"] for x in summary["left_out"] if x["reason"] == "outside_region")
+    assert "outside the tour's region (NJ, NY)" in message
+    (team,) = summary["teams"]
+    assert team["events"] >= 1 and team["audience"] > 0
+    assert team["net_value"] == pytest.approx(team["value"] - team["cost"], abs=0.2)
+
+
+def test_region_states_must_be_two_letter_codes(tour_with_requests):
+    from django.core.exceptions import ValidationError
+
+    tour, _fellows, _requests = tour_with_requests
+    tour.region_states = ["California"]
+    with pytest.raises(ValidationError) as caught:
+        tour.full_clean()
+    assert "region_states" in caught.value.message_dict
+
+
+def test_tour_api_sets_the_cost_model_and_region(tour_with_requests, staff_api):
+    tour, _fellows, _requests = tour_with_requests
+    url = f"/api/v1/tours/{tour.pk}/"
+    changed = staff_api.patch(
+        url,
+        {"region_states": ["CA", "OR"], "flight_worth_attendees": 300, "max_flights_per_week": 0},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.json()
+    tour.refresh_from_db()
+    assert tour.region_states == ["CA", "OR"] and tour.flight_worth_attendees == 300
+    assert tour.max_flights_per_week == 0
+    bad = staff_api.patch(url, {"region_states": "CA"}, format="json")
+    assert bad.status_code == 400 and "region_states" in bad.json()
