@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from scheduler.planning.check_reasons import false_reasons
 from scheduler.planning.jsonio import plan_from_json, plan_to_json, problem_from_json
 from scheduler.planning.tour import plan_tour
 from scheduler.planning.validate import ProblemError
@@ -40,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         "then only bounds the wall clock)",
     )
     solve.add_argument("--out", type=Path, help="write here instead of stdout")
-    verify = sub.add_parser("verify", help="print every rule a plan breaks; exit 1 if any")
+    verify = sub.add_parser(
+        "verify",
+        help="print every rule a plan breaks and every false left-out reason; exit 1 if any",
+    )
     verify.add_argument("problem", type=Path)
     verify.add_argument("plan", type=Path)
     args = parser.parse_args(argv)
@@ -76,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
         raise ProblemError(f"plan {args.plan}: {exc}") from exc
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ProblemError(f"plan {args.plan} is malformed: {exc!r}.") from exc
-    violations = verify_plan(problem, plan)
+    violations = verify_plan(problem, plan) + false_reasons(problem, plan)
     for v in violations:
         print(f"{v.code}\t{v.team_id}\t{v.request_id}\t{v.message}")
     print(f"{len(violations)} violation(s)")

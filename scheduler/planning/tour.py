@@ -650,6 +650,8 @@ class TourModel:
     def ruin(self, rng: random.Random, strength: int) -> None:
         movable = [ri for ri in self.placed if ri not in self.locked_start]
         if not movable:
+            # Nothing to move: count the look, so the work budget (not the clock) ends the search.
+            self.work += _EVAL_WORK * (1 + len(self.value))
             return
         kind = rng.random()
         count = 1 + strength
@@ -734,7 +736,15 @@ class TourModel:
     def at(self, minutes: int) -> datetime:
         return self.epoch + timedelta(minutes=minutes)
 
-    def build_plan(self, *, seed: int, seconds: float, stopped_by: str) -> Plan:
+    def build_plan(
+        self,
+        *,
+        seed: int,
+        seconds: float,
+        stopped_by: str,
+        left_out: tuple[LeftOut, ...] | None = None,
+    ) -> Plan:
+        """The plan as it stands; ``left_out`` given skips explaining the requests left out."""
         team_plans = []
         total_km = 0.0
         total_drive = 0
@@ -743,7 +753,10 @@ class TourModel:
             team_plans.append(tp)
             total_km += km
             total_drive += drive
-        left_out = tuple(self._reason(ri) for ri in range(len(self.value)) if ri not in self.placed)
+        if left_out is None:
+            left_out = tuple(
+                self._reason(ri) for ri in range(len(self.value)) if ri not in self.placed
+            )
         return Plan(
             teams=tuple(team_plans),
             left_out=left_out,
@@ -901,6 +914,17 @@ class TourModel:
             hotel_nights=hotel_nights,
         )
 
+    def _fits_team_alone(self, ri: int, ti: int, d: int) -> bool:
+        """Whether ri fits on day d if team ti had only its locked events."""
+        saved = self.plan[ti]
+        self.plan[ti] = [[e for e in events if e in self.locked_start] for events in saved]
+        try:
+            return any(
+                self._try_insert(ri, ti, d, k) is not None for k in range(len(self.plan[ti][d]) + 1)
+            )
+        finally:
+            self.plan[ti] = saved
+
     def _reason(self, ri: int) -> LeftOut:
         req = self.problem.requests[ri]
         rid = req.id
@@ -1026,6 +1050,14 @@ class TourModel:
                     f"{name}: on {len(free_elsewhere)} team-day(s) it would fit, a fellow of the "
                     "team is booked elsewhere (another team or tour) at that time.",
                 )
+        route_days = [(ti, d) for ti, d in self.candidates[ri] if self._fits_team_alone(ri, ti, d)]
+        if route_days:
+            return LeftOut(
+                rid,
+                "lower_value",
+                f"{name}: on {len(route_days)} team-day(s) it would fit if the team were free, "
+                "but its route those days runs elsewhere, to events worth more.",
+            )
         return LeftOut(
             rid,
             "too_far",
