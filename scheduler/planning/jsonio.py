@@ -43,11 +43,19 @@ def _utc(moment: datetime) -> str:
 
 
 def _location(d: dict[str, Any]) -> Location:
-    return Location(lat=float(d["lat"]), lon=float(d["lon"]), label=d.get("label", ""))
+    return Location(
+        lat=float(d["lat"]),
+        lon=float(d["lon"]),
+        label=d.get("label", ""),
+        timezone=d.get("timezone", ""),
+    )
 
 
 def _loc_json(loc: Location) -> dict[str, Any]:
-    return {"lat": loc.lat, "lon": loc.lon, "label": loc.label}
+    out: dict[str, Any] = {"lat": loc.lat, "lon": loc.lon, "label": loc.label}
+    if loc.timezone:
+        out["timezone"] = loc.timezone
+    return out
 
 
 def _each(items: Any, kind: str, build):

@@ -17,7 +17,8 @@ from datetime import date, datetime, time
 class Location:
     lat: float
     lon: float
-    label: str = ""
+    label: str = ""  # what people read: a city ("Naperville, IL"), never a private address
+    timezone: str = ""  # the IANA zone of the place, when known (for times people read there)
 
 
 @dataclass(frozen=True)

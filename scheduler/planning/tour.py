@@ -16,7 +16,7 @@ where its last event of the day was or where its travel day ended.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -117,7 +117,7 @@ class TourModel:
         ]
         self.ignore_elsewhere = False  # set only while explaining a left-out request
         self.ignore_flight_cap = False  # likewise
-        self.req_loc = [self._loc(r.location) for r in problem.requests]
+        self.req_loc = [self._loc(_zoned(r.location, r.timezone)) for r in problem.requests]
         self.req_dur = [r.duration_minutes for r in problem.requests]
         self.value = [problem.weights.value(r) for r in problem.requests]
         self.req_index = {r.id: i for i, r in enumerate(problem.requests)}
@@ -184,8 +184,8 @@ class TourModel:
         return _TeamData(
             index=index,
             days=days,
-            start_loc=self._loc(team.start_location),
-            home_loc=self._loc(team.home),
+            start_loc=self._loc(_zoned(team.start_location, team.timezone)),
+            home_loc=self._loc(_zoned(team.home, team.timezone)),
             max_events=team.max_events_per_day,
             gap=team.min_gap_minutes,
             max_drive=team.max_driving_minutes_per_day,
@@ -354,7 +354,9 @@ class TourModel:
                 if depart is None and not lenient:
                     return None
                 ready = (depart if depart is not None else ready) + leg.minutes
-            if prev_end is not None:
+            if prev_end is not None or leg.minutes:
+                # The gap follows every arrival and every event: time to park, find the room,
+                # set up, or to leave the last venue.
                 ready += team.gap
             if ri in self.locked_start:
                 start = self.locked_start[ri]
@@ -831,7 +833,7 @@ class TourModel:
                     leg = self.leg(loc, here)
                     if leg.minutes:
                         earliest = day.work[0] if prev_end is None else prev_end
-                        gap = team.gap if prev_end is not None else 0
+                        gap = team.gap
                         # Leave as late as the event allows, so nobody waits hours at a venue.
                         late = start - gap - leg.minutes
                         depart = (
@@ -1065,6 +1067,11 @@ class TourModel:
             f"cannot be reached, held ({dur} min) and left within the working hours and "
             "driving limit.",
         )
+
+
+def _zoned(location: Location, zone: str) -> Location:
+    """The location with its time zone, so plans say what time it is where the team is."""
+    return location if location.timezone else replace(location, timezone=zone)
 
 
 def _describe_region(team) -> str:

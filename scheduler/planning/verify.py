@@ -201,6 +201,7 @@ def _verify_team(
         ] + [(leg.depart, 0, leg) for leg in day.legs]
         items.sort(key=lambda x: (x[0], x[1]))
         busy_until: datetime | None = None
+        arrived: datetime | None = None  # when the last leg arrived, until an event follows it
         for _, _, item in items:
             if isinstance(item, TravelLeg):
                 expect = model.leg(item.origin, item.destination)
@@ -217,6 +218,7 @@ def _verify_team(
                 t0, t1 = item.depart, item.arrive
                 here = item.destination
                 busy_until = item.arrive
+                arrived = item.arrive
             else:
                 rid = item.request_id
                 req = requests.get(rid)
@@ -242,6 +244,16 @@ def _verify_team(
                     bad("continuity", f"{rid}: the team is not at the venue.", rid)
                 if busy_until is not None and item.start < busy_until:
                     bad("overlap", f"{rid} starts before the team has arrived.", rid)
+                elif arrived is not None and item.start < arrived + timedelta(
+                    minutes=team.min_gap_minutes
+                ):
+                    bad(
+                        "arrival_buffer",
+                        f"{rid} starts less than {team.min_gap_minutes} minutes after the team "
+                        "arrives.",
+                        rid,
+                    )
+                arrived = None
                 t0, t1 = item.start, item.end
                 busy_until = item.end
             if t0 < work0 or t1 > work1:

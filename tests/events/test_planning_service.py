@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -266,7 +267,7 @@ def test_build_problem_carries_costs_caps_region_and_end(tour_with_requests):
     assert team.costs.flight_attendees == 400 and team.costs.hotel_night_attendees == 30
     assert team.max_flights_per_week == 2
     assert team.region_states == frozenset({"NY", "NJ"}) and team.region_radius_km == 500
-    assert team.home == engine.Location(39.95, -75.17, "Philadelphia, PA")
+    assert team.home == engine.Location(39.95, -75.17, "Philadelphia, PA", "America/New_York")
 
 
 def test_requests_outside_the_region_are_left_out_with_that_reason(tour_with_requests):
@@ -313,3 +314,96 @@ def test_tour_api_sets_the_cost_model_and_region(tour_with_requests, staff_api):
     assert tour.max_flights_per_week == 0
     bad = staff_api.patch(url, {"region_states": "CA"}, format="json")
     assert bad.status_code == 400 and "region_states" in bad.json()
+
+
+def _items(tour, kind=None):
+    items = ItineraryItem.objects.filter(tour=tour, source=ItineraryItem.Source.PLANNER)
+    return list(items.filter(kind=kind) if kind else items)
+
+
+def test_partial_acceptance_writes_the_travel_of_exactly_the_accepted_events(tour_with_requests):
+    tour, _fellows, requests = tour_with_requests
+    run = _propose(tour)
+    plan = plan_from_json(run.plan)
+    planned = [e for t in plan.teams for d in t.days for e in d.events]
+    assert len(planned) >= 2
+    far = max(planned, key=lambda e: abs(e.location.lat - tour.start_latitude))
+    planning.accept_proposal(run=run, request_ids=[far.request_id])
+    (event,) = Event.objects.filter(tour=tour)
+    travel = _items(tour, ItineraryItem.Kind.TRAVEL)
+    assert travel, "the one accepted event needs a way there and back"
+    places = {i.to_location for i in travel} | {i.from_location for i in travel}
+    assert places == {event.city + ", " + event.state, tour.start_location or "Tour start"}
+    # There and back: the route ends where it began.
+    assert travel[0].from_location == travel[-1].to_location
+
+
+def test_whole_acceptance_writes_nothing_for_events_not_booked(tour_with_requests):
+    tour, _fellows, requests = tour_with_requests
+    run = _propose(tour)
+    planned_ids = {
+        e["request_id"] for t in run.plan["teams"] for d in t["days"] for e in d["events"]
+    }
+    # A host withdraws a request after the proposal was made: it can no longer be booked.
+    gone = SpeakerRequest.objects.get(pk=int(sorted(planned_ids)[0]))
+    gone.status = SpeakerRequest.Status.DECLINED
+    gone.save(update_fields=["status"])
+    outcome = planning.accept_proposal(run=run)
+    booked_cities = {f"{e.city}, {e.state}" for e in Event.objects.filter(tour=tour)}
+    assert str(gone.pk) not in {str(e.request_id) for e in outcome.booked}
+    assert outcome.refused[str(gone.pk)] == [
+        "The host's request is no longer open; it was not booked."
+    ]
+    assert not Event.objects.filter(request=gone).exists()
+    assert f"{gone.city}, {gone.state}" not in booked_cities
+    for item in _items(tour):
+        assert item.to_location in booked_cities | {tour.start_location or "Tour start"}, item
+
+
+def test_overnights_name_the_city_in_the_zone_where_the_team_sleeps(db):
+    tour = TourFactory(
+        start_date=dt.date(2027, 3, 1),
+        end_date=dt.date(2027, 3, 4),
+        rest_weekdays=[6],
+        start_location="Chicago, IL",
+        start_latitude=41.8781,
+        start_longitude=-87.6298,
+        timezone="America/Chicago",
+    )
+    TourMemberFactory(tour=tour, fellow=FellowFactory(), team="A")
+    naperville = SpeakerRequestFactory(
+        city="Naperville",
+        state="IL",
+        latitude=41.7508,
+        longitude=-88.1535,
+        timezone="America/Chicago",
+    )
+    madison = SpeakerRequestFactory(
+        city="Madison", state="WI", latitude=43.0731, longitude=-89.4012, timezone="America/Chicago"
+    )
+    for speaker_request, day in ((naperville, 1), (madison, 2)):
+        RequestWindowFactory(
+            request=speaker_request,
+            start_date=dt.date(2027, 3, day),
+            end_date=dt.date(2027, 3, day),
+            earliest_start=dt.time(19),
+            latest_end=dt.time(21),
+        )
+    planning.accept_proposal(run=_propose(tour))
+    assert Event.objects.filter(tour=tour).count() == 2
+    nights = _items(tour, ItineraryItem.Kind.LODGING)
+    assert [n.title for n in nights] == [
+        "Overnight near Naperville, IL",
+        "Overnight near Madison, WI",
+    ]
+    assert {n.timezone for n in nights} == {"America/Chicago"}
+    assert nights[0].starts_at == local(dt.date(2027, 3, 1), 21, zone=ZoneInfo("America/Chicago"))
+
+
+def test_accepting_again_replaces_the_planners_items(tour_with_requests):
+    tour, _fellows, _requests = tour_with_requests
+    planning.accept_proposal(run=_propose(tour))
+    first = sorted((i.kind, i.title, i.starts_at) for i in _items(tour))
+    planning.accept_proposal(run=_propose(tour))
+    again = sorted((i.kind, i.title, i.starts_at) for i in _items(tour))
+    assert first and again == first

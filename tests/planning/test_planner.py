@@ -188,3 +188,20 @@ def test_events_start_on_the_quarter_hour_after_any_drive():
     starts = [e.start for e in events_of(plan).values()]
     assert len(starts) >= 3
     assert all(s.minute % 15 == 0 and s.second == 0 for s in starts), starts
+
+
+def test_every_event_after_a_leg_keeps_the_gap_after_arrival():
+    plan = solve(week_problem())
+    gap = timedelta(minutes=30)
+    checked = 0
+    for tp in plan.teams:
+        for day in tp.days:
+            items = sorted(
+                [(leg.depart, 0, leg) for leg in day.legs] + [(e.start, 1, e) for e in day.events],
+                key=lambda x: (x[0], x[1]),
+            )
+            for (_, kind, first), (_, next_kind, second) in zip(items, items[1:], strict=False):
+                if kind == 0 and next_kind == 1:
+                    assert second.start >= first.arrive + gap
+                    checked += 1
+    assert checked >= 3

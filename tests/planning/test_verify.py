@@ -231,3 +231,12 @@ def test_flights_per_week_over_the_cap():
     assert "flight_cap" in found
     uncapped = replace(problem.teams[0], max_flights_per_week=2)
     assert "flight_cap" not in codes(replace(problem, teams=(uncapped,)), plan)
+
+
+def test_arrival_buffer_after_a_leg():
+    problem, _, e1, e2 = base()
+    # Camden at 14:00 after a drive that lands at 13:50: less than the tour's 30-minute gap.
+    drive = TRAVEL.leg(PHILLY, CAMDEN).minutes
+    late_leg = leg(PHILLY, CAMDEN, at(MONDAY, 13, 50) - timedelta(minutes=drive))
+    plan = one_day_plan(MONDAY, [e1, e2], [late_leg])
+    assert "arrival_buffer" in codes(problem, plan)
