@@ -16,12 +16,12 @@ where its last event of the day was or where its travel day ended.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.planning.model import (
-    REASONS,
     CostModel,
     DayPlan,
     LeftOut,
@@ -32,6 +32,7 @@ from scheduler.planning.model import (
     TeamPlan,
     TravelLeg,
 )
+from scheduler.planning.reasons import explain
 from scheduler.planning.search import Budget, iterated_ruin_recreate
 from scheduler.planning.travel import Leg, TravelModel, in_region
 from scheduler.planning.validate import check_problem
@@ -51,6 +52,19 @@ def _minutes(moment: datetime, epoch: datetime) -> int:
 
 def _local_minutes(day: date, at: time, zone: ZoneInfo, epoch: datetime) -> int:
     return _minutes(datetime.combine(day, at, tzinfo=zone).astimezone(UTC), epoch)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Which of the relaxable rules a day evaluation applies: all of them when planning; the
+    reasons lift one at a time to find out which one keeps a request out."""
+
+    event_cap: bool = True  # at most max_events_per_day
+    flight_cap: bool = True  # at most max_flights_per_week
+    elsewhere: bool = True  # clear of the fellows' other teams and commitments
+
+
+ALL_RULES = Limits()
 
 
 @dataclass
@@ -115,8 +129,6 @@ class TourModel:
             )
             for t in problem.teams
         ]
-        self.ignore_elsewhere = False  # set only while explaining a left-out request
-        self.ignore_flight_cap = False  # likewise
         self.req_loc = [self._loc(_zoned(r.location, r.timezone)) for r in problem.requests]
         self.req_dur = [r.duration_minutes for r in problem.requests]
         self.value = [problem.weights.value(r) for r in problem.requests]
@@ -272,12 +284,14 @@ class TourModel:
                 s = -(-clash[1] // step) * step
         return None
 
-    def _elsewhere_blocks(self, ti: int, d: int, here: int) -> tuple[Interval, ...]:
+    def _elsewhere_blocks(
+        self, ti: int, d: int, here: int, limits: Limits = ALL_RULES
+    ) -> tuple[Interval, ...]:
         """Times an event at ``here`` on day d cannot overlap, because a fellow of the team must
         be elsewhere: at another team's event or a commitment, plus travel and the gap."""
         commitments = self.commitments[ti]
         sharing = self.sharing[ti]
-        if self.ignore_elsewhere or (not commitments and not sharing):
+        if not limits.elsewhere or (not commitments and not sharing):
             return ()
         team = self.teams[ti]
         day = team.days[d]
@@ -330,14 +344,20 @@ class TourModel:
         return origin_loc, None
 
     def _eval_day(
-        self, ti: int, d: int, events: list[int], *, lenient: bool = False
+        self,
+        ti: int,
+        d: int,
+        events: list[int],
+        *,
+        lenient: bool = False,
+        limits: Limits = ALL_RULES,
     ) -> _DaySchedule | None:
         self.work += _EVAL_WORK
         team = self.teams[ti]
         day = team.days[d]
         if not events:
             return _DaySchedule((), (), -1, None, 0)
-        if not lenient and (len(events) > team.max_events or day.rest):
+        if not lenient and ((limits.event_cap and len(events) > team.max_events) or day.rest):
             return None
         morning, travel_day = self._incoming(ti, d, self.req_loc[events[0]])
         loc = morning
@@ -366,7 +386,7 @@ class TourModel:
                 intervals = self.windows.get((ri, ti, d))
                 blocks = day.blocks
                 if intervals and not lenient:
-                    elsewhere = self._elsewhere_blocks(ti, d, self.req_loc[ri])
+                    elsewhere = self._elsewhere_blocks(ti, d, self.req_loc[ri], limits)
                     if elsewhere:
                         blocks = blocks + elsewhere
                 found = (
@@ -444,9 +464,9 @@ class TourModel:
                 previous = here
         return counts
 
-    def _over_flight_cap(self, ti: int, added: dict[int, int]) -> bool:
+    def _over_flight_cap(self, ti: int, added: dict[int, int], limits: Limits = ALL_RULES) -> bool:
         cap = self.teams[ti].flight_cap
-        if cap is None or self.ignore_flight_cap or all(n <= 0 for n in added.values()):
+        if cap is None or not limits.flight_cap or all(n <= 0 for n in added.values()):
             return False
         counts = self._flights_by_week(ti)
         return any(n > 0 and counts.get(w, 0) + n > cap for w, n in added.items())
@@ -464,20 +484,22 @@ class TourModel:
         for d in range(len(self.teams[ti].days)):
             self.sched[ti][d] = self._eval_day(ti, d, self.plan[ti][d], lenient=True)
 
-    def _try_insert(self, ri: int, ti: int, d: int, k: int) -> tuple[float, tuple] | None:
+    def _try_insert(
+        self, ri: int, ti: int, d: int, k: int, limits: Limits = ALL_RULES
+    ) -> tuple[float, tuple] | None:
         """Travel cost increase and the new schedules if request ri fits at slot k of day d."""
         events = self.plan[ti][d]
         new_events = [*events[:k], ri, *events[k:]]
         old = self.plan[ti][d]
         self.plan[ti][d] = new_events
         try:
-            sched_d = self._eval_day(ti, d, new_events)
+            sched_d = self._eval_day(ti, d, new_events, limits=limits)
             if sched_d is None:
                 return None
             q = self._next_busy(ti, d)
             sched_q = None
             if q is not None and (k == len(events)):
-                sched_q = self._eval_day(ti, q, self.plan[ti][q])
+                sched_q = self._eval_day(ti, q, self.plan[ti][q], limits=limits)
                 if sched_q is None:
                     return None
         finally:
@@ -497,7 +519,7 @@ class TourModel:
             added[next_day // 7] = added.get(next_day // 7, 0) + 1  # type: ignore[operator]
         if not from_start and not to_end and skipped.mode == "flight":
             added[next_day // 7] = added.get(next_day // 7, 0) - 1  # type: ignore[operator]
-        if self._over_flight_cap(ti, added):
+        if self._over_flight_cap(ti, added, limits):
             return None
         costs = self.teams[ti].costs
         delta = (
@@ -916,172 +938,55 @@ class TourModel:
             hotel_nights=hotel_nights,
         )
 
-    def _fits_team_alone(self, ri: int, ti: int, d: int) -> bool:
+    # -- questions the reasons ask (reasons.py) -------------------------------------------
+    def insertions(
+        self,
+        ri: int,
+        days: Iterable[tuple[int, int]] | None = None,
+        *,
+        event_cap: bool = True,
+        flight_cap: bool = True,
+        elsewhere: bool = True,
+    ) -> list[tuple[float, int, int]]:
+        """(cheapest extra cost, team, day) for each team-day where ri fits into the plan as it
+        stands, under the rules asked for (each flag False lifts that rule)."""
+        limits = Limits(event_cap=event_cap, flight_cap=flight_cap, elsewhere=elsewhere)
+        out = []
+        for ti, d in self.candidates[ri] if days is None else days:
+            costs = [
+                found[0]
+                for k in range(len(self.plan[ti][d]) + 1)
+                if (found := self._try_insert(ri, ti, d, k, limits)) is not None
+            ]
+            if costs:
+                out.append((min(costs), ti, d))
+        return out
+
+    def fits_on_emptied_day(self, ri: int, ti: int, d: int) -> bool:
+        """Whether ri fits on day d with that day's movable events taken out."""
+        events = self.plan[ti][d]
+        self.plan[ti][d] = [e for e in events if e in self.locked_start]
+        try:
+            return bool(self.insertions(ri, [(ti, d)]))
+        finally:
+            self.plan[ti][d] = events
+
+    def fits_team_alone(self, ri: int, ti: int, d: int) -> bool:
         """Whether ri fits on day d if team ti had only its locked events."""
         saved = self.plan[ti]
         self.plan[ti] = [[e for e in events if e in self.locked_start] for events in saved]
         try:
-            return any(
-                self._try_insert(ri, ti, d, k) is not None for k in range(len(self.plan[ti][d]) + 1)
-            )
+            return bool(self.insertions(ri, [(ti, d)]))
         finally:
             self.plan[ti] = saved
 
     def _reason(self, ri: int) -> LeftOut:
-        req = self.problem.requests[ri]
-        rid = req.id
-        name = req.label or rid
-        dur = self.req_dur[ri]
-        in_hours = [
-            (ti, d)
-            for ti, team in enumerate(self.teams)
-            for d, day in enumerate(team.days)
-            if (ri, ti, d) in self.windows and not day.rest
-        ]
-        if not any(in_region(t, req) for t in self.problem.teams):
-            regions = "; ".join(_describe_region(t) for t in self.problem.teams if t.has_region)
-            return LeftOut(
-                rid,
-                "outside_region",
-                f"{name}: outside the tour's region ({regions}); widen the region to include it.",
-            )
-        if not in_hours:
-            return LeftOut(rid, "no_window_in_tour", f"{name}: {REASONS['no_window_in_tour']}.")
-        if not self.candidates[ri]:
-            return LeftOut(
-                rid,
-                "blackout",
-                f"{name}: all {len(in_hours)} team-days that fit its windows are blocked by a "
-                "fellow's unavailability.",
-            )
-        cheapest: float | None = None
-        for ti, d in self.candidates[ri]:
-            for k in range(len(self.plan[ti][d]) + 1):
-                found = self._try_insert(ri, ti, d, k)
-                if found is not None and (cheapest is None or found[0] < cheapest):
-                    cheapest = found[0]
-        if cheapest is not None:
-            # It fits as the plan stands (fill_gaps took every insertion worth its cost).
-            return LeftOut(
-                rid,
-                "not_worth_trip",
-                f"{name}: it fits, but getting there costs about {cheapest:.0f} attendees of "
-                f"travel and hotel, more than the talk is worth ({self.value[ri]:g}).",
-            )
-        full = 0
-        competing = 0.0
-        lost = 0
-        for ti, d in self.candidates[ri]:
-            team = self.teams[ti]
-            events = self.plan[ti][d]
-            # Would it fit with the cap lifted? Then the cap is what keeps it out.
-            saved = team.max_events
-            team.max_events = 10**6
-            try:
-                fits_uncapped = any(
-                    self._try_insert(ri, ti, d, k) is not None for k in range(len(events) + 1)
-                )
-            finally:
-                team.max_events = saved
-            if fits_uncapped and len(events) >= team.max_events:
-                full += 1
-                continue
-            # Would it fit on a day emptied of movable events? Then others took the time.
-            kept = [e for e in events if e in self.locked_start]
-            self.plan[ti][d] = kept
-            try:
-                fits_alone = any(
-                    self._try_insert(ri, ti, d, k) is not None for k in range(len(kept) + 1)
-                )
-            finally:
-                self.plan[ti][d] = events
-            if fits_alone:
-                lost += 1
-                competing += sum(self.value[e] for e in events)
-        if full:
-            return LeftOut(
-                rid,
-                "day_capacity",
-                f"{name}: on {full} team-day(s) it would fit, the day already has the maximum "
-                "number of events.",
-            )
-        if lost:
-            return LeftOut(
-                rid,
-                "lower_value",
-                f"{name} (value {self.value[ri]:g}) fits on {lost} team-day(s) on its own but "
-                f"competes there with events worth {competing:g} in total.",
-            )
-        if any(self.teams[ti].flight_cap is not None for ti, _d in self.candidates[ri]):
-            self.ignore_flight_cap = True
-            try:
-                capped = [
-                    (ti, d)
-                    for ti, d in self.candidates[ri]
-                    if any(
-                        self._try_insert(ri, ti, d, k) is not None
-                        for k in range(len(self.plan[ti][d]) + 1)
-                    )
-                ]
-            finally:
-                self.ignore_flight_cap = False
-            if capped:
-                return LeftOut(
-                    rid,
-                    "flight_cap",
-                    f"{name}: reaching it needs a flight in a week that already has the most "
-                    "flights the tour allows.",
-                )
-        if any(self.sharing[ti] or self.commitments[ti] for ti, _d in self.candidates[ri]):
-            self.ignore_elsewhere = True
-            try:
-                free_elsewhere = [
-                    (ti, d)
-                    for ti, d in self.candidates[ri]
-                    if any(
-                        self._try_insert(ri, ti, d, k) is not None
-                        for k in range(len(self.plan[ti][d]) + 1)
-                    )
-                ]
-            finally:
-                self.ignore_elsewhere = False
-            if free_elsewhere:
-                return LeftOut(
-                    rid,
-                    "fellow_elsewhere",
-                    f"{name}: on {len(free_elsewhere)} team-day(s) it would fit, a fellow of the "
-                    "team is booked elsewhere (another team or tour) at that time.",
-                )
-        route_days = [(ti, d) for ti, d in self.candidates[ri] if self._fits_team_alone(ri, ti, d)]
-        if route_days:
-            return LeftOut(
-                rid,
-                "lower_value",
-                f"{name}: on {len(route_days)} team-day(s) it would fit if the team were free, "
-                "but its route those days runs elsewhere, to events worth more.",
-            )
-        return LeftOut(
-            rid,
-            "too_far",
-            f"{name}: on each of the {len(self.candidates[ri])} team-day(s) in its windows it "
-            f"cannot be reached, held ({dur} min) and left within the working hours and "
-            "driving limit.",
-        )
+        return explain(self, ri)
 
 
 def _zoned(location: Location, zone: str) -> Location:
     """The location with its time zone, so plans say what time it is where the team is."""
     return location if location.timezone else replace(location, timezone=zone)
-
-
-def _describe_region(team) -> str:
-    parts = []
-    if team.region_states:
-        parts.append(", ".join(sorted(team.region_states)))
-    if team.region_radius_km is not None:
-        start = team.start_location.label or "the start"
-        parts.append(f"within {team.region_radius_km:g} km of {start}")
-    return " and ".join(parts)
 
 
 def _same_place(a: Location, b: Location) -> bool:

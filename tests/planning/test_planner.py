@@ -205,3 +205,56 @@ def test_every_event_after_a_leg_keeps_the_gap_after_arrival():
                     assert second.start >= first.arrive + gap
                     checked += 1
     assert checked >= 3
+
+
+def test_reasons_name_the_host_and_the_days_in_plain_words():
+    tuesday = MONDAY + timedelta(days=1)
+    sunday = date(2026, 3, 8)
+    problem = Problem(
+        teams=(
+            team(
+                max_events_per_day=2,
+                last_day=date(2026, 3, 9),
+                unavailability=(
+                    Unavailability(
+                        "ana",
+                        datetime(2026, 3, 4, 5, 0, tzinfo=UTC),
+                        datetime(2026, 3, 6, 5, 0, tzinfo=UTC),
+                    ),
+                ),
+            ),
+        ),
+        requests=(
+            replace(request("sunday", CAMDEN, sunday), label="Grace Church"),
+            replace(request("after", CAMDEN, date(2026, 4, 1)), label="Late College"),
+            replace(
+                request("blocked", CAMDEN, date(2026, 3, 4), last=date(2026, 3, 5)),
+                label="Busy Library",
+            ),
+            replace(request("night", CAMDEN, MONDAY, 22, 23), label="Night School"),
+            request("big1", CAMDEN, tuesday, 9, 11, audience=900),
+            request("big2", NORRISTOWN, tuesday, 12, 14, audience=900),
+            replace(request("capped", PHILLY, tuesday, 15, 17, audience=10), label="Small Hall"),
+            request("winner", WILMINGTON, MONDAY, 12, 13, audience=800),
+            replace(request("loser", CAMDEN, MONDAY, 12, 13, audience=20), label="Tiny Club"),
+        ),
+    )
+    plan = solve(problem)
+    said = {x.request_id: x.message for x in plan.left_out}
+    assert said["sunday"] == (
+        "Grace Church: its only days in the tour (Sun 8 Mar) fall on the tour's rest day (Sunday)."
+    )
+    assert said["after"].startswith("Late College: its dates (Wed 1 Apr) fall outside the tour")
+    assert said["blocked"] == (
+        "Busy Library: a fellow is unavailable at the hours its windows allow on 4–5 Mar."
+    )
+    assert said["night"] == (
+        "Night School: on Mon 2 Mar its hours (22:00–23:00) leave no 60 minutes inside the "
+        "tour's working hours (08:00–21:00)."
+    )
+    assert said["capped"] == (
+        "Small Hall: Tue 3 Mar already has the most events a day the tour allows (2)."
+    )
+    assert said["loser"].startswith("Tiny Club: it fits on Mon 2 Mar on its own, but that time")
+    # No internal ids in any sentence.
+    assert not any(rid in message for message in said.values() for rid in ("r0", "t1", "ana"))
