@@ -358,22 +358,34 @@ def latest_finished_proposal(*, tour: Tour) -> PlanningRun | None:
 
 
 def proposed_events(*, run: PlanningRun) -> list[dict]:
-    """The proposal's events for the accept-in-part checkboxes, soonest first, with names."""
+    """The proposal's events for the accept-in-part checkboxes, soonest first, with the host's
+    name, the venue's city and its time zone (rows show the time where the talk is)."""
     if not run.plan:
         return []
-    rows = [
-        {
-            "team": team["team_id"],
-            "request_id": event["request_id"],
-            "starts_at": dt.datetime.fromisoformat(event["start"]),
-            "ends_at": dt.datetime.fromisoformat(event["end"]),
-            "label": event["location"].get("label", ""),
-            "accepted": event["request_id"] in run.accepted_request_ids,
-        }
+    planned = [
+        (team["team_id"], event)
         for team in run.plan["teams"]
         for day in team["days"]
         for event in day["events"]
         if not event["locked"] and event["request_id"].isdigit()
+    ]
+    hosts = dict(
+        SpeakerRequest.objects.filter(
+            pk__in=[int(event["request_id"]) for _team, event in planned]
+        ).values_list("pk", "organization__name")
+    )
+    rows = [
+        {
+            "team": team,
+            "request_id": event["request_id"],
+            "starts_at": dt.datetime.fromisoformat(event["start"]),
+            "ends_at": dt.datetime.fromisoformat(event["end"]),
+            "label": hosts.get(int(event["request_id"]), event["location"].get("label", "")),
+            "city": event["location"].get("label", ""),
+            "timezone": event["location"].get("timezone") or run.tour.timezone,
+            "accepted": event["request_id"] in run.accepted_request_ids,
+        }
+        for team, event in planned
     ]
     return sorted(rows, key=lambda row: row["starts_at"])
 

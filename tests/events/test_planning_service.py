@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
-from events import planning, services
+from events import planning, selectors, services
 from events.models import Event, PlanningRun, SpeakerRequest
 from events.rules import Slot, hard_rule_violations
 from fellows.models import ItineraryItem
@@ -389,7 +389,13 @@ def test_overnights_name_the_city_in_the_zone_where_the_team_sleeps(db):
             earliest_start=dt.time(19),
             latest_end=dt.time(21),
         )
-    planning.accept_proposal(run=_propose(tour))
+    run = _propose(tour)
+    rows = selectors.proposed_events(run=run)
+    assert [(r["label"], r["city"], r["timezone"]) for r in rows] == [
+        (naperville.organization.name, "Naperville, IL", "America/Chicago"),
+        (madison.organization.name, "Madison, WI", "America/Chicago"),
+    ]
+    planning.accept_proposal(run=run)
     assert Event.objects.filter(tour=tour).count() == 2
     nights = _items(tour, ItineraryItem.Kind.LODGING)
     assert [n.title for n in nights] == [
