@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from scheduler.planning.days import event_day, working_hours
 from scheduler.planning.model import (
     CostModel,
     DayPlan,
@@ -44,6 +45,7 @@ _EVAL_WORK = 320
 # Events start on the quarter hour: a host plans "10:15", not "10:19". The epoch is midnight
 # UTC and every US zone is a whole number of hours from UTC, so this is the local quarter hour.
 START_STEP_MINUTES = 15
+_ZONE_SPAN_MINUTES = 12 * 60
 
 
 def _minutes(moment: datetime, epoch: datetime) -> int:
@@ -186,10 +188,13 @@ class TourModel:
                 _local_minutes(day, team.work_start, zone, self.epoch),
                 _local_minutes(day, team.work_end, zone, self.epoch),
             )
+            # Events keep to the working hours at their venue, which may lie a few zones
+            # away: keep the blocks of the whole span any venue's hours can cover that day.
+            span = (work[0] - _ZONE_SPAN_MINUTES, work[1] + _ZONE_SPAN_MINUTES)
             day_blocks = tuple(
-                (max(lo, work[0]), min(hi, work[1]))
+                (max(lo, span[0]), min(hi, span[1]))
                 for lo, hi in merged
-                if lo < work[1] and hi > work[0]
+                if lo < span[1] and hi > span[0]
             )
             days.append(_Day(day, work, day.weekday() in team.rest_weekdays, day_blocks))
             day += timedelta(days=1)
@@ -225,13 +230,22 @@ class TourModel:
         for team in self.teams:
             if not in_region(self.problem.teams[team.index], request):
                 continue
+            team_rules = self.problem.teams[team.index]
             for di, day in enumerate(team.days):
                 if day.rest:
                     continue
+                # The same day rule as the booking rules (days.py): the tour's working hours
+                # on this date at the venue.
+                opens, closes = (
+                    _minutes(moment, self.epoch)
+                    for moment in working_hours(
+                        day.day, request.timezone, team_rules.work_start, team_rules.work_end
+                    )
+                )
                 clipped = [
-                    (max(lo, day.work[0]), min(hi, day.work[1]))
+                    (max(lo, opens), min(hi, closes))
                     for lo, hi in self.raw_windows[ri]
-                    if min(hi, day.work[1]) - max(lo, day.work[0]) >= dur
+                    if min(hi, closes) - max(lo, opens) >= dur
                 ]
                 if clipped:
                     self.windows[(ri, team.index, di)] = clipped
@@ -248,7 +262,7 @@ class TourModel:
             ri = self.req_index[lock.request_id]
             ti = team_ids[lock.team_id]
             team = self.problem.teams[ti]
-            local_day = lock.start.astimezone(ZoneInfo(team.timezone)).date()
+            local_day = event_day(lock.start, self.problem.requests[ri].timezone)
             di = (local_day - team.first_day).days
             if not 0 <= di < len(self.teams[ti].days):
                 raise ValueError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from scheduler.planning.days import event_day
 from scheduler.planning.model import Location, Problem
 
 
@@ -125,6 +126,7 @@ def check_problem(problem: Problem) -> None:
         if lock.start.tzinfo is None:
             raise ProblemError(f"{where}: the start needs a UTC offset.")
         team = next(t for t in problem.teams if t.id == lock.team_id)
-        local_day = lock.start.astimezone(ZoneInfo(team.timezone)).date()
+        venue_zone = next(r.timezone for r in problem.requests if r.id == lock.request_id)
+        local_day = event_day(lock.start, venue_zone)
         if not team.first_day <= local_day <= team.last_day:
             raise ProblemError(f"{where}: {local_day} lies outside team {team.id}'s days.")

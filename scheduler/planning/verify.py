@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from scheduler.planning.days import event_day, working_hours
 from scheduler.planning.model import (
     REASONS,
     Location,
@@ -230,7 +231,7 @@ def _verify_team(
                 seen[rid] = tid
                 if item.end - item.start != timedelta(minutes=req.duration_minutes):
                     bad("duration", f"{rid} does not last {req.duration_minutes} minutes.", rid)
-                if item.start.astimezone(zone).date() != day.day:
+                if event_day(item.start, req.timezone) != day.day:
                     bad("wrong_day", f"{rid} is listed on {label} but is not on that day.", rid)
                 if not item.locked and not in_region(team, req):
                     bad("outside_region", f"{rid} lies outside the team's region.", rid)
@@ -256,11 +257,20 @@ def _verify_team(
                 arrived = None
                 t0, t1 = item.start, item.end
                 busy_until = item.end
-            if t0 < work0 or t1 > work1:
+                # The same day rule as the booking rules: working hours at the venue.
+                opens, closes = working_hours(day.day, req.timezone, team.work_start, team.work_end)
+                if t0 < opens or t1 > closes:
+                    bad(
+                        "working_hours",
+                        f"{rid} runs outside the working hours at its venue "
+                        f"({t0:%H:%M}Z-{t1:%H:%M}Z).",
+                        rid,
+                    )
+            if isinstance(item, TravelLeg) and (t0 < work0 or t1 > work1):
                 bad(
                     "working_hours",
-                    f"{label}: something runs outside working hours ({t0:%H:%M}Z-{t1:%H:%M}Z).",
-                    getattr(item, "request_id", ""),
+                    f"{label}: a leg runs outside the tour's working hours "
+                    f"({t0:%H:%M}Z-{t1:%H:%M}Z).",
                 )
             for u in team.unavailability:
                 if (not team.fellow_ids or u.fellow_id in team.fellow_ids) and _overlaps(

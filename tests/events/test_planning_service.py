@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from events import planning, selectors, services
 from events.models import Event, PlanningRun, SpeakerRequest
-from events.rules import Slot, hard_rule_violations
+from events.rules import Slot, hard_rule_violations, soft_rule_warnings
 from fellows.models import ItineraryItem
 from scheduler import planning as engine
 from scheduler.celery import app as celery_app
@@ -413,3 +413,69 @@ def test_accepting_again_replaces_the_planners_items(tour_with_requests):
     planning.accept_proposal(run=_propose(tour))
     again = sorted((i.kind, i.title, i.starts_at) for i in _items(tour))
     assert first and again == first
+
+
+def test_planner_verifier_and_booking_rules_agree_on_the_venues_day(db):
+    # A New York tour with talks in Los Angeles: 18:00-20:00 there is 21:00-23:00 in New York,
+    # past the tour's 21:00 at home but inside its working hours at the venue; 07:00 there is
+    # 10:00 in New York but before 08:00 at the venue. The booking rules read the venue's day.
+    tour = TourFactory(
+        start_date=dt.date(2027, 3, 1),
+        end_date=dt.date(2027, 3, 5),
+        start_location="Pasadena, CA",
+        start_latitude=34.1478,
+        start_longitude=-118.1445,
+        timezone="America/New_York",
+        max_flights_per_week=None,
+    )
+    fellow = FellowFactory()
+    TourMemberFactory(tour=tour, fellow=fellow, team="A")
+    evening, morning = (
+        SpeakerRequestFactory(
+            city="Los Angeles",
+            state="CA",
+            latitude=lat,
+            longitude=lon,
+            timezone="America/Los_Angeles",
+            expected_audience=300,
+        )
+        for lat, lon in ((34.0522, -118.2437), (34.0689, -118.4452))
+    )
+    RequestWindowFactory(
+        request=evening,
+        start_date=dt.date(2027, 3, 2),
+        end_date=dt.date(2027, 3, 2),
+        earliest_start=dt.time(18),
+        latest_end=dt.time(20),
+    )
+    RequestWindowFactory(
+        request=morning,
+        start_date=dt.date(2027, 3, 3),
+        end_date=dt.date(2027, 3, 3),
+        earliest_start=dt.time(7),
+        latest_end=dt.time(10),
+    )
+    run = _propose(tour)
+    plan = plan_from_json(run.plan)
+    assert engine.verify_plan(problem_from_json(run.problem), plan) == []
+    planning.accept_proposal(run=run)
+    events = {e.request_id: e for e in Event.objects.filter(tour=tour)}
+    assert set(events) == {evening.pk, morning.pk}
+    la = ZoneInfo("America/Los_Angeles")
+    assert events[evening.pk].starts_at.astimezone(la).hour == 18
+    assert events[morning.pk].starts_at.astimezone(la).time() >= dt.time(8)
+    for request_id, event in events.items():
+        slot = Slot(
+            tour=tour,
+            fellows=[fellow],
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            latitude=event.latitude,
+            longitude=event.longitude,
+            exclude_event_id=event.pk,
+            timezone=event.timezone,
+        )
+        assert hard_rule_violations(slot) == []
+        request = SpeakerRequest.objects.get(pk=request_id)
+        assert soft_rule_warnings(slot, request=request) == []
+        assert event.window_override_reason == ""  # booked without overriding a soft rule
