@@ -355,7 +355,26 @@ class TourModel:
                 start = self._first_free([day.work], leg.minutes, day.blocks, day.work[0])
                 if start is not None:
                     return first_loc, x
+            if p >= 0 and self._evening_departure(ti, p, leg) is not None:
+                # No free day between: travel on the evening after the last event of day p.
+                return first_loc, p
         return origin_loc, None
+
+    def _evening_departure(self, ti: int, p: int, leg: Leg) -> int | None:
+        """When the team can leave after day p's last event for ``leg``, in the same working
+        hours and driving limit (a flight only inside the week it lands in)."""
+        team = self.teams[ti]
+        before = self.sched[ti][p]
+        if before is None or not before.events:
+            return None
+        if before.driving + leg.driving_minutes > team.max_drive:
+            return None
+        q = self._next_busy(ti, p)
+        if leg.mode == "flight" and (q is None or p // 7 != q // 7):
+            return None
+        day = team.days[p]
+        end = before.starts[-1] + self.req_dur[before.events[-1]]
+        return self._first_free([day.work], leg.minutes, day.blocks, end)
 
     def _eval_day(
         self,
@@ -510,12 +529,9 @@ class TourModel:
             sched_d = self._eval_day(ti, d, new_events, limits=limits)
             if sched_d is None:
                 return None
-            q = self._next_busy(ti, d)
-            sched_q = None
-            if q is not None and (k == len(events)):
-                sched_q = self._eval_day(ti, q, self.plan[ti][q], limits=limits)
-                if sched_q is None:
-                    return None
+            later = self._reevaluate_following(ti, d, sched_d, k == len(events), limits)
+            if later is None:
+                return None
         finally:
             self.plan[ti][d] = old
         prev_loc, from_start, next_loc, next_day = self._neighbours(ti, d, k)
@@ -542,7 +558,35 @@ class TourModel:
             - costs.leg_cost(skipped.mode, skipped.km, skipped.minutes)
             + self._hotel_nights_added(ti, d) * costs.hotel_night_attendees
         )
-        return delta, (sched_d, q, sched_q)
+        return delta, ((d, sched_d), *later)
+
+    def _reevaluate_following(
+        self, ti: int, d: int, sched_d: _DaySchedule, last_changed: bool, limits: Limits
+    ) -> list[tuple[int, _DaySchedule]] | None:
+        """New schedules of the busy days after d that a new schedule of d changes: the next
+        one if it now starts from a new place (``last_changed``), and each one that leaves on
+        the evening of the day before it, in a chain. None if one of them no longer works."""
+        out: list[tuple[int, _DaySchedule]] = []
+        saved: list[tuple[int, _DaySchedule | None]] = []
+        day, sched = d, sched_d
+        try:
+            while True:
+                q = self._next_busy(ti, day)
+                if q is None:
+                    return out
+                current = self.sched[ti][q]
+                if not (last_changed or (current is not None and current.travel_day == day)):
+                    return out
+                saved.append((day, self.sched[ti][day]))
+                self.sched[ti][day] = sched  # the next day's evening leg reads this one
+                new_q = self._eval_day(ti, q, self.plan[ti][q], limits=limits)
+                if new_q is None:
+                    return None
+                out.append((q, new_q))
+                day, sched, last_changed = q, new_q, False
+        finally:
+            for day_index, old in reversed(saved):
+                self.sched[ti][day_index] = old
 
     def _neighbours(self, ti: int, d: int, k: int) -> tuple[int, bool, int, int | None]:
         """Around slot k of day d: the place before (and whether it is the tour's start), the
@@ -563,11 +607,9 @@ class TourModel:
         return prev_loc, from_start, self.req_loc[self.plan[ti][q][0]], q
 
     def _insert(self, ri: int, ti: int, d: int, k: int, scheds: tuple) -> None:
-        sched_d, q, sched_q = scheds
         self.plan[ti][d].insert(k, ri)
-        self.sched[ti][d] = sched_d
-        if sched_q is not None:
-            self.sched[ti][q] = sched_q
+        for day, sched in scheds:
+            self.sched[ti][day] = sched
         self.placed[ri] = (ti, d)
 
     def _remove(self, ri: int) -> list[int]:
@@ -625,6 +667,10 @@ class TourModel:
             victim = min(movable, key=lambda e: (self.value[e], e))
             removed += self._remove(victim)
         self.sched[ti][d] = sched or self._eval_day(ti, d, self.plan[ti][d], lenient=True)
+        following = self._next_busy(ti, d)
+        after = self.sched[ti][following] if following is not None else None
+        if after is not None and after.travel_day == d:
+            removed += self._settle(ti, following)  # it leaves on this day's evening
         return removed
 
     def best_insertion(self, ri: int, only: set[tuple[int, int]] | None = None):
@@ -854,7 +900,8 @@ class TourModel:
             start_loc = loc
             events: list[PlannedEvent] = []
             legs: list[TravelLeg] = []
-            if d in travel_days:
+            busy = sched is not None and bool(sched.events)
+            if d in travel_days and not busy:
                 a, b = travel_days[d]
                 depart = self._first_free(
                     [day.work], self.leg(a, b).minutes, day.blocks, day.work[0]
@@ -863,12 +910,12 @@ class TourModel:
                 legs.append(self._travel_leg(a, b, depart))
                 loc = b
             elif sched is not None and sched.events:
-                prev_end: int | None = None
+                prev_end = day.work[0]
                 for ri, start in zip(sched.events, sched.starts, strict=True):
                     here = self.req_loc[ri]
                     leg = self.leg(loc, here)
                     if leg.minutes:
-                        earliest = day.work[0] if prev_end is None else prev_end
+                        earliest = prev_end
                         gap = team.gap
                         # Leave as late as the event allows, so nobody waits hours at a venue.
                         late = start - gap - leg.minutes
@@ -898,6 +945,15 @@ class TourModel:
                 if home_same_day is not None and home_same_day[0] == d:
                     legs.append(self._travel_leg(loc, team.home_loc, home_same_day[1]))
                     loc = team.home_loc
+                elif d in travel_days:
+                    # Travel on the evening after the day's last event.
+                    a, b = travel_days[d]
+                    depart = self._first_free(
+                        [day.work], self.leg(a, b).minutes, day.blocks, prev_end
+                    )
+                    assert depart is not None
+                    legs.append(self._travel_leg(a, b, depart))
+                    loc = b
             km += sum(leg.km for leg in legs)
             drive += sum(leg.driving_minutes for leg in legs)
             days_out.append(

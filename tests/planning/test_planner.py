@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from scheduler.planning import (
+    Location,
     LockedEvent,
     Problem,
     RequestWindow,
@@ -258,3 +259,30 @@ def test_reasons_name_the_host_and_the_days_in_plain_words():
     assert said["loser"].startswith("Tiny Club: it fits on Mon 2 Mar on its own, but that time")
     # No internal ids in any sentence.
     assert not any(rid in message for message in said.values() for rid in ("r0", "t1", "ana"))
+
+
+def test_team_travels_on_the_evening_after_a_talk():
+    # Philadelphia on Monday morning, Pittsburgh (a 6-7 hour drive) at 09:00 on Tuesday: only
+    # possible by driving on Monday after the talk, not on Tuesday morning.
+    pittsburgh = Location(40.4406, -79.9959, "Pittsburgh")
+    tuesday = MONDAY + timedelta(days=1)
+    problem = Problem(
+        teams=(
+            team(
+                last_day=tuesday + timedelta(days=1),
+                end_location=pittsburgh,
+                max_driving_minutes_per_day=450,
+                rest_weekdays=frozenset(),
+            ),
+        ),
+        requests=(
+            request("philly", PHILLY, MONDAY, 10, 11, audience=300),
+            request("pitt", pittsburgh, tuesday, 9, 10, audience=300),
+        ),
+    )
+    plan = solve(problem)
+    assert set(events_of(plan)) == {"philly", "pitt"}
+    monday = plan.teams[0].days[0]
+    assert [e.request_id for e in monday.events] == ["philly"]
+    assert monday.legs and monday.legs[-1].depart >= monday.events[0].end
+    assert monday.overnight_location.label == "Pittsburgh"
