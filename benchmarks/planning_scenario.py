@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scheduler.planning import (  # noqa: E402
+from planner import (  # noqa: E402
     Location,
     LockedEvent,
     Problem,
@@ -36,8 +36,8 @@ from scheduler.planning import (  # noqa: E402
     plan_tour,
     verify_plan,
 )
-from scheduler.planning.check_reasons import false_reasons  # noqa: E402
-from scheduler.planning.travel import great_circle_km, in_region  # noqa: E402
+from planner.check_reasons import false_reasons  # noqa: E402
+from planner.travel import great_circle_km, in_region  # noqa: E402
 
 CONTINENTAL_EXCLUDED = {
     "AK",
@@ -200,7 +200,7 @@ def main() -> int:
     if args.write_problem:
         import json
 
-        from scheduler.planning.jsonio import problem_to_json
+        from planner.jsonio import problem_to_json
 
         args.write_problem.write_text(json.dumps(problem_to_json(problem), indent=1))
     started = clock.perf_counter()

@@ -1,6 +1,6 @@
 """Proposals from the tour planner: build its input from a tour, run it, accept the result.
 
-The engine in scheduler/planning knows nothing of Django; this module translates both ways.
+The engine in planner knows nothing of Django; this module translates both ways.
 A proposal is stored on a PlanningRun and changes nothing until staff accept all or part of
 it; accepting books tentative events through events.services (so every booking rule applies
 again) and writes the travel legs, lodging nights and rest days as itinerary items.
@@ -22,11 +22,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import planner as engine
 from events import services
 from events.models import Event, PlanningRun, SpeakerRequest
 from fellows.models import ItineraryItem, Tour, TourMember, Unavailability
-from scheduler import planning as engine
-from scheduler.planning.jsonio import plan_from_json, plan_to_json, problem_to_json
+from planner.jsonio import plan_from_json, plan_to_json, problem_to_json
 
 OPEN_REQUEST_STATUSES = (
     SpeakerRequest.Status.SUBMITTED,

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 
 from fellows.models import Fellow, Tour, Unavailability
-from scheduler.planning.days import event_day, is_rest_day, within_working_hours
-from scheduler.planning.travel import travel_minutes
+from planner.days import event_day, is_rest_day, within_working_hours
+from planner.travel import travel_minutes
 
 ACTIVE_EVENT_STATUSES = ("tentative", "confirmed", "completed")
 # No leg in the travel model takes longer than this, so events further apart cannot clash.

@@ -20,8 +20,8 @@ from django.utils import timezone
 from events import board_map
 from events.models import Event, PlanningRun, SpeakerRequest
 from fellows.models import ItineraryItem, Tour, TourMember
-from scheduler.planning.model import Location
-from scheduler.planning.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
+from planner.model import Location
+from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
 from scheduler.tokens import hash_token
 
 HOST_LINK_LIFETIME = dt.timedelta(days=90)
@@ -117,7 +117,7 @@ def requests_near(
     distance annotated as distance_km. Requests without coordinates (virtual) drop out."""
     lat0, lon0 = Radians(Value(latitude)), Radians(Value(longitude))
     lat, lon = Radians(F("latitude")), Radians(F("longitude"))
-    # Haversine, the same formula as scheduler.planning.travel.great_circle_km, in SQL so the
+    # Haversine, the same formula as planner.travel.great_circle_km, in SQL so the
     # list stays a paginated queryset.
     haversine = Power(Sin((lat - lat0) / 2), 2) + Cos(lat0) * Cos(lat) * Power(
         Sin((lon - lon0) / 2), 2

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
+import planner as engine
 from events import planning, selectors, services
 from events.models import Event, PlanningRun, SpeakerRequest
 from events.rules import Slot, hard_rule_violations, soft_rule_warnings
 from fellows.models import ItineraryItem
-from scheduler import planning as engine
+from planner.jsonio import plan_from_json, problem_from_json
 from scheduler.celery import app as celery_app
-from scheduler.planning.jsonio import plan_from_json, problem_from_json
 from tests.conftest import local
 from tests.factories import (
     FellowFactory,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from scheduler.planning import LeftOut, Problem, plan_tour, verify_plan
-from scheduler.planning.check_reasons import false_reasons
+from planner import LeftOut, Problem, plan_tour, verify_plan
+from planner.check_reasons import false_reasons
 from tests.planning.helpers import CAMDEN, DENVER, MONDAY, NORRISTOWN, request, team, week_problem
 
 WORK = 200_000

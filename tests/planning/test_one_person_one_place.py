@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
 
-from scheduler.planning import Commitment, Problem, TravelModel, plan_tour, verify_plan
-from scheduler.planning.jsonio import plan_to_json, problem_from_json, problem_to_json
+from planner import Commitment, Problem, TravelModel, plan_tour, verify_plan
+from planner.jsonio import plan_to_json, problem_from_json, problem_to_json
 from tests.planning.helpers import CAMDEN, MONDAY, PHILLY, WILMINGTON, request, team
 
 CASES = Path(__file__).parent / "cases"

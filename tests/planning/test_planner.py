@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from scheduler.planning import (
+from planner import (
     Location,
     LockedEvent,
     Problem,
@@ -14,7 +14,7 @@ from scheduler.planning import (
     plan_tour,
     verify_plan,
 )
-from scheduler.planning.jsonio import plan_to_json
+from planner.jsonio import plan_to_json
 from tests.planning.helpers import (
     CAMDEN,
     DENVER,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.planning import ProblemError, plan_tour
-from scheduler.planning.__main__ import main
-from scheduler.planning.jsonio import problem_from_json, problem_to_json
+from planner import ProblemError, plan_tour
+from planner.__main__ import main
+from planner.jsonio import problem_from_json, problem_to_json
 from tests.planning.helpers import week_problem
 
 CASES = Path(__file__).parent / "cases"

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from scheduler.planning import (
+from planner import (
     DayPlan,
     LockedEvent,
     Plan,

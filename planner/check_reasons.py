@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scheduler.planning.model import LockedEvent, Plan, Problem
-from scheduler.planning.tour import TourModel
-from scheduler.planning.travel import TravelModel, in_region
-from scheduler.planning.verify import Violation, verify_plan
+from planner.model import LockedEvent, Plan, Problem
+from planner.tour import TourModel
+from planner.travel import TravelModel, in_region
+from planner.verify import Violation, verify_plan
 
 FITS_AS_IS = "fits_as_is"  # the reason claimed it does not fit, yet it fits without moving others
 

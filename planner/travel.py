@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from scheduler.planning.model import Location, Request, Team
+from planner.model import Location, Request, Team
 
 EARTH_RADIUS_KM = 6371.0088
 

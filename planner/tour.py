@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.planning.days import event_day, working_hours
-from scheduler.planning.model import (
+from planner.days import event_day, working_hours
+from planner.model import (
     CostModel,
     DayPlan,
     LeftOut,
@@ -33,10 +33,10 @@ from scheduler.planning.model import (
     TeamPlan,
     TravelLeg,
 )
-from scheduler.planning.reasons import explain
-from scheduler.planning.search import Budget, iterated_ruin_recreate
-from scheduler.planning.travel import Leg, TravelModel, in_region
-from scheduler.planning.validate import check_problem
+from planner.reasons import explain
+from planner.search import Budget, iterated_ruin_recreate
+from planner.travel import Leg, TravelModel, in_region
+from planner.validate import check_problem
 
 Interval = tuple[int, int]
 # Cost of one day evaluation in work units; calibrated so a second of budget is about a second

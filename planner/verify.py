@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.planning.days import event_day, working_hours
-from scheduler.planning.model import (
+from planner.days import event_day, working_hours
+from planner.model import (
     REASONS,
     Location,
     Plan,
@@ -24,7 +24,7 @@ from scheduler.planning.model import (
     Team,
     TravelLeg,
 )
-from scheduler.planning.travel import TravelModel, great_circle_km, in_region
+from planner.travel import TravelModel, great_circle_km, in_region
 
 SAME_PLACE_KM = 0.1
 

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from scheduler.planning.model import (
+from planner.model import (
     Commitment,
     CostModel,
     DayPlan,
@@ -28,7 +28,7 @@ from scheduler.planning.model import (
     Unavailability,
     ValueWeights,
 )
-from scheduler.planning.validate import ProblemError, check_problem
+from planner.validate import ProblemError, check_problem
 
 
 def _instant(text: str) -> datetime:

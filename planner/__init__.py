@@ -1,10 +1,13 @@
 """Tour planner: pure Python, no Django. Dataclasses in (``Problem``), dataclasses out (``Plan``).
 
-``plan_tour`` plans, ``verify_plan`` checks any plan against the hard rules, ``toptw`` holds the
-generic orienteering core used by the benchmark, ``travel`` the one travel-time model.
+A top-level package so it reads on its own: ``plan_tour`` plans (``tour.py``), ``verify_plan``
+checks any plan against the hard rules, ``check_reasons`` checks the left-out reasons, ``travel``
+is the one travel-time model, ``days`` the one day rule, ``reasons`` the staff wording. The
+generic TOPTW core that the benchmark compares with OR-Tools lives in benchmarks/toptw_core.py
+(it needs numpy, which the product does not).
 """
 
-from scheduler.planning.model import (
+from planner.model import (
     REASONS,
     Commitment,
     CostModel,
@@ -23,10 +26,10 @@ from scheduler.planning.model import (
     Unavailability,
     ValueWeights,
 )
-from scheduler.planning.tour import plan_tour
-from scheduler.planning.travel import TravelModel
-from scheduler.planning.validate import ProblemError, check_problem
-from scheduler.planning.verify import Violation, verify_plan
+from planner.tour import plan_tour
+from planner.travel import TravelModel
+from planner.validate import ProblemError, check_problem
+from planner.verify import Violation, verify_plan
 
 __all__ = [
     "REASONS",

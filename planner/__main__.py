@@ -1,8 +1,8 @@
 """Command line for the planner, no database needed (see docs/planning.md).
 
-python -m scheduler.planning solve PROBLEM.json --seconds N [--seed S] [--work-units W]
+python -m planner solve PROBLEM.json --seconds N [--seed S] [--work-units W]
                                     [--out PLAN.json]
-python -m scheduler.planning verify PROBLEM.json PLAN.json
+python -m planner verify PROBLEM.json PLAN.json
 
 Exit status: 0 done (verify: no violation), 1 verify found violations, 2 the input is malformed
 (one line on stderr names the item, e.g. "Locked event L1: unknown team 'nope'.").
@@ -15,16 +15,16 @@ import json
 import sys
 from pathlib import Path
 
-from scheduler.planning.check_reasons import false_reasons
-from scheduler.planning.jsonio import plan_from_json, plan_to_json, problem_from_json
-from scheduler.planning.tour import plan_tour
-from scheduler.planning.validate import ProblemError
-from scheduler.planning.verify import verify_plan
+from planner.check_reasons import false_reasons
+from planner.jsonio import plan_from_json, plan_to_json, problem_from_json
+from planner.tour import plan_tour
+from planner.validate import ProblemError
+from planner.verify import verify_plan
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scheduler.planning",
+        prog="python -m planner",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from scheduler.planning.model import LeftOut, Request, Team
-from scheduler.planning.travel import in_region
+from planner.model import LeftOut, Request, Team
+from planner.travel import in_region
 
 if TYPE_CHECKING:
-    from scheduler.planning.tour import TourModel
+    from planner.tour import TourModel
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_RUNS = 4

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scheduler.planning.days import event_day
-from scheduler.planning.model import Location, Problem
+from planner.days import event_day
+from planner.model import Location, Problem
 
 
 class ProblemError(ValueError):
