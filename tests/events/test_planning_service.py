@@ -170,6 +170,7 @@ def test_plan_tour_command_prints_progress_and_reasons(tour_with_requests, capsy
     call_command("plan_tour", str(tour.pk), "--seconds", "1", "--accept")
     out = capsys.readouterr().out
     assert "100%" in out and "Proposal #" in out and "tentative events booked" in out
+    assert "team A:" in out and "net value" in out
     assert Event.objects.filter(tour=tour).exists()
 
 
