@@ -33,8 +33,8 @@ from django.utils import timezone
 from events import board_map
 from events.models import Event, PlanningRun, SpeakerRequest
 from fellows.models import ItineraryItem, Tour, TourMember
-from scheduler.planning.model import Location
-from scheduler.planning.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
+from planner.model import Location
+from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
 from scheduler.tokens import derived_token, hash_token
 
 HOST_LINK_LIFETIME = dt.timedelta(days=90)
@@ -172,7 +172,7 @@ def requests_near(
     distance annotated as distance_km. Requests without coordinates (virtual) drop out."""
     lat0, lon0 = Radians(Value(latitude)), Radians(Value(longitude))
     lat, lon = Radians(F("latitude")), Radians(F("longitude"))
-    # Haversine, the same formula as scheduler.planning.travel.great_circle_km, in SQL so the
+    # Haversine, the same formula as planner.travel.great_circle_km, in SQL so the
     # list stays a paginated queryset.
     haversine = Power(Sin((lat - lat0) / 2), 2) + Cos(lat0) * Cos(lat) * Power(
         Sin((lon - lon0) / 2), 2
@@ -423,22 +423,34 @@ def latest_finished_proposal(*, tour: Tour) -> PlanningRun | None:
 
 
 def proposed_events(*, run: PlanningRun) -> list[dict]:
-    """The proposal's events for the accept-in-part checkboxes, soonest first, with names."""
+    """The proposal's events for the accept-in-part checkboxes, soonest first, with the host's
+    name, the venue's city and its time zone (rows show the time where the talk is)."""
     if not run.plan:
         return []
-    rows = [
-        {
-            "team": team["team_id"],
-            "request_id": event["request_id"],
-            "starts_at": dt.datetime.fromisoformat(event["start"]),
-            "ends_at": dt.datetime.fromisoformat(event["end"]),
-            "label": event["location"].get("label", ""),
-            "accepted": event["request_id"] in run.accepted_request_ids,
-        }
+    planned = [
+        (team["team_id"], event)
         for team in run.plan["teams"]
         for day in team["days"]
         for event in day["events"]
         if not event["locked"] and event["request_id"].isdigit()
+    ]
+    hosts = dict(
+        SpeakerRequest.objects.filter(
+            pk__in=[int(event["request_id"]) for _team, event in planned]
+        ).values_list("pk", "organization__name")
+    )
+    rows = [
+        {
+            "team": team,
+            "request_id": event["request_id"],
+            "starts_at": dt.datetime.fromisoformat(event["start"]),
+            "ends_at": dt.datetime.fromisoformat(event["end"]),
+            "label": hosts.get(int(event["request_id"]), event["location"].get("label", "")),
+            "city": event["location"].get("label", ""),
+            "timezone": event["location"].get("timezone") or run.tour.timezone,
+            "accepted": event["request_id"] in run.accepted_request_ids,
+        }
+        for team, event in planned
     ]
     return sorted(rows, key=lambda row: row["starts_at"])
 

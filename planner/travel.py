@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from scheduler.planning.model import Location
+from planner.model import Location, Request, Team
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -23,6 +23,15 @@ def great_circle_km(a: Location, b: Location) -> float:
         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def in_region(team: Team, request: Request) -> bool:
+    """Whether a request lies in the team's region (any state / any distance when unset)."""
+    if team.region_states and request.state.upper() not in team.region_states:
+        return False
+    if team.region_radius_km is not None:
+        return great_circle_km(team.start_location, request.location) <= team.region_radius_km
+    return True
 
 
 @dataclass(frozen=True)

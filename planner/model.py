@@ -17,7 +17,8 @@ from datetime import date, datetime, time
 class Location:
     lat: float
     lon: float
-    label: str = ""
+    label: str = ""  # what people read: a city ("Naperville, IL"), never a private address
+    timezone: str = ""  # the IANA zone of the place, when known (for times people read there)
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,44 @@ class Unavailability:
     fellow_id: str
     start: datetime
     end: datetime
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """What getting somewhere costs, in the planner's one currency: attendees.
+
+    A talk is worth its expected audience times its priority weight; a leg, a flight or a hotel
+    night is worth as many attendees as staff would give up to avoid it. The defaults (chosen
+    and explained in docs/planning.md) say: one flight is worth 150 attendees, an hour on the
+    road or in an airport 10, a hotel night 15.
+    """
+
+    flight_attendees: float = 150.0  # fixed, per flight
+    flight_attendees_per_1000_km: float = 25.0
+    travel_hour_attendees: float = 10.0  # driving, or a flight door to door with airport time
+    driving_attendees_per_100_km: float = 5.0  # fuel, wear, rental
+    hotel_night_attendees: float = 15.0
+
+    def leg_cost(self, mode: str, km: float, minutes: int) -> float:
+        """Attendees a leg costs: its hours, plus its km; a flight also its fixed price."""
+        if mode == "none":
+            return 0.0
+        hours = minutes / 60 * self.travel_hour_attendees
+        if mode == "flight":
+            return self.flight_attendees + km / 1000 * self.flight_attendees_per_1000_km + hours
+        return km / 100 * self.driving_attendees_per_100_km + hours
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """Somewhere a fellow already has to be, outside this problem: an event of another tour or
+    proposal, tentative or confirmed. The team keeps travel time plus its minimum gap clear of
+    it, as between two of its own events. Only the place and time enter the planner."""
+
+    fellow_id: str
+    start: datetime
+    end: datetime
+    location: Location | None = None  # None: a time block only (no place known)
 
 
 @dataclass(frozen=True)
@@ -50,6 +89,25 @@ class Team:
     rest_weekdays: frozenset[int] = frozenset({6})  # Monday is 0, as in date.weekday()
     max_driving_minutes_per_day: int = 360
     unavailability: tuple[Unavailability, ...] = ()
+    commitments: tuple[Commitment, ...] = ()
+    end_location: Location | None = None  # where the team ends the tour; None: back at start
+    costs: CostModel = field(default_factory=CostModel)
+    # Hard cap per tour-week (7 days from first_day); the first leg out and the trip home are
+    # not counted. None: no cap.
+    max_flights_per_week: int | None = 1
+    # The region: requests in one of these states (two-letter codes) and within this distance
+    # of the start (great circle); an empty set or None leaves that side open.
+    region_states: frozenset[str] = frozenset()
+    region_radius_km: float | None = None
+
+    @property
+    def home(self) -> Location:
+        """Where the team must be at the end of the tour."""
+        return self.end_location or self.start_location
+
+    @property
+    def has_region(self) -> bool:
+        return bool(self.region_states) or self.region_radius_km is not None
 
 
 @dataclass(frozen=True)
@@ -72,6 +130,8 @@ class Request:
     expected_audience: int = 0
     priority: str = "normal"
     label: str = ""
+    state: str = ""  # two-letter code, for tours limited to some states
+    city: str = ""  # the place people read ("Naperville, IL"), as opposed to the venue label
 
 
 @dataclass(frozen=True)
@@ -141,15 +201,41 @@ class DayPlan:
 
 @dataclass(frozen=True)
 class TeamPlan:
+    """A team's days and what they are worth: value of the talks against the cost of travel and
+    hotel nights, all in attendees (``Team.costs``)."""
+
     team_id: str
     days: tuple[DayPlan, ...]
+    value: float = 0.0
+    audience: int = 0
+    driving_cost: float = 0.0
+    flight_cost: float = 0.0
+    hotel_cost: float = 0.0
+    km_driven: float = 0.0
+    km_flown: float = 0.0
+    flights: int = 0
+    hotel_nights: int = 0
+
+    @property
+    def cost(self) -> float:
+        return self.driving_cost + self.flight_cost + self.hotel_cost
+
+    @property
+    def net_value(self) -> float:
+        return self.value - self.cost
 
 
 REASONS: dict[str, str] = {
+    "outside_region": "outside the tour's region",
     "no_window_in_tour": "none of the request's windows falls inside the tour's days and hours",
     "blackout": "every day that could work is blocked by a fellow's unavailability",
+    "fellow_elsewhere": "a fellow is booked elsewhere (another team or tour) at every time "
+    "that could work",
     "too_far": "too far to reach and return to the route in the time available",
     "day_capacity": "every day that could work already has the maximum number of events",
+    "flight_cap": "reaching it needs a flight in a week that already has the most flights "
+    "the tour allows",
+    "not_worth_trip": "it fits, but getting there costs more than the talk is worth",
     "lower_value": "lost to higher-value requests competing for the same days",
 }
 
@@ -171,3 +257,8 @@ class Plan:
     seed: int
     seconds: float
     stopped_by: str
+    total_cost: float = 0.0
+
+    @property
+    def net_value(self) -> float:
+        return self.total_value - self.total_cost

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.planning.model import (
+from planner.days import event_day, working_hours
+from planner.model import (
     REASONS,
     Location,
     Plan,
@@ -23,7 +24,7 @@ from scheduler.planning.model import (
     Team,
     TravelLeg,
 )
-from scheduler.planning.travel import TravelModel, great_circle_km
+from planner.travel import TravelModel, great_circle_km, in_region
 
 SAME_PLACE_KM = 0.1
 
@@ -67,9 +68,15 @@ def verify_plan(problem: Problem, plan: Plan, travel: TravelModel | None = None)
     teams = {t.id: t for t in problem.teams}
     seen: dict[str, str] = {}
     # (fellow, start, end, location, gap, team) for the fellow-level double-booking rule
-    by_fellow: dict[str, list[tuple[datetime, datetime, Location, int, str, str]]] = defaultdict(
-        list
+    # (a request id of "" marks a commitment outside the problem, whose place may be unknown)
+    by_fellow: dict[str, list[tuple[datetime, datetime, Location | None, int, str, str]]] = (
+        defaultdict(list)
     )
+    for team in problem.teams:
+        for c in team.commitments:
+            by_fellow[c.fellow_id].append(
+                (c.start, c.end, c.location, team.min_gap_minutes, team.id, "")
+            )
 
     for tp in plan.teams:
         team = teams.get(tp.team_id)
@@ -93,18 +100,22 @@ def verify_plan(problem: Problem, plan: Plan, travel: TravelModel | None = None)
 
     for fellow, items in by_fellow.items():
         items.sort(key=lambda x: x[0])
-        for (_s0, e0, l0, gap, tid, r0), (s1, _e1, l1, _g, _t, r1) in zip(
+        for (_s0, e0, l0, gap, tid, r0), (s1, _e1, l1, gap1, tid1, r1) in zip(
             items, items[1:], strict=False
         ):
-            need = timedelta(minutes=model.leg(l0, l1).minutes + gap)
+            if not r0 and not r1:
+                continue  # two commitments: given, not planned
+            travel = model.leg(l0, l1).minutes if l0 is not None and l1 is not None else 0
+            need = timedelta(minutes=travel + (gap if r0 else gap1))
             if s1 < e0 + need:
+                first, second = r0 or "a commitment elsewhere", r1 or "a commitment elsewhere"
                 out.append(
                     Violation(
                         "double_booking",
-                        f"Fellow {fellow}: {r1} starts {s1:%Y-%m-%d %H:%M}Z, less than travel plus "
-                        f"the minimum gap after {r0} ends {e0:%H:%M}Z.",
-                        tid,
-                        r1,
+                        f"Fellow {fellow}: {second} starts {s1:%Y-%m-%d %H:%M}Z, less than travel "
+                        f"plus the minimum gap after {first} ends {e0:%H:%M}Z.",
+                        tid1 if r1 else tid,
+                        r1 or r0,
                     )
                 )
 
@@ -191,6 +202,7 @@ def _verify_team(
         ] + [(leg.depart, 0, leg) for leg in day.legs]
         items.sort(key=lambda x: (x[0], x[1]))
         busy_until: datetime | None = None
+        arrived: datetime | None = None  # when the last leg arrived, until an event follows it
         for _, _, item in items:
             if isinstance(item, TravelLeg):
                 expect = model.leg(item.origin, item.destination)
@@ -207,6 +219,7 @@ def _verify_team(
                 t0, t1 = item.depart, item.arrive
                 here = item.destination
                 busy_until = item.arrive
+                arrived = item.arrive
             else:
                 rid = item.request_id
                 req = requests.get(rid)
@@ -218,8 +231,10 @@ def _verify_team(
                 seen[rid] = tid
                 if item.end - item.start != timedelta(minutes=req.duration_minutes):
                     bad("duration", f"{rid} does not last {req.duration_minutes} minutes.", rid)
-                if item.start.astimezone(zone).date() != day.day:
+                if event_day(item.start, req.timezone) != day.day:
                     bad("wrong_day", f"{rid} is listed on {label} but is not on that day.", rid)
+                if not item.locked and not in_region(team, req):
+                    bad("outside_region", f"{rid} lies outside the team's region.", rid)
                 if not _in_window(req, item):
                     bad(
                         "outside_window",
@@ -230,13 +245,32 @@ def _verify_team(
                     bad("continuity", f"{rid}: the team is not at the venue.", rid)
                 if busy_until is not None and item.start < busy_until:
                     bad("overlap", f"{rid} starts before the team has arrived.", rid)
+                elif arrived is not None and item.start < arrived + timedelta(
+                    minutes=team.min_gap_minutes
+                ):
+                    bad(
+                        "arrival_buffer",
+                        f"{rid} starts less than {team.min_gap_minutes} minutes after the team "
+                        "arrives.",
+                        rid,
+                    )
+                arrived = None
                 t0, t1 = item.start, item.end
                 busy_until = item.end
-            if t0 < work0 or t1 > work1:
+                # The same day rule as the booking rules: working hours at the venue.
+                opens, closes = working_hours(day.day, req.timezone, team.work_start, team.work_end)
+                if t0 < opens or t1 > closes:
+                    bad(
+                        "working_hours",
+                        f"{rid} runs outside the working hours at its venue "
+                        f"({t0:%H:%M}Z-{t1:%H:%M}Z).",
+                        rid,
+                    )
+            if isinstance(item, TravelLeg) and (t0 < work0 or t1 > work1):
                 bad(
                     "working_hours",
-                    f"{label}: something runs outside working hours ({t0:%H:%M}Z-{t1:%H:%M}Z).",
-                    getattr(item, "request_id", ""),
+                    f"{label}: a leg runs outside the tour's working hours "
+                    f"({t0:%H:%M}Z-{t1:%H:%M}Z).",
                 )
             for u in team.unavailability:
                 if (not team.fellow_ids or u.fellow_id in team.fellow_ids) and _overlaps(
@@ -249,4 +283,34 @@ def _verify_team(
                     )
         if not _same(day.overnight_location, here):
             bad("continuity", f"{label}: the overnight location is not where the day ended.")
+    out += _check_flight_cap(team, tp)
+    busy = any(day.events or day.legs for day in tp.days)
+    if busy and not _same(here, team.home):
+        bad("not_home", f"The tour ends away from {team.home.label or 'the end location'}.")
     return out
+
+
+def _check_flight_cap(team: Team, tp) -> list[Violation]:
+    """Flights per tour-week (7 days from the first day), the first leg out and the trip home
+    aside, at most ``max_flights_per_week``."""
+    if team.max_flights_per_week is None:
+        return []
+    legs = [(day.day, leg) for day in tp.days for leg in day.legs]
+    if legs and _same(legs[0][1].origin, team.start_location):
+        legs = legs[1:]
+    if legs and _same(legs[-1][1].destination, team.home):
+        legs = legs[:-1]
+    weeks: dict[int, int] = defaultdict(int)
+    for day, leg in legs:
+        if leg.mode == "flight":
+            weeks[(day - team.first_day).days // 7] += 1
+    return [
+        Violation(
+            "flight_cap",
+            f"Week {week + 1} of the tour has {count} flights, over the cap "
+            f"{team.max_flights_per_week} (first leg out and trip home aside).",
+            team.id,
+        )
+        for week, count in sorted(weeks.items())
+        if count > team.max_flights_per_week
+    ]

@@ -1,7 +1,8 @@
 """The search loop shared by every planner in this package: iterated ruin and recreate.
 
 This module owns *how long* and *in which order* the planners search, not what a feasible plan
-is. A model (the TOPTW core in ``toptw.py`` or the multi-day tour layer in ``tour.py``) exposes a
+is. A model (the multi-day tour layer in ``tour.py``, or the TOPTW core of the benchmark in
+benchmarks/toptw_core.py) exposes a
 small protocol: ruin part of the current solution, recreate it greedily, report an objective
 and how much work it did. The loop adds acceptance, best-solution tracking, restarts and a
 budget.

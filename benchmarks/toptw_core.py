@@ -3,7 +3,8 @@
 Owns the textbook problem: one depot, nodes with a score, a service time and one time window,
 K identical routes that must be back at the depot by ``horizon``; maximise the collected score,
 then minimise travel. It knows nothing about fellows, days or time zones; the benchmark feeds it
-the published instances directly, and the tour layer (``tour.py``) reuses its search loop.
+the published instances directly, and shares the search loop (planner/search.py) with the
+tour layer.
 
 Times and distances are integers (the benchmark scales truncated distances by 10 or 100), so
 feasibility is exact. Insertions are evaluated for every unrouted node and every position at
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scheduler.planning.search import Budget, SearchStats, iterated_ruin_recreate
+from planner.search import Budget, SearchStats, iterated_ruin_recreate
 
 # Work units per second of requested time for this core. Its cost counts (``self.work``) are
 # calibrated on the 2-core reference machine to about 40M units per busy second; the budget
