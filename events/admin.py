@@ -11,7 +11,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from events import csv_import, planning, services
+from events import csv_import, intake, planning, services
 from events.forms import EventAdminForm, RequestImportForm
 from events.models import (
     Event,
@@ -66,6 +66,17 @@ class SpeakerRequestAdmin(admin.ModelAdmin):
     # form (saving there never geocodes again, so corrections stick).
     change_list_template = "admin/events/speakerrequest/change_list.html"
     autocomplete_fields = ["organization"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.save()
+            return
+        # Through the service, so a new contact email moves the host's live invites.
+        fields = set(form.changed_data) & set(intake.STAFF_EDITABLE_FIELDS)
+        changes = {name: form.cleaned_data[name] for name in fields}
+        original = SpeakerRequest.objects.get(pk=obj.pk)
+        saved = intake.update_request_by_staff(speaker_request=original, changes=changes)
+        obj.__dict__.update(saved.__dict__)
 
     def get_urls(self):
         return [

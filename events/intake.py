@@ -407,6 +407,45 @@ def update_request_by_host(
     return speaker_request
 
 
+# What staff may edit on a request by hand; status moves go through events.lifecycle.
+STAFF_EDITABLE_FIELDS = (
+    *REQUEST_FIELDS,
+    "organization",
+    "timezone",
+    "latitude",
+    "longitude",
+    "priority",
+    "decline_reason",
+    "attendance_count",
+    "first_time_count",
+    "attendance_comments",
+)
+
+
+@transaction.atomic
+def update_request_by_staff(
+    *, speaker_request: SpeakerRequest, changes: Mapping[str, Any]
+) -> SpeakerRequest:
+    """Staff's edit of a request (the admin): model rules, then the host's live invites follow
+    a changed contact email (notifications.queue_host_contact_change).
+
+    Raises ValidationError for a field staff may not edit here or a value the model refuses.
+    """
+    unknown = set(changes) - set(STAFF_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    speaker_request = _locked(speaker_request)
+    previous_email, previous_name = speaker_request.contact_email, speaker_request.contact_name
+    for name, value in changes.items():
+        setattr(speaker_request, name, value)
+    speaker_request.full_clean(validate_unique=False)
+    speaker_request.save()
+    notifications.queue_host_contact_change(
+        speaker_request=speaker_request, previous_email=previous_email, previous_name=previous_name
+    )
+    return speaker_request
+
+
 @transaction.atomic
 def withdraw_request(*, speaker_request: SpeakerRequest) -> SpeakerRequest:
     """The host calls the request off while it is still being considered."""

@@ -180,3 +180,92 @@ def test_tour_dates_that_would_strand_a_booking_are_refused_by_api_and_admin(
     assert allowed.status_code == 200
     tour.refresh_from_db()
     assert (tour.name, tour.max_events_per_day) == ("Spring East", 2)
+
+
+def change_form_data(response) -> dict:
+    """The POST a browser would send back unchanged from an admin change form."""
+    data = {}
+    form = response.context["adminform"].form
+    for name, field in form.fields.items():
+        value = form[name].value()
+        widget_data = field.widget.format_value(value) if value is not None else ""
+        if isinstance(value, list | tuple):
+            data[name] = [v for v in value if v is not None]
+        elif hasattr(field.widget, "widgets"):  # split date/time
+            for index, part in enumerate(field.widget.decompress(value)):
+                data[f"{name}_{index}"] = part.isoformat() if part is not None else ""
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        else:
+            data[name] = widget_data if widget_data is not None else ""
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for key, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{key}"] = value
+        for subform in formset.forms:
+            for name in subform.fields:
+                value = subform[name].value()
+                if value is not None and not isinstance(value, bool):
+                    data[subform.add_prefix(name)] = value
+                elif value:
+                    data[subform.add_prefix(name)] = "on"
+    return data
+
+
+def test_admin_contact_change_moves_the_live_invite(client, staff_user, booked):
+    client.force_login(staff_user)
+    speaker_request = booked.request
+    url = reverse("admin:events_speakerrequest_change", args=[speaker_request.pk])
+    data = change_form_data(client.get(url))
+    data["contact_email"] = "new.contact@example.org"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    moved = Notification.objects.filter(event=booked).order_by("pk")
+    tail = [(n.kind, n.recipient_email, n.ics_method) for n in moved][-2:]
+    assert tail == [
+        (Notification.Kind.CANCELLATION, "dana@example.org", "CANCEL"),
+        (Notification.Kind.CONFIRMATION, "new.contact@example.org", "REQUEST"),
+    ]
+
+
+def test_admin_cannot_set_a_request_status_by_hand(client, staff_user, booked):
+    client.force_login(staff_user)
+    speaker_request = booked.request
+    url = reverse("admin:events_speakerrequest_change", args=[speaker_request.pk])
+    data = change_form_data(client.get(url))
+    data["status"] = "withdrawn"
+
+    client.post(url, data)
+
+    speaker_request.refresh_from_db()
+    assert speaker_request.status == "confirmed"
+
+
+def test_board_move_and_cancel_on_a_confirmed_event_tell_the_host(client, staff_user, booked):
+    client.force_login(staff_user)
+
+    refused = client.post(
+        reverse("board:event-reschedule", args=[booked.pk]),
+        {"day": DAY.isoformat(), "start": "10:30", "end": "11:30", "override_reason": "x"},
+    )
+    assert refused.status_code == 409  # overlaps the morning talk
+    assert updates(booked) == []
+
+    moved = client.post(
+        reverse("board:event-reschedule", args=[booked.pk]),
+        {"day": DAY.isoformat(), "start": "16:00", "end": "17:00", "override_reason": "Host."},
+    )
+    assert moved.status_code == 302
+    [update] = updates(booked)
+    assert "Time: Tue Mar 2, 2027 2:00 PM EST → Tue Mar 2, 2027 4:00 PM EST" in update.body_text
+
+    cancelled = client.post(
+        reverse("board:event-cancel", args=[booked.pk]),
+        {"really": "yes", "reason": "The fellow is unwell."},
+    )
+    assert cancelled.status_code == 302
+    cancellation = Notification.objects.get(event=booked, kind=Notification.Kind.CANCELLATION)
+    assert "Why: The fellow is unwell." in cancellation.body_text
