@@ -375,32 +375,41 @@ def _locked(speaker_request: SpeakerRequest) -> SpeakerRequest:
 def update_request_by_host(
     *, speaker_request: SpeakerRequest, data: Mapping[str, Any]
 ) -> SpeakerRequest:
-    """Replace the contact details and date windows, while staff have not proposed a date."""
+    """Replace the contact details, and the date windows while staff have not proposed a date
+    (after that, `windows` is ignored: the dates are being arranged with staff).
+
+    A new contact email moves the host's live invites (notifications.queue_host_contact_change).
+    Raises RequestRejected with field errors, or once the request is closed.
+    """
     speaker_request = _locked(speaker_request)
-    if speaker_request.status not in HOST_EDITABLE_STATUSES:
+    if speaker_request.status not in lifecycle.HOST_CONTACT_EDITABLE:
         raise RequestRejected(
             {"status": [_("This request can no longer be changed here; please write to us.")]}
         )
-    windows_data = list(data.get("windows") or [])
+    dates_open = speaker_request.status in lifecycle.HOST_EDITABLE
+    windows_data = list(data.get("windows") or []) if dates_open else []
     problems = _Problems(len(windows_data))
     previous_email, previous_name = speaker_request.contact_email, speaker_request.contact_name
     for name in CONTACT_FIELDS:
         setattr(speaker_request, name, _text(data, name))
     _check_phone(speaker_request.contact_phone, problems)
-    windows = _check_windows(
-        windows_data,
-        zone=speaker_request.timezone,
-        event_length_minutes=speaker_request.event_length_minutes,
-        problems=problems,
-    )
+    windows = []
+    if dates_open:
+        windows = _check_windows(
+            windows_data,
+            zone=speaker_request.timezone,
+            event_length_minutes=speaker_request.event_length_minutes,
+            problems=problems,
+        )
     try:
         speaker_request.full_clean(exclude=["organization"], validate_unique=False)
     except ValidationError as exc:
         problems.merge_model_errors(exc)
     problems.raise_if_any()
     speaker_request.save()
-    speaker_request.windows.all().delete()
-    _save_windows(speaker_request, windows)
+    if dates_open:
+        speaker_request.windows.all().delete()
+        _save_windows(speaker_request, windows)
     notifications.queue_host_contact_change(
         speaker_request=speaker_request, previous_email=previous_email, previous_name=previous_name
     )

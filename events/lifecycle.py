@@ -45,8 +45,10 @@ TRANSITIONS: dict[str, dict[str, bool]] = {
     Status.COMPLETED: {},
 }
 
-# The host may change or withdraw their request only until a date is proposed.
+# The host may change their dates or withdraw only until a date is proposed...
 HOST_EDITABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW})
+# ...and their contact details as long as a visit is being arranged or planned.
+HOST_CONTACT_EDITABLE = HOST_EDITABLE | {Status.PROPOSED, Status.CONFIRMED}
 # An event may be booked or confirmed for a request only in these states.
 BOOKABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.PROPOSED, Status.CONFIRMED})
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from events import intake, selectors, services
+from events import intake, lifecycle, selectors, services
 from events.forms import (
     AttendanceForm,
     HostContactForm,
@@ -236,24 +236,26 @@ def _windows_initial(speaker_request: SpeakerRequest) -> list[dict[str, Any]]:
 def host_request(request: HttpRequest, token: str) -> HttpResponse:
     """The host's private page: status, date, fellow's display name; edits while open."""
     speaker_request = _host_request_or_404(token)
-    editable = speaker_request.status in intake.HOST_EDITABLE_STATUSES
+    editable = speaker_request.status in lifecycle.HOST_EDITABLE
+    contact_editable = speaker_request.status in lifecycle.HOST_CONTACT_EDITABLE
     window_errors: list[str] = []
     contact_form = HostContactForm(
         initial={name: getattr(speaker_request, name) for name in intake.CONTACT_FIELDS}
     )
     formset = RequestWindowFormSet(prefix=WINDOWS_PREFIX, initial=_windows_initial(speaker_request))
     formset.extra = 0
-    if request.method == "POST" and editable:
-        if "add_window" in request.POST:
+    if request.method == "POST" and contact_editable:
+        if "add_window" in request.POST and editable:
             initial, rows = _with_another_window(request.POST)
             contact_form = HostContactForm(initial=initial)
             formset = RequestWindowFormSet(prefix=WINDOWS_PREFIX, initial=rows)
             formset.extra = 0
         else:
             contact_form = HostContactForm(request.POST)
-            formset = RequestWindowFormSet(request.POST, prefix=WINDOWS_PREFIX)
-            if contact_form.is_valid() and formset.is_valid():
-                windows = submitted_windows(formset)
+            if editable:
+                formset = RequestWindowFormSet(request.POST, prefix=WINDOWS_PREFIX)
+            if contact_form.is_valid() and (not editable or formset.is_valid()):
+                windows = submitted_windows(formset) if editable else []
                 data = {**contact_form.cleaned_data, "windows": [v for _f, v in windows]}
                 try:
                     intake.update_request_by_host(speaker_request=speaker_request, data=data)
@@ -273,6 +275,7 @@ def host_request(request: HttpRequest, token: str) -> HttpResponse:
         token,
         speaker_request,
         editable=editable,
+        contact_editable=contact_editable,
         contact_form=contact_form,
         formset=formset,
         window_errors=window_errors,
