@@ -18,7 +18,12 @@ from fellows.models import (
     Unavailability,
 )
 from fellows.selectors import unavailability_conflicts
-from fellows.services import rotate_feed_token, rotate_staff_feed_token
+from fellows.services import (
+    rotate_feed_token,
+    rotate_staff_feed_token,
+    rotate_tour_feed_token,
+    save_itinerary_item,
+)
 
 
 def _conflicts(unavailability: Unavailability) -> str:
@@ -122,6 +127,12 @@ class TourAdmin(admin.ModelAdmin):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         update_tour(tour=original, changes=changes)
 
+    @admin.action(description=_("Make new tour feed links (old links stop working)"))
+    def rotate_feed_tokens(self, request, queryset) -> None:
+        for tour in queryset:
+            token = rotate_tour_feed_token(tour=tour)
+            _show_new_link(self, request, str(tour), feed_url(kind="tour", token=token))
+
 
 @admin.register(TourMember)
 class TourMemberAdmin(admin.ModelAdmin):
@@ -165,3 +176,12 @@ class ItineraryItemAdmin(admin.ModelAdmin):
     search_fields = ["title", "from_location", "to_location"]
     readonly_fields = ["ical_uid", "sequence"]
     filter_horizontal = ["fellows"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Through the service, so calendars see a higher SEQUENCE for what changed.
+        save_itinerary_item(item=obj, changed=form.changed_data if change else ())
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        if change and "fellows" in form.changed_data:
+            save_itinerary_item(item=form.instance, fellows=form.cleaned_data["fellows"])

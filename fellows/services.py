@@ -7,6 +7,7 @@ token replaces the hash, so the previous URL stops working in the same transacti
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -14,7 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fellows.models import Fellow, StaffFeedToken, Tour, TourMember, Unavailability
+from fellows.models import (
+    Fellow,
+    ItineraryItem,
+    StaffFeedToken,
+    Tour,
+    TourMember,
+    Unavailability,
+)
 from scheduler.tokens import hash_token, new_token
 
 # Recording every fetch would turn each feed poll into a write; a coarse stamp is all staff need
@@ -107,3 +115,35 @@ def create_tour(*, tour: Tour, teams: dict[str, list[Fellow]]) -> Tour:
         for fellow in fellows:
             TourMember.objects.create(tour=tour, fellow=fellow, team=team)
     return tour
+
+
+# What a calendar shows of an itinerary item: a change raises its SEQUENCE.
+ITEM_CALENDAR_FIELDS = (
+    "kind",
+    "title",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "from_location",
+    "to_location",
+    "notes",
+)
+
+
+@transaction.atomic
+def save_itinerary_item(
+    *, item: ItineraryItem, changed: Iterable[str] = (), fellows: Iterable[Fellow] | None = None
+) -> ItineraryItem:
+    """Save a staff-entered or edited travel leg, lodging or rest day (the admin's door).
+
+    `changed` names the fields that changed; anything a calendar shows, or the fellows, raises
+    SEQUENCE so subscribed calendars replace the old copy. Raises ValidationError for a
+    model-level problem (an item ending before it starts).
+    """
+    item.full_clean(exclude=["fellows"])
+    if item.pk is not None and (set(changed) & set(ITEM_CALENDAR_FIELDS) or fellows is not None):
+        item.sequence += 1
+    item.save()
+    if fellows is not None:
+        item.fellows.set(fellows)
+    return item

@@ -269,3 +269,42 @@ def test_board_move_and_cancel_on_a_confirmed_event_tell_the_host(client, staff_
     assert cancelled.status_code == 302
     cancellation = Notification.objects.get(event=booked, kind=Notification.Kind.CANCELLATION)
     assert "Why: The fellow is unwell." in cancellation.body_text
+
+
+def test_admin_tour_action_rotates_the_tour_feed(client, staff_user, booked):
+    client.force_login(staff_user)
+    tour = booked.tour
+
+    response = client.post(
+        reverse("admin:fellows_tour_changelist"),
+        {"action": "rotate_feed_tokens", "_selected_action": [tour.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    tour.refresh_from_db()
+    assert tour.feed_token_hash
+    assert "/feeds/tour/" in response.content.decode()
+
+
+def test_admin_itinerary_item_edit_raises_its_sequence(client, staff_user, booked):
+    from fellows.models import ItineraryItem
+
+    item = ItineraryItem.objects.create(
+        tour=booked.tour,
+        kind=ItineraryItem.Kind.TRAVEL,
+        title="Drive to Boston",
+        starts_at=local(DAY, 16),
+        ends_at=local(DAY, 20),
+    )
+    item.fellows.set(booked.fellows.all())
+    client.force_login(staff_user)
+    url = reverse("admin:fellows_itineraryitem_change", args=[item.pk])
+    data = change_form_data(client.get(url))
+    data["title"] = "Train to Boston"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.title, item.sequence) == ("Train to Boston", 1)
