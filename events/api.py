@@ -17,6 +17,8 @@ from events.filters import SpeakerRequestFilter
 from events.models import Event, Organization, SpeakerRequest
 from events.ratelimit import seconds_until_allowed
 from events.serializers import (
+    CancelSerializer,
+    ConfirmSerializer,
     DeclineSerializer,
     EventSerializer,
     OrganizationSerializer,
@@ -137,19 +139,25 @@ class EventViewSet(
         except DjangoValidationError as exc:
             raise as_drf_error(exc) from exc
 
-    @extend_schema(request=None, responses=EventSerializer)
+    @extend_schema(request=ConfirmSerializer, responses=EventSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
+        """Confirm a tentative event; `note` is needed over a host's "this time does not work"."""
+        payload = ConfirmSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
         try:
-            event = services.confirm_event(event=self.get_object())
+            event = services.confirm_event(event=self.get_object(), **payload.validated_data)
         except DjangoValidationError as exc:
             raise as_drf_error(exc) from exc
         return Response(EventSerializer(event).data)
 
-    @extend_schema(request=None, responses=EventSerializer)
+    @extend_schema(request=CancelSerializer, responses=EventSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        event = services.cancel_event(event=self.get_object())
+        """Cancel an event; an optional `reason` is told to the host with METHOD:CANCEL."""
+        payload = CancelSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        event = services.cancel_event(event=self.get_object(), **payload.validated_data)
         return Response(EventSerializer(event).data)
 
     @extend_schema(request=RescheduleSerializer, responses=EventSerializer)

@@ -208,3 +208,11 @@ class RequestStatusSerializer(serializers.Serializer):
 
 class DeclineSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="Sent to the host in the decline notice.")
+
+
+class ConfirmSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)

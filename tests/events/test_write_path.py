@@ -308,3 +308,13 @@ def test_admin_itinerary_item_edit_raises_its_sequence(client, staff_user, booke
     assert response.status_code == 302
     item.refresh_from_db()
     assert (item.title, item.sequence) == ("Train to Boston", 1)
+
+
+def test_api_cancel_takes_a_reason_for_the_host(staff_api, booked):
+    response = staff_api.post(
+        f"/api/v1/events/{booked.pk}/cancel/", {"reason": "Snowstorm."}, format="json"
+    )
+
+    assert response.status_code == 200
+    cancellation = Notification.objects.get(event=booked, kind=Notification.Kind.CANCELLATION)
+    assert "Why: Snowstorm." in cancellation.body_text
