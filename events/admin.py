@@ -132,6 +132,11 @@ class EventAdmin(SimpleHistoryAdmin):  # its History page shows who changed what
         "window_override_reason",
         "cancelled_at",
         "cancellation_reason",
+        # The host's answer and staff's note come from their own doors (the link, confirming).
+        "host_answer",
+        "host_answer_comment",
+        "host_answered_at",
+        "confirmation_note",
     ]
     inlines = [EventAssignmentInline]
     actions = ["confirm_selected", "cancel_selected"]
@@ -144,8 +149,9 @@ class EventAdmin(SimpleHistoryAdmin):  # its History page shows who changed what
         if not change:
             details = {
                 name: data[name]
-                for name in form.Meta.fields
-                if name not in ("tour", "request", "title", "starts_at", "ends_at", "locked")
+                for name in services.EDITABLE_FIELDS
+                if data.get(name) not in ("", None)
+                and name not in ("tour", "title", "starts_at", "ends_at", "locked")
             }
             saved = services.book_event(
                 tour=data["tour"],

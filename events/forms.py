@@ -4,12 +4,19 @@ host-facing forms: the speaker request with its date windows, contact edits, att
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from events.intake import US_TIME_ZONES
 from events.models import Event, Organization, RequestWindow, SpeakerRequest
 from events.rules import Slot
-from events.services import CALENDAR_FIELDS, BookingRefused, check_booking
+from events.services import (
+    CALENDAR_FIELDS,
+    BookingRefused,
+    check_booking,
+    valid_zone,
+    with_located_venue,
+)
 from fellows.models import Fellow
 
 
@@ -64,6 +71,21 @@ class EventAdminForm(forms.ModelForm):
         needed = ("tour", "starts_at", "ends_at", "assigned_fellows")
         if any(data.get(name) is None for name in needed) or not self.booking_changed():
             return data
+        zone = data.get("timezone") or ""
+        if zone and not valid_zone(zone):
+            self.add_error("timezone", _("Not a time zone; use a name like America/Chicago."))
+            return data
+        if self.instance.pk:
+            # Where the venue now is, as the service will see it (a new ZIP moves it).
+            changes = {name: data[name] for name in self.changed_data if name in CALENDAR_FIELDS}
+            try:
+                located = with_located_venue(event=self.instance, changes=changes)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+                return data
+            data.update(
+                {k: located[k] for k in ("latitude", "longitude", "timezone") if k in located}
+            )
         slot = Slot(
             tour=data["tour"],
             fellows=list(data["assigned_fellows"]),

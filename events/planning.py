@@ -456,6 +456,16 @@ def accept_proposal(
     run = PlanningRun.objects.select_for_update().select_related("tour").get(pk=run.pk)
     if run.status != PlanningRun.Status.DONE or not run.plan:
         raise ValidationError({"run": _("Only a finished proposal can be accepted.")})
+    newer = (
+        PlanningRun.objects.filter(tour=run.tour_id, created_at__gt=run.created_at)
+        .exclude(accepted_request_ids=[])
+        .exists()
+    )
+    if newer:
+        # Accepting it would move events back to older times and ask their hosts again.
+        raise ValidationError(
+            {"run": _("A newer proposal for this tour was accepted; ask for a fresh proposal.")}
+        )
     tour = run.tour
     plan = plan_from_json(run.plan)
     wanted = None if request_ids is None else {str(r) for r in request_ids}

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from events import lifecycle, selectors
+from events.geocoding import UnknownZip, locate_zip
 from events.models import LIVE_STATUSES, Event, EventAssignment, HostAnswer, SpeakerRequest
 from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
 from fellows.models import Fellow, Tour
@@ -141,6 +143,7 @@ def book_event(
         window_override_reason=override_reason.strip(),
         **location,
     )
+    _check_zone(event.timezone)
     slot = Slot(
         tour=tour,
         fellows=fellows,
@@ -199,6 +202,48 @@ EDITABLE_FIELDS = (
     "attendance",
 )
 PLACE_FIELDS = ("venue_name", "street", "city", "state", "zip_code")
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def valid_zone(name: str) -> bool:
+    """Whether `name` is a time zone of the zone database (not a folder such as "America")."""
+    return name in _zone_names()
+
+
+def _check_zone(zone: str) -> None:
+    if not valid_zone(zone):
+        raise ValidationError({"timezone": _("Not a time zone; use a name like America/Chicago.")})
+
+
+def with_located_venue(*, event: Event, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`changes` plus the coordinates and time zone of a new ZIP code, when staff changed the
+    address but not the coordinates: the travel-time rules must see where the venue now is.
+
+    Raises ValidationError({"zip_code": …}) for a ZIP code that does not exist (in that state).
+    """
+    changes = dict(changes)
+    new_zip = changes.get("zip_code")
+    if (
+        not new_zip
+        or new_zip == event.zip_code
+        or {"latitude", "longitude"}
+        & {name for name in changes if changes[name] != getattr(event, name)}
+    ):
+        return changes
+    try:
+        place = locate_zip(new_zip, changes.get("state") or event.state or None)
+    except UnknownZip as exc:
+        raise ValidationError(
+            {"zip_code": _("No such ZIP code in that state; check both, or give coordinates.")}
+        ) from exc
+    changes.update(latitude=place.latitude, longitude=place.longitude)
+    if "timezone" not in changes or changes["timezone"] == event.timezone:
+        changes["timezone"] = place.timezone
+    return changes
 
 
 def _local(moment: dt.datetime, zone: str) -> str:
@@ -262,6 +307,7 @@ def update_event(
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
     event = Event.objects.select_for_update().get(pk=event.pk)
+    changes = with_located_venue(event=event, changes=changes)
     before = copy.copy(event)
     current_fellows = list(event.fellows.all())
     changed = {name for name, value in changes.items() if getattr(event, name) != value}
@@ -275,6 +321,7 @@ def update_event(
         raise ValidationError({"status": _("A cancelled or completed event cannot be moved.")})
     for name in changed:
         setattr(event, name, changes[name])
+    _check_zone(event.timezone)
     chosen = _lock_fellows(fellows if fellows is not None else current_fellows)
     if calendar_change:
         slot = Slot(
@@ -387,6 +434,8 @@ def cancel_event(*, event: Event, reason: str = "") -> Event:
     )
     EventAssignment.objects.filter(event=event).update(active=False)
     notifications.queue_event_cancellation(event=event, was_confirmed=was_confirmed)
+    if not was_confirmed:
+        notifications.queue_proposal_withdrawn(event=event)
     if event.request is not None and event.request.status in (
         SpeakerRequest.Status.PROPOSED,
         SpeakerRequest.Status.CONFIRMED,

@@ -305,9 +305,11 @@ def host_withdraw(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def host_attendance(request: HttpRequest, token: str) -> HttpResponse:
     speaker_request = _host_request_or_404(token)
+    if request.method == "GET":  # a bookmarked or reloaded form address: show the page
+        return redirect("events:host-request", token=token)
     form = AttendanceForm(request.POST)
     if form.is_valid():
         try:
@@ -326,10 +328,12 @@ def host_attendance(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def host_answer_proposal(request: HttpRequest, token: str) -> HttpResponse:
     """The host says whether the proposed time works ("yes"), or not ("no", with a comment)."""
     speaker_request = _host_request_or_404(token)
+    if request.method == "GET":  # a bookmarked or reloaded form address: show the page
+        return redirect("events:host-request", token=token)
     form = ProposalAnswerForm(request.POST)
     if form.is_valid():
         try:

@@ -22,6 +22,7 @@ class Notification(models.Model):
         ATTENDANCE_REQUEST = "attendance_request", _("Attendance request")
         PROPOSAL = "proposal", _("Proposed time")
         PROPOSAL_REMINDER = "proposal_reminder", _("Proposed time reminder")
+        PROPOSAL_WITHDRAWN = "proposal_withdrawn", _("Proposed time withdrawn")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -338,6 +338,28 @@ def queue_host_contact_change(
     return [notification for notification in queued if notification is not None]
 
 
+def queue_proposal_withdrawn(*, event) -> Notification | None:
+    """Tell a host who was proposed a time that it is off (the tentative event was cancelled).
+
+    Only when a proposal was sent for the event; nothing was in their calendar, so no CANCEL.
+    """
+    speaker_request = event.request
+    if speaker_request is None or not speaker_request.contact_email:
+        return None
+    if not event.notifications.filter(kind=Notification.Kind.PROPOSAL).exists():
+        return None
+    return enqueue(
+        kind=Notification.Kind.PROPOSAL_WITHDRAWN,
+        dedupe_key=f"proposal_withdrawn:{event.ical_uid}:{event.sequence}",
+        recipient_email=speaker_request.contact_email,
+        recipient_name=speaker_request.contact_name,
+        template="proposal_withdrawn",
+        context={"event": event, "speaker_request": speaker_request},
+        event=event,
+        speaker_request=speaker_request,
+    )
+
+
 def queue_host_reminder(*, event) -> Notification | None:
     """Logistics reminder a few days before; a moved event gets a reminder for its new date."""
     speaker_request = event.request

@@ -318,3 +318,78 @@ def test_api_cancel_takes_a_reason_for_the_host(staff_api, booked):
     assert response.status_code == 200
     cancellation = Notification.objects.get(event=booked, kind=Notification.Kind.CANCELLATION)
     assert "Why: Snowstorm." in cancellation.body_text
+
+
+def test_admin_adds_an_event_for_a_request_through_the_service(client, staff_user, booked):
+    client.force_login(staff_user)
+    speaker_request = intake.submit_speaker_request(
+        data=request_data(contact_email="second@example.org"), source="web"
+    ).speaker_request
+    add = reverse("admin:events_event_add")
+    data = change_form_data(client.get(add))
+    starts, ends = local(DAY + dt.timedelta(days=1), 13), local(DAY + dt.timedelta(days=1), 14)
+    data |= {
+        "tour": booked.tour_id,
+        "request": speaker_request.pk,
+        "title": "Second host",
+        "starts_at_0": starts.astimezone(dt.UTC).date().isoformat(),
+        "starts_at_1": starts.astimezone(dt.UTC).time().isoformat(),
+        "ends_at_0": ends.astimezone(dt.UTC).date().isoformat(),
+        "ends_at_1": ends.astimezone(dt.UTC).time().isoformat(),
+        "timezone": "America/Chicago",
+        "latitude": 41.8858,
+        "longitude": -87.6181,
+        "assigned_fellows": [f.pk for f in booked.fellows.all()],
+        "override_reason": "Agreed by phone.",
+    }
+
+    response = client.post(add, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    event = Event.objects.get(request=speaker_request)
+    assert (event.status, event.city) == ("tentative", "Chicago")  # the request's address
+    assert Notification.objects.filter(event=event, kind=Notification.Kind.PROPOSAL).exists()
+
+
+def test_admin_new_zip_alone_moves_the_venue_for_the_rules(client, staff_user, booked):
+    client.force_login(staff_user)
+
+    response = admin_post(client, booked, city="Los Angeles", state="CA", zip_code="90012")
+
+    assert response.status_code == 200
+    assert "overlap" in str(response.context["adminform"].form.errors).lower()
+    booked.refresh_from_db()
+    assert (booked.zip_code, booked.latitude) == ("10036", MANHATTAN[0])
+
+
+def test_admin_unknown_time_zone_is_a_field_error(client, staff_user, booked):
+    client.force_login(staff_user)
+
+    response = admin_post(client, booked, timezone="Not/AZone")
+
+    assert response.status_code == 200
+    assert "timezone" in response.context["adminform"].form.errors
+
+
+def test_cancelling_a_proposed_time_tells_the_host(booked):
+    speaker_request = intake.submit_speaker_request(
+        data=request_data(contact_email="proposed@example.org"), source="web"
+    ).speaker_request
+    event = services.book_event(
+        tour=booked.tour,
+        fellows=list(booked.fellows.all()),
+        starts_at=local(DAY + dt.timedelta(days=1), 10),
+        ends_at=local(DAY + dt.timedelta(days=1), 11),
+        request=speaker_request,
+        override_reason="Agreed by phone.",
+        latitude=MANHATTAN[0],
+        longitude=MANHATTAN[1],
+    )
+
+    services.cancel_event(event=event, reason="The fellow is unwell.")
+
+    notice = Notification.objects.get(event=event, kind=Notification.Kind.PROPOSAL_WITHDRAWN)
+    assert notice.recipient_email == "proposed@example.org"
+    assert notice.subject.startswith("No longer proposed: Wed Mar 3")
+    assert "Why: The fellow is unwell." in notice.body_text
+    assert not Notification.objects.filter(event=event, ics_method="CANCEL").exists()

@@ -160,9 +160,10 @@ def test_a_moved_tentative_event_is_proposed_again_without_an_invite(host_event)
     )
     event_services.cancel_event(event=host_event)
 
-    # The host hears the new proposed time; nothing was in their calendar, so no CANCEL.
-    kinds = list(Notification.objects.values_list("kind", flat=True))
-    assert kinds == [Notification.Kind.PROPOSAL]
+    # The host hears the new proposed time, then that it is off; nothing was in their
+    # calendar, so no invite and no CANCEL.
+    kinds = list(Notification.objects.order_by("pk").values_list("kind", flat=True))
+    assert kinds == [Notification.Kind.PROPOSAL, Notification.Kind.PROPOSAL_WITHDRAWN]
 
 
 def test_nothing_private_about_a_fellow_reaches_a_host(tour, team, host_event):

@@ -17,8 +17,10 @@ from django.db import transaction
 from events import services as event_services
 from events.geocoding import locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
+from events.selectors import HOST_LINK_PURPOSE
 from fellows.models import Fellow, Tour, TourMember
 from fellows.services import rotate_feed_token
+from scheduler.tokens import derived_token, hash_token, new_salt
 
 DEMO_STAFF_USERNAME = "staff"
 DEMO_STAFF_PASSWORD = "fellow-tours-demo"  # demo data only; never used outside `make run`
@@ -168,7 +170,11 @@ class Command(BaseCommand):
             place = locate_zip(zip_code, state)
             organization = Organization.objects.create(name=name, kind=kind)
             tour = east if place.longitude > -85 else west
+            # A working private link, as a request from the form has (events.intake).
+            salt = new_salt()
             speaker_request = SpeakerRequest.objects.create(
+                host_link_salt=salt,
+                host_token_hash=hash_token(derived_token(purpose=HOST_LINK_PURPOSE, salt=salt)),
                 organization=organization,
                 contact_name=f"{name.split()[0]} Coordinator",
                 contact_email=f"host{zip_code}@example.org",
