@@ -109,10 +109,20 @@ def _with_another_window(data: QueryDict) -> tuple[dict[str, Any], list[dict[str
 
 
 def _too_many_attempts(request: HttpRequest, wait_seconds: int) -> HttpResponse:
+    """429 with the form as the host filled it in, so nothing they typed is lost."""
+    initial, rows = _with_another_window(request.POST)
+    formset = RequestWindowFormSet(prefix=WINDOWS_PREFIX, initial=rows[:-1] or rows)
+    formset.extra = 0
     response = render(
         request,
-        "events/rate_limited.html",
-        {"wait_minutes": max(1, round(wait_seconds / 60))},
+        "events/request_form.html",
+        {
+            "form": SpeakerRequestForm(initial=initial),
+            "formset": formset,
+            "window_errors": [],
+            "wait_minutes": max(1, round(wait_seconds / 60)),
+            "tz_label": _("the venue's local time (from its ZIP code)"),
+        },
         status=429,
     )
     response["Retry-After"] = str(wait_seconds)

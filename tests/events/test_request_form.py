@@ -97,7 +97,9 @@ def test_too_many_submissions_answer_429_with_a_readable_message(client, setting
     assert client.post(URL, post).status_code == 200
     refused = client.post(URL, as_form_post(request_data()))
     assert refused.status_code == 429
-    assert "Please try again in" in refused.content.decode()
+    page = refused.content.decode()
+    assert "Please try again in" in page
+    assert 'value="Loop Community Church"' in page  # what the host typed is still there
     assert int(refused["Retry-After"]) > 0
     assert SpeakerRequest.objects.count() == 0
 
