@@ -490,7 +490,7 @@ def accept_proposal(
         replaced = key in starts and starts[key] != event.starts_at
         dropped = wanted is None and key not in starts
         if replaced or dropped:
-            services.cancel_event(event=event)
+            services.cancel_event(event=event, rewrite_itinerary=False)  # rewritten below
 
     arrivals = _arrivals(plan)
     outcome = Acceptance()

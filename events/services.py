@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -24,8 +25,10 @@ from events import lifecycle, selectors
 from events.geocoding import UnknownZip, locate_zip
 from events.models import LIVE_STATUSES, Event, EventAssignment, HostAnswer, SpeakerRequest
 from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
-from fellows.models import Fellow, Tour
+from fellows.models import Fellow, ItineraryItem, Tour
 from notifications import services as notifications
+
+logger = logging.getLogger(__name__)
 
 
 class BookingRefused(ValidationError):
@@ -246,6 +249,24 @@ def with_located_venue(*, event: Event, changes: Mapping[str, Any]) -> dict[str,
     return changes
 
 
+def _follow_with_itinerary(tour: Tour) -> None:
+    """Rewrite the planner's travel, lodging and rest items of a planned tour after one of
+    its events moved or was cancelled, so fellows' feeds never route them to the old place.
+
+    Items staff wrote stay. A planner that cannot route the tour as booked leaves the old
+    items and logs why: the booking itself already passed the rules.
+    """
+    from events.planning import rewrite_itinerary  # the planner service books through us
+
+    if not ItineraryItem.objects.filter(tour=tour, source=ItineraryItem.Source.PLANNER).exists():
+        return
+    try:
+        with transaction.atomic():
+            rewrite_itinerary(tour=tour)
+    except Exception:  # the planner's own errors are many; the change itself must stand
+        logger.warning("Itinerary of tour %s not rewritten", tour.pk, exc_info=True)
+
+
 def _local(moment: dt.datetime, zone: str) -> str:
     local = moment.astimezone(ZoneInfo(zone))
     return f"{local:%a %b %-d, %Y %-I:%M %p} {local.tzname()}"
@@ -347,6 +368,8 @@ def update_event(
             # The host answered about the old time; the new one needs its own answer.
             event.host_answer, event.host_answer_comment, event.host_answered_at = "", "", None
     event = _save_checked(event, chosen)
+    if calendar_change:
+        _follow_with_itinerary(event.tour)
     if calendar_change and event.status == Event.Status.TENTATIVE and event.request_id:
         _propose_to_host(event)
     if calendar_change and event.status == Event.Status.CONFIRMED:
@@ -416,10 +439,12 @@ def confirm_event(*, event: Event, note: str = "") -> Event:
 
 
 @transaction.atomic
-def cancel_event(*, event: Event, reason: str = "") -> Event:
+def cancel_event(*, event: Event, reason: str = "", rewrite_itinerary: bool = True) -> Event:
     """Cancel an event; it stays in feeds as CANCELLED so calendars drop it.
 
     `reason` (optional) is told to the host in the cancellation, with METHOD:CANCEL.
+    `rewrite_itinerary=False` for a caller that rewrites the tour's items itself afterwards
+    (accepting a proposal).
     """
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.status == Event.Status.CANCELLED:
@@ -433,6 +458,8 @@ def cancel_event(*, event: Event, reason: str = "") -> Event:
         update_fields=["status", "cancelled_at", "cancellation_reason", "sequence", "updated_at"]
     )
     EventAssignment.objects.filter(event=event).update(active=False)
+    if rewrite_itinerary:
+        _follow_with_itinerary(event.tour)
     notifications.queue_event_cancellation(event=event, was_confirmed=was_confirmed)
     if not was_confirmed:
         notifications.queue_proposal_withdrawn(event=event)

@@ -480,3 +480,24 @@ def test_planner_verifier_and_booking_rules_agree_on_the_venues_day(db):
         request = SpeakerRequest.objects.get(pk=request_id)
         assert soft_rule_warnings(slot, request=request) == []
         assert event.window_override_reason == ""  # booked without overriding a soft rule
+
+
+def test_cancelling_or_moving_a_planned_event_rewrites_the_travel_around_it(tour_with_requests):
+    tour, fellows, _requests = tour_with_requests
+    planning.accept_proposal(run=_propose(tour))
+    events = list(Event.objects.filter(tour=tour).order_by("starts_at"))
+    last = events[-1]
+    city = last.city
+
+    def legs_to(place: str) -> int:
+        return ItineraryItem.objects.filter(
+            tour=tour, source=ItineraryItem.Source.PLANNER, to_location__contains=place
+        ).count()
+
+    assert legs_to(city) >= 1
+    others = {e.city for e in events[:-1]}
+    services.cancel_event(event=last)
+
+    if city not in others:
+        assert legs_to(city) == 0  # no fellow is sent to a cancelled venue any more
+    assert ItineraryItem.objects.filter(tour=tour, source=ItineraryItem.Source.PLANNER).exists()
