@@ -11,6 +11,8 @@ from events.models import Event, Organization, RequestWindow, SpeakerRequest
 from events.rules import Slot
 from events.services import BookingRefused, check_booking
 from fellows.models import Fellow
+from scheduler import local_times
+from scheduler.text_input import FREE_TEXT_MAX_CHARS
 
 
 class EventAdminForm(forms.ModelForm):
@@ -169,6 +171,7 @@ class SpeakerRequestForm(HostForm):
     topics = forms.CharField(
         label=_("Topics you would like covered"),
         required=False,
+        max_length=FREE_TEXT_MAX_CHARS,
         widget=forms.Textarea({"rows": 3}),
     )
     interpretation_needed = forms.BooleanField(
@@ -179,7 +182,10 @@ class SpeakerRequestForm(HostForm):
         label=_("We can support travel costs"), required=False
     )
     notes = forms.CharField(
-        label=_("Anything else we should know"), required=False, widget=forms.Textarea({"rows": 3})
+        label=_("Anything else we should know"),
+        required=False,
+        max_length=FREE_TEXT_MAX_CHARS,
+        widget=forms.Textarea({"rows": 3}),
     )
     timezone = forms.ChoiceField(
         label=_("Time zone of your times (virtual events)"),
@@ -205,10 +211,10 @@ class SpeakerRequestForm(HostForm):
 
 
 class RequestWindowForm(HostForm):
-    start_date = forms.DateField(
+    start_date = local_times.DateField(
         label=_("First possible date"), widget=forms.DateInput({"type": "date"})
     )
-    end_date = forms.DateField(
+    end_date = local_times.DateField(
         label=_("Last possible date"), widget=forms.DateInput({"type": "date"})
     )
     earliest_start = forms.TimeField(
@@ -273,7 +279,10 @@ class AttendanceForm(HostForm):
         widget=forms.NumberInput({"inputmode": "numeric"}),
     )
     attendance_comments = forms.CharField(
-        label=_("Comments"), required=False, widget=forms.Textarea({"rows": 3})
+        label=_("Comments"),
+        required=False,
+        max_length=FREE_TEXT_MAX_CHARS,
+        widget=forms.Textarea({"rows": 3}),
     )
 
 

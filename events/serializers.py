@@ -8,6 +8,8 @@ from rest_framework import serializers
 
 from events.models import Event, Organization, RequestWindow, SpeakerRequest
 from fellows.models import Fellow, Tour
+from scheduler.local_times import ApiDateField
+from scheduler.text_input import FREE_TEXT_MAX_CHARS
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -147,8 +149,8 @@ class ShallowFieldsMixin:
 
 
 class RequestWindowInputSerializer(ShallowFieldsMixin, serializers.Serializer):
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
+    start_date = ApiDateField()
+    end_date = ApiDateField()
     earliest_start = serializers.TimeField()
     latest_end = serializers.TimeField()
     preference = serializers.ChoiceField(
@@ -184,12 +186,12 @@ class SpeakerRequestSubmissionSerializer(ShallowFieldsMixin, serializers.Seriali
         default=SpeakerRequest.AudienceType.GENERAL_PUBLIC,
     )
     event_length_minutes = serializers.IntegerField(default=60)
-    topics = serializers.CharField(required=False, allow_blank=True)
+    topics = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_CHARS)
     interpretation_needed = serializers.BooleanField(default=False)
     honorarium_offered = serializers.BooleanField(default=False)
     travel_support_offered = serializers.BooleanField(default=False)
-    notes = serializers.CharField(required=False, allow_blank=True)
-    windows = RequestWindowInputSerializer(many=True, allow_empty=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_CHARS)
+    windows = RequestWindowInputSerializer(many=True, allow_empty=True, max_length=50)
 
 
 class SubmissionResultSerializer(ShallowFieldsMixin, serializers.Serializer):
@@ -204,4 +206,6 @@ class RequestStatusSerializer(serializers.Serializer):
 
 
 class DeclineSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Sent to the host in the decline notice.")
+    reason = serializers.CharField(
+        max_length=FREE_TEXT_MAX_CHARS, help_text="Sent to the host in the decline notice."
+    )

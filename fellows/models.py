@@ -15,6 +15,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from scheduler.local_times import validate_zone_name
+from scheduler.text_input import free_text_limit, one_line
+
 
 def new_ical_uid() -> str:
     return f"{uuid.uuid4()}@fellow-tours"
@@ -25,16 +28,22 @@ class Fellow(models.Model):
         ENGLISH = "en", _("English")
         KOREAN = "ko", _("Korean")
 
-    display_name = models.CharField(_("display name"), max_length=100, unique=True)
-    legal_name = models.CharField(_("legal name (private)"), max_length=200, blank=True)
+    display_name = models.CharField(
+        _("display name"), max_length=100, unique=True, validators=[one_line]
+    )
+    legal_name = models.CharField(
+        _("legal name (private)"), max_length=200, blank=True, validators=[one_line]
+    )
     email = models.EmailField(_("email (private)"), blank=True)
-    phone = models.CharField(_("phone (private)"), max_length=40, blank=True)
-    languages = models.CharField(_("languages spoken"), max_length=200, blank=True)
+    phone = models.CharField(_("phone (private)"), max_length=40, blank=True, validators=[one_line])
+    languages = models.CharField(
+        _("languages spoken"), max_length=200, blank=True, validators=[one_line]
+    )
     preferred_language = models.CharField(
         _("language for messages"), max_length=2, choices=Language, default=Language.ENGLISH
     )
-    bio = models.TextField(_("public bio"), blank=True)
-    home_base = models.CharField(_("home base"), max_length=200, blank=True)
+    bio = models.TextField(_("public bio"), blank=True, validators=[free_text_limit])
+    home_base = models.CharField(_("home base"), max_length=200, blank=True, validators=[one_line])
     home_latitude = models.FloatField(null=True, blank=True)
     home_longitude = models.FloatField(null=True, blank=True)
     active = models.BooleanField(default=True)
@@ -65,18 +74,19 @@ class Tour(models.Model):
         PUBLISHED = "published", _("Published")
         COMPLETED = "completed", _("Completed")
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[one_line])
     start_date = models.DateField()
     end_date = models.DateField()
-    region = models.CharField(max_length=100, blank=True)
+    region = models.CharField(max_length=100, blank=True, validators=[one_line])
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
     timezone = models.CharField(
         _("home time zone"),
         max_length=64,
         default="America/New_York",
         help_text=_("IANA zone used for day boundaries of the tour's rules."),
+        validators=[validate_zone_name],
     )
-    start_location = models.CharField(max_length=200, blank=True)
+    start_location = models.CharField(max_length=200, blank=True, validators=[one_line])
     start_latitude = models.FloatField(null=True, blank=True)
     start_longitude = models.FloatField(null=True, blank=True)
     # Rules the planner and every booking respect.
@@ -159,7 +169,9 @@ class Unavailability(models.Model):
     fellow = models.ForeignKey(Fellow, on_delete=models.CASCADE, related_name="unavailabilities")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    reason = models.CharField(_("reason (private)"), max_length=300, blank=True)
+    reason = models.CharField(
+        _("reason (private)"), max_length=300, blank=True, validators=[one_line]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -190,14 +202,16 @@ class ItineraryItem(models.Model):
     tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="itinerary_items")
     fellows = models.ManyToManyField(Fellow, related_name="itinerary_items")
     kind = models.CharField(max_length=10, choices=Kind)
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[one_line])
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    timezone = models.CharField(max_length=64, default="America/New_York")
-    from_location = models.CharField(max_length=200, blank=True)
-    to_location = models.CharField(max_length=200, blank=True)
+    timezone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_zone_name]
+    )
+    from_location = models.CharField(max_length=200, blank=True, validators=[one_line])
+    to_location = models.CharField(max_length=200, blank=True, validators=[one_line])
     distance_km = models.FloatField(null=True, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, validators=[free_text_limit])
     source = models.CharField(max_length=10, choices=Source, default=Source.STAFF)
     ical_uid = models.CharField(max_length=255, unique=True, default=new_ical_uid, editable=False)
     sequence = models.PositiveIntegerField(default=0, editable=False)
