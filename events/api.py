@@ -155,10 +155,11 @@ class EventViewSet(
     @extend_schema(request=RescheduleSerializer, responses=EventSerializer)
     @action(detail=True, methods=["post"])
     def reschedule(self, request: Request, pk: str | None = None) -> Response:
-        payload = RescheduleSerializer(data=request.data)
+        event = self.get_object()
+        payload = RescheduleSerializer(data=request.data, context={"event": event})
         payload.is_valid(raise_exception=True)
         try:
-            event = services.reschedule_event(event=self.get_object(), **payload.validated_data)
+            event = services.reschedule_event(event=event, **payload.validated_data)
         except DjangoValidationError as exc:
             raise as_drf_error(exc) from exc
         return Response(EventSerializer(event).data, status=status.HTTP_200_OK)

@@ -3,7 +3,10 @@ host-facing forms: the speaker request with its date windows, contact edits, att
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.intake import US_TIME_ZONES
@@ -23,9 +26,11 @@ class EventAdminForm(forms.ModelForm):
     )
     override_reason = forms.CharField(
         required=False,
+        max_length=FREE_TEXT_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Needed only to book despite a warning (host window, rest day, hours)."),
     )
+    occurrence = local_times.occurrence_field()
 
     class Meta:
         model = Event
@@ -54,8 +59,32 @@ class EventAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].help_text = _("Wall-clock time at the venue, in its time zone.")
         if self.instance.pk:
             self.fields["assigned_fellows"].initial = list(self.instance.fellows.all())
+            # Shown as the venue's wall clock, the way staff type them (see clean).
+            zone = ZoneInfo(self.instance.timezone)
+            for name in ("starts_at", "ends_at"):
+                moment = getattr(self.instance, name)
+                self.initial[name] = moment.astimezone(zone).replace(tzinfo=None)
+
+    def _venue_times(self, data: dict) -> None:
+        """Read the typed start and end as the venue's wall clock (scheduler.local_times)."""
+        zone = data.get("timezone")
+        if not zone:
+            return
+        for name in ("starts_at", "ends_at"):
+            value = data.get(name)
+            if value is None:
+                continue
+            typed = timezone.make_naive(value)
+            try:
+                data[name] = local_times.aware(
+                    typed.date(), typed.time(), zone, occurrence=data.get("occurrence")
+                )
+            except forms.ValidationError as exc:
+                self.add_error(name, exc)
 
     def booking_changed(self) -> bool:
         return not self.instance.pk or bool(
@@ -64,6 +93,7 @@ class EventAdminForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        self._venue_times(data)
         needed = ("tour", "starts_at", "ends_at", "assigned_fellows")
         if any(data.get(name) is None for name in needed) or not self.booking_changed():
             return data

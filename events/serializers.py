@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from events.models import Event, Organization, RequestWindow, SpeakerRequest
 from fellows.models import Fellow, Tour
+from scheduler import local_times
 from scheduler.local_times import ApiDateField
 from scheduler.text_input import FREE_TEXT_MAX_CHARS
 
@@ -82,7 +83,16 @@ class EventSerializer(serializers.ModelSerializer):
     request = serializers.PrimaryKeyRelatedField(
         queryset=SpeakerRequest.objects.all(), required=False, allow_null=True
     )
-    override_reason = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    override_reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=FREE_TEXT_MAX_CHARS
+    )
+    starts_at = local_times.ApiDateTimeField(
+        help_text="With an offset, or without one as the venue's wall-clock time."
+    )
+    ends_at = local_times.ApiDateTimeField(
+        help_text="With an offset, or without one as the venue's wall-clock time."
+    )
+    occurrence = local_times.api_occurrence_field()
 
     class Meta:
         model = Event
@@ -112,18 +122,41 @@ class EventSerializer(serializers.ModelSerializer):
             "day_sheet_notes",
             "window_override_reason",
             "override_reason",
+            "occurrence",
         ]
         read_only_fields = ["status", "ical_uid", "sequence", "window_override_reason"]
         extra_kwargs = {"title": {"required": False}}
 
+    def validate(self, attrs: dict) -> dict:
+        zone = attrs.get("timezone") or getattr(self.instance, "timezone", None)
+        local_times.wall_clock_to_aware(
+            attrs, ("starts_at", "ends_at"), zone or Event._meta.get_field("timezone").default
+        )
+        return attrs
+
 
 class RescheduleSerializer(serializers.Serializer):
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    """`context["event"]` gives the zone that offset-free times are read in."""
+
+    starts_at = local_times.ApiDateTimeField(
+        help_text="With an offset, or without one as the venue's wall-clock time."
+    )
+    ends_at = local_times.ApiDateTimeField(
+        help_text="With an offset, or without one as the venue's wall-clock time."
+    )
+    occurrence = local_times.api_occurrence_field()
     fellows = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Fellow.objects.all(), required=False
     )
-    override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    override_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=FREE_TEXT_MAX_CHARS
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        local_times.wall_clock_to_aware(
+            attrs, ("starts_at", "ends_at"), self.context["event"].timezone
+        )
+        return attrs
 
 
 class ShallowFieldsMixin:

@@ -137,7 +137,7 @@ def repeated_time_message(day: dt.date, time: dt.time, zone: str) -> str:
 
 
 def aware(day: dt.date, time: dt.time, zone: str, *, occurrence: str | None = None) -> dt.datetime:
-    """The moment a person means by a wall-clock time on a day in a zone.
+    """The moment (in UTC) a person means by a wall-clock time on a day in a zone.
 
     Raises ValidationError when the time does not exist that day, or when it happens twice and
     `occurrence` (EARLIER or LATER) does not say which.
@@ -148,7 +148,9 @@ def aware(day: dt.date, time: dt.time, zone: str, *, occurrence: str | None = No
     if problem == "twice" and occurrence not in (EARLIER, LATER):
         raise ValidationError(repeated_time_message(day, time, zone), code="ambiguous_time")
     fold = 1 if occurrence == LATER and problem == "twice" else 0
-    return dt.datetime.combine(day, time.replace(tzinfo=None, fold=fold), tzinfo=ZoneInfo(zone))
+    local = dt.datetime.combine(day, time.replace(tzinfo=None, fold=fold), tzinfo=ZoneInfo(zone))
+    # In UTC: arithmetic and comparisons between two times of one zone ignore `fold`.
+    return local.astimezone(dt.UTC)
 
 
 def daily_time_problems(
@@ -201,6 +203,44 @@ class ApiDateField(serializers.DateField):
             if message:
                 raise serializers.ValidationError(message, code="no_such_date") from None
             raise
+
+
+class ApiDateTimeField(serializers.DateTimeField):
+    """An API date-time: with an offset it is that moment; without one it stays naive, for the
+    serializer to read as the venue's wall clock through `aware` (see wall_clock_to_aware)."""
+
+    def enforce_timezone(self, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            return value
+        return super().enforce_timezone(value)
+
+
+def api_occurrence_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=[EARLIER, LATER],
+        required=False,
+        write_only=True,
+        help_text="For a local time without an offset that happens twice (clocks going back): "
+        "which one is meant.",
+    )
+
+
+def wall_clock_to_aware(attrs: dict, names: tuple[str, ...], zone: str) -> None:
+    """Replace naive values in `attrs` by the moments they mean in `zone`, or raise the API's
+    field errors."""
+    errors = {}
+    for name in names:
+        value = attrs.get(name)
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            try:
+                attrs[name] = aware(
+                    value.date(), value.time(), zone, occurrence=attrs.get("occurrence")
+                )
+            except ValidationError as exc:
+                errors[name] = exc.messages
+    attrs.pop("occurrence", None)
+    if errors:
+        raise serializers.ValidationError(errors)
 
 
 def occurrence_field() -> forms.ChoiceField:
