@@ -418,6 +418,28 @@ def _locked(speaker_request: SpeakerRequest) -> SpeakerRequest:
 
 
 @transaction.atomic
+def reissue_host_link(*, speaker_request: SpeakerRequest) -> SpeakerRequest:
+    """Staff replace a host's private link (lost, forwarded, leaked): the old link stops
+    opening anything at once, and the new one goes to the host by email only. Nobody else
+    sees it: the outbox row keeps it sealed until sending (notifications.sealed_links)."""
+    speaker_request = _locked(speaker_request)
+    if speaker_request.anonymised_at is not None or not speaker_request.contact_email:
+        raise ValidationError(
+            {"contact_email": _("This request has no host contact any more to send a link to.")}
+        )
+    token = new_token()
+    speaker_request.host_token_hash = hash_token(token)
+    speaker_request.host_token_revoked = False
+    speaker_request.save(update_fields=["host_token_hash", "host_token_revoked", "updated_at"])
+    notifications.queue_new_host_link(
+        speaker_request=speaker_request,
+        host_url=host_url_for(token),
+        link_hash=speaker_request.host_token_hash,
+    )
+    return speaker_request
+
+
+@transaction.atomic
 def update_request_by_host(
     *, speaker_request: SpeakerRequest, data: Mapping[str, Any]
 ) -> SpeakerRequest:

@@ -22,7 +22,11 @@ class NotificationAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "kind"]
     search_fields = ["recipient_email", "subject", "dedupe_key", "message_id"]
-    readonly_fields = [f.name for f in Notification._meta.fields if f.name not in ("id",)]
+    # The sealed private link stays out of sight, even as ciphertext.
+    readonly_fields = [
+        f.name for f in Notification._meta.fields if f.name not in ("id", "sealed_link")
+    ]
+    exclude = ["sealed_link"]
     actions = ["retry"]
 
     @admin.display(description=_("last error"))

@@ -20,6 +20,7 @@ class Notification(models.Model):
         HOST_REMINDER = "host_reminder", _("Host reminder")
         FELLOW_DAY_SHEET = "fellow_day_sheet", _("Fellow day sheet")
         ATTENDANCE_REQUEST = "attendance_request", _("Attendance request")
+        HOST_LINK = "host_link", _("New private link for a host")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -45,6 +46,9 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     message_id = models.CharField(max_length=255, blank=True)
+    # A private link sealed until sending and erased once sent (notifications.sealed_links);
+    # the bodies hold a placeholder where it goes.
+    sealed_link = models.TextField(blank=True, editable=False)
     event = models.ForeignKey(
         "events.Event",
         null=True,

@@ -168,6 +168,7 @@ API_MATRIX: dict[str, frozenset[str]] = {
         "POST /api/v1/requests/",
         "GET /api/v1/requests/{id}/",
         "POST /api/v1/requests/{id}/decline/",
+        "POST /api/v1/requests/{id}/reissue-link/",
         "POST /api/v1/requests/{id}/status/",
         "GET /api/v1/tours/",
         "POST /api/v1/tours/",
