@@ -10,6 +10,7 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -62,6 +63,8 @@ class Fellow(models.Model):
 
     class Meta:
         ordering = ["display_name"]
+        # fellows.permissions: staff without it see display names only.
+        permissions = [("view_private_details", _("Can view fellows' private details"))]
 
     def __str__(self) -> str:
         return self.display_name
@@ -124,6 +127,22 @@ class Tour(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # Travel legs from the start name it in every fellow's feed: the tour's own start only,
+    # never a fellow's home base (which is private), and a neutral label when it has no name.
+    START_REQUIRED = _(
+        "Give the tour a start location (where the team sets out): the planner measures "
+        "travel from there, and no fellow's home base may stand in for it."
+    )
+
+    @property
+    def start_label(self) -> str:
+        return self.start_location or str(_("Tour start"))
+
+    def clean(self) -> None:
+        super().clean()
+        if self.start_latitude is None or self.start_longitude is None:
+            raise ValidationError(self.START_REQUIRED)
 
 
 class TourMember(models.Model):
