@@ -78,4 +78,6 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.recipient_email} ({self.status})"
+        # A fellow's address is private (fellows.permissions); their display name is not.
+        recipient = self.recipient_name if self.fellow_id else self.recipient_email
+        return f"{self.get_kind_display()} to {recipient} ({self.status})"
