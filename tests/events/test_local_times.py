@@ -179,3 +179,27 @@ def test_the_api_reads_offset_free_times_at_the_venue(staff_api, chicago_event):
     )
     assert moved.status_code == 200, moved.json()
     assert moved.json()["starts_at"].startswith("2027-11-07T06:30")
+
+
+def test_a_fellows_unavailability_form_refuses_missing_times_and_asks_about_repeated_ones(client):
+    from fellows.models import Unavailability
+    from tests.factories import UserFactory
+
+    fellow = FellowFactory(user=UserFactory(username="grace-dst", password=None))
+    client.force_login(fellow.user)
+    post = {"timezone": CHICAGO, "reason": "Family"}
+    gap = client.post(
+        reverse("fellows:me"),
+        {**post, "starts_at": "2027-03-14T02:30", "ends_at": "2027-03-14T09:00"},
+    )
+    assert "does not exist" in str(gap.context["form"].errors["starts_at"])
+    twice = {**post, "starts_at": "2027-11-07T01:30", "ends_at": "2027-11-07T09:00"}
+    asked = client.post(reverse("fellows:me"), twice)
+    assert "happens twice" in str(asked.context["form"].errors["starts_at"])
+    assert not Unavailability.objects.exists()
+    client.post(reverse("fellows:me"), {**twice, "occurrence": "later"})
+    saved = Unavailability.objects.get()
+    assert saved.starts_at == dt.datetime(2027, 11, 7, 7, 30, tzinfo=dt.UTC)
+    line_break = {**twice, "occurrence": "later", "reason": "Family\nDay sheet: x"}
+    refused = client.post(reverse("fellows:me"), line_break)
+    assert refused.context["form"].errors["reason"]
