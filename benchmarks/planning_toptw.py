@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from scheduler.planning.toptw import (  # noqa: E402
+from benchmarks.toptw_core import (  # noqa: E402
     ToptwInstance,
     parse_kul,
     solution_is_feasible,

@@ -55,7 +55,14 @@ class SpeakerRequestAdmin(admin.ModelAdmin):
     search_fields = ["organization__name", "contact_name", "contact_email", "city", "zip_code"]
     list_select_related = ["organization"]
     inlines = [RequestWindowInline]
-    readonly_fields = ["host_token_hash", "status_changed_at", "created_at", "updated_at"]
+    # Status moves go through events.lifecycle (board, API, admin actions), never a raw edit.
+    readonly_fields = [
+        "status",
+        "host_token_hash",
+        "status_changed_at",
+        "created_at",
+        "updated_at",
+    ]
     # Adds the "Import CSV" button; staff correct coordinates and time zone in the change
     # form (saving there never geocodes again, so corrections stick).
     change_list_template = "admin/events/speakerrequest/change_list.html"
@@ -83,6 +90,17 @@ class SpeakerRequestAdmin(admin.ModelAdmin):
             )
             % {"count": sent},
         )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.save()
+            return
+        # Through the service, so a new contact email moves the host's live invites.
+        fields = set(form.changed_data) & set(intake.STAFF_EDITABLE_FIELDS)
+        changes = {name: form.cleaned_data[name] for name in fields}
+        original = SpeakerRequest.objects.get(pk=obj.pk)
+        saved = intake.update_request_by_staff(speaker_request=original, changes=changes)
+        obj.__dict__.update(saved.__dict__)
 
     def get_urls(self):
         return [
@@ -131,7 +149,14 @@ class EventAdmin(SimpleHistoryAdmin):  # its History page shows who changed what
     list_filter = ["status", "visibility", "locked", "tour"]
     search_fields = ["title", "venue_name", "city"]
     list_select_related = ["tour"]
-    readonly_fields = ["status", "ical_uid", "sequence", "window_override_reason", "cancelled_at"]
+    readonly_fields = [
+        "status",
+        "ical_uid",
+        "sequence",
+        "window_override_reason",
+        "cancelled_at",
+        "cancellation_reason",
+    ]
     inlines = [EventAssignmentInline]
     actions = ["confirm_selected", "cancel_selected"]
     autocomplete_fields = ["request"]
@@ -159,20 +184,25 @@ class EventAdmin(SimpleHistoryAdmin):  # its History page shows who changed what
             )
             obj.pk = saved.pk
             return
-        if form.booking_changed():
-            original = Event.objects.get(pk=obj.pk)
-            new_start, new_end = obj.starts_at, obj.ends_at
-            obj.starts_at, obj.ends_at = original.starts_at, original.ends_at
-            obj.save()
-            services.reschedule_event(
-                event=obj,
-                starts_at=new_start,
-                ends_at=new_end,
-                fellows=fellows,
-                override_reason=reason,
-            )
-        else:
-            obj.save()
+        # Every change goes through the service: rules re-checked, SEQUENCE raised and the
+        # host's update queued when anything a calendar shows changed.
+        fields = set(form.changed_data) & set(services.EDITABLE_FIELDS)
+        original = Event.objects.get(pk=obj.pk)
+        changes = {name: data[name] for name in fields}
+        for name in fields:  # the form wrote its values onto obj; the service decides
+            setattr(obj, name, getattr(original, name))
+        services.update_event(
+            event=original,
+            changes=changes,
+            fellows=fellows if "assigned_fellows" in form.changed_data else None,
+            override_reason=reason,
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Which request an event serves is chosen when it is booked; re-link by cancelling
+        # and booking again, so the one-live-event rule and the host's messages stay right.
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "request"] if obj is not None else fields
 
     def save_related(self, request, form, formsets, change):
         # Fellows are saved by the service together with their assignment rows.

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from events.geocoding import UnknownZip, locate_zip
 from events.models import Event, SpeakerRequest
 from events.rules import Slot
-from fellows.models import Fellow, Tour
+from fellows.models import Fellow, Tour, validate_state_codes
 from scheduler import local_times
 
 WEEKDAYS = [
@@ -51,6 +51,11 @@ class TourForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    region_state_codes = forms.CharField(
+        label=_("Region: states"),
+        required=False,
+        help_text=_("Two-letter codes separated by commas, e.g. CA, OR, WA; empty: any state."),
+    )
     team_a = forms.ModelMultipleChoiceField(
         label=_("Team A fellows"),
         queryset=Fellow.objects.filter(active=True),
@@ -75,6 +80,11 @@ class TourForm(forms.ModelForm):
             "max_driving_hours_per_day",
             "work_day_start",
             "work_day_end",
+            "region_radius_km",
+            "flight_worth_attendees",
+            "travel_hour_worth_attendees",
+            "hotel_night_worth_attendees",
+            "max_flights_per_week",
         ]
         widgets = {
             "start_date": DateInput,
@@ -83,8 +93,24 @@ class TourForm(forms.ModelForm):
             "work_day_end": TimeInput,
         }
 
+    # The planner's plain-terms settings: left empty, they keep the documented defaults.
+    OPTIONAL_WITH_DEFAULT = (
+        "flight_worth_attendees",
+        "travel_hour_worth_attendees",
+        "hotel_night_worth_attendees",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.OPTIONAL_WITH_DEFAULT:
+            self.fields[name].required = False
+
     def clean(self) -> dict:
         data = super().clean()
+        for name in self.OPTIONAL_WITH_DEFAULT:
+            if data.get(name) is None:
+                data[name] = Tour._meta.get_field(name).get_default()
+                setattr(self.instance, name, data[name])
         zip_code = data.get("start_zip")
         if zip_code:
             try:
@@ -98,6 +124,13 @@ class TourForm(forms.ModelForm):
                 self.instance.timezone = place.timezone
         self.instance.rest_weekdays = data.get("rest_weekdays") or []
         return data
+
+    def clean_region_state_codes(self) -> str:
+        text = self.cleaned_data.get("region_state_codes", "")
+        codes = [code.strip().upper() for code in text.replace(";", ",").split(",") if code.strip()]
+        validate_state_codes(codes)
+        self.instance.region_states = codes
+        return text
 
     def teams(self) -> dict[str, list[Fellow]]:
         teams = {"A": list(self.cleaned_data["team_a"])}

@@ -232,9 +232,10 @@ def tour_confirm(request: HttpRequest, tour_id: int) -> HttpResponse:
         messages.error(request, _("Tick the events to confirm."))
         return _go(request, _tour_url(tour.pk))
     confirmed = 0
+    note = request.POST.get("note", "")
     for event in form.cleaned_data["event_ids"]:
         try:
-            services.confirm_event(event=event)
+            services.confirm_event(event=event, note=note)
         except ValidationError as exc:
             messages.error(request, f"{event.title}: {_error_text(exc)}")
         else:
@@ -335,7 +336,7 @@ def event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
     if request.POST.get("really") != "yes":
         messages.error(request, _("Tick the box to confirm the cancellation."))
         return _go(request, reverse("board:event", args=[event.pk]))
-    services.cancel_event(event=event)
+    services.cancel_event(event=event, reason=request.POST.get("reason", "")[:2000])
     messages.success(
         request, _("“%(title)s” cancelled; the host is told if they knew.") % {"title": event.title}
     )

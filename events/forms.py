@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from events.intake import US_TIME_ZONES
 from events.models import Event, Organization, RequestWindow, SpeakerRequest
 from events.rules import Slot
-from events.services import BookingRefused, check_booking
+from events.services import CALENDAR_FIELDS, BookingRefused, check_booking
 from fellows.models import Fellow
 from scheduler import local_times
 from scheduler.text_input import FREE_TEXT_MAX_CHARS
@@ -87,9 +87,8 @@ class EventAdminForm(forms.ModelForm):
                 self.add_error(name, exc)
 
     def booking_changed(self) -> bool:
-        return not self.instance.pk or bool(
-            {"starts_at", "ends_at", "assigned_fellows", "tour"} & set(self.changed_data)
-        )
+        calendar = {*CALENDAR_FIELDS, "assigned_fellows"}
+        return not self.instance.pk or bool(calendar & set(self.changed_data))
 
     def clean(self):
         data = super().clean()
@@ -110,7 +109,7 @@ class EventAdminForm(forms.ModelForm):
         try:
             check_booking(
                 slot=slot,
-                request=data.get("request"),
+                request=data.get("request") or self.instance.request,
                 timezone_name=data.get("timezone"),
                 override_reason=data.get("override_reason") or "",
             )
@@ -297,6 +296,16 @@ class HostContactForm(HostForm):
     contact_name = SpeakerRequestForm.base_fields["contact_name"]
     contact_email = SpeakerRequestForm.base_fields["contact_email"]
     contact_phone = SpeakerRequestForm.base_fields["contact_phone"]
+
+
+class ProposalAnswerForm(HostForm):
+    answer = forms.ChoiceField(choices=[("yes", _("Yes")), ("no", _("No"))])
+    comment = forms.CharField(
+        label=_("What does not work, or which times would?"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea({"rows": 3}),
+    )
 
 
 class AttendanceForm(HostForm):

@@ -31,14 +31,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from events import selectors
+from events import lifecycle, selectors
 from events.geocoding import UnknownZip, locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
+from events.selectors import HOST_LINK_PURPOSE
 from events.services import set_request_status
 from notifications import services as notifications
 from scheduler import local_times
 from scheduler.text_input import FREE_TEXT_MAX_CHARS
-from scheduler.tokens import hash_token, new_token
+from scheduler.tokens import derived_token, hash_token, new_salt
 
 MAX_WINDOWS = 10
 MIN_AUDIENCE, MAX_AUDIENCE = 1, 100_000
@@ -58,38 +59,8 @@ US_TIME_ZONES = [
     ("Pacific/Honolulu", gettext_lazy("Hawaii (Honolulu)")),
 ]
 
-HOST_EDITABLE_STATUSES = (SpeakerRequest.Status.SUBMITTED, SpeakerRequest.Status.IN_REVIEW)
-DECLINABLE_STATUSES = (
-    SpeakerRequest.Status.SUBMITTED,
-    SpeakerRequest.Status.IN_REVIEW,
-    SpeakerRequest.Status.PROPOSED,
-)
-# Moves staff may make by hand. Proposed/confirmed normally follow from booking an event
-# (events.services); declining needs a reason and a notice, so it has its own function.
-STAFF_TRANSITIONS: dict[str, set[str]] = {
-    SpeakerRequest.Status.SUBMITTED: {
-        SpeakerRequest.Status.IN_REVIEW,
-        SpeakerRequest.Status.WITHDRAWN,
-    },
-    SpeakerRequest.Status.IN_REVIEW: {
-        SpeakerRequest.Status.SUBMITTED,
-        SpeakerRequest.Status.PROPOSED,
-        SpeakerRequest.Status.WITHDRAWN,
-    },
-    SpeakerRequest.Status.PROPOSED: {
-        SpeakerRequest.Status.IN_REVIEW,
-        SpeakerRequest.Status.CONFIRMED,
-        SpeakerRequest.Status.WITHDRAWN,
-    },
-    SpeakerRequest.Status.CONFIRMED: {
-        SpeakerRequest.Status.IN_REVIEW,
-        SpeakerRequest.Status.COMPLETED,
-        SpeakerRequest.Status.WITHDRAWN,
-    },
-    SpeakerRequest.Status.DECLINED: {SpeakerRequest.Status.IN_REVIEW},
-    SpeakerRequest.Status.WITHDRAWN: {SpeakerRequest.Status.IN_REVIEW},
-    SpeakerRequest.Status.COMPLETED: set(),
-}
+# Kept for the views and templates that ask; the table itself is events.lifecycle.
+HOST_EDITABLE_STATUSES = tuple(lifecycle.HOST_EDITABLE)
 
 REQUEST_FIELDS = (
     "contact_name",
@@ -383,7 +354,8 @@ def submit_speaker_request(
     False, for imports of requests hosts already know about)."""
     organization, speaker_request, windows = _validated_request(data)
 
-    token = new_token()
+    speaker_request.host_link_salt = new_salt()
+    token = derived_token(purpose=HOST_LINK_PURPOSE, salt=speaker_request.host_link_salt)
     speaker_request.source = source
     speaker_request.status = SpeakerRequest.Status.SUBMITTED
     speaker_request.host_token_hash = hash_token(token)
@@ -427,10 +399,14 @@ def reissue_host_link(*, speaker_request: SpeakerRequest) -> SpeakerRequest:
         raise ValidationError(
             {"contact_email": _("This request has no host contact any more to send a link to.")}
         )
-    token = new_token()
+    # A new salt derives a new link; the old one no longer matches the stored hash.
+    speaker_request.host_link_salt = new_salt()
+    token = derived_token(purpose=HOST_LINK_PURPOSE, salt=speaker_request.host_link_salt)
     speaker_request.host_token_hash = hash_token(token)
     speaker_request.host_token_revoked = False
-    speaker_request.save(update_fields=["host_token_hash", "host_token_revoked", "updated_at"])
+    speaker_request.save(
+        update_fields=["host_link_salt", "host_token_hash", "host_token_revoked", "updated_at"]
+    )
     notifications.queue_new_host_link(
         speaker_request=speaker_request,
         host_url=host_url_for(token),
@@ -443,31 +419,83 @@ def reissue_host_link(*, speaker_request: SpeakerRequest) -> SpeakerRequest:
 def update_request_by_host(
     *, speaker_request: SpeakerRequest, data: Mapping[str, Any]
 ) -> SpeakerRequest:
-    """Replace the contact details and date windows, while staff have not proposed a date."""
+    """Replace the contact details, and the date windows while staff have not proposed a date
+    (after that, `windows` is ignored: the dates are being arranged with staff).
+
+    A new contact email moves the host's live invites (notifications.queue_host_contact_change).
+    Raises RequestRejected with field errors, or once the request is closed.
+    """
     speaker_request = _locked(speaker_request)
-    if speaker_request.status not in HOST_EDITABLE_STATUSES:
+    if speaker_request.status not in lifecycle.HOST_CONTACT_EDITABLE:
         raise RequestRejected(
             {"status": [_("This request can no longer be changed here; please write to us.")]}
         )
-    windows_data = list(data.get("windows") or [])
+    dates_open = speaker_request.status in lifecycle.HOST_EDITABLE
+    windows_data = list(data.get("windows") or []) if dates_open else []
     problems = _Problems(len(windows_data))
+    previous_email, previous_name = speaker_request.contact_email, speaker_request.contact_name
     for name in CONTACT_FIELDS:
         setattr(speaker_request, name, _text(data, name))
     _check_phone(speaker_request.contact_phone, problems)
-    windows = _check_windows(
-        windows_data,
-        zone=speaker_request.timezone,
-        event_length_minutes=speaker_request.event_length_minutes,
-        problems=problems,
-    )
+    windows = []
+    if dates_open:
+        windows = _check_windows(
+            windows_data,
+            zone=speaker_request.timezone,
+            event_length_minutes=speaker_request.event_length_minutes,
+            problems=problems,
+        )
     try:
         speaker_request.full_clean(exclude=["organization"], validate_unique=False)
     except ValidationError as exc:
         problems.merge_model_errors(exc)
     problems.raise_if_any()
     speaker_request.save()
-    speaker_request.windows.all().delete()
-    _save_windows(speaker_request, windows)
+    if dates_open:
+        speaker_request.windows.all().delete()
+        _save_windows(speaker_request, windows)
+    notifications.queue_host_contact_change(
+        speaker_request=speaker_request, previous_email=previous_email, previous_name=previous_name
+    )
+    return speaker_request
+
+
+# What staff may edit on a request by hand; status moves go through events.lifecycle.
+STAFF_EDITABLE_FIELDS = (
+    *REQUEST_FIELDS,
+    "organization",
+    "timezone",
+    "latitude",
+    "longitude",
+    "priority",
+    "decline_reason",
+    "attendance_count",
+    "first_time_count",
+    "attendance_comments",
+)
+
+
+@transaction.atomic
+def update_request_by_staff(
+    *, speaker_request: SpeakerRequest, changes: Mapping[str, Any]
+) -> SpeakerRequest:
+    """Staff's edit of a request (the admin): model rules, then the host's live invites follow
+    a changed contact email (notifications.queue_host_contact_change).
+
+    Raises ValidationError for a field staff may not edit here or a value the model refuses.
+    """
+    unknown = set(changes) - set(STAFF_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    speaker_request = _locked(speaker_request)
+    previous_email, previous_name = speaker_request.contact_email, speaker_request.contact_name
+    for name, value in changes.items():
+        setattr(speaker_request, name, value)
+    speaker_request.full_clean(validate_unique=False)
+    speaker_request.save()
+    notifications.queue_host_contact_change(
+        speaker_request=speaker_request, previous_email=previous_email, previous_name=previous_name
+    )
     return speaker_request
 
 
@@ -532,25 +560,16 @@ def record_attendance(
 
 @transaction.atomic
 def change_request_status(*, speaker_request: SpeakerRequest, status: str) -> SpeakerRequest:
-    """A staff move along STAFF_TRANSITIONS; declines go through decline_request."""
+    """A staff move by hand along events.lifecycle; declines go through decline_request.
+
+    Raises ValidationError({"status": …}) for a move the lifecycle does not allow staff.
+    """
     speaker_request = _locked(speaker_request)
     if status == speaker_request.status:
         return speaker_request
     if status == SpeakerRequest.Status.DECLINED:
         raise ValidationError({"status": _("Decline with a reason, so the host is told why.")})
-    if status not in STAFF_TRANSITIONS.get(speaker_request.status, set()):
-        raise ValidationError(
-            {
-                "status": _("A %(current)s request cannot become %(new)s.")
-                % {
-                    "current": speaker_request.get_status_display().lower(),
-                    "new": SpeakerRequest.Status(status).label.lower()
-                    if status in SpeakerRequest.Status.values
-                    else status,
-                }
-            }
-        )
-    return set_request_status(speaker_request=speaker_request, status=status)
+    return set_request_status(speaker_request=speaker_request, status=status, by_staff=True)
 
 
 @transaction.atomic
@@ -567,7 +586,7 @@ def decline_request(*, speaker_request: SpeakerRequest, reason: str) -> SpeakerR
                 % {"max": f"{FREE_TEXT_MAX_CHARS:,}"}
             }
         )
-    if speaker_request.status not in DECLINABLE_STATUSES:
+    if not lifecycle.can_move(speaker_request.status, SpeakerRequest.Status.DECLINED):
         raise ValidationError(
             {
                 "status": _("A %(current)s request cannot be declined.")

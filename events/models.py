@@ -115,6 +115,10 @@ class SpeakerRequest(models.Model):
     )
     decline_reason = models.TextField(blank=True, validators=[free_text_limit])
     host_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # The host's link is derived from this salt and SECRET_KEY (scheduler.tokens), so later
+    # emails can carry it while the database holds no working link. Empty for requests of
+    # the first release, whose random links still work but cannot be written again.
+    host_link_salt = models.CharField(max_length=64, blank=True, editable=False)
     host_token_revoked = models.BooleanField(default=False)
     attendance_count = models.PositiveIntegerField(null=True, blank=True)
     first_time_count = models.PositiveIntegerField(null=True, blank=True)
@@ -168,6 +172,11 @@ class RequestWindow(models.Model):
         )
 
 
+class HostAnswer(models.TextChoices):
+    ACCEPTED = "accepted", _("The time works")
+    DECLINED = "declined", _("The time does not work")
+
+
 class Event(models.Model):
     class Status(models.TextChoices):
         TENTATIVE = "tentative", _("Tentative")
@@ -211,6 +220,16 @@ class Event(models.Model):
     window_override_reason = models.TextField(blank=True, validators=[free_text_limit])
     attendance = models.PositiveIntegerField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.TextField(
+        blank=True, help_text=_("Told to the host in the cancellation.")
+    )
+    # The host's answer to the proposed time (tentative events); cleared when the time moves.
+    host_answer = models.CharField(max_length=10, choices=HostAnswer, blank=True)
+    host_answer_comment = models.TextField(blank=True)
+    host_answered_at = models.DateTimeField(null=True, blank=True)
+    confirmation_note = models.TextField(
+        blank=True, help_text=_("Why staff confirmed without the host's yes, if they did.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The audit trail staff read on the board: who changed what and when (the user comes from
@@ -224,6 +243,12 @@ class Event(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="event_ends_after_start"
             ),
+            # The backstop under concurrency for events.services: one live event per request.
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status__in=["tentative", "confirmed"]),
+                name="one_live_event_per_request",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -233,6 +258,10 @@ class Event(models.Model):
     def location_text(self) -> str:
         parts = [self.venue_name, self.street, self.city, f"{self.state} {self.zip_code}".strip()]
         return ", ".join(p for p in parts if p)
+
+
+# Events that hold their request: a request has at most one of these at a time.
+LIVE_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED)
 
 
 class EventAssignment(models.Model):

@@ -1,6 +1,6 @@
 """Proposals from the tour planner: build its input from a tour, run it, accept the result.
 
-The engine in scheduler/planning knows nothing of Django; this module translates both ways.
+The engine in planner knows nothing of Django; this module translates both ways.
 A proposal is stored on a PlanningRun and changes nothing until staff accept all or part of
 it; accepting books tentative events through events.services (so every booking rule applies
 again) and writes the travel legs, lodging nights and rest days as itinerary items.
@@ -22,11 +22,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import planner as engine
 from events import services
 from events.models import Event, PlanningRun, SpeakerRequest
 from fellows.models import ItineraryItem, Tour, TourMember, Unavailability
-from scheduler import planning as engine
-from scheduler.planning.jsonio import plan_from_json, plan_to_json, problem_to_json
+from planner.jsonio import plan_from_json, plan_to_json, problem_to_json
 
 OPEN_REQUEST_STATUSES = (
     SpeakerRequest.Status.SUBMITTED,
@@ -34,6 +34,7 @@ OPEN_REQUEST_STATUSES = (
     SpeakerRequest.Status.PROPOSED,
 )
 FIXED_EVENT_STATUSES = (Event.Status.CONFIRMED, Event.Status.COMPLETED)
+LIVE_EVENT_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED)
 SOFT_FINDINGS = {"outside_window", "rest_day", "working_hours", "override_required"}
 STAFF_EVENT_PREFIX = "event-"
 
@@ -54,8 +55,29 @@ def _start_location(tour: Tour, fellows: list) -> engine.Location:
     """The team sets out from the tour's start. Never from a fellow's home base: its name
     would be written into the travel legs every team-mate's feed shows."""
     if tour.start_latitude is not None and tour.start_longitude is not None:
-        return engine.Location(tour.start_latitude, tour.start_longitude, tour.start_label)
+        return engine.Location(
+            tour.start_latitude, tour.start_longitude, tour.start_label, tour.timezone
+        )
     raise ValueError(_("Give the tour a start location before asking for a proposal."))
+
+
+def _end_location(tour: Tour) -> engine.Location | None:
+    if tour.end_latitude is None or tour.end_longitude is None:
+        return None
+    return engine.Location(
+        tour.end_latitude, tour.end_longitude, tour.end_location or _("Tour end"), tour.timezone
+    )
+
+
+def tour_costs(tour: Tour) -> engine.CostModel:
+    """The tour's cost model in the planner's terms (attendees)."""
+    return engine.CostModel(
+        flight_attendees=tour.flight_worth_attendees,
+        flight_attendees_per_1000_km=tour.flight_1000_km_worth_attendees,
+        travel_hour_attendees=tour.travel_hour_worth_attendees,
+        driving_attendees_per_100_km=tour.driving_100_km_worth_attendees,
+        hotel_night_attendees=tour.hotel_night_worth_attendees,
+    )
 
 
 def _request_windows(speaker_request: SpeakerRequest) -> tuple[engine.RequestWindow, ...]:
@@ -71,7 +93,10 @@ def _as_engine_request(speaker_request: SpeakerRequest) -> engine.Request:
     return engine.Request(
         id=str(speaker_request.pk),
         location=engine.Location(
-            speaker_request.latitude, speaker_request.longitude, speaker_request.organization.name
+            speaker_request.latitude,
+            speaker_request.longitude,
+            _city(speaker_request.city, speaker_request.state) or speaker_request.organization.name,
+            speaker_request.timezone,
         ),
         timezone=speaker_request.timezone,
         duration_minutes=speaker_request.event_length_minutes,
@@ -80,7 +105,13 @@ def _as_engine_request(speaker_request: SpeakerRequest) -> engine.Request:
             1, round(speaker_request.expected_audience * speaker_request.priority)
         ),
         label=speaker_request.organization.name,
+        state=speaker_request.state,
+        city=_city(speaker_request.city, speaker_request.state),
     )
+
+
+def _city(city: str, state: str) -> str:
+    return ", ".join(part for part in (city, state) if part)
 
 
 def _fixed_event_request(event: Event) -> engine.Request:
@@ -90,17 +121,33 @@ def _fixed_event_request(event: Event) -> engine.Request:
     request_id = str(event.request_id) if event.request_id else f"{STAFF_EVENT_PREFIX}{event.pk}"
     return engine.Request(
         id=request_id,
-        location=engine.Location(event.latitude or 0.0, event.longitude or 0.0, event.title),
+        location=engine.Location(
+            event.latitude or 0.0,
+            event.longitude or 0.0,
+            _city(event.city, event.state) or event.title,
+            event.timezone,
+        ),
         timezone=event.timezone,
         duration_minutes=int((event.ends_at - event.starts_at).total_seconds() // 60),
         windows=(engine.RequestWindow(start.date(), start.date(), start.time(), end.time()),),
         expected_audience=1,
         label=event.title,
+        state=event.state,
+        city=_city(event.city, event.state),
     )
 
 
 def open_requests_for(tour: Tour):
-    """In-person requests still open whose windows touch the tour's dates."""
+    """In-person requests still open whose windows touch the tour's dates.
+
+    A request with a live (tentative or confirmed) event in another tour is not proposed again:
+    staff move it explicitly. Tentative unlocked events of this tour stay movable.
+    """
+    booked_elsewhere = (
+        Event.objects.filter(status__in=LIVE_EVENT_STATUSES, request__isnull=False)
+        .exclude(tour=tour)
+        .values("request_id")
+    )
     return (
         SpeakerRequest.objects.filter(
             status__in=OPEN_REQUEST_STATUSES,
@@ -111,14 +158,55 @@ def open_requests_for(tour: Tour):
             windows__end_date__gte=tour.start_date,
         )
         .exclude(events__status__in=FIXED_EVENT_STATUSES)
+        .exclude(pk__in=booked_elsewhere)
         .select_related("organization")
         .prefetch_related("windows")
         .distinct()
     )
 
 
-def build_problem(tour: Tour) -> engine.Problem:
-    """The planner's input for a tour: its teams, open requests and the events that stay."""
+def _commitments_elsewhere(
+    tour: Tour, fellow_ids: Iterable[int], span_start: dt.datetime, span_end: dt.datetime
+) -> list[engine.Commitment]:
+    """Every live event the tour's fellows have in other tours, as places they must be.
+
+    A day's margin either side keeps the travel to and from them in view. Only time and place
+    go to the planner: another tour's titles and hosts stay out of this tour's proposal.
+    """
+    margin = dt.timedelta(days=1)
+    events = (
+        Event.objects.filter(
+            status__in=LIVE_EVENT_STATUSES,
+            fellows__in=list(fellow_ids),
+            starts_at__lt=span_end + margin,
+            ends_at__gt=span_start - margin,
+        )
+        .exclude(tour=tour)
+        .prefetch_related("fellows")
+        .distinct()
+    )
+    wanted = set(fellow_ids)
+    return [
+        engine.Commitment(
+            str(fellow.pk),
+            event.starts_at,
+            event.ends_at,
+            engine.Location(event.latitude, event.longitude)
+            if event.latitude is not None and event.longitude is not None
+            else None,
+        )
+        for event in events
+        for fellow in event.fellows.all()
+        if fellow.pk in wanted
+    ]
+
+
+def build_problem(tour: Tour, *, only_booked: bool = False) -> engine.Problem:
+    """The planner's input for a tour: its teams, open requests and the events that stay.
+
+    ``only_booked``: every live event of the tour, each held where it is, and no request: the
+    problem whose plan is the itinerary (travel, nights, rest) of exactly what is booked.
+    """
     teams = _tour_teams(tour)
     if not teams:
         raise ValueError(_("Add fellows to the tour before asking for a proposal."))
@@ -129,6 +217,7 @@ def build_problem(tour: Tour) -> engine.Problem:
     blackouts = Unavailability.objects.filter(
         fellow_id__in=fellow_team, starts_at__lt=span_end, ends_at__gt=span_start
     )
+    commitments = _commitments_elsewhere(tour, fellow_team, span_start, span_end)
     engine_teams = []
     for team_id, fellows in sorted(teams.items()):
         ids = {f.pk for f in fellows}
@@ -151,25 +240,32 @@ def build_problem(tour: Tour) -> engine.Problem:
                     for b in blackouts
                     if b.fellow_id in ids
                 ),
+                commitments=tuple(c for c in commitments if int(c.fellow_id) in ids),
+                end_location=_end_location(tour),
+                costs=tour_costs(tour),
+                max_flights_per_week=tour.max_flights_per_week,
+                region_states=frozenset(s.upper() for s in tour.region_states or ()),
+                region_radius_km=tour.region_radius_km,
             )
         )
 
     # Confirmed and locked events stay; tentative unlocked ones may move.
-    staying = (
-        Event.objects.filter(tour=tour)
-        .filter(Q(status__in=FIXED_EVENT_STATUSES) | Q(status=Event.Status.TENTATIVE, locked=True))
-        .prefetch_related("fellows")
-    )
+    stays = Q(status__in=FIXED_EVENT_STATUSES) | Q(status=Event.Status.TENTATIVE, locked=True)
+    if only_booked:
+        stays = Q(status__in=LIVE_EVENT_STATUSES)
+    staying = Event.objects.filter(tour=tour).filter(stays).prefetch_related("fellows")
     requests: dict[str, engine.Request] = {}
     locked: list[engine.LockedEvent] = []
     for event in staying:
         team_ids = {fellow_team.get(f.pk) for f in event.fellows.all()} - {None}
         if not team_ids or event.latitude is None:
             continue  # outside this tour's teams, or virtual: it cannot shape the route
+        if not tour.start_date <= event.starts_at.astimezone(tz).date() <= tour.end_date:
+            continue  # outside the tour's days (they were changed): no route reaches it
         fixed = _fixed_event_request(event)
         requests[fixed.id] = fixed
         locked.append(engine.LockedEvent(fixed.id, sorted(team_ids)[0], event.starts_at))
-    for speaker_request in open_requests_for(tour):
+    for speaker_request in [] if only_booked else open_requests_for(tour):
         requests.setdefault(str(speaker_request.pk), _as_engine_request(speaker_request))
     return engine.Problem(
         teams=tuple(engine_teams), requests=tuple(requests.values()), locked=tuple(locked)
@@ -294,8 +390,11 @@ def proposal_summary(run: PlanningRun) -> dict:
     return {
         "events": len(events),
         "total_value": plan["total_value"],
+        "total_cost": plan.get("total_cost", 0.0),
+        "net_value": plan.get("net_value", plan["total_value"]),
         "total_km": plan["total_km"],
         "driving_hours": round(plan["driving_minutes"] / 60, 1),
+        "teams": [_team_figures(team) for team in plan["teams"]],
         "left_out": [
             {
                 **x,
@@ -305,6 +404,27 @@ def proposal_summary(run: PlanningRun) -> dict:
             }
             for x in plan["left_out"]
         ],
+    }
+
+
+def _team_figures(team: dict) -> dict:
+    """Per team, what staff weigh a proposal by: talks and people reached against travel."""
+    return {
+        "team": team["team_id"],
+        "events": sum(len(d["events"]) for d in team["days"]),
+        **{
+            name: team.get(name, 0)
+            for name in (
+                "audience",
+                "km_driven",
+                "km_flown",
+                "flights",
+                "hotel_nights",
+                "value",
+                "cost",
+                "net_value",
+            )
+        },
     }
 
 
@@ -354,18 +474,31 @@ def accept_proposal(
         if replaced or dropped:
             services.cancel_event(event=event)
 
+    arrivals = _arrivals(plan)
     outcome = Acceptance()
+    still_open = {
+        str(pk)
+        for pk in SpeakerRequest.objects.filter(
+            pk__in=[int(p.request_id) for p, _f in chosen], status__in=OPEN_REQUEST_STATUSES
+        ).values_list("pk", flat=True)
+    }
     for planned, fellows in chosen:
+        if planned.request_id not in still_open and not _booked_here(tour, planned):
+            # Declined or withdrawn since the proposal was made: nothing is booked or written.
+            outcome.refused[planned.request_id] = [
+                _("The host's request is no longer open; it was not booked.")
+            ]
+            continue
         try:
-            event = _book_planned(tour, fellows, planned, run)
+            event = _book_planned(
+                tour, fellows, planned, run, arrivals.get(planned.request_id, tour.min_gap_minutes)
+            )
         except services.BookingRefused as refused:
             outcome.refused[planned.request_id] = [f.message for f in refused.findings]
             continue
         if event is not None:
             outcome.booked.append(event)
-    if wanted is None:
-        for team_plan in plan.teams:
-            _replace_itinerary(tour, teams.get(team_plan.team_id, []), team_plan)
+    rewrite_itinerary(tour=tour)
     run.accepted_request_ids = sorted(
         {*run.accepted_request_ids, *(str(e.request_id) for e in outcome.booked)}
     )
@@ -373,7 +506,28 @@ def accept_proposal(
     return outcome
 
 
-def _book_planned(tour: Tour, fellows: list, planned, run: PlanningRun) -> Event | None:
+def _booked_here(tour: Tour, planned) -> bool:
+    return Event.objects.filter(
+        tour=tour, request_id=int(planned.request_id), status__in=LIVE_EVENT_STATUSES
+    ).exists()
+
+
+def _arrivals(plan: engine.Plan) -> dict[str, int]:
+    """Minutes between the team's arrival (the day's last leg before it) and each event."""
+    out: dict[str, int] = {}
+    for team_plan in plan.teams:
+        for day in team_plan.days:
+            for planned in day.events:
+                before = [leg for leg in day.legs if leg.arrive <= planned.start]
+                if before:
+                    arrival = max(leg.arrive for leg in before)
+                    out[planned.request_id] = int((planned.start - arrival).total_seconds() // 60)
+    return out
+
+
+def _book_planned(
+    tour: Tour, fellows: list, planned, run: PlanningRun, arrive_minutes_before: int
+) -> Event | None:
     speaker_request = SpeakerRequest.objects.select_related("organization").get(
         pk=int(planned.request_id)
     )
@@ -386,6 +540,8 @@ def _book_planned(tour: Tour, fellows: list, planned, run: PlanningRun) -> Event
         "starts_at": planned.start,
         "ends_at": planned.end,
         "request": speaker_request,
+        # The day sheet's "arrive by" is the itinerary's own arrival.
+        "arrival_minutes_before": arrive_minutes_before,
     }
     try:
         return services.book_event(**booking)
@@ -397,24 +553,46 @@ def _book_planned(tour: Tour, fellows: list, planned, run: PlanningRun) -> Event
         return services.book_event(**booking, override_reason=reason)
 
 
+def rewrite_itinerary(*, tour: Tour) -> None:
+    """Write the travel, lodging and rest items of exactly the tour's live events.
+
+    The route is recomputed by the planner for the events booked now (each held where it is),
+    and replaces the planner's earlier items; items staff wrote stay.
+    """
+    teams = _tour_teams(tour)
+    if not teams:
+        return
+    problem = build_problem(tour, only_booked=True)
+    plan = engine.plan_tour(problem, seconds=5, work_units=1)  # nothing to search: all held
+    for team_plan in plan.teams:
+        _replace_itinerary(tour, teams.get(team_plan.team_id, []), team_plan)
+
+
 def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:
-    """Swap the planner's earlier items for this team with the accepted plan's."""
-    zone = ZoneInfo(tour.timezone)
+    """Swap the planner's earlier items for this team with the ones of ``team_plan``."""
     ItineraryItem.objects.filter(
         tour=tour, source=ItineraryItem.Source.PLANNER, fellows__in=fellows
     ).delete()
     days = list(team_plan.days)
+    busy = [index for index, day in enumerate(days) if day.events or day.legs]
+    if not busy:
+        return  # nothing booked for this team: no travel, no nights, no rest to write
+    start, end = days[0].start_location, days[-1].overnight_location
     for index, day in enumerate(days):
         items: list[ItineraryItem] = []
-        if day.rest:
-            start = dt.datetime.combine(day.day, dt.time.min, tzinfo=zone)
+        sleeps = day.overnight_location
+        zone_name = sleeps.timezone or tour.timezone
+        zone = ZoneInfo(zone_name)
+        if day.rest and busy[0] < index < busy[-1]:
+            begins = dt.datetime.combine(day.day, dt.time.min, tzinfo=zone)
             items.append(
                 ItineraryItem(
                     kind=ItineraryItem.Kind.REST,
-                    title=_("Rest day"),
-                    starts_at=start,
-                    ends_at=start + dt.timedelta(days=1),
-                    to_location=day.overnight_location.label,
+                    title=_("Rest day near %(place)s") % {"place": sleeps.label or "—"},
+                    starts_at=begins,
+                    ends_at=begins + dt.timedelta(days=1),
+                    to_location=sleeps.label,
+                    timezone=zone_name,
                 )
             )
         for leg in day.legs:
@@ -431,24 +609,30 @@ def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:
                     from_location=leg.origin.label,
                     to_location=leg.destination.label,
                     distance_km=leg.km,
+                    timezone=leg.origin.timezone or tour.timezone,
                 )
             )
-        if index + 1 < len(days):
+        # A night away from the tour's start and end is a hotel night.
+        away = not _same_place(sleeps, start) and not _same_place(sleeps, end)
+        if index + 1 < len(days) and away:
             night = dt.datetime.combine(day.day, tour.work_day_end, tzinfo=zone)
             morning = dt.datetime.combine(days[index + 1].day, tour.work_day_start, tzinfo=zone)
             items.append(
                 ItineraryItem(
                     kind=ItineraryItem.Kind.LODGING,
-                    title=_("Overnight: %(place)s")
-                    % {"place": day.overnight_location.label or "—"},
+                    title=_("Overnight near %(place)s") % {"place": sleeps.label or "—"},
                     starts_at=night,
                     ends_at=morning,
-                    to_location=day.overnight_location.label,
+                    to_location=sleeps.label,
+                    timezone=zone_name,
                 )
             )
         for item in items:
             item.tour = tour
-            item.timezone = tour.timezone
             item.source = ItineraryItem.Source.PLANNER
             item.save()
             item.fellows.set(fellows)
+
+
+def _same_place(a: engine.Location, b: engine.Location) -> bool:
+    return round(a.lat, 4) == round(b.lat, 4) and round(a.lon, 4) == round(b.lon, 4)

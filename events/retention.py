@@ -34,7 +34,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from events.models import Event, SpeakerRequest
-from fellows.feed_versions import invalidate_event_feeds
 from notifications.models import Notification
 from notifications.redaction import redact_notifications
 
@@ -136,7 +135,6 @@ def anonymise_request(
     # rows lose the text just below). updated_at moves so that feeds' ETags and cached
     # calendars drop the old text.
     Event.objects.filter(pk__in=event_ids).update(**cleared, updated_at=now)
-    invalidate_event_feeds(event_ids=event_ids)
     Event.history.filter(id__in=event_ids).update(**cleared)
 
     messages = Notification.objects.filter(

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 
 from fellows.models import Fellow, Tour, Unavailability
-from scheduler.planning.travel import travel_minutes
+from planner.days import event_day, is_rest_day, within_working_hours
+from planner.travel import travel_minutes
 
 ACTIVE_EVENT_STATUSES = ("tentative", "confirmed", "completed")
 # No leg in the travel model takes longer than this, so events further apart cannot clash.
@@ -77,9 +78,9 @@ def hard_rule_violations(slot: Slot) -> list[Finding]:
     if slot.ends_at <= slot.starts_at:
         return [Finding("bad_span", "ends_at", _("The event must end after it starts."))]
 
-    start_local = _local(slot.starts_at, slot.zone)
-    end_local = _local(slot.ends_at - dt.timedelta(microseconds=1), slot.zone)
-    if start_local.date() < tour.start_date or end_local.date() > tour.end_date:
+    first_day = event_day(slot.starts_at, slot.zone)
+    last_day = event_day(slot.ends_at - dt.timedelta(microseconds=1), slot.zone)
+    if first_day < tour.start_date or last_day > tour.end_date:
         findings.append(
             Finding(
                 "outside_tour",
@@ -115,10 +116,10 @@ def _fellow_conflicts(slot: Slot, fellow: Fellow, event_model) -> Iterable[Findi
         .select_related("tour")
         .order_by("starts_at")
     )
-    day = _local(slot.starts_at, slot.zone).date()
+    day = event_day(slot.starts_at, slot.zone)
     same_day = 0
     for other in neighbours:
-        if _local(other.starts_at, other.timezone or slot.zone).date() == day:
+        if event_day(other.starts_at, other.timezone or slot.zone) == day:
             same_day += 1
         gap = dt.timedelta(minutes=_separation_minutes(tour, slot, other.latitude, other.longitude))
         if other.starts_at < slot.ends_at + gap and slot.starts_at < other.ends_at + gap:
@@ -183,18 +184,13 @@ def soft_rule_warnings(slot: Slot, *, request=None, timezone: str | None = None)
                 _("The time is outside every date window the host offered."),
             )
         )
-    start_local = _local(slot.starts_at, venue_zone)
-    end_local = _local(slot.ends_at, venue_zone)
-    if start_local.weekday() in (tour.rest_weekdays or []):
+    if is_rest_day(slot.starts_at, venue_zone, tour.rest_weekdays or []):
+        day_name = _local(slot.starts_at, venue_zone).strftime("%A")
         warnings.append(
-            Finding(
-                "rest_day",
-                "starts_at",
-                _("The tour rests on %(day)s.") % {"day": start_local.strftime("%A")},
-            )
+            Finding("rest_day", "starts_at", _("The tour rests on %(day)s.") % {"day": day_name})
         )
-    if start_local.time() < tour.work_day_start or (
-        end_local.date() > start_local.date() or end_local.time() > tour.work_day_end
+    if not within_working_hours(
+        slot.starts_at, slot.ends_at, venue_zone, tour.work_day_start, tour.work_day_end
     ):
         warnings.append(
             Finding(

@@ -13,16 +13,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, ExpressionWrapper, F, FloatField, Min, Q, QuerySet, Value
+from django.conf import settings
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
+from django.urls import reverse
 from django.utils import timezone
 
 from events import board_map
 from events.models import Event, PlanningRun, SpeakerRequest
 from fellows.models import ItineraryItem, Tour, TourMember
-from scheduler.planning.model import Location
-from scheduler.planning.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
-from scheduler.tokens import hash_token
+from planner.model import Location
+from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
+from scheduler.tokens import derived_token, hash_token
 
 HOST_LINK_LIFETIME = dt.timedelta(days=90)
 ACTIVE_EVENT_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED, Event.Status.COMPLETED)
@@ -37,6 +50,48 @@ def host_event(*, speaker_request: SpeakerRequest) -> Event | None:
         .prefetch_related("fellows")
         .order_by("-starts_at")
         .first()
+    )
+
+
+HOST_LINK_PURPOSE = "host-link"
+
+
+def host_url(*, speaker_request: SpeakerRequest) -> str | None:
+    """The host's private link, written again for a later message; None when it cannot be.
+
+    Links are derived from the request's salt and SECRET_KEY (scheduler.tokens.derived_token);
+    requests of the first release (random links, no salt), revoked links and links made under
+    another SECRET_KEY give None, and the message then points to the first email instead.
+    """
+    if not speaker_request.host_link_salt or speaker_request.host_token_revoked:
+        return None
+    token = derived_token(purpose=HOST_LINK_PURPOSE, salt=speaker_request.host_link_salt)
+    if hash_token(token) != speaker_request.host_token_hash:
+        return None
+    return settings.SITE_URL + reverse("events:host-request", args=[token])
+
+
+def proposals_due_reminder(*, now: dt.datetime, days: int) -> QuerySet[Event]:
+    """Tentative events whose host was asked about the time `days` ago, has not answered and
+    was not reminded yet."""
+    from notifications.models import Notification
+
+    asked_before = now - dt.timedelta(days=days)
+    reminded = Notification.objects.filter(
+        kind=Notification.Kind.PROPOSAL_REMINDER, event_id__isnull=False
+    )
+    return (
+        Event.objects.exclude(pk__in=reminded.values("event_id"))
+        .filter(
+            status=Event.Status.TENTATIVE,
+            host_answer="",
+            request__status=SpeakerRequest.Status.PROPOSED,
+            starts_at__gt=now,
+            notifications__kind=Notification.Kind.PROPOSAL,
+            notifications__created_at__lte=asked_before,
+        )
+        .select_related("request", "request__organization")
+        .distinct()
     )
 
 
@@ -117,7 +172,7 @@ def requests_near(
     distance annotated as distance_km. Requests without coordinates (virtual) drop out."""
     lat0, lon0 = Radians(Value(latitude)), Radians(Value(longitude))
     lat, lon = Radians(F("latitude")), Radians(F("longitude"))
-    # Haversine, the same formula as scheduler.planning.travel.great_circle_km, in SQL so the
+    # Haversine, the same formula as planner.travel.great_circle_km, in SQL so the
     # list stays a paginated queryset.
     haversine = Power(Sin((lat - lat0) / 2), 2) + Cos(lat0) * Cos(lat) * Power(
         Sin((lon - lon0) / 2), 2
@@ -145,9 +200,19 @@ TEAM_COLOURS = ("#0b57d0", "#c2410c", "#15803d", "#7e22ce", "#a16207")
 
 
 def request_queue(*, sort: str = "newest") -> QuerySet[SpeakerRequest]:
-    """Every request for staff's queue, with its first window date, in the chosen order."""
+    """Every request for staff's queue, with its first window date and the host's answer to a
+    proposed time ("accepted", "declined", "" unanswered, None nothing proposed), in the
+    chosen order."""
     order = REQUEST_SORTS.get(sort, REQUEST_SORTS["newest"])
-    return requests_for_staff().annotate(first_window=Min("windows__start_date")).order_by(*order)
+    proposed = Event.objects.filter(request=OuterRef("pk"), status=Event.Status.TENTATIVE)
+    return (
+        requests_for_staff()
+        .annotate(
+            first_window=Min("windows__start_date"),
+            host_answer=Subquery(proposed.values("host_answer")[:1]),
+        )
+        .order_by(*order)
+    )
 
 
 def board_tours() -> QuerySet[Tour]:
@@ -358,22 +423,34 @@ def latest_finished_proposal(*, tour: Tour) -> PlanningRun | None:
 
 
 def proposed_events(*, run: PlanningRun) -> list[dict]:
-    """The proposal's events for the accept-in-part checkboxes, soonest first, with names."""
+    """The proposal's events for the accept-in-part checkboxes, soonest first, with the host's
+    name, the venue's city and its time zone (rows show the time where the talk is)."""
     if not run.plan:
         return []
-    rows = [
-        {
-            "team": team["team_id"],
-            "request_id": event["request_id"],
-            "starts_at": dt.datetime.fromisoformat(event["start"]),
-            "ends_at": dt.datetime.fromisoformat(event["end"]),
-            "label": event["location"].get("label", ""),
-            "accepted": event["request_id"] in run.accepted_request_ids,
-        }
+    planned = [
+        (team["team_id"], event)
         for team in run.plan["teams"]
         for day in team["days"]
         for event in day["events"]
         if not event["locked"] and event["request_id"].isdigit()
+    ]
+    hosts = dict(
+        SpeakerRequest.objects.filter(
+            pk__in=[int(event["request_id"]) for _team, event in planned]
+        ).values_list("pk", "organization__name")
+    )
+    rows = [
+        {
+            "team": team,
+            "request_id": event["request_id"],
+            "starts_at": dt.datetime.fromisoformat(event["start"]),
+            "ends_at": dt.datetime.fromisoformat(event["end"]),
+            "label": hosts.get(int(event["request_id"]), event["location"].get("label", "")),
+            "city": event["location"].get("label", ""),
+            "timezone": event["location"].get("timezone") or run.tour.timezone,
+            "accepted": event["request_id"] in run.accepted_request_ids,
+        }
+        for team, event in planned
     ]
     return sorted(rows, key=lambda row: row["starts_at"])
 

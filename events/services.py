@@ -7,17 +7,21 @@ admin actions, tasks and commands call these; none of them writes events on its 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from events.models import Event, EventAssignment, SpeakerRequest
+from events import lifecycle, selectors
+from events.models import LIVE_STATUSES, Event, EventAssignment, HostAnswer, SpeakerRequest
 from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
-from fellows.feed_versions import invalidate_event_feeds
 from fellows.models import Fellow, Tour
 from notifications import services as notifications
 
@@ -79,6 +83,10 @@ def _save_checked(event: Event, fellows: Sequence[Fellow]) -> Event:
             event.save()
             _sync_assignments(event, fellows)
     except IntegrityError as exc:
+        if "one_live_event_per_request" in str(exc):
+            raise BookingRefused(
+                [Finding("request_booked", "request", _("This request is booked already."))]
+            ) from exc
         # The exclusion constraint caught a race the row locks did not (e.g. a fellow added
         # through another path); report it like any other overlap.
         raise BookingRefused(
@@ -101,10 +109,16 @@ def book_event(
     locked: bool = False,
     **details,
 ) -> Event:
-    """Create an event for fellows of a tour, after every booking rule agrees."""
+    """Create an event for fellows of a tour, after every booking rule agrees.
+
+    Raises BookingRefused for a broken rule, a closed request or one that already has a live
+    (tentative or confirmed) event anywhere.
+    """
     fellows = _lock_fellows(fellows)
     location = {}
     if request is not None:
+        request = SpeakerRequest.objects.select_for_update().get(pk=request.pk)
+        _check_request_bookable(request)
         location = {
             "venue_name": request.organization.name,
             "street": request.street,
@@ -145,10 +159,162 @@ def book_event(
         SpeakerRequest.Status.IN_REVIEW,
     ):
         set_request_status(speaker_request=request, status=SpeakerRequest.Status.PROPOSED)
+    if request is not None and event.status == Event.Status.TENTATIVE:
+        _propose_to_host(event)
     return event
 
 
+def _propose_to_host(event: Event) -> None:
+    """Ask the host whether the tentative event's time works (events.selectors.host_url)."""
+    notifications.queue_proposal(
+        event=event, host_url=selectors.host_url(speaker_request=event.request)
+    )
+
+
+# Fields a calendar shows: changing any of them (or the fellows) raises SEQUENCE and tells the
+# host of a confirmed event what changed. Other fields (day-sheet notes, on-site contact,
+# visibility, lock) reach the fellows' feeds through `updated_at` alone.
+CALENDAR_FIELDS = (
+    "tour",
+    "title",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "venue_name",
+    "street",
+    "city",
+    "state",
+    "zip_code",
+    "latitude",
+    "longitude",
+)
+EDITABLE_FIELDS = (
+    *CALENDAR_FIELDS,
+    "visibility",
+    "locked",
+    "onsite_contact_name",
+    "onsite_contact_phone",
+    "arrival_minutes_before",
+    "day_sheet_notes",
+    "attendance",
+)
+PLACE_FIELDS = ("venue_name", "street", "city", "state", "zip_code")
+
+
+def _local(moment: dt.datetime, zone: str) -> str:
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%a %b %-d, %Y %-I:%M %p} {local.tzname()}"
+
+
+def describe_changes(
+    *, before: Event, after: Event, fellows_before: Sequence[str], fellows_after: Sequence[str]
+) -> list[str]:
+    """What a host reads in an update: one "what: old → new" line per changed aspect."""
+    lines = []
+    if (before.starts_at, before.ends_at, before.timezone) != (
+        after.starts_at,
+        after.ends_at,
+        after.timezone,
+    ):
+        lines.append(
+            _("Time: %(old)s → %(new)s")
+            % {
+                "old": _local(before.starts_at, before.timezone),
+                "new": _local(after.starts_at, after.timezone),
+            }
+        )
+    if [getattr(before, f) for f in PLACE_FIELDS] != [getattr(after, f) for f in PLACE_FIELDS]:
+        lines.append(
+            _("Place: %(old)s → %(new)s")
+            % {"old": before.location_text or "—", "new": after.location_text or "—"}
+        )
+    if before.title != after.title:
+        lines.append(_("Title: %(old)s → %(new)s") % {"old": before.title, "new": after.title})
+    if sorted(fellows_before) != sorted(fellows_after):
+        lines.append(
+            _("Speakers: %(old)s → %(new)s")
+            % {
+                "old": ", ".join(sorted(fellows_before)) or "—",
+                "new": ", ".join(sorted(fellows_after)) or "—",
+            }
+        )
+    return lines
+
+
 @transaction.atomic
+def update_event(
+    *,
+    event: Event,
+    changes: Mapping[str, Any] | None = None,
+    fellows: Sequence[Fellow] | None = None,
+    override_reason: str = "",
+) -> Event:
+    """Change an event's details and/or fellows: the one write path for every door.
+
+    `changes` maps names in EDITABLE_FIELDS to new values. A change to anything a calendar
+    shows (time, place, title, tour, fellows) re-checks every booking rule for the new slot,
+    raises SEQUENCE and, for a confirmed event, queues the host's update saying what changed
+    (old → new). Raises BookingRefused for a broken rule and ValidationError for an unknown
+    field or a cancelled or completed event.
+    """
+    changes = dict(changes or {})
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    before = copy.copy(event)
+    current_fellows = list(event.fellows.all())
+    changed = {name for name, value in changes.items() if getattr(event, name) != value}
+    fellows_changed = fellows is not None and {f.pk for f in fellows} != {
+        f.pk for f in current_fellows
+    }
+    calendar_change = fellows_changed or bool(changed & set(CALENDAR_FIELDS))
+    if not changed and not fellows_changed:
+        return event
+    if calendar_change and event.status in (Event.Status.CANCELLED, Event.Status.COMPLETED):
+        raise ValidationError({"status": _("A cancelled or completed event cannot be moved.")})
+    for name in changed:
+        setattr(event, name, changes[name])
+    chosen = _lock_fellows(fellows if fellows is not None else current_fellows)
+    if calendar_change:
+        slot = Slot(
+            tour=event.tour,
+            fellows=chosen,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            latitude=event.latitude,
+            longitude=event.longitude,
+            exclude_event_id=event.pk,
+            timezone=event.timezone,
+        )
+        check_booking(
+            slot=slot,
+            request=event.request,
+            timezone_name=event.timezone,
+            override_reason=override_reason,
+        )
+        if override_reason.strip():
+            event.window_override_reason = override_reason.strip()
+        event.sequence += 1
+        if event.status == Event.Status.TENTATIVE:
+            # The host answered about the old time; the new one needs its own answer.
+            event.host_answer, event.host_answer_comment, event.host_answered_at = "", "", None
+    event = _save_checked(event, chosen)
+    if calendar_change and event.status == Event.Status.TENTATIVE and event.request_id:
+        _propose_to_host(event)
+    if calendar_change and event.status == Event.Status.CONFIRMED:
+        notifications.queue_event_update(
+            event=event,
+            changes=describe_changes(
+                before=before,
+                after=event,
+                fellows_before=[f.display_name for f in current_fellows],
+                fellows_after=[f.display_name for f in chosen],
+            ),
+        )
+    return event
+
+
 def reschedule_event(
     *,
     event: Event,
@@ -157,48 +323,45 @@ def reschedule_event(
     fellows: Sequence[Fellow] | None = None,
     override_reason: str = "",
 ) -> Event:
-    """Move an event (and optionally change its fellows); calendars see a higher SEQUENCE."""
-    event = Event.objects.select_for_update().get(pk=event.pk)
-    if event.status in (Event.Status.CANCELLED, Event.Status.COMPLETED):
-        raise ValidationError({"status": _("A cancelled or completed event cannot be moved.")})
-    chosen = _lock_fellows(fellows if fellows is not None else list(event.fellows.all()))
-    slot = Slot(
-        tour=event.tour,
-        fellows=chosen,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        latitude=event.latitude,
-        longitude=event.longitude,
-        exclude_event_id=event.pk,
-        timezone=event.timezone,
-    )
-    check_booking(
-        slot=slot,
-        request=event.request,
-        timezone_name=event.timezone,
+    """Move an event (and optionally change its fellows); see update_event."""
+    return update_event(
+        event=event,
+        changes={"starts_at": starts_at, "ends_at": ends_at},
+        fellows=fellows,
         override_reason=override_reason,
     )
-    event.starts_at, event.ends_at = starts_at, ends_at
-    if override_reason.strip():
-        event.window_override_reason = override_reason.strip()
-    event.sequence += 1
-    event = _save_checked(event, chosen)
-    if event.status == Event.Status.CONFIRMED:
-        notifications.queue_event_update(event=event)
-    return event
 
 
 @transaction.atomic
-def confirm_event(*, event: Event) -> Event:
-    """Confirm a tentative event; the host's invite is queued by the notifications app."""
+def confirm_event(*, event: Event, note: str = "") -> Event:
+    """Confirm a tentative event; the host's invite is queued by the notifications app.
+
+    Staff may confirm before the host answered the proposed time; after the host said it does
+    not work, only with a `note` saying why (kept on the event). Raises ValidationError for an
+    event that is not tentative, a closed request, or a missing note.
+    """
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.status == Event.Status.CONFIRMED:
         return event
     if event.status != Event.Status.TENTATIVE:
         raise ValidationError({"status": _("Only a tentative event can be confirmed.")})
+    if event.request is not None:
+        _check_request_bookable(event.request, exclude_event_id=event.pk)
+    note = (note or "").strip()
+    if event.host_answer == HostAnswer.DECLINED and not note:
+        raise ValidationError(
+            {
+                "note": _(
+                    "The host said this time does not work (“%(comment)s”). Move the event, "
+                    "or add a note saying why you confirm it anyway."
+                )
+                % {"comment": event.host_answer_comment or "—"}
+            }
+        )
     event.status = Event.Status.CONFIRMED
+    event.confirmation_note = note
     event.sequence += 1
-    event.save(update_fields=["status", "sequence", "updated_at"])
+    event.save(update_fields=["status", "confirmation_note", "sequence", "updated_at"])
     if event.request is not None:
         set_request_status(speaker_request=event.request, status=SpeakerRequest.Status.CONFIRMED)
     notifications.queue_event_confirmation(event=event)
@@ -206,18 +369,23 @@ def confirm_event(*, event: Event) -> Event:
 
 
 @transaction.atomic
-def cancel_event(*, event: Event) -> Event:
-    """Cancel an event; it stays in feeds as CANCELLED so calendars drop it."""
+def cancel_event(*, event: Event, reason: str = "") -> Event:
+    """Cancel an event; it stays in feeds as CANCELLED so calendars drop it.
+
+    `reason` (optional) is told to the host in the cancellation, with METHOD:CANCEL.
+    """
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.status == Event.Status.CANCELLED:
         return event
     was_confirmed = event.status == Event.Status.CONFIRMED
     event.status = Event.Status.CANCELLED
     event.cancelled_at = timezone.now()
+    event.cancellation_reason = (reason or "").strip()
     event.sequence += 1
-    event.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+    event.save(
+        update_fields=["status", "cancelled_at", "cancellation_reason", "sequence", "updated_at"]
+    )
     EventAssignment.objects.filter(event=event).update(active=False)
-    invalidate_event_feeds(event_ids=[event.pk])  # a queryset update sends no signal
     notifications.queue_event_cancellation(event=event, was_confirmed=was_confirmed)
     if event.request is not None and event.request.status in (
         SpeakerRequest.Status.PROPOSED,
@@ -225,6 +393,56 @@ def cancel_event(*, event: Event) -> Event:
     ):
         set_request_status(speaker_request=event.request, status=SpeakerRequest.Status.IN_REVIEW)
     return event
+
+
+def check_tour_changes(*, tour: Tour, changes: Mapping[str, Any]) -> Tour:
+    """The tour with `changes` applied (not saved), after re-checking its booked events.
+
+    Raises ValidationError naming each tentative or confirmed event that the new dates or
+    limits would break, or the model's own field errors.
+    """
+    tour = copy.copy(tour)
+    for name, value in changes.items():
+        setattr(tour, name, value)
+    tour.full_clean()
+    conflicts = []
+    for event in tour.events.filter(status__in=LIVE_STATUSES).prefetch_related("fellows"):
+        slot = Slot(
+            tour=tour,
+            fellows=list(event.fellows.all()),
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            latitude=event.latitude,
+            longitude=event.longitude,
+            exclude_event_id=event.pk,
+            timezone=event.timezone,
+        )
+        for finding in hard_rule_violations(slot):
+            conflicts.append(
+                _("%(event)s on %(when)s: %(problem)s")
+                % {
+                    "event": event.title,
+                    "when": _local(event.starts_at, event.timezone),
+                    "problem": finding.message,
+                }
+            )
+    if conflicts:
+        raise ValidationError(
+            [
+                _("Booked events would break the tour's new rules; move or cancel them first."),
+                *conflicts,
+            ]
+        )
+    return tour
+
+
+@transaction.atomic
+def update_tour(*, tour: Tour, changes: Mapping[str, Any]) -> Tour:
+    """Change a tour's dates, rules or details; see check_tour_changes for what is refused."""
+    tour = Tour.objects.select_for_update().get(pk=tour.pk)
+    tour = check_tour_changes(tour=tour, changes=changes)
+    tour.save()
+    return tour
 
 
 @transaction.atomic
@@ -240,8 +458,104 @@ def set_event_locked(*, event: Event, locked: bool) -> Event:
     return event
 
 
-def set_request_status(*, speaker_request: SpeakerRequest, status: str) -> SpeakerRequest:
+@transaction.atomic
+def answer_proposal(*, speaker_request: SpeakerRequest, works: bool, comment: str = "") -> Event:
+    """The host says whether the proposed time works (their private link).
+
+    Saying it does not work needs a comment, so staff know what would. Raises
+    ValidationError when nothing is proposed to this request.
+    """
+    event = (
+        Event.objects.select_for_update()
+        .filter(request=speaker_request, status=Event.Status.TENTATIVE)
+        .first()
+    )
+    if event is None or speaker_request.status != SpeakerRequest.Status.PROPOSED:
+        raise ValidationError({"answer": _("There is no proposed time to answer.")})
+    comment = (comment or "").strip()
+    if not works and not comment:
+        raise ValidationError(
+            {"comment": _("Tell us what does not work, or which times would, in a few words.")}
+        )
+    event.host_answer = HostAnswer.ACCEPTED if works else HostAnswer.DECLINED
+    event.host_answer_comment = comment
+    event.host_answered_at = timezone.now()
+    event.save(
+        update_fields=["host_answer", "host_answer_comment", "host_answered_at", "updated_at"]
+    )
+    return event
+
+
+def remind_unanswered_proposals(*, now: dt.datetime | None = None) -> int:
+    """Queue one reminder for each proposed time unanswered after
+    NOTIFICATIONS_PROPOSAL_REMINDER_DAYS; returns how many were queued. Safe to run often:
+    an event is reminded once."""
+    now = now or timezone.now()
+    due = selectors.proposals_due_reminder(
+        now=now, days=settings.NOTIFICATIONS_PROPOSAL_REMINDER_DAYS
+    )
+    due = list(due)
+    with transaction.atomic():
+        for event in due:
+            host_link = selectors.host_url(speaker_request=event.request)
+            notifications.queue_proposal(event=event, host_url=host_link, reminder=True)
+    return len(due)
+
+
+def set_request_status(
+    *, speaker_request: SpeakerRequest, status: str, by_staff: bool = False
+) -> SpeakerRequest:
+    """Move a request along events.lifecycle, the one table of allowed transitions.
+
+    `by_staff` for a move made by hand (only the table's manual moves are allowed then).
+    Raises ValidationError({"status": …}) for any other move; the same status is a no-op.
+    """
+    if speaker_request.status == status:
+        return speaker_request
+    if not lifecycle.can_move(speaker_request.status, status, by_staff=by_staff):
+        raise ValidationError(
+            {
+                "status": _("A %(current)s request cannot become %(new)s.")
+                % {
+                    "current": speaker_request.get_status_display().lower(),
+                    "new": SpeakerRequest.Status(status).label.lower()
+                    if status in SpeakerRequest.Status.values
+                    else status,
+                }
+            }
+        )
     speaker_request.status = status
     speaker_request.status_changed_at = timezone.now()
     speaker_request.save(update_fields=["status", "status_changed_at", "updated_at"])
     return speaker_request
+
+
+def _check_request_bookable(request: SpeakerRequest, *, exclude_event_id: int | None = None):
+    """A request takes an event only while open, and has at most one live event at a time."""
+    if request.status not in lifecycle.BOOKABLE:
+        raise BookingRefused(
+            [
+                Finding(
+                    "request_closed",
+                    "request",
+                    _("This request is %(status)s; reopen it before booking it.")
+                    % {"status": request.get_status_display().lower()},
+                )
+            ]
+        )
+    live = request.events.filter(status__in=LIVE_STATUSES).exclude(pk=exclude_event_id)
+    booked = live.select_related("tour").first()
+    if booked is not None:
+        raise BookingRefused(
+            [
+                Finding(
+                    "request_booked",
+                    "request",
+                    _(
+                        "This request already has a %(status)s event in %(tour)s; move or "
+                        "cancel that one instead."
+                    )
+                    % {"status": booked.get_status_display().lower(), "tour": booked.tour},
+                )
+            ]
+        )

@@ -1,10 +1,10 @@
-"""Celery tasks of the events app: thin adapters over events.planning and events.retention."""
+"""Celery tasks of the events app: thin adapters over its planning, retention and services."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from events import planning, retention
+from events import planning, retention, services
 
 
 @shared_task(ignore_result=True)
@@ -16,3 +16,9 @@ def run_planning(run_id: int) -> None:
 def anonymise_host_data() -> int:
     """Beat, daily: remove host contact data past HOST_DATA_RETENTION_DAYS."""
     return retention.anonymise_due_requests().requests
+
+
+@shared_task(ignore_result=True)
+def remind_unanswered_proposals() -> int:
+    """Beat: remind hosts who have not answered a proposed time."""
+    return services.remind_unanswered_proposals()

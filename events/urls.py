@@ -12,4 +12,5 @@ urlpatterns = [
     path("r/<str:token>/", views.host_request, name="host-request"),
     path("r/<str:token>/withdraw/", views.host_withdraw, name="host-withdraw"),
     path("r/<str:token>/attendance/", views.host_attendance, name="host-attendance"),
+    path("r/<str:token>/proposal/", views.host_answer_proposal, name="host-answer-proposal"),
 ]

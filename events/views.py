@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -18,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from events import intake, selectors
+from events import intake, lifecycle, selectors, services
 from events.forms import (
     AttendanceForm,
     HostContactForm,
+    ProposalAnswerForm,
     RequestWindowFormSet,
     SpeakerRequestForm,
     submitted_windows,
@@ -209,8 +211,10 @@ def _host_request_or_404(token: str) -> SpeakerRequest:
 
 def _host_response(response: HttpResponse) -> HttpResponse:
     # The URL itself is the secret: keep it out of search engines and other sites' logs.
+    # "same-origin" keeps it out of every cross-origin Referer; "no-referrer" would also make
+    # the browser post our own forms with "Origin: null", which CSRF protection refuses.
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -232,24 +236,26 @@ def _windows_initial(speaker_request: SpeakerRequest) -> list[dict[str, Any]]:
 def host_request(request: HttpRequest, token: str) -> HttpResponse:
     """The host's private page: status, date, fellow's display name; edits while open."""
     speaker_request = _host_request_or_404(token)
-    editable = speaker_request.status in intake.HOST_EDITABLE_STATUSES
+    editable = speaker_request.status in lifecycle.HOST_EDITABLE
+    contact_editable = speaker_request.status in lifecycle.HOST_CONTACT_EDITABLE
     window_errors: list[str] = []
     contact_form = HostContactForm(
         initial={name: getattr(speaker_request, name) for name in intake.CONTACT_FIELDS}
     )
     formset = RequestWindowFormSet(prefix=WINDOWS_PREFIX, initial=_windows_initial(speaker_request))
     formset.extra = 0
-    if request.method == "POST" and editable:
-        if "add_window" in request.POST:
+    if request.method == "POST" and contact_editable:
+        if "add_window" in request.POST and editable:
             initial, rows = _with_another_window(request.POST)
             contact_form = HostContactForm(initial=initial)
             formset = RequestWindowFormSet(prefix=WINDOWS_PREFIX, initial=rows)
             formset.extra = 0
         else:
             contact_form = HostContactForm(request.POST)
-            formset = RequestWindowFormSet(request.POST, prefix=WINDOWS_PREFIX)
-            if contact_form.is_valid() and formset.is_valid():
-                windows = submitted_windows(formset)
+            if editable:
+                formset = RequestWindowFormSet(request.POST, prefix=WINDOWS_PREFIX)
+            if contact_form.is_valid() and (not editable or formset.is_valid()):
+                windows = submitted_windows(formset) if editable else []
                 data = {**contact_form.cleaned_data, "windows": [v for _f, v in windows]}
                 try:
                     intake.update_request_by_host(speaker_request=speaker_request, data=data)
@@ -269,6 +275,7 @@ def host_request(request: HttpRequest, token: str) -> HttpResponse:
         token,
         speaker_request,
         editable=editable,
+        contact_editable=contact_editable,
         contact_form=contact_form,
         formset=formset,
         window_errors=window_errors,
@@ -318,6 +325,35 @@ def host_attendance(request: HttpRequest, token: str) -> HttpResponse:
     return _host_page(request, token, speaker_request, editable=False, attendance_form=form)
 
 
+@never_cache
+@require_http_methods(["POST"])
+def host_answer_proposal(request: HttpRequest, token: str) -> HttpResponse:
+    """The host says whether the proposed time works ("yes"), or not ("no", with a comment)."""
+    speaker_request = _host_request_or_404(token)
+    form = ProposalAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.answer_proposal(
+                speaker_request=speaker_request,
+                works=form.cleaned_data["answer"] == "yes",
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as exc:
+            if "answer" in exc.message_dict:  # nothing (any longer) proposed
+                messages.error(request, " ".join(exc.message_dict["answer"]))
+                return redirect("events:host-request", token=token)
+            form.add_error("comment", exc.message_dict.get("comment"))
+        else:
+            if form.cleaned_data["answer"] == "yes":
+                messages.success(request, _("Thank you! We will confirm the visit by email."))
+            else:
+                messages.success(
+                    request, _("Thank you for telling us. We will look for another time.")
+                )
+            return redirect("events:host-request", token=token)
+    return _host_page(request, token, speaker_request, editable=False, proposal_form=form)
+
+
 def _host_page(request: HttpRequest, token: str, speaker_request, **extra) -> HttpResponse:
     """The host's request page: status, the event as the host may see it, and any forms."""
     event = selectors.host_event(speaker_request=speaker_request)
@@ -325,6 +361,7 @@ def _host_page(request: HttpRequest, token: str, speaker_request, **extra) -> Ht
         "token": token,
         "speaker_request": speaker_request,
         "event": event,
+        "proposal_form": ProposalAnswerForm(),
         "fellow_names": selectors.host_visible_fellow_names(event=event),
         **extra,
     }

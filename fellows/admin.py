@@ -1,6 +1,8 @@
 """Admin for fellows, tours, unavailability and itinerary items."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -17,7 +19,7 @@ from fellows.models import (
 )
 from fellows.permissions import PRIVATE_FELLOW_FIELDS, can_view_private_details
 from fellows.selectors import unavailability_conflicts
-from fellows.services import rotate_feed_token, rotate_staff_feed_token, rotate_tour_feed_token
+from fellows.services import rotate_feed_token, rotate_staff_feed_token
 
 
 def _conflicts(unavailability: Unavailability) -> str:
@@ -114,8 +116,28 @@ class TourMemberInline(admin.TabularInline):
     autocomplete_fields = ["fellow"]
 
 
+class TourAdminForm(forms.ModelForm):
+    class Meta:
+        model = Tour
+        fields = "__all__"  # noqa: DJ007  (the admin passes its own field list)
+
+    def clean(self):
+        # The service's re-check of booked events, shown as form errors before saving.
+        from events.services import check_tour_changes
+
+        data = super().clean()
+        if self.instance.pk is not None:
+            changes = {name: data[name] for name in self.changed_data if name in data}
+            try:
+                check_tour_changes(tour=self.instance, changes=changes)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
+
+
 @admin.register(Tour)
 class TourAdmin(admin.ModelAdmin):
+    form = TourAdminForm
     list_display = ["name", "start_date", "end_date", "region", "status"]
     list_filter = ["status", "region"]
     search_fields = ["name", "region"]
@@ -123,11 +145,16 @@ class TourAdmin(admin.ModelAdmin):
     inlines = [TourMemberInline]
     actions = ["rotate_feed_tokens"]
 
-    @admin.action(description=_("Make new tour feed links (old links stop working)"))
-    def rotate_feed_tokens(self, request, queryset) -> None:
-        for tour in queryset:
-            token = rotate_tour_feed_token(tour=tour)
-            _show_new_link(self, request, str(tour), feed_url(kind="tour", token=token))
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.save()
+            return
+        # New dates or limits are checked against the tour's booked events first.
+        from events.services import update_tour
+
+        original = Tour.objects.get(pk=obj.pk)
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        update_tour(tour=original, changes=changes)
 
 
 @admin.register(TourMember)

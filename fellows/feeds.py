@@ -2,7 +2,7 @@
 
 VEVENTs come from scheduler/calendars.py, the one iCalendar builder; this module only chooses
 what goes into each feed, writes the day-sheet DESCRIPTION in the reader's language, and caches
-rendered bytes under the feed's ETag so that a repeat fetch never renders twice. Fellow feeds
+rendered bytes under the feed's ETag (derived from the data, so never stale). Fellow feeds
 hold only that fellow's events and items and never another fellow's name; no feed reads legal
 names, contact details or unavailability.
 """
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
-from collections import OrderedDict
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -41,10 +39,6 @@ logger = logging.getLogger(__name__)
 REFRESH_INTERVAL = dt.timedelta(hours=1)
 # Rendered calendars are keyed by ETag, so an entry is never stale, only unused; expire those.
 RENDERED_CACHE_SECONDS = 24 * 3600
-# The most recently served calendars also stay in each web process (least recently used go).
-RENDERED_IN_MEMORY = 32
-_rendered: OrderedDict[str, bytes] = OrderedDict()
-_rendered_lock = threading.Lock()
 DEFAULT_FEED_TIMEZONE = "America/New_York"
 
 
@@ -175,17 +169,12 @@ def render_feed(feed: Feed) -> bytes:
 
 
 def feed_bytes(feed: Feed) -> bytes:
-    """The rendered calendar: from this process's memory, else the shared cache, else rendered.
+    """The rendered calendar, kept in Django's cache under its ETag.
 
-    Bytes are keyed by ETag and so never stale; the memory copy saves moving a few hundred
-    kilobytes out of Redis on every full fetch.
+    The ETag is derived from everything the feed shows, so a cached copy is never stale, only
+    unused; a cache that is down or per process costs a render, never a wrong answer.
     """
     key = f"feeds:ics:{feed.etag}"
-    with _rendered_lock:
-        body = _rendered.get(key)
-        if body is not None:
-            _rendered.move_to_end(key)
-            return body
     try:
         body = cache.get(key)
     except Exception:  # each cache backend raises its own connection errors
@@ -193,9 +182,8 @@ def feed_bytes(feed: Feed) -> bytes:
         return render_feed(feed)
     if body is None:
         body = render_feed(feed)
-        cache.set(key, body, RENDERED_CACHE_SECONDS)
-    with _rendered_lock:
-        _rendered[key] = body
-        while len(_rendered) > RENDERED_IN_MEMORY:
-            _rendered.popitem(last=False)
+        try:
+            cache.set(key, body, RENDERED_CACHE_SECONDS)
+        except Exception:  # each cache backend raises its own connection errors
+            logger.warning("Rendered feeds cache unavailable", exc_info=True)
     return body

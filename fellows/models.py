@@ -20,6 +20,14 @@ from scheduler.local_times import validate_zone_name
 from scheduler.text_input import free_text_limit, one_line
 
 
+def validate_state_codes(value: object) -> None:
+    """A tour's region states: a list of two-letter codes such as "CA"."""
+    if not isinstance(value, list) or any(
+        not isinstance(code, str) or len(code) != 2 or not code.isalpha() for code in value
+    ):
+        raise ValidationError(_('A list of two-letter state codes, e.g. ["CA", "OR"].'))
+
+
 def new_ical_uid() -> str:
     return f"{uuid.uuid4()}@fellow-tours"
 
@@ -106,6 +114,51 @@ class Tour(models.Model):
     )
     max_driving_hours_per_day = models.DecimalField(max_digits=4, decimal_places=1, default=6)
     default_event_minutes = models.PositiveIntegerField(default=60)
+    # Where the team ends the tour; empty: back where it started.
+    end_location = models.CharField(max_length=200, blank=True)
+    end_latitude = models.FloatField(null=True, blank=True)
+    end_longitude = models.FloatField(null=True, blank=True)
+    # The region the planner keeps to; both empty: anywhere.
+    region_states = models.JSONField(
+        _("region: states"),
+        default=list,
+        blank=True,
+        validators=[validate_state_codes],
+        help_text=_('Two-letter state codes, e.g. ["CA", "OR"]; empty: any state.'),
+    )
+    region_radius_km = models.PositiveIntegerField(
+        _("region: radius (km)"),
+        null=True,
+        blank=True,
+        help_text=_("Only requests within this distance of the start; empty: any distance."),
+    )
+    # The planner's cost model, in attendees (docs/planning.md explains the defaults).
+    flight_worth_attendees = models.PositiveIntegerField(
+        _("one flight is worth (attendees)"),
+        default=150,
+        help_text=_("A talk must draw this many more people to be worth a flight."),
+    )
+    flight_1000_km_worth_attendees = models.PositiveIntegerField(
+        _("1,000 km flown are worth (attendees)"), default=25
+    )
+    travel_hour_worth_attendees = models.PositiveIntegerField(
+        _("one hour on the road is worth (attendees)"),
+        default=10,
+        help_text=_("Driving, or a flight door to door with the time at both airports."),
+    )
+    driving_100_km_worth_attendees = models.PositiveIntegerField(
+        _("100 km driven are worth (attendees)"), default=5
+    )
+    hotel_night_worth_attendees = models.PositiveIntegerField(
+        _("one hotel night is worth (attendees)"), default=15
+    )
+    max_flights_per_week = models.PositiveSmallIntegerField(
+        _("flights per week at most"),
+        null=True,
+        blank=True,
+        default=1,
+        help_text=_("Not counting the first flight out and the flight home; empty: no cap."),
+    )
     ical_uid_seed = models.UUIDField(default=uuid.uuid4, editable=False)
     feed_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     feed_token_created_at = models.DateTimeField(null=True, blank=True)

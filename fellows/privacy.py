@@ -178,7 +178,7 @@ def _redact_home_base_in_items(fellow: Fellow) -> int:
         for name in naming:
             setattr(item, name, getattr(item, name).replace(label, HOME_BASE_REDACTED))
         if naming:
-            item.save(update_fields=naming)
+            item.save(update_fields=[*naming, "updated_at"])
             changed += 1
     return changed
 

@@ -1,9 +1,10 @@
 """Reads for fellows: feed lookups with their cheap version stamp, feed contents, day sheets,
 and the conflicts a fellow's unavailability creates.
 
-Feed lookups resolve a presented token to its owner and derive ETag and Last-Modified from the
-version stamps in fellows.feed_versions, so a poll of an unchanged feed reads only the cache and
-never loads or renders the calendar. Nothing here returns another fellow's private fields.
+Feed lookups resolve a presented token to its owner and derive ETag and Last-Modified from
+the rows the feed shows in one query, so a poll of an unchanged feed never loads or renders
+the calendar, and no write has to tell the feeds that it happened. Nothing here returns another
+fellow's private fields.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Count, Max, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from events.models import Event
-from fellows import feed_versions
-from fellows.feed_versions import FeedKind
 from fellows.models import Fellow, ItineraryItem, StaffFeedToken, Tour, Unavailability
 from scheduler.tokens import hash_token
 
@@ -66,13 +66,14 @@ def staff_feed_items() -> QuerySet[ItineraryItem]:
 
 
 OWNER_MODELS: dict[str, type[Model]] = {"fellow": Fellow, "tour": Tour, "staff": StaffFeedToken}
+FeedKind = Literal["fellow", "tour", "staff"]
 
 
 def feed_day(now: dt.datetime | None = None) -> dt.datetime:
     """The start of the current UTC day: feeds are rendered as of it, and it is in every ETag.
 
     Rendering as of the day's start makes the bytes a function of the ETag; the daily change of
-    ETag retires cancelled events after their 30 days and bounds any missed invalidation.
+    ETag retires cancelled events after their 30 days.
     """
     now = now or timezone.now()
     return now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -80,12 +81,13 @@ def feed_day(now: dt.datetime | None = None) -> dt.datetime:
 
 @dataclass
 class Feed:
-    """A resolved feed: its owner's id and a version stamp computed without rendering it."""
+    """A resolved feed: its owner's id and a version derived from the rows it shows."""
 
     kind: FeedKind
     token: str
     token_hash: str
     owner_id: int
+    last_used_at: dt.datetime | None
     etag: str
     last_modified: dt.datetime
     as_of: dt.datetime
@@ -105,27 +107,99 @@ class Feed:
         return self.owner
 
 
+def _owner_with_changes(owners: QuerySet, sources: dict[str, tuple[QuerySet, str]]) -> dict | None:
+    """The owner's row with, per source, the newest `updated_at` and the row count, in one query.
+
+    `sources` maps a name to rows correlated with the owner (OuterRef("pk")) and the lookup that
+    leads back to it. Together the figures change whenever a row is saved (services save
+    through the ORM, so `updated_at` moves), added or removed: no write has to remember to
+    invalidate anything.
+    """
+    annotations = {}
+    for name, (rows, of) in sources.items():
+        grouped = rows.order_by().values(of)
+        annotations[f"{name}_newest"] = Subquery(grouped.annotate(v=Max("updated_at")).values("v"))
+        annotations[f"{name}_count"] = Subquery(grouped.annotate(v=Count("pk")).values("v"))
+    return (
+        owners.annotate(**annotations)
+        .values("pk", "updated_at", "feed_last_used_at", *annotations)
+        .first()
+    )
+
+
+def _fellow_feed_rows(token_hash: str) -> dict | None:
+    outer = OuterRef("pk")
+    sources = {
+        "events": (Event.objects.filter(assignments__fellow=outer), "assignments__fellow"),
+        "items": (ItineraryItem.objects.filter(fellows=outer), "fellows"),
+        # The fellow's latest tour gives the feed its time zone.
+        "tours": (Tour.objects.filter(members__fellow=outer), "members__fellow"),
+    }
+    fellows = Fellow.objects.filter(feed_token_hash=token_hash, active=True)
+    return _owner_with_changes(fellows, sources)
+
+
+def _tour_feed_rows(token_hash: str) -> dict | None:
+    outer = OuterRef("pk")
+    sources = {
+        "events": (Event.objects.filter(tour=outer), "tour"),
+        "items": (ItineraryItem.objects.filter(tour=outer), "tour"),
+        # Tour feeds name the fellows of each event.
+        "fellows": (
+            Fellow.objects.filter(assignments__event__tour=outer),
+            "assignments__event__tour",
+        ),
+    }
+    return _owner_with_changes(Tour.objects.filter(feed_token_hash=token_hash), sources)
+
+
+def _staff_feed_rows(token_hash: str) -> dict | None:
+    token = (
+        StaffFeedToken.objects.filter(
+            token_hash=token_hash, user__is_staff=True, user__is_active=True
+        )
+        .values("pk", "rotated_at", "last_used_at")
+        .first()
+    )
+    if token is None:
+        return None
+    row = {
+        "pk": token["pk"],
+        "updated_at": token["rotated_at"],
+        "feed_last_used_at": token["last_used_at"],
+    }
+    for prefix, model in (("events", Event), ("items", ItineraryItem), ("fellows", Fellow)):
+        summary = model.objects.aggregate(newest=Max("updated_at"), count=Count("pk"))
+        row[f"{prefix}_newest"], row[f"{prefix}_count"] = summary["newest"], summary["count"]
+    return row
+
+
+FEED_ROWS = {"fellow": _fellow_feed_rows, "tour": _tour_feed_rows, "staff": _staff_feed_rows}
+
+
 def feed_for_token(*, kind: FeedKind, token: str) -> Feed | None:
     """Resolve a presented token of a feed kind with its version; None if unknown or revoked.
 
-    The ETag covers the format, the token, the stamps of everything the feed shows
-    (fellows.feed_versions) and the day; a poll of a known feed reads no table, and not even
-    the cache while this process mirrors the feed's stamps.
+    One query (three for a staff feed) reads the owner and, for everything the feed shows,
+    the newest change and the number of rows; the ETag is a hash of those, the feed format and
+    the day, so it is derived from the data and right in every process with any cache.
     """
     token_hash = hash_token(token)
-    resolved = feed_versions.resolve(kind, token_hash)
-    if resolved is None:
+    row = FEED_ROWS[kind](token_hash)
+    if row is None:
         return None
-    owner_id, stamps = resolved
     day = feed_day()
-    parts = [FEED_FORMAT_VERSION, kind, token_hash, day.date().isoformat(), *map(str, stamps)]
+    parts = [FEED_FORMAT_VERSION, kind, token_hash, day.date().isoformat()]
+    parts += [f"{name}={row[name]}" for name in sorted(row) if name != "feed_last_used_at"]
+    changed = [value for name, value in row.items() if name.endswith(("_newest", "updated_at"))]
     return Feed(
         kind=kind,
         token=token,
         token_hash=token_hash,
-        owner_id=owner_id,
+        owner_id=row["pk"],
+        last_used_at=row["feed_last_used_at"],
         etag=hashlib.sha256("|".join(parts).encode()).hexdigest()[:32],
-        last_modified=max(day, *map(feed_versions.stamp_time, stamps)),
+        last_modified=max([day, *(value for value in changed if value is not None)]),
         as_of=day,
     )
 

@@ -63,6 +63,17 @@ class TourSerializer(serializers.ModelSerializer):
             "rest_weekdays",
             "max_driving_hours_per_day",
             "default_event_minutes",
+            "end_location",
+            "end_latitude",
+            "end_longitude",
+            "region_states",
+            "region_radius_km",
+            "flight_worth_attendees",
+            "flight_1000_km_worth_attendees",
+            "travel_hour_worth_attendees",
+            "driving_100_km_worth_attendees",
+            "hotel_night_worth_attendees",
+            "max_flights_per_week",
             "members",
         ]
 

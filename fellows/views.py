@@ -2,13 +2,12 @@
 
 Token-addressed views (feeds, day sheets by token) need no session: the unguessable token is
 the credential, an unknown or rotated token is a plain 404, and every request counts against a
-per-token-and-address limit. Feeds answer conditional GETs from version stamps in the shared
-cache, so a client polling an unchanged calendar costs no query and no rendering.
+per-token-and-address limit. Feeds answer conditional GETs from a version derived from the data
+in one query, so a client polling an unchanged calendar costs no rendering.
 """
 
 from __future__ import annotations
 
-import functools
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -20,12 +19,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone, translation
-from django.utils.cache import get_conditional_response
-from django.utils.http import http_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import condition, require_POST, require_safe
 
-from fellows import feed_versions, ratelimit
 from fellows.feeds import (
     DEFAULT_FEED_TIMEZONE,
     day_sheets_url,
@@ -37,6 +33,7 @@ from fellows.feeds import (
 from fellows.forms import LanguageForm, UnavailabilityForm
 from fellows.models import Fellow, StaffFeedToken, Tour
 from fellows.selectors import (
+    Feed,
     FeedKind,
     day_sheets,
     feed_for_token,
@@ -51,7 +48,7 @@ from fellows.services import (
     rotate_staff_feed_token,
     set_preferred_language,
 )
-from scheduler.client_address import client_address
+from scheduler import rate_limits
 
 LOGIN_URL = reverse_lazy("fellows:login")
 LAST_USE_FIELDS = {
@@ -63,22 +60,16 @@ LAST_USE_FIELDS = {
 
 def _too_many(request: HttpRequest, token: str) -> HttpResponse | None:
     """A 429 when this token and address went over FEED_RATE_LIMIT, else None."""
-    allowed, retry_after = ratelimit.allow(
-        scope="feed",
-        key=f"{token[:24]}:{client_address(request)}",
-        rate=settings.FEED_RATE_LIMIT,
+    wait = rate_limits.seconds_until_allowed(
+        request, group="feeds", rate=settings.FEED_RATE_LIMIT, narrow_by=token[:24]
     )
-    if allowed:
+    if wait is None:
         return None
     response = HttpResponse(
         _("Too many requests; try again later."), status=429, content_type="text/plain"
     )
-    response["Retry-After"] = str(retry_after)
+    response["Retry-After"] = str(wait)
     return response
-
-
-# Polls of unchanged feeds ask for the same few dates over and over.
-_http_date = functools.lru_cache(maxsize=4096)(http_date)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -88,27 +79,35 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+@condition(
+    etag_func=lambda request, resolved: resolved.etag,
+    last_modified_func=lambda request, resolved: resolved.last_modified,
+)
+def _feed_response(request: HttpRequest, resolved: Feed) -> HttpResponse:
+    response = HttpResponse(feed_bytes(resolved), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{resolved.kind}-itinerary.ics"'
+    return response
+
+
 @require_safe
 def feed(request: HttpRequest, kind: FeedKind, token: str) -> HttpResponse:
-    """A private iCalendar feed (fellow, tour or staff) addressed by its token."""
+    """A private iCalendar feed (fellow, tour or staff) addressed by its token.
+
+    Answers conditional GETs (ETag, Last-Modified) through Django's `condition` decorator from
+    a version derived from the data (fellows.selectors.feed_for_token); a rotated, revoked or
+    erased token is a 404 on the very next request.
+    """
     limited = _too_many(request, token)
     if limited:
         return limited
     resolved = feed_for_token(kind=kind, token=token)
     if resolved is None:
         raise Http404(_("No such feed."))
-    if feed_versions.use_due(resolved.token_hash):
-        model, field = LAST_USE_FIELDS[kind]
-        record_feed_use(model=model, pk=resolved.owner_id, field=field, last_used_at=None)
-    etag = f'"{resolved.etag}"'
-    timestamp = int(resolved.last_modified.timestamp())
-    response = get_conditional_response(request, etag=etag, last_modified=timestamp)
-    if response is None:
-        response = HttpResponse(feed_bytes(resolved), content_type="text/calendar; charset=utf-8")
-        response["Content-Disposition"] = f'inline; filename="{kind}-itinerary.ics"'
-    response["ETag"] = etag
-    response["Last-Modified"] = _http_date(timestamp)
-    return _private(response)
+    model, field = LAST_USE_FIELDS[kind]
+    record_feed_use(
+        model=model, pk=resolved.owner_id, field=field, last_used_at=resolved.last_used_at
+    )
+    return _private(_feed_response(request, resolved))
 
 
 def _day_sheets_page(request: HttpRequest, fellow: Fellow, *, token: str = "") -> HttpResponse:

@@ -15,7 +15,8 @@ Guarantees, and the one trade-off:
   Never resending would instead lose every message whose worker died before SMTP accepted it.
 - Only transient failures are retried (SMTP 4xx, dropped connections, timeouts), after
   RETRY_BASE * 2**(attempt-1) seconds with jitter; SMTP 5xx make the row dead at once, and so
-  does running out of attempts. Staff retry dead rows from the admin or the API.
+  do a message that cannot be encoded (it would fail the same way every time) and running
+  out of attempts. Staff retry dead rows from the admin or the API.
 """
 
 from __future__ import annotations
@@ -32,11 +33,11 @@ from email.mime.base import MIMEBase
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.core.mail.message import SafeMIMEText
+from django.core.mail.message import SafeMIMEText, sanitize_address
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications import sealed_links
+from notifications import sealed_links, selectors
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ CLOCK_TOLERANCE = dt.timedelta(seconds=1)
 RECLAIMED_ERROR = "Reclaimed: the worker sending it stopped before recording the result."
 # Mail servers drop idle clients (Postfix after 300 s); reconnect rather than find out mid-send.
 SMTP_IDLE_SECONDS = 60.0
+# How long a message waits before looking again for an earlier one to the same recipient.
+ORDER_WAIT = dt.timedelta(seconds=5)
 
 
 class Outcome(enum.Enum):
@@ -91,13 +94,27 @@ def _alternative_part(msg: MIMEBase) -> MIMEBase:
     raise ValueError("An invite needs a multipart/alternative body (text and HTML).")
 
 
+# RFC 3834: an automatic message, to which no one should reply automatically;
+# X-Auto-Response-Suppress asks Exchange and Outlook for no out-of-office or other auto-reply.
+AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+
+
 def build_message(notification: Notification) -> OutboxEmail:
+    """The message as sent: automatic, replies to staff, threaded with the first message about
+    the same event (In-Reply-To and References name it, so mail clients group them)."""
+    headers = dict(AUTOMATIC_HEADERS)
+    if notification.message_id:
+        headers["Message-ID"] = notification.message_id
+    root = selectors.thread_root_message_id(notification=notification)
+    if root:
+        headers["In-Reply-To"] = headers["References"] = root
     message = OutboxEmail(
         subject=notification.subject,
         body=notification.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient_email],
-        headers={"Message-ID": notification.message_id} if notification.message_id else None,
+        reply_to=[settings.STAFF_MAILBOX],
+        headers=headers,
         calendar=notification.ics,
         calendar_method=notification.ics_method,
     )
@@ -115,6 +132,20 @@ def with_link_filled_in(notification: Notification) -> Notification:
         notification.body_text = sealed_links.fill_in(notification.body_text, link)
         notification.body_html = sealed_links.fill_in(notification.body_html, link)
     return notification
+
+
+def encoded_message(notification: Notification) -> OutboxEmail:
+    """Build the message and encode it once as the mail backend will, addresses included.
+
+    What fails here (an address that does not parse, text that cannot be encoded) fails the
+    same way on every attempt, so the row is dead at once instead of retried.
+    """
+    message = build_message(notification)
+    encoding = message.encoding or settings.DEFAULT_CHARSET
+    for address in [message.from_email, *message.recipients(), *message.reply_to]:
+        sanitize_address(address, encoding)
+    message.message().as_bytes()
+    return message
 
 
 def is_permanent(exc: BaseException) -> bool:
@@ -172,10 +203,16 @@ def _claim(notification_id: int) -> Notification | None:
     return next(iter(Notification.objects.raw(CLAIM_SQL, params)), None)
 
 
-def _record_failure(notification: Notification, exc: BaseException) -> Result:
+def _record_failure(
+    notification: Notification, exc: BaseException, *, permanent: bool = False
+) -> Result:
     now = timezone.now()
     error = f"{type(exc).__name__}: {exc}"[:2000]
-    if is_permanent(exc) or notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+    if (
+        permanent
+        or is_permanent(exc)
+        or notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS
+    ):
         Notification.objects.filter(pk=notification.pk).update(
             status=Notification.Status.DEAD, last_error=error, next_attempt_at=None, updated_at=now
         )
@@ -191,12 +228,23 @@ def _record_failure(notification: Notification, exc: BaseException) -> Result:
 
 
 def deliver(notification_id: int) -> Result:
-    """Send the row if it is due and nobody else holds it, and record what happened."""
+    """Send the row if it is due and nobody else holds it, and record what happened.
+
+    A row waits (RETRY after ORDER_WAIT, no attempt used) while an earlier message about the
+    same event to the same recipient is unsent, so messages reach the host in order.
+    """
+    wait_until = wait_for_earlier_message(notification_id)
+    if wait_until is not None:
+        return Result(Outcome.RETRY, wait_until)
     notification = _claim(notification_id)
     if notification is None:
         return Result(Outcome.SKIPPED)
     try:
-        _send(build_message(with_link_filled_in(notification)))
+        message = encoded_message(with_link_filled_in(notification))
+    except Exception as exc:
+        return _record_failure(notification, exc, permanent=True)
+    try:
+        _send(message)
     except Exception as exc:
         return _record_failure(notification, exc)
     # Recorded before anything else happens on this connection: the window in which a killed
@@ -301,19 +349,57 @@ def reclaim_stuck(*, now: dt.datetime | None = None) -> int:
         status=Notification.Status.FAILED,
         last_error=RECLAIMED_ERROR,
         next_attempt_at=now,
+        dispatched_at=None,  # its task died with the worker: the sweeper sends it now
         updated_at=now,
     )
     return dead + retried
 
 
 def due_ids(*, now: dt.datetime | None = None, limit: int = 5000) -> list[int]:
-    """Rows waiting to be sent: pending ones whose task may have been lost, and due retries."""
+    """Rows waiting to be sent whose task may have been lost: pending or due retries that no
+    task was handed to the broker for within NOTIFICATIONS_DISPATCH_GRACE_SECONDS (a task
+    still queued behind a backlog is left to do its work)."""
     now = now or timezone.now()
+    handed_over = now - dt.timedelta(seconds=settings.NOTIFICATIONS_DISPATCH_GRACE_SECONDS)
     return list(
         Notification.objects.filter(
             status__in=[Notification.Status.PENDING, Notification.Status.FAILED]
         )
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=handed_over))
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def wait_for_earlier_message(notification_id: int) -> dt.datetime | None:
+    """When to look again if an earlier message about the same event to the same recipient
+    is still on its way (pending, sending or failed-to-retry), else None: a CANCEL must never
+    overtake its REQUEST. A dead earlier message does not hold later ones back."""
+    row = (
+        Notification.objects.filter(pk=notification_id)
+        .values("event_id", "recipient_email", "pk")
+        .first()
+    )
+    if row is None or row["event_id"] is None:
+        return None
+    earlier = (
+        Notification.objects.filter(
+            event_id=row["event_id"],
+            recipient_email__iexact=row["recipient_email"],
+            pk__lt=row["pk"],
+            status__in=[
+                Notification.Status.PENDING,
+                Notification.Status.SENDING,
+                Notification.Status.FAILED,
+            ],
+        )
+        .order_by("pk")
+        .values("next_attempt_at")
+        .first()
+    )
+    if earlier is None:
+        return None
+    soon = timezone.now() + ORDER_WAIT
+    due = earlier["next_attempt_at"]
+    return max(soon, due + ORDER_WAIT) if due is not None else soon

@@ -20,6 +20,8 @@ class Notification(models.Model):
         HOST_REMINDER = "host_reminder", _("Host reminder")
         FELLOW_DAY_SHEET = "fellow_day_sheet", _("Fellow day sheet")
         ATTENDANCE_REQUEST = "attendance_request", _("Attendance request")
+        PROPOSAL = "proposal", _("Proposed time")
+        PROPOSAL_REMINDER = "proposal_reminder", _("Proposed time reminder")
         HOST_LINK = "host_link", _("New private link for a host")
 
     class Status(models.TextChoices):
@@ -43,6 +45,9 @@ class Notification(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # When a delivery task for the row was last handed to the broker (or, for a retry, when
+    # its task is due): the sweeper leaves the row to that task for a grace period.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     message_id = models.CharField(max_length=255, blank=True)

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 
 from events.models import Event
 from fellows.permissions import can_view_private_details
+from notifications.invites import REQUEST
 from notifications.models import Notification
 
 # Hosts report attendance within this many days of the event; older events are not asked.
@@ -34,12 +35,56 @@ def outbox(*, status: str | None = None) -> QuerySet[Notification]:
     return rows.filter(status=status) if status else rows
 
 
+def thread_root_message_id(*, notification: Notification) -> str:
+    """The Message-ID of the first message to this recipient about the same event, which every
+    later one (update, cancellation, reminder, attendance request) replies to; "" for the
+    first message itself and for messages about no event."""
+    if notification.event_id is None:
+        return ""
+    first = (
+        Notification.objects.filter(
+            event_id=notification.event_id,
+            recipient_email__iexact=notification.recipient_email,
+            pk__lt=notification.pk,
+        )
+        .exclude(message_id="")
+        .order_by("pk")
+        .values_list("message_id", flat=True)
+        .first()
+    )
+    return first or ""
+
+
 def host_invites_sent(*, event: Event) -> bool:
     """Whether the host already has this event in their calendar (or it is on its way)."""
     return Notification.objects.filter(
         event=event,
         kind__in=[Notification.Kind.CONFIRMATION, Notification.Kind.UPDATE],
     ).exists()
+
+
+def events_with_live_invite(*, speaker_request, email: str) -> list[Event]:
+    """The request's events, locked, that sit in `email`'s calendar: not cancelled or over,
+    and the latest invite sent to that address for them is a REQUEST, not a CANCEL."""
+    events = (
+        Event.objects.select_for_update()
+        .filter(
+            request=speaker_request, status__in=[Event.Status.TENTATIVE, Event.Status.CONFIRMED]
+        )
+        .order_by("starts_at")
+    )
+    live = []
+    for event in events:
+        latest = (
+            Notification.objects.filter(event=event, recipient_email__iexact=email)
+            .exclude(ics_method="")
+            .order_by("-pk")
+            .values_list("ics_method", flat=True)
+            .first()
+        )
+        if latest == REQUEST:
+            live.append(event)
+    return live
 
 
 def events_due_host_reminder(*, now: dt.datetime, days_before: int) -> QuerySet[Event]:

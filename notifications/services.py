@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -29,22 +30,27 @@ from notifications.models import Notification
 logger = logging.getLogger(__name__)
 
 
+def dispatch(notification_id: int, *, eta: dt.datetime | None = None) -> bool:
+    """Hand the row's delivery task to the broker now (or for `eta`); False if it failed.
+
+    Publishing is bounded by the broker's socket timeout (settings: a second or two) and is
+    not retried: when the broker is down or hung the row stays pending for the sweeper, and
+    the caller (a host submitting a request, staff confirming) gets its answer at once.
+    """
+    from notifications.tasks import deliver_notification
+
+    try:
+        deliver_notification.apply_async((notification_id,), eta=eta, retry=False)
+    except Exception:  # broker down or hung: the row stays due and the sweeper sends it later
+        logger.warning("Broker unavailable; notification %s left for the sweeper", notification_id)
+        return False
+    Notification.objects.filter(pk=notification_id).update(dispatched_at=eta or timezone.now())
+    return True
+
+
 def dispatch_after_commit(notification_id: int) -> None:
     """Queue delivery once the surrounding transaction commits; the sweeper covers failures."""
-
-    def send() -> None:
-        from notifications.tasks import deliver_notification
-
-        try:
-            deliver_notification.delay(notification_id)
-        except Exception:  # broker down: the row stays pending and the sweeper sends it later
-            logger.warning(
-                "Broker unavailable; notification %s left for the sweeper",
-                notification_id,
-                exc_info=True,
-            )
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: dispatch(notification_id))
 
 
 def new_message_id() -> str:
@@ -56,6 +62,16 @@ def new_message_id() -> str:
     """
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "fellow-tours"
     return make_msgid(domain=domain)
+
+
+def render_plain(template_name: str, context: dict) -> str:
+    """Render a subject or text/plain template as written: no HTML escaping.
+
+    HTML escaping belongs to the HTML part; in plain text `St. Mark's & Barnes` would arrive
+    as `St. Mark&#x27;s &amp; Barnes`. Included templates inherit the unescaped context.
+    """
+    template = get_template(template_name).template  # the engine's Template, not the wrapper
+    return template.render(Context(context, autoescape=False))
 
 
 def enqueue(
@@ -86,10 +102,8 @@ def enqueue(
     if callable(ics):
         ics = ics()
     with translation.override(language):
-        subject = " ".join(
-            render_to_string(f"notifications/{template}_subject.txt", context).split()
-        )
-        body_text = render_to_string(f"notifications/{template}_body.txt", context)
+        subject = " ".join(render_plain(f"notifications/{template}_subject.txt", context).split())
+        body_text = render_plain(f"notifications/{template}_body.txt", context)
         body_html = render_to_string(f"notifications/{template}_body.html", context)
     notification = Notification(
         kind=kind,
@@ -176,26 +190,57 @@ def queue_request_decline(*, speaker_request) -> Notification:
     )
 
 
-def _queue_host_invite(*, event, kind: str, method: str, template: str) -> Notification | None:
-    """One iMIP message to the event's host contact; events without a request have none."""
+def subject_stem(event) -> str:
+    """The part of the subject every message about one event shares, after its "Confirmed: ",
+    "Updated: " or "Reminder: ", so mail clients thread them. Nothing in it changes when the
+    event moves; the request's reference tells two visits to one host apart."""
+    with translation.override("en"):
+        return _("LiNK speaker visit to %(title)s (%(reference)s)") % {
+            "title": event.title,
+            "reference": event.request.reference,
+        }
+
+
+def _queue_host_invite(
+    *,
+    event,
+    kind: str,
+    method: str,
+    template: str,
+    email: str = "",
+    name: str = "",
+    changes: Sequence[str] = (),
+) -> Notification | None:
+    """One iMIP message to the event's host contact (or to `email`, a contact being replaced);
+    events without a request have none."""
     speaker_request = event.request
-    if speaker_request is None or not speaker_request.contact_email:
+    if speaker_request is None:
         return None
-    email = speaker_request.contact_email
+    email = email or speaker_request.contact_email
+    name = name or speaker_request.contact_name
+    if not email:
+        return None
     # UID + SEQUENCE identify the calendar state (the dedupe key): it reaches a host once.
     names = invites.public_fellow_names(event)
     return enqueue(
         kind=kind,
         dedupe_key=f"invite:{event.ical_uid}:{event.sequence}:{email.lower()}:{kind}",
         recipient_email=email,
-        recipient_name=speaker_request.contact_name,
+        recipient_name=name,
         template=template,
-        context={"event": event, "speaker_request": speaker_request, "fellow_names": names},
+        context={
+            "event": event,
+            "speaker_request": speaker_request,
+            "contact_name": name,
+            "fellow_names": names,
+            "subject_stem": subject_stem(event),
+            "changes": list(changes),
+        },
         ics=lambda: invites.render_invite(
             event=event,
             method=method,
             attendee_email=email,
-            attendee_name=speaker_request.contact_name,
+            attendee_name=name,
             fellow_names=names,
         ),
         ics_method=method,
@@ -214,8 +259,9 @@ def queue_event_confirmation(*, event) -> Notification | None:
     )
 
 
-def queue_event_update(*, event) -> Notification | None:
-    """A changed time or team for an event the host already has: same UID, higher SEQUENCE."""
+def queue_event_update(*, event, changes: Sequence[str] = ()) -> Notification | None:
+    """A changed time, place or team for an event the host already has: same UID, higher
+    SEQUENCE. `changes` are lines such as "Time: <old> → <new>" (events.services)."""
     if not selectors.host_invites_sent(event=event):
         return None
     return _queue_host_invite(
@@ -223,6 +269,7 @@ def queue_event_update(*, event) -> Notification | None:
         kind=Notification.Kind.UPDATE,
         method=invites.REQUEST,
         template="invite_update",
+        changes=changes,
     )
 
 
@@ -236,6 +283,81 @@ def queue_event_cancellation(*, event, was_confirmed: bool) -> Notification | No
         method=invites.CANCEL,
         template="invite_cancellation",
     )
+
+
+def queue_proposal(*, event, host_url: str | None, reminder: bool = False) -> Notification | None:
+    """Ask the host whether a proposed time works ("Proposed: <when>, <place>"), with their link.
+
+    One per proposed time (UID + SEQUENCE): moving the tentative event proposes again. With
+    `reminder`, the nudge sent when the host has not answered (queue_due_reminders).
+    """
+    speaker_request = event.request
+    if speaker_request is None or not speaker_request.contact_email:
+        return None
+    prefix = "proposal_reminder" if reminder else "proposal"
+    return enqueue(
+        kind=Notification.Kind.PROPOSAL_REMINDER if reminder else Notification.Kind.PROPOSAL,
+        dedupe_key=f"{prefix}:{event.ical_uid}:{event.sequence}",
+        recipient_email=speaker_request.contact_email,
+        recipient_name=speaker_request.contact_name,
+        template="proposal",
+        context={
+            "event": event,
+            "speaker_request": speaker_request,
+            # Sealed until sending, like every private link (notifications.sealed_links).
+            "host_url": sealed_links.LINK_PLACEHOLDER if host_url else None,
+            "reminder": reminder,
+        },
+        event=event,
+        speaker_request=speaker_request,
+        sealed_link=sealed_links.seal(host_url) if host_url else "",
+    )
+
+
+@transaction.atomic
+def queue_host_contact_change(
+    *, speaker_request, previous_email: str, previous_name: str = ""
+) -> list[Notification]:
+    """Move the request's live invites from the previous host contact to the current one.
+
+    Call it in the transaction that saved a new `contact_email` on the request, from every door
+    (the host's page, the admin, the staff API). For each event not cancelled whose latest
+    invite to the previous address is a REQUEST, SEQUENCE goes up once; the previous address
+    gets METHOD:CANCEL for that UID (so the visit leaves that calendar) and the current one a
+    METHOD:REQUEST (a confirmation with the invite). The same address in other letter case,
+    or no live invite, queues nothing. Returns the messages queued.
+    """
+    current = (speaker_request.contact_email or "").strip()
+    previous_email = (previous_email or "").strip()
+    if not previous_email or previous_email.lower() == current.lower():
+        return []
+    queued = []
+    for event in selectors.events_with_live_invite(
+        speaker_request=speaker_request, email=previous_email
+    ):
+        # Both calendars must see a newer state than the invite the previous contact holds.
+        event.sequence += 1
+        event.save(update_fields=["sequence", "updated_at"])
+        queued.append(
+            _queue_host_invite(
+                event=event,
+                kind=Notification.Kind.CANCELLATION,
+                method=invites.CANCEL,
+                template="invite_contact_replaced",
+                email=previous_email,
+                name=previous_name,
+            )
+        )
+        if current:
+            queued.append(
+                _queue_host_invite(
+                    event=event,
+                    kind=Notification.Kind.CONFIRMATION,
+                    method=invites.REQUEST,
+                    template="invite_confirmation",
+                )
+            )
+    return [notification for notification in queued if notification is not None]
 
 
 def queue_host_reminder(*, event) -> Notification | None:
@@ -254,6 +376,7 @@ def queue_host_reminder(*, event) -> Notification | None:
             "event": event,
             "speaker_request": speaker_request,
             "fellow_names": invites.public_fellow_names(event),
+            "subject_stem": subject_stem(event),
         },
         event=event,
         speaker_request=speaker_request,
@@ -288,7 +411,11 @@ def queue_attendance_request(*, event) -> Notification | None:
         recipient_email=email,
         recipient_name=speaker_request.contact_name,
         template="attendance_request",
-        context={"event": event, "speaker_request": speaker_request},
+        context={
+            "event": event,
+            "speaker_request": speaker_request,
+            "subject_stem": subject_stem(event),
+        },
         event=event,
         speaker_request=speaker_request,
     )
@@ -331,6 +458,9 @@ def retry_notification(*, notification: Notification) -> Notification:
     notification.status = Notification.Status.PENDING
     notification.attempts = 0
     notification.next_attempt_at = None
-    notification.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    notification.dispatched_at = None
+    notification.save(
+        update_fields=["status", "attempts", "next_attempt_at", "dispatched_at", "updated_at"]
+    )
     dispatch_after_commit(notification.pk)
     return notification

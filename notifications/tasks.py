@@ -20,10 +20,8 @@ logger = logging.getLogger(__name__)
 def deliver_notification(notification_id: int) -> str:
     result = delivery.deliver(notification_id)
     if result.outcome is delivery.Outcome.RETRY:
-        try:
-            deliver_notification.apply_async((notification_id,), eta=result.retry_at)
-        except Exception:  # broker gone: the row is failed with its due time; the sweeper sends it
-            logger.warning("Could not schedule retry of notification %s", notification_id)
+        # Broker gone: the row keeps its due time and the sweeper sends it.
+        services.dispatch(notification_id, eta=result.retry_at)
     return result.outcome.value
 
 
@@ -33,7 +31,7 @@ def sweep_outbox() -> int:
     delivery.reclaim_stuck()
     ids = delivery.due_ids()
     for notification_id in ids:
-        deliver_notification.delay(notification_id)
+        services.dispatch(notification_id)
     return len(ids)
 
 

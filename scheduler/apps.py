@@ -8,4 +8,4 @@ class SchedulerConfig(AppConfig):
     verbose_name = "Fellow Tour Scheduler"
 
     def ready(self) -> None:
-        from scheduler import celery  # noqa: F401
+        from scheduler import celery, rate_limits  # noqa: F401  (task binding, system checks)

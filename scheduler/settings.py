@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "axes",
+    "django_ratelimit",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "scheduler",
@@ -110,10 +111,23 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", defa
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if "redis" in CACHES["default"]["BACKEND"].lower():
+    # A hung Redis must not hang a page: rate limits fail open and feeds render without it.
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 1.0)
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 1.0)
 # Requests per token and client address on private feeds and day sheets: "<count>/<s|m|h|d>".
 FEED_RATE_LIMIT = env.str("FEED_RATE_LIMIT", default="120/h")
 # Public speaker-request submissions (form and API together) per client: "count/s|m|h|d".
 REQUEST_RATE_LIMIT = env.str("REQUEST_RATE_LIMIT", default="10/h")
+# Both limits are counted by django-ratelimit (scheduler.rate_limits) in the default cache.
+RATELIMIT_USE_CACHE = "default"
+SILENCED_SYSTEM_CHECKS = [
+    # `make run`'s local-memory cache is per process, and it runs one web process; Django's own
+    # Redis cache (production) increments atomically but is not on the library's list.
+    "django_ratelimit.E003",
+    "django_ratelimit.W001",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -179,8 +193,17 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A hung broker (Redis stopped, not closed) must not hang a page: every socket operation
+    # of a publish gives up after CELERY_BROKER_SOCKET_TIMEOUT and the outbox row waits for
+    # the sweeper.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
+        "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
+    }
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3.0)
+# Publishing is not retried in the request: the outbox sweeper is the retry.
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Lets several deployments (or benchmarks) share one Redis without taking each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
@@ -200,8 +223,14 @@ NOTIFICATIONS_RETRY_BASE_SECONDS = env.float("NOTIFICATIONS_RETRY_BASE_SECONDS",
 NOTIFICATIONS_RETRY_MAX_SECONDS = env.float("NOTIFICATIONS_RETRY_MAX_SECONDS", default=6 * 3600.0)
 NOTIFICATIONS_SENDING_TIMEOUT = env.float("NOTIFICATIONS_SENDING_TIMEOUT", default=900.0)
 NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=60.0)
+# The sweeper leaves a row alone this long after its task went to the broker.
+NOTIFICATIONS_DISPATCH_GRACE_SECONDS = env.float(
+    "NOTIFICATIONS_DISPATCH_GRACE_SECONDS", default=600.0
+)
 NOTIFICATIONS_REMINDER_SCAN_SECONDS = env.float("NOTIFICATIONS_REMINDER_SCAN_SECONDS", default=900)
 NOTIFICATIONS_HOST_REMINDER_DAYS = env.int("NOTIFICATIONS_HOST_REMINDER_DAYS", default=7)
+# A host who has not answered a proposed time gets one reminder after this many days.
+NOTIFICATIONS_PROPOSAL_REMINDER_DAYS = env.int("NOTIFICATIONS_PROPOSAL_REMINDER_DAYS", default=3)
 # Days a completed, declined or withdrawn request keeps the host's contact data (events.retention).
 HOST_DATA_RETENTION_DAYS = env.int("HOST_DATA_RETENTION_DAYS", default=365)
 # DatabaseScheduler copies these entries into django-celery-beat's PeriodicTask table.
@@ -212,6 +241,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notifications-queue-reminders": {
         "task": "notifications.tasks.queue_reminders",
+        "schedule": NOTIFICATIONS_REMINDER_SCAN_SECONDS,
+    },
+    "events-remind-unanswered-proposals": {
+        "task": "events.tasks.remind_unanswered_proposals",
         "schedule": NOTIFICATIONS_REMINDER_SCAN_SECONDS,
     },
     "events-anonymise-host-data": {

@@ -7,6 +7,7 @@ BIN=.venv/bin
 
 ./scripts/ensure_services.sh
 ./scripts/ensure_chromium.sh
+./scripts/ensure_node.sh
 
 $BIN/ruff check .
 $BIN/ruff format --check .

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
+import signal
 import threading
 import time
 import urllib.parse
@@ -262,3 +264,47 @@ def test_with_redis_down_requests_are_accepted_and_acknowledged_later_exactly_on
     assert received[0]["Message-ID"] == row.message_id
     row.refresh_from_db()
     assert row.attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="processes share the database")
+def test_with_redis_hung_submissions_answer_within_three_seconds_and_are_sent_once_later():
+    redis = PrivateRedis().start()
+    env = {
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "CELERY_BROKER_URL": redis.url(0),
+        "CACHE_URL": redis.url(1),
+    }
+    try:
+        with Gunicorn(env=env, workers=1) as server:
+            post_request(server.port, "warm@example.org")  # connections to Redis now open
+            os.kill(redis.process.pid, signal.SIGSTOP)  # hung, not closed: nothing answers
+            try:
+                started = time.monotonic()
+                answer = post_request(server.port, "hung@example.org")
+                took = time.monotonic() - started
+            finally:
+                os.kill(redis.process.pid, signal.SIGCONT)
+        assert answer.status == 201, (answer, server.output())
+        assert took < 3, f"the submission waited {took:.1f}s for a hung broker"
+        row = Notification.objects.get(recipient_email="hung@example.org")
+        assert row.status == Notification.Status.PENDING and row.dispatched_at is None
+
+        with SmtpSink() as sink:
+            worker_settings = worker_env(sink, CELERY_BROKER_URL=redis.url(0))
+            with CeleryWorker(env=worker_settings, name="after-hang"):
+                with Connection(redis.url(0)) as broker:
+                    sweep_outbox.apply_async(connection=broker)
+                wait_until(
+                    lambda: (
+                        not Notification.objects.exclude(status=Notification.Status.SENT).exists()
+                    ),
+                    20,
+                    "both acknowledgements to be sent",
+                )
+                time.sleep(1)
+                received = sorted(m["To"] for m in sink.messages)
+    finally:
+        redis.stop()
+
+    assert received == ["hung@example.org", "warm@example.org"]

@@ -77,6 +77,7 @@ WEB_MATRIX: dict[str, Rule] = {
     "events:host-request": _token_rule(HOST, "host_token"),
     "events:host-withdraw": _token_rule(HOST, "host_token"),
     "events:host-attendance": _token_rule(HOST, "host_token", method="post"),
+    "events:host-answer-proposal": _token_rule(HOST, "host_token", method="post"),
     "fellows:fellow-feed": _token_rule(FELLOW, "fellow_feed_token"),
     "fellows:token-day-sheets": _token_rule(FELLOW, "fellow_feed_token"),
     # Staff make the tour feed and hand it to the tour's team; here staff and admin hold it.

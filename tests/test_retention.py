@@ -50,7 +50,8 @@ def closed(speaker_request: SpeakerRequest, status: str, at: dt.datetime) -> Spe
     if status == SpeakerRequest.Status.DECLINED:
         intake.decline_request(speaker_request=speaker_request, reason="Outside the tour region.")
     else:
-        event_services.set_request_status(speaker_request=speaker_request, status=status)
+        # Straight to the closing state, whatever the lifecycle's path to it.
+        SpeakerRequest.objects.filter(pk=speaker_request.pk).update(status=status)
     SpeakerRequest.objects.filter(pk=speaker_request.pk).update(status_changed_at=at)
     speaker_request.refresh_from_db()
     return speaker_request

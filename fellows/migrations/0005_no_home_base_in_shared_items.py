@@ -28,6 +28,6 @@ def neutral_start_labels(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("fellows", "0004_view_private_details_permission")]
+    dependencies = [("fellows", "0004_one_line_text_zone_names_and_private_details")]
 
     operations = [migrations.RunPython(neutral_start_labels, migrations.RunPython.noop)]

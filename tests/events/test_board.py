@@ -265,11 +265,16 @@ def test_create_tour_form_makes_a_tour_with_teams_located_by_zip(staff_client):
             "work_day_start": "08:00",
             "work_day_end": "21:00",
             "rest_weekdays": ["6"],
+            "region_state_codes": "pa, NJ; de",
+            "region_radius_km": "400",
+            "max_flights_per_week": "1",
             "team_a": [grace.pk],
             "team_b": [daniel.pk],
         },
     )
     tour = Tour.objects.get(name="Spring East")
+    assert tour.region_states == ["PA", "NJ", "DE"] and tour.region_radius_km == 400
+    assert tour.flight_worth_attendees == 150 and tour.max_flights_per_week == 1
     assert response.status_code == 302 and response["Location"].endswith(f"/tours/{tour.pk}/")
     assert tour.start_location == "Philadelphia, PA" and tour.timezone == "America/New_York"
     assert tour.rest_weekdays == [6]
@@ -293,12 +298,14 @@ def test_create_tour_refuses_a_fellow_in_both_teams_and_a_bad_zip(staff_client):
             "max_driving_hours_per_day": "6",
             "work_day_start": "08:00",
             "work_day_end": "21:00",
+            "region_state_codes": "California",
             "team_a": [grace.pk],
             "team_b": [grace.pk],
         },
     )
     assert response.status_code == 400
     assert "start_zip" in response.context["form"].errors
+    assert "region_state_codes" in response.context["form"].errors
     assert not Tour.objects.filter(name="Broken").exists()
 
 

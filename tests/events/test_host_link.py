@@ -168,14 +168,40 @@ def test_a_bad_edit_changes_nothing(client):
     assert speaker_request.windows.count() == 2
 
 
-def test_no_edits_once_a_date_is_proposed(client):
+def test_once_a_date_is_proposed_only_contact_details_change(client):
     speaker_request, path = submit()
     book(speaker_request, day=dt.date(2027, 3, 3), confirm=False)
-    assert "Change your request" not in client.get(path).content.decode()
+    windows_before = list(speaker_request.windows.values_list("start_date", flat=True))
+    page = client.get(path).content.decode()
+    assert "Change your request" not in page
+    assert "Change your contact details" in page
     post = as_form_post(
-        {"contact_name": "X", "contact_email": "x@example.org", "windows": [window(30)]}
+        {
+            "contact_name": "X",
+            "contact_email": "x@example.org",
+            "contact_phone": "+1 312 555 0142",
+            "windows": [window(30)],
+        }
     )
+
+    answer = client.post(path, post)
+
+    assert answer.status_code == 302
+    speaker_request.refresh_from_db()
+    assert (speaker_request.contact_email, speaker_request.contact_phone) == (
+        "x@example.org",
+        "+1 312 555 0142",
+    )
+    assert list(speaker_request.windows.values_list("start_date", flat=True)) == windows_before
+
+
+def test_no_edits_once_the_request_is_closed(client):
+    speaker_request, path = submit()
+    intake.withdraw_request(speaker_request=speaker_request)
+    post = as_form_post({"contact_name": "X", "contact_email": "x@example.org", "windows": []})
+
     client.post(path, post)
+
     speaker_request.refresh_from_db()
     assert speaker_request.contact_email == "dana@example.org"
 

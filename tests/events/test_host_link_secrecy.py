@@ -130,7 +130,7 @@ def test_rows_of_the_previous_release_are_sealed_by_the_migration():
     sent row loses it."""
     from importlib import import_module
 
-    migration = import_module("notifications.migrations.0003_seal_links_in_stored_bodies")
+    migration = import_module("notifications.migrations.0004_seal_links_in_stored_bodies")
     submission = intake.submit_speaker_request(data=request_data(), source="web")
     url = submission.host_url
     queued = Notification.objects.get()

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 
-from events import planning, services
+import planner as engine
+from events import planning, selectors, services
 from events.models import Event, PlanningRun, SpeakerRequest
-from events.rules import Slot, hard_rule_violations
+from events.rules import Slot, hard_rule_violations, soft_rule_warnings
 from fellows.models import ItineraryItem
-from scheduler import planning as engine
+from planner.jsonio import plan_from_json, problem_from_json
 from scheduler.celery import app as celery_app
-from scheduler.planning.jsonio import plan_from_json, problem_from_json
 from tests.conftest import local
 from tests.factories import (
     FellowFactory,
@@ -169,6 +170,7 @@ def test_plan_tour_command_prints_progress_and_reasons(tour_with_requests, capsy
     call_command("plan_tour", str(tour.pk), "--seconds", "1", "--accept")
     out = capsys.readouterr().out
     assert "100%" in out and "Proposal #" in out and "tentative events booked" in out
+    assert "team A:" in out and "net value" in out
     assert Event.objects.filter(tour=tour).exists()
 
 
@@ -202,3 +204,279 @@ def test_proposal_api_refuses_bad_input_and_anonymous(tour_with_requests, staff_
     assert bad.status_code == 400 and {"tour", "seconds"} <= set(bad.json())
     assert client.post("/api/v1/proposals/", {"tour": tour.pk}).status_code in (401, 403)
     assert PlanningRun.objects.count() == 0
+
+
+def test_fellow_booked_in_another_tour_is_not_double_booked(tour_with_requests):
+    tour, fellows, requests = tour_with_requests
+    other = TourFactory(start_date=dt.date(2027, 3, 1), end_date=dt.date(2027, 3, 7))
+    TourMemberFactory(tour=other, fellow=fellows[0], team="A")
+    # Grace speaks in Pittsburgh for the other tour on Monday 12:00-14:00; New York (Monday or
+    # Tuesday 9-20) is then possible only later on Tuesday.
+    booked = services.book_event(
+        tour=other,
+        fellows=[fellows[0]],
+        starts_at=local(dt.date(2027, 3, 1), 12),
+        ends_at=local(dt.date(2027, 3, 1), 14),
+        title="Pittsburgh talk",
+        latitude=40.4406,
+        longitude=-79.9959,
+    )
+    problem = planning.build_problem(tour)
+    (team,) = problem.teams
+    assert [(c.fellow_id, c.start) for c in team.commitments] == [
+        (str(fellows[0].pk), booked.starts_at)
+    ]
+    assert "Pittsburgh" not in str(problem)  # only time and place cross tours
+    run = _propose(tour)
+    plan = plan_from_json(run.plan)
+    assert engine.verify_plan(problem_from_json(run.problem), plan) == []
+    for day in (d for t in plan.teams for d in t.days):
+        for event in day.events:
+            travel = engine.TravelModel().leg(event.location, engine.Location(40.4406, -79.9959))
+            gap = dt.timedelta(minutes=travel.minutes + tour.min_gap_minutes)
+            assert event.end + gap <= booked.starts_at or event.start >= booked.ends_at + gap
+
+
+def test_request_live_in_another_tour_is_not_proposed_again(tour_with_requests):
+    tour, _fellows, requests = tour_with_requests
+    other = TourFactory(start_date=dt.date(2027, 3, 1), end_date=dt.date(2027, 3, 7))
+    elsewhere = FellowFactory()
+    TourMemberFactory(tour=other, fellow=elsewhere, team="A")
+    taken = requests[0]
+    services.book_event(
+        tour=other,
+        fellows=[elsewhere],
+        starts_at=local(dt.date(2027, 3, 1), 10),
+        ends_at=local(dt.date(2027, 3, 1), 11),
+        request=taken,
+    )
+    assert str(taken.pk) not in {r.id for r in planning.build_problem(tour).requests}
+    assert set(planning.open_requests_for(tour)) == set(requests[1:])
+
+
+def test_build_problem_carries_costs_caps_region_and_end(tour_with_requests):
+    tour, _fellows, requests = tour_with_requests
+    tour.flight_worth_attendees = 400
+    tour.hotel_night_worth_attendees = 30
+    tour.max_flights_per_week = 2
+    tour.region_states = ["NY", "NJ"]
+    tour.region_radius_km = 500
+    tour.end_latitude, tour.end_longitude, tour.end_location = 39.95, -75.17, "Philadelphia, PA"
+    tour.full_clean()
+    tour.save()
+    (team,) = planning.build_problem(tour).teams
+    assert team.costs.flight_attendees == 400 and team.costs.hotel_night_attendees == 30
+    assert team.max_flights_per_week == 2
+    assert team.region_states == frozenset({"NY", "NJ"}) and team.region_radius_km == 500
+    assert team.home == engine.Location(39.95, -75.17, "Philadelphia, PA", "America/New_York")
+
+
+def test_requests_outside_the_region_are_left_out_with_that_reason(tour_with_requests):
+    tour, _fellows, requests = tour_with_requests
+    for speaker_request, (_city, _zip, _lat, _lon, _aud), state in zip(
+        requests, HOSTS, ["NY", "NJ", "PA", "NJ", "MD", "DC"], strict=True
+    ):
+        speaker_request.state = state
+        speaker_request.save(update_fields=["state"])
+    tour.region_states = ["NY", "NJ"]
+    tour.save()
+    run = _propose(tour)
+    summary = planning.proposal_summary(run)
+    outside = {x["request_id"] for x in summary["left_out"] if x["reason"] == "outside_region"}
+    assert outside == {str(r.pk) for r in requests if r.state not in ("NY", "NJ")}
+    message = next(x["message"] for x in summary["left_out"] if x["reason"] == "outside_region")
+    assert "outside the tour's region (NJ, NY)" in message
+    (team,) = summary["teams"]
+    assert team["events"] >= 1 and team["audience"] > 0
+    assert team["net_value"] == pytest.approx(team["value"] - team["cost"], abs=0.2)
+
+
+def test_region_states_must_be_two_letter_codes(tour_with_requests):
+    from django.core.exceptions import ValidationError
+
+    tour, _fellows, _requests = tour_with_requests
+    tour.region_states = ["California"]
+    with pytest.raises(ValidationError) as caught:
+        tour.full_clean()
+    assert "region_states" in caught.value.message_dict
+
+
+def test_tour_api_sets_the_cost_model_and_region(tour_with_requests, staff_api):
+    tour, _fellows, _requests = tour_with_requests
+    url = f"/api/v1/tours/{tour.pk}/"
+    changed = staff_api.patch(
+        url,
+        {"region_states": ["CA", "OR"], "flight_worth_attendees": 300, "max_flights_per_week": 0},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.json()
+    tour.refresh_from_db()
+    assert tour.region_states == ["CA", "OR"] and tour.flight_worth_attendees == 300
+    assert tour.max_flights_per_week == 0
+    bad = staff_api.patch(url, {"region_states": "CA"}, format="json")
+    assert bad.status_code == 400 and "region_states" in bad.json()
+
+
+def _items(tour, kind=None):
+    items = ItineraryItem.objects.filter(tour=tour, source=ItineraryItem.Source.PLANNER)
+    return list(items.filter(kind=kind) if kind else items)
+
+
+def test_partial_acceptance_writes_the_travel_of_exactly_the_accepted_events(tour_with_requests):
+    tour, _fellows, requests = tour_with_requests
+    run = _propose(tour)
+    plan = plan_from_json(run.plan)
+    planned = [e for t in plan.teams for d in t.days for e in d.events]
+    assert len(planned) >= 2
+    far = max(planned, key=lambda e: abs(e.location.lat - tour.start_latitude))
+    planning.accept_proposal(run=run, request_ids=[far.request_id])
+    (event,) = Event.objects.filter(tour=tour)
+    travel = _items(tour, ItineraryItem.Kind.TRAVEL)
+    assert travel, "the one accepted event needs a way there and back"
+    places = {i.to_location for i in travel} | {i.from_location for i in travel}
+    assert places == {event.city + ", " + event.state, tour.start_location or "Tour start"}
+    # There and back: the route ends where it began.
+    assert travel[0].from_location == travel[-1].to_location
+
+
+def test_whole_acceptance_writes_nothing_for_events_not_booked(tour_with_requests):
+    tour, _fellows, requests = tour_with_requests
+    run = _propose(tour)
+    planned_ids = {
+        e["request_id"] for t in run.plan["teams"] for d in t["days"] for e in d["events"]
+    }
+    # A host withdraws a request after the proposal was made: it can no longer be booked.
+    gone = SpeakerRequest.objects.get(pk=int(sorted(planned_ids)[0]))
+    gone.status = SpeakerRequest.Status.DECLINED
+    gone.save(update_fields=["status"])
+    outcome = planning.accept_proposal(run=run)
+    booked_cities = {f"{e.city}, {e.state}" for e in Event.objects.filter(tour=tour)}
+    assert str(gone.pk) not in {str(e.request_id) for e in outcome.booked}
+    assert outcome.refused[str(gone.pk)] == [
+        "The host's request is no longer open; it was not booked."
+    ]
+    assert not Event.objects.filter(request=gone).exists()
+    assert f"{gone.city}, {gone.state}" not in booked_cities
+    for item in _items(tour):
+        assert item.to_location in booked_cities | {tour.start_location or "Tour start"}, item
+
+
+def test_overnights_name_the_city_in_the_zone_where_the_team_sleeps(db):
+    tour = TourFactory(
+        start_date=dt.date(2027, 3, 1),
+        end_date=dt.date(2027, 3, 4),
+        rest_weekdays=[6],
+        start_location="Chicago, IL",
+        start_latitude=41.8781,
+        start_longitude=-87.6298,
+        timezone="America/Chicago",
+    )
+    TourMemberFactory(tour=tour, fellow=FellowFactory(), team="A")
+    naperville = SpeakerRequestFactory(
+        city="Naperville",
+        state="IL",
+        latitude=41.7508,
+        longitude=-88.1535,
+        timezone="America/Chicago",
+    )
+    madison = SpeakerRequestFactory(
+        city="Madison", state="WI", latitude=43.0731, longitude=-89.4012, timezone="America/Chicago"
+    )
+    for speaker_request, day in ((naperville, 1), (madison, 2)):
+        RequestWindowFactory(
+            request=speaker_request,
+            start_date=dt.date(2027, 3, day),
+            end_date=dt.date(2027, 3, day),
+            earliest_start=dt.time(19),
+            latest_end=dt.time(21),
+        )
+    run = _propose(tour)
+    rows = selectors.proposed_events(run=run)
+    assert [(r["label"], r["city"], r["timezone"]) for r in rows] == [
+        (naperville.organization.name, "Naperville, IL", "America/Chicago"),
+        (madison.organization.name, "Madison, WI", "America/Chicago"),
+    ]
+    planning.accept_proposal(run=run)
+    assert Event.objects.filter(tour=tour).count() == 2
+    nights = _items(tour, ItineraryItem.Kind.LODGING)
+    assert [n.title for n in nights] == [
+        "Overnight near Naperville, IL",
+        "Overnight near Madison, WI",
+    ]
+    assert {n.timezone for n in nights} == {"America/Chicago"}
+    assert nights[0].starts_at == local(dt.date(2027, 3, 1), 21, zone=ZoneInfo("America/Chicago"))
+
+
+def test_accepting_again_replaces_the_planners_items(tour_with_requests):
+    tour, _fellows, _requests = tour_with_requests
+    planning.accept_proposal(run=_propose(tour))
+    first = sorted((i.kind, i.title, i.starts_at) for i in _items(tour))
+    planning.accept_proposal(run=_propose(tour))
+    again = sorted((i.kind, i.title, i.starts_at) for i in _items(tour))
+    assert first and again == first
+
+
+def test_planner_verifier_and_booking_rules_agree_on_the_venues_day(db):
+    # A New York tour with talks in Los Angeles: 18:00-20:00 there is 21:00-23:00 in New York,
+    # past the tour's 21:00 at home but inside its working hours at the venue; 07:00 there is
+    # 10:00 in New York but before 08:00 at the venue. The booking rules read the venue's day.
+    tour = TourFactory(
+        start_date=dt.date(2027, 3, 1),
+        end_date=dt.date(2027, 3, 5),
+        start_location="Pasadena, CA",
+        start_latitude=34.1478,
+        start_longitude=-118.1445,
+        timezone="America/New_York",
+        max_flights_per_week=None,
+    )
+    fellow = FellowFactory()
+    TourMemberFactory(tour=tour, fellow=fellow, team="A")
+    evening, morning = (
+        SpeakerRequestFactory(
+            city="Los Angeles",
+            state="CA",
+            latitude=lat,
+            longitude=lon,
+            timezone="America/Los_Angeles",
+            expected_audience=300,
+        )
+        for lat, lon in ((34.0522, -118.2437), (34.0689, -118.4452))
+    )
+    RequestWindowFactory(
+        request=evening,
+        start_date=dt.date(2027, 3, 2),
+        end_date=dt.date(2027, 3, 2),
+        earliest_start=dt.time(18),
+        latest_end=dt.time(20),
+    )
+    RequestWindowFactory(
+        request=morning,
+        start_date=dt.date(2027, 3, 3),
+        end_date=dt.date(2027, 3, 3),
+        earliest_start=dt.time(7),
+        latest_end=dt.time(10),
+    )
+    run = _propose(tour)
+    plan = plan_from_json(run.plan)
+    assert engine.verify_plan(problem_from_json(run.problem), plan) == []
+    planning.accept_proposal(run=run)
+    events = {e.request_id: e for e in Event.objects.filter(tour=tour)}
+    assert set(events) == {evening.pk, morning.pk}
+    la = ZoneInfo("America/Los_Angeles")
+    assert events[evening.pk].starts_at.astimezone(la).hour == 18
+    assert events[morning.pk].starts_at.astimezone(la).time() >= dt.time(8)
+    for request_id, event in events.items():
+        slot = Slot(
+            tour=tour,
+            fellows=[fellow],
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            latitude=event.latitude,
+            longitude=event.longitude,
+            exclude_event_id=event.pk,
+            timezone=event.timezone,
+        )
+        assert hard_rule_violations(slot) == []
+        request = SpeakerRequest.objects.get(pk=request_id)
+        assert soft_rule_warnings(slot, request=request) == []
+        assert event.window_override_reason == ""  # booked without overriding a soft rule

@@ -10,6 +10,7 @@ from django.db import connection
 
 from events import services as event_services
 from events.models import Event
+from notifications.models import Notification
 from scheduler.celery import app as celery_app
 from tests.conftest import local
 from tests.factories import (
@@ -24,16 +25,23 @@ DAY = dt.date(2027, 3, 2)  # a Tuesday inside the factories' tour
 
 
 def book_host_event(*, tour, fellows, day: dt.date = DAY, hour: int = 10, **request) -> Event:
-    """A tentative event for a host request whose window fits, with fellows of the tour."""
+    """A tentative event for a host request whose window fits, with fellows of the tour.
+
+    Booking asks the host whether the time works ("Proposed: …", tests/events/
+    test_proposals.py); these tests are about the invites that follow, so that message is
+    taken as answered and gone.
+    """
     speaker_request = SpeakerRequestFactory(**request)
     RequestWindowFactory(request=speaker_request)
-    return event_services.book_event(
+    event = event_services.book_event(
         tour=tour,
         fellows=fellows,
         starts_at=local(day, hour),
         ends_at=local(day, hour + 1),
         request=speaker_request,
     )
+    Notification.objects.filter(kind=Notification.Kind.PROPOSAL, event=event).delete()
+    return event
 
 
 @pytest.fixture

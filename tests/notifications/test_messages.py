@@ -154,13 +154,15 @@ def test_events_without_a_host_request_send_no_host_mail(tour, team):
     assert not Notification.objects.exists()
 
 
-def test_tentative_events_change_without_telling_the_host(host_event):
+def test_a_moved_tentative_event_is_proposed_again_without_an_invite(host_event):
     event_services.reschedule_event(
         event=host_event, starts_at=local(DAY, 14), ends_at=local(DAY, 15)
     )
     event_services.cancel_event(event=host_event)
 
-    assert not Notification.objects.exists()
+    # The host hears the new proposed time; nothing was in their calendar, so no CANCEL.
+    kinds = list(Notification.objects.values_list("kind", flat=True))
+    assert kinds == [Notification.Kind.PROPOSAL]
 
 
 def test_nothing_private_about_a_fellow_reaches_a_host(tour, team, host_event):

@@ -219,3 +219,42 @@ def test_beat_runs_the_sweeper_and_the_reminder_scan():
     assert {"notifications.tasks.sweep_outbox", "notifications.tasks.queue_reminders"} <= set(
         celery_app.tasks
     )
+
+
+def test_the_sweeper_leaves_rows_whose_task_is_still_in_the_broker(confirmation, settings):
+    settings.NOTIFICATIONS_DISPATCH_GRACE_SECONDS = 600
+    now = timezone.now()
+    Notification.objects.filter(pk=confirmation.pk).update(dispatched_at=now)
+    assert delivery.due_ids(now=now) == []
+
+    Notification.objects.filter(pk=confirmation.pk).update(
+        dispatched_at=now - dt.timedelta(seconds=601)
+    )
+    assert delivery.due_ids(now=now) == [confirmation.pk]
+
+    Notification.objects.filter(pk=confirmation.pk).update(dispatched_at=None)
+    assert delivery.due_ids(now=now) == [confirmation.pk]
+
+
+def test_a_cancellation_never_overtakes_its_invite(confirmation):
+    event_services.cancel_event(event=confirmation.event, reason="Snowstorm.")
+    cancellation = Notification.objects.get(kind=Notification.Kind.CANCELLATION)
+
+    waited = delivery.deliver(cancellation.pk)
+    assert waited.outcome is delivery.Outcome.RETRY
+    cancellation.refresh_from_db()
+    assert (cancellation.status, cancellation.attempts) == (Notification.Status.PENDING, 0)
+    assert mail.outbox == []
+
+    assert delivery.deliver(confirmation.pk).outcome is delivery.Outcome.SENT
+    assert delivery.deliver(cancellation.pk).outcome is delivery.Outcome.SENT
+    methods = [m.calendar_method for m in mail.outbox]
+    assert methods == ["REQUEST", "CANCEL"]
+
+
+def test_a_dead_earlier_message_does_not_hold_later_ones(confirmation):
+    Notification.objects.filter(pk=confirmation.pk).update(status=Notification.Status.DEAD)
+    event_services.cancel_event(event=confirmation.event)
+    cancellation = Notification.objects.get(kind=Notification.Kind.CANCELLATION)
+
+    assert delivery.deliver(cancellation.pk).outcome is delivery.Outcome.SENT

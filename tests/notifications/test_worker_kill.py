@@ -31,7 +31,13 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(smtp_sink):
     sink = smtp_sink
     sink.rcpt_delay = 0.02  # ~25 ms a message, so the kill lands mid-batch
     requests = SpeakerRequestFactory.create_batch(COUNT)
-    env = worker_env(sink, NOTIFICATIONS_SENDING_TIMEOUT=str(SENDING_TIMEOUT))
+    # Tasks the killed worker had taken are not redelivered before the broker's visibility
+    # timeout; the sweeper resends their rows once the dispatch grace has passed (short here).
+    env = worker_env(
+        sink,
+        NOTIFICATIONS_SENDING_TIMEOUT=str(SENDING_TIMEOUT),
+        NOTIFICATIONS_DISPATCH_GRACE_SECONDS=str(SENDING_TIMEOUT),
+    )
     purge_broker()
     first = CeleryWorker(env=env, name="doomed").start()
     try:

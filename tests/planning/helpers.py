@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from scheduler.planning import Location, Problem, Request, RequestWindow, Team
+from planner import Location, Problem, Request, RequestWindow, Team
 
 NY = "America/New_York"
 # A cluster of venues around Philadelphia, 10-40 km apart, and one in Denver.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from scheduler.planning.__main__ import main
-from scheduler.planning.jsonio import plan_from_json, plan_to_json, problem_to_json
+from planner.__main__ import main
+from planner.jsonio import plan_from_json, plan_to_json, problem_to_json
 from tests.planning.helpers import week_problem
 
 

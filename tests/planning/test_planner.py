@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from scheduler.planning import (
+from planner import (
+    Location,
     LockedEvent,
     Problem,
     RequestWindow,
@@ -13,7 +14,7 @@ from scheduler.planning import (
     plan_tour,
     verify_plan,
 )
-from scheduler.planning.jsonio import plan_to_json
+from planner.jsonio import plan_to_json
 from tests.planning.helpers import (
     CAMDEN,
     DENVER,
@@ -188,3 +189,100 @@ def test_events_start_on_the_quarter_hour_after_any_drive():
     starts = [e.start for e in events_of(plan).values()]
     assert len(starts) >= 3
     assert all(s.minute % 15 == 0 and s.second == 0 for s in starts), starts
+
+
+def test_every_event_after_a_leg_keeps_the_gap_after_arrival():
+    plan = solve(week_problem())
+    gap = timedelta(minutes=30)
+    checked = 0
+    for tp in plan.teams:
+        for day in tp.days:
+            items = sorted(
+                [(leg.depart, 0, leg) for leg in day.legs] + [(e.start, 1, e) for e in day.events],
+                key=lambda x: (x[0], x[1]),
+            )
+            for (_, kind, first), (_, next_kind, second) in zip(items, items[1:], strict=False):
+                if kind == 0 and next_kind == 1:
+                    assert second.start >= first.arrive + gap
+                    checked += 1
+    assert checked >= 3
+
+
+def test_reasons_name_the_host_and_the_days_in_plain_words():
+    tuesday = MONDAY + timedelta(days=1)
+    sunday = date(2026, 3, 8)
+    problem = Problem(
+        teams=(
+            team(
+                max_events_per_day=2,
+                last_day=date(2026, 3, 9),
+                unavailability=(
+                    Unavailability(
+                        "ana",
+                        datetime(2026, 3, 4, 5, 0, tzinfo=UTC),
+                        datetime(2026, 3, 6, 5, 0, tzinfo=UTC),
+                    ),
+                ),
+            ),
+        ),
+        requests=(
+            replace(request("sunday", CAMDEN, sunday), label="Grace Church"),
+            replace(request("after", CAMDEN, date(2026, 4, 1)), label="Late College"),
+            replace(
+                request("blocked", CAMDEN, date(2026, 3, 4), last=date(2026, 3, 5)),
+                label="Busy Library",
+            ),
+            replace(request("night", CAMDEN, MONDAY, 22, 23), label="Night School"),
+            request("big1", CAMDEN, tuesday, 9, 11, audience=900),
+            request("big2", NORRISTOWN, tuesday, 12, 14, audience=900),
+            replace(request("capped", PHILLY, tuesday, 15, 17, audience=10), label="Small Hall"),
+            request("winner", WILMINGTON, MONDAY, 12, 13, audience=800),
+            replace(request("loser", CAMDEN, MONDAY, 12, 13, audience=20), label="Tiny Club"),
+        ),
+    )
+    plan = solve(problem)
+    said = {x.request_id: x.message for x in plan.left_out}
+    assert said["sunday"] == (
+        "Grace Church: its only days in the tour (Sun 8 Mar) fall on the tour's rest day (Sunday)."
+    )
+    assert said["after"].startswith("Late College: its dates (Wed 1 Apr) fall outside the tour")
+    assert said["blocked"] == (
+        "Busy Library: a fellow is unavailable at the hours its windows allow on 4–5 Mar."
+    )
+    assert said["night"] == (
+        "Night School: on Mon 2 Mar its hours (22:00–23:00) leave no 60 minutes inside the "
+        "tour's working hours (08:00–21:00)."
+    )
+    assert said["capped"] == (
+        "Small Hall: Tue 3 Mar already has the most events a day the tour allows (2)."
+    )
+    assert said["loser"].startswith("Tiny Club: it fits on Mon 2 Mar on its own, but that time")
+    # No internal ids in any sentence.
+    assert not any(rid in message for message in said.values() for rid in ("r0", "t1", "ana"))
+
+
+def test_team_travels_on_the_evening_after_a_talk():
+    # Philadelphia on Monday morning, Pittsburgh (a 6-7 hour drive) at 09:00 on Tuesday: only
+    # possible by driving on Monday after the talk, not on Tuesday morning.
+    pittsburgh = Location(40.4406, -79.9959, "Pittsburgh")
+    tuesday = MONDAY + timedelta(days=1)
+    problem = Problem(
+        teams=(
+            team(
+                last_day=tuesday + timedelta(days=1),
+                end_location=pittsburgh,
+                max_driving_minutes_per_day=450,
+                rest_weekdays=frozenset(),
+            ),
+        ),
+        requests=(
+            request("philly", PHILLY, MONDAY, 10, 11, audience=300),
+            request("pitt", pittsburgh, tuesday, 9, 10, audience=300),
+        ),
+    )
+    plan = solve(problem)
+    assert set(events_of(plan)) == {"philly", "pitt"}
+    monday = plan.teams[0].days[0]
+    assert [e.request_id for e in monday.events] == ["philly"]
+    assert monday.legs and monday.legs[-1].depart >= monday.events[0].end
+    assert monday.overnight_location.label == "Pittsburgh"

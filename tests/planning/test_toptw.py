@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scheduler.planning.toptw import (
+from benchmarks.toptw_core import (
     ToptwInstance,
     parse_kul,
     route_schedule,
@@ -90,7 +90,7 @@ def _ring(n: int = 12, routes: int = 2) -> ToptwInstance:
 
 
 def test_route_local_search_shortens_and_keeps_feasibility():
-    from scheduler.planning.toptw import ToptwModel
+    from benchmarks.toptw_core import ToptwModel
 
     inst = _ring()
     model = ToptwModel(inst)
@@ -108,7 +108,7 @@ def test_route_local_search_shortens_and_keeps_feasibility():
 
 
 def test_replace_swaps_a_visit_for_a_better_unrouted_node():
-    from scheduler.planning.toptw import ToptwModel
+    from benchmarks.toptw_core import ToptwModel
 
     # One route; 1 and 4 together take 90 > 88, so node 4 (worth 9) should replace node 1 (4).
     inst = ToptwInstance(**{**tiny().__dict__, "horizon": 88, "close": np.full(5, 88)})

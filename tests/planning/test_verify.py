@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from scheduler.planning import (
+from planner import (
     DayPlan,
     LockedEvent,
     Plan,
@@ -19,7 +19,7 @@ from scheduler.planning import (
     Unavailability,
     verify_plan,
 )
-from tests.planning.helpers import CAMDEN, MONDAY, NORRISTOWN, PHILLY, request, team
+from tests.planning.helpers import CAMDEN, DENVER, MONDAY, NORRISTOWN, PHILLY, request, team
 
 TRAVEL = TravelModel()
 
@@ -61,7 +61,8 @@ def one_day_plan(day: date, events, legs, start=PHILLY, overnight=None) -> Plan:
 def base():
     """A correct plan: Philadelphia 10:00, drive to Camden, Camden 14:00."""
     problem = Problem(
-        teams=(team(last_day=MONDAY),),
+        # A one-day, one-way tour that ends in Camden, so no trip home is needed.
+        teams=(team(last_day=MONDAY, end_location=CAMDEN),),
         requests=(request("a", PHILLY, MONDAY, 9, 17), request("b", CAMDEN, MONDAY, 9, 17)),
     )
     e1 = event("a", PHILLY, at(MONDAY, 10))
@@ -179,3 +180,63 @@ def test_wrong_duration(minutes):
     plan = one_day_plan(MONDAY, [event("a", PHILLY, at(MONDAY, 10), minutes)], [])
     problem = replace(problem, requests=problem.requests[:1])
     assert "duration" in codes(problem, plan)
+
+
+def test_tour_must_end_at_home():
+    problem, plan, *_ = base()
+    round_trip = replace(problem.teams[0], end_location=None)  # back in Philadelphia
+    assert "not_home" in codes(replace(problem, teams=(round_trip,)), plan)
+    home = one_day_plan(
+        MONDAY,
+        [e for d in plan.teams[0].days for e in d.events],
+        [*plan.teams[0].days[0].legs, leg(CAMDEN, PHILLY, at(MONDAY, 16))],
+        overnight=PHILLY,
+    )
+    assert verify_plan(replace(problem, teams=(round_trip,)), home) == []
+
+
+def test_flights_per_week_over_the_cap():
+    # Philadelphia -> Denver -> Philadelphia -> Denver -> Philadelphia on four days: the first
+    # flight out and the last one home are not counted, the two between are; the cap is one.
+    days = [MONDAY + timedelta(days=n) for n in range(4)]
+    problem = Problem(
+        teams=(team(last_day=days[-1]),),
+        requests=(
+            request("d1", DENVER, days[0], 9, 21),
+            request("p2", PHILLY, days[1], 9, 21),
+            request("d3", DENVER, days[2], 9, 21),
+            request("p4", PHILLY, days[3], 9, 21),
+        ),
+    )
+
+    def flying_day(day, origin, dest, rid):
+        out = leg(origin, dest, at(day, 9))
+        ev = event(rid, dest, out.arrive + timedelta(minutes=60))
+        return DayPlan(day, False, origin, dest, (ev,), (out,))
+
+    plan = replace(
+        one_day_plan(MONDAY, [], []),
+        teams=(
+            TeamPlan(
+                "t1",
+                (
+                    flying_day(days[0], PHILLY, DENVER, "d1"),
+                    flying_day(days[1], DENVER, PHILLY, "p2"),
+                    flying_day(days[2], PHILLY, DENVER, "d3"),
+                ),
+            ),
+        ),
+    )
+    found = codes(problem, plan)
+    assert "flight_cap" in found
+    uncapped = replace(problem.teams[0], max_flights_per_week=2)
+    assert "flight_cap" not in codes(replace(problem, teams=(uncapped,)), plan)
+
+
+def test_arrival_buffer_after_a_leg():
+    problem, _, e1, e2 = base()
+    # Camden at 14:00 after a drive that lands at 13:50: less than the tour's 30-minute gap.
+    drive = TRAVEL.leg(PHILLY, CAMDEN).minutes
+    late_leg = leg(PHILLY, CAMDEN, at(MONDAY, 13, 50) - timedelta(minutes=drive))
+    plan = one_day_plan(MONDAY, [e1, e2], [late_leg])
+    assert "arrival_buffer" in codes(problem, plan)

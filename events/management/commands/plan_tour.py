@@ -46,8 +46,15 @@ class Command(BaseCommand):
         summary = planning.proposal_summary(run)
         self.stdout.write(
             f"Proposal #{run.pk}: {summary['events']} events, value {summary['total_value']:.0f}, "
+            f"cost {summary['total_cost']:.0f}, net {summary['net_value']:.0f} attendees; "
             f"{summary['total_km']:.0f} km, {summary['driving_hours']} h driving."
         )
+        for team in summary["teams"]:
+            self.stdout.write(
+                f"  team {team['team']}: {team['events']} events, audience {team['audience']}, "
+                f"{team['km_driven']:.0f} km driven, {team['flights']} flight(s), "
+                f"{team['hotel_nights']} hotel night(s), net value {team['net_value']:.0f}"
+            )
         for left in summary["left_out"]:
             who = left["organization"] or left["request_id"]
             self.stdout.write(f"  left out {who}: {left['reason']} — {left['message']}")

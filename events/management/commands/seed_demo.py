@@ -136,6 +136,9 @@ class Command(BaseCommand):
             start_date=east_start,
             end_date=east_start + dt.timedelta(days=27),
             region="East Coast",
+            # The planner keeps to these states; hosts further south are left out with the
+            # reason "outside the tour's region", for staff to widen it if they wish.
+            region_states=["NY", "NJ", "PA", "CT", "MA", "RI", "DE", "MD", "DC", "VA", "NC"],
             status=Tour.Status.PLANNING,
             timezone="America/New_York",
             start_location="New York, NY",

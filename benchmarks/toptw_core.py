@@ -1,0 +1,595 @@
+"""The generic team orienteering problem with time windows (TOPTW) core.
+
+Owns the textbook problem: one depot, nodes with a score, a service time and one time window,
+K identical routes that must be back at the depot by ``horizon``; maximise the collected score,
+then minimise travel. It knows nothing about fellows, days or time zones; the benchmark feeds it
+the published instances directly, and shares the search loop (planner/search.py) with the
+tour layer.
+
+Times and distances are integers (the benchmark scales truncated distances by 10 or 100), so
+feasibility is exact. Insertions are evaluated for every unrouted node and every position at
+once with numpy, using the classic wait / max-shift bookkeeping of Vansteenwegen et al. (2009).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.search import Budget, SearchStats, iterated_ruin_recreate
+
+# Work units per second of requested time for this core. Its cost counts (``self.work``) are
+# calibrated on the 2-core reference machine to about 40M units per busy second; the budget
+# uses 85% of this rate (see ``search.Budget``) so the count, not the clock, normally stops it.
+TOPTW_WORK_UNITS_PER_SECOND = 32_000_000
+
+
+@dataclass(frozen=True)
+class ToptwInstance:
+    """Node 0 is the depot; ``travel[i][j]`` is the integer travel time."""
+
+    name: str
+    travel: np.ndarray  # (n, n) int64
+    service: np.ndarray  # (n,) int64
+    score: np.ndarray  # (n,) int64
+    open: np.ndarray  # earliest start of service, (n,)
+    close: np.ndarray  # latest start of service, (n,)
+    horizon: int  # every route back at the depot by this time
+    routes: int
+
+    @property
+    def size(self) -> int:
+        return int(self.score.shape[0])
+
+
+@dataclass(frozen=True)
+class ToptwSolution:
+    routes: tuple[tuple[int, ...], ...]
+    score: int
+    travel: int
+    stats: SearchStats | None = None
+
+
+def parse_kul(text: str, *, routes: int, scale: int, name: str = "") -> ToptwInstance:
+    """Read the KU Leuven text format (see shared/benchmarks/toptw/FORMAT.md).
+
+    Distances are truncated Euclidean to ``log10(scale)`` decimals and kept in integer units
+    of ``1/scale`` so that routes ending within a tenth of the horizon stay exact.
+    """
+    rows = [line.split() for line in text.splitlines() if line.strip()]
+    n_customers = int(rows[0][2])
+    vertices = rows[2 : 2 + n_customers + 1]
+    xs = np.array([float(v[1]) for v in vertices])
+    ys = np.array([float(v[2]) for v in vertices])
+    service = np.array([round(float(v[3]) * scale) for v in vertices], dtype=np.int64)
+    score = np.array([round(float(v[4])) for v in vertices], dtype=np.int64)
+    opens = np.array([round(float(v[-2]) * scale) for v in vertices], dtype=np.int64)
+    closes = np.array([round(float(v[-1]) * scale) for v in vertices], dtype=np.int64)
+    dist = np.sqrt((xs[:, None] - xs[None, :]) ** 2 + (ys[:, None] - ys[None, :]) ** 2)
+    travel = np.floor(dist * scale + 1e-9).astype(np.int64)
+    return ToptwInstance(
+        name=name,
+        travel=travel,
+        service=service,
+        score=score,
+        open=opens,
+        close=closes,
+        horizon=int(closes[0]),
+        routes=routes,
+    )
+
+
+def route_schedule(inst: ToptwInstance, route: tuple[int, ...] | list[int]) -> list[int] | None:
+    """Start-of-service times along ``route``, or None when the route breaks a window/horizon."""
+    t = int(inst.open[0])
+    prev = 0
+    starts = []
+    for v in route:
+        t = max(t + int(inst.travel[prev, v]), int(inst.open[v]))
+        if t > inst.close[v]:
+            return None
+        starts.append(t)
+        t += int(inst.service[v])
+        prev = v
+    if t + int(inst.travel[prev, 0]) > inst.horizon:
+        return None
+    return starts
+
+
+class ToptwModel:
+    """Mutable TOPTW solution with vectorised best-insertion (a ``search.SearchModel``)."""
+
+    def __init__(self, inst: ToptwInstance) -> None:
+        self.inst = inst
+        self.work = 0
+        self.routes: list[list[int]] = [[] for _ in range(inst.routes)]
+        n = inst.size
+        # Nodes that cannot be served even alone on an empty route never enter the search.
+        alone = [
+            v for v in range(1, n) if route_schedule(inst, [v]) is not None and inst.score[v] > 0
+        ]
+        self.candidates = np.array(alone, dtype=np.int64)
+        self.routed = np.zeros(n, dtype=bool)
+        self._open = inst.open[self.candidates]
+        self._close = inst.close[self.candidates]
+        self._service = inst.service[self.candidates]
+        self._gain = inst.score[self.candidates].astype(np.float64)
+        self._removed_last: set[int] = set()
+        # Plain lists: scalar access in the local search is much faster than numpy indexing.
+        self._t = inst.travel.tolist()
+        self._svc = inst.service.tolist()
+        self._opn = inst.open.tolist()
+        self._cls = inst.close.tolist()
+        # Routes already known to be locally optimal (no improving 2-opt / or-opt move).
+        self._ls_done: set[tuple[int, ...]] = set()
+        self._pair_done: set[tuple[tuple[int, ...], tuple[int, ...], bool]] = set()
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    def _route_positions(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(prev, next, departure from prev, allowed shift) for each insertion slot of route r."""
+        travel, opn, cls, svc = self._t, self._opn, self._cls, self._svc
+        nodes = self.routes[r]
+        seq = [0, *nodes, 0]
+        k = len(nodes)
+        # starts[i] is the start of service at seq[i+1]; dep[i] the departure from seq[i].
+        dep = [opn[0]] * (k + 1)
+        starts = [0] * k
+        t = opn[0]
+        prev = 0
+        for i, v in enumerate(nodes):
+            t = max(t + travel[prev][v], opn[v])
+            starts[i] = t
+            t += svc[v]
+            dep[i + 1] = t
+            prev = v
+        end_arr = t + travel[prev][0] if k else opn[0]
+        assert end_arr <= self.inst.horizon and all(
+            st <= cls[v] for st, v in zip(starts, nodes, strict=True)
+        )
+        # Backward max-shift: how far each visit (and the end depot) may be pushed later.
+        slack = [0] * (k + 1)
+        maxshift = self.inst.horizon - end_arr
+        slack[k] = maxshift
+        for i in range(k - 1, -1, -1):
+            v = nodes[i]
+            wait = starts[i] - (dep[i] + travel[seq[i]][v])
+            maxshift = min(cls[v] - starts[i], slack[i + 1])
+            # Inserting before v may push it by its own wait plus its max-shift.
+            slack[i] = wait + maxshift
+        self.work += 36 * (k + 1) + 200
+        return (
+            np.array(seq[:-1], dtype=np.int64),
+            np.array(seq[1:], dtype=np.int64),
+            np.array(dep, dtype=np.int64),
+            np.array(slack, dtype=np.int64),
+        )
+
+    def _route_block(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """For every candidate node: its best ratio in route r (or -1) and the slot index.
+
+        Only nodes not yet routed are evaluated; routed ones get -1.
+        """
+        inst = self.inst
+        prev, nxt, dep, slack = self._route_positions(r)
+        n_all = self.candidates.size
+        idx = np.flatnonzero(~self.routed[self.candidates])
+        out_ratio = np.full(n_all, -1.0)
+        out_slot = np.zeros(n_all, dtype=np.int64)
+        if idx.size == 0:
+            return out_ratio, out_slot
+        cands = self.candidates[idx]
+        travel = inst.travel
+        start = np.maximum(dep[:, None] + travel[prev[:, None], cands[None, :]], self._open[idx])
+        shift = (
+            start
+            - dep[:, None]
+            + self._service[idx]
+            + travel[cands[None, :], nxt[:, None]]
+            - travel[prev, nxt][:, None]
+        )
+        ok = (start <= self._close[idx]) & (shift <= slack[:, None])
+        self.work += ok.size + 1000
+        ratio = np.where(ok, self._gain[idx] / (shift + 1.0), -1.0)
+        slot = np.argmax(ratio, axis=0)
+        out_ratio[idx] = ratio[slot, np.arange(idx.size)]
+        out_slot[idx] = slot
+        return out_ratio, out_slot
+
+    # -- local search ------------------------------------------------------------------------
+    def _feasible(self, nodes: list[int]) -> bool:
+        """route_schedule on plain lists (the hot path of the local search)."""
+        self.work += 2 * len(nodes) + 60
+        t = self._opn[0]
+        prev = 0
+        travel, opn, cls, svc = self._t, self._opn, self._cls, self._svc
+        for v in nodes:
+            t = t + travel[prev][v]
+            if t < opn[v]:
+                t = opn[v]
+            if t > cls[v]:
+                return False
+            t += svc[v]
+            prev = v
+        return t + travel[prev][0] <= self.inst.horizon
+
+    def _intra_moves(self, nodes: list[int]) -> list[tuple[int, int, int, int]]:
+        """Travel-reducing 2-opt and or-opt moves of one route, best first.
+
+        A move is (delta, kind, i, j) over ``seq = [0, *nodes, 0]``: kind 0 reverses seq[i..j];
+        kind L >= 1 moves the segment seq[i..i+L-1] between seq[j] and seq[j+1].
+        """
+        T = self.inst.travel
+        seq = np.array([0, *nodes, 0], dtype=np.int64)
+        k = len(nodes)
+        out: list[tuple[int, int, int, int]] = []
+        edge_f = T[seq[:-1], seq[1:]]  # seq[p] -> seq[p+1]
+        edge_b = T[seq[1:], seq[:-1]]  # seq[p+1] -> seq[p]
+        cf = np.concatenate(([0], np.cumsum(edge_f)))
+        cb = np.concatenate(([0], np.cumsum(edge_b)))
+        idx = np.arange(1, k + 1)
+        if k >= 2:
+            i = idx[:, None]
+            j = idx[None, :]
+            # Reverse seq[i..j]: inner path flips direction.
+            delta = (
+                T[seq[i - 1], seq[j]]
+                + T[seq[i], seq[j + 1]]
+                - T[seq[i - 1], seq[i]]
+                - T[seq[j], seq[j + 1]]
+                + (cb[j] - cb[i])
+                - (cf[j] - cf[i])
+            )
+            valid = j > i
+            ii, jj = np.nonzero(valid & (delta < 0))
+            for a, b in zip(ii.tolist(), jj.tolist(), strict=True):
+                out.append((int(delta[a, b]), 0, a + 1, b + 1))
+        pos = np.arange(0, k + 1)  # insert between seq[j] and seq[j+1]
+        base = T[seq[pos], seq[pos + 1]]
+        for length in (1, 2, 3):
+            if k < length + 1:
+                break
+            starts = np.arange(1, k - length + 2)
+            s_node = seq[starts]
+            e_node = seq[starts + length - 1]
+            p_node = seq[starts - 1]
+            q_node = seq[starts + length]
+            gain = T[p_node, s_node] + T[e_node, q_node] - T[p_node, q_node]
+            ins = T[seq[pos][None, :], s_node[:, None]] + T[e_node[:, None], seq[pos + 1][None, :]]
+            delta = ins - base[None, :] - gain[:, None]
+            jpos = pos[None, :]
+            st = starts[:, None]
+            valid = (jpos < st - 1) | (jpos > st + length - 1)
+            ii, jj = np.nonzero(valid & (delta < 0))
+            for a, b in zip(ii.tolist(), jj.tolist(), strict=True):
+                out.append((int(delta[a, b]), length, int(starts[a]), b))
+        self.work += 6 * (k + 1) * (k + 1) + 2000 + 4 * len(out)
+        out.sort()
+        return out
+
+    @staticmethod
+    def _apply_intra(nodes: list[int], kind: int, i: int, j: int) -> list[int]:
+        seq = [0, *nodes, 0]
+        if kind == 0:
+            seq[i : j + 1] = seq[i : j + 1][::-1]
+        else:
+            seg = seq[i : i + kind]
+            rest = seq[:i] + seq[i + kind :]
+            at = j + 1 if j < i else j + 1 - kind
+            seq = rest[:at] + seg + rest[at:]
+        return seq[1:-1]
+
+    def _improve_route(self, r: int, max_checks: int = 25) -> bool:
+        """First-best descent with 2-opt and or-opt on route r; True if it got shorter."""
+        nodes = self.routes[r]
+        changed = False
+        while len(nodes) >= 2 and tuple(nodes) not in self._ls_done:
+            moved = False
+            for _, kind, i, j in self._intra_moves(nodes)[:max_checks]:
+                cand = self._apply_intra(nodes, kind, i, j)
+                if self._feasible(cand):
+                    nodes = cand
+                    moved = changed = True
+                    break
+            if not moved:
+                if len(self._ls_done) > 50_000:
+                    self._ls_done.clear()
+                self._ls_done.add(tuple(nodes))
+        self.routes[r] = nodes
+        return changed
+
+    def _inter_moves(
+        self, a: list[int], b: list[int], *, tails: bool = True
+    ) -> list[tuple[int, int, int, int]]:
+        """Travel-reducing moves between two routes, best first.
+
+        (delta, kind, i, j) over ``sa = [0, *a, 0]`` and ``sb = [0, *b, 0]``: kind 0 is 2-opt*
+        (swap the tails after sa[i] and sb[j]); kind L >= 1 moves sa[i..i+L-1] between sb[j]
+        and sb[j+1].
+        """
+        T = self.inst.travel
+        sa = np.array([0, *a, 0], dtype=np.int64)
+        sb = np.array([0, *b, 0], dtype=np.int64)
+        ka, kb = len(a), len(b)
+        out: list[tuple[int, int, int, int]] = []
+        ia = np.arange(0, ka + 1)
+        jb = np.arange(0, kb + 1)
+        if not tails:
+            ia = ia[:0]  # the pair's 2-opt* moves are ranked when called the other way round
+        delta = (
+            T[sa[ia][:, None], sb[jb + 1][None, :]]
+            + T[sb[jb][None, :], sa[ia + 1][:, None]]
+            - T[sa[ia], sa[ia + 1]][:, None]
+            - T[sb[jb], sb[jb + 1]][None, :]
+        )
+        # Exchanging both whole routes or nothing changes nothing.
+        if tails:
+            delta[0, 0] = 0
+            delta[ka, kb] = 0
+        ii, jj = np.nonzero(delta < 0)
+        for x, y in zip(ii.tolist(), jj.tolist(), strict=True):
+            out.append((int(delta[x, y]), 0, x, y))
+        base = T[sb[jb], sb[jb + 1]]
+        for length in (1, 2):
+            if ka < length:
+                break
+            starts = np.arange(1, ka - length + 2)
+            s_node = sa[starts]
+            e_node = sa[starts + length - 1]
+            p_node = sa[starts - 1]
+            q_node = sa[starts + length]
+            gain = T[p_node, s_node] + T[e_node, q_node] - T[p_node, q_node]
+            ins = T[sb[jb][None, :], s_node[:, None]] + T[e_node[:, None], sb[jb + 1][None, :]]
+            d = ins - base[None, :] - gain[:, None]
+            ii, jj = np.nonzero(d < 0)
+            for x, y in zip(ii.tolist(), jj.tolist(), strict=True):
+                out.append((int(d[x, y]), length, int(starts[x]), y))
+        self.work += (3 if tails else 2) * (ka + 1) * (kb + 1) + 2000 + 4 * len(out)
+        out.sort()
+        return out
+
+    @staticmethod
+    def _apply_inter(
+        a: list[int], b: list[int], kind: int, i: int, j: int
+    ) -> tuple[list[int], list[int]]:
+        sa = [0, *a, 0]
+        sb = [0, *b, 0]
+        if kind == 0:
+            na = sa[: i + 1] + sb[j + 1 :]
+            nb = sb[: j + 1] + sa[i + 1 :]
+        else:
+            seg = sa[i : i + kind]
+            na = sa[:i] + sa[i + kind :]
+            nb = sb[: j + 1] + seg + sb[j + 1 :]
+        return na[1:-1], nb[1:-1]
+
+    def _improve_pair(self, ra: int, rb: int, max_checks: int = 25) -> bool:
+        """Descent with 2-opt* and segment relocation from route ra to route rb."""
+        changed = False
+        for _ in range(50):
+            a, b = self.routes[ra], self.routes[rb]
+            key = (tuple(a), tuple(b), ra < rb)
+            if not a or key in self._pair_done:
+                break
+            moved = False
+            for _, kind, i, j in self._inter_moves(a, b, tails=key[2])[:max_checks]:
+                na, nb = self._apply_inter(a, b, kind, i, j)
+                if self._feasible(na) and self._feasible(nb):
+                    self.routes[ra], self.routes[rb] = na, nb
+                    moved = changed = True
+                    break
+            if not moved:
+                if len(self._pair_done) > 50_000:
+                    self._pair_done.clear()
+                self._pair_done.add(key)
+                break
+        return changed
+
+    def _replace_pass(self, held: np.ndarray, limit: int = 8) -> bool:
+        """Swap routed visits for unrouted ones worth more that fit in their place.
+
+        For the visit at position i of a route, an unrouted node u can take its place when u's
+        window is met after the previous departure and the next visit's arrival is delayed by
+        no more than its allowed shift. The best such exchange over all routes is applied, up
+        to ``limit`` times; the visits put out may be inserted elsewhere afterwards.
+        """
+        inst = self.inst
+        travel = inst.travel
+        score = inst.score
+        changed = False
+        for _ in range(limit):
+            free_idx = np.flatnonzero(~self.routed[self.candidates] & ~held)
+            if free_idx.size == 0:
+                break
+            us = self.candidates[free_idx]
+            best = None
+            for r, nodes in enumerate(self.routes):
+                k = len(nodes)
+                if k == 0:
+                    continue
+                prev, nxt, dep, slack = self._route_positions(r)
+                vs = nxt[:k]  # the visit at each position
+                p = prev[:k]
+                q = nxt[1:]
+                start = np.maximum(
+                    dep[:k, None] + travel[p[:, None], us[None, :]], self._open[free_idx]
+                )
+                arr_q = start + self._service[free_idx] + travel[us[None, :], q[:, None]]
+                old_arr = (dep[1:] + travel[vs, q])[:, None]
+                delay = arr_q - old_arr
+                ok = (start <= self._close[free_idx]) & (delay <= slack[1:, None])
+                gain = score[us][None, :] - score[vs][:, None]
+                key = np.where(ok & (gain > 0), gain * 1e7 - delay, -np.inf)
+                self.work += key.size // 2 + 4000
+                flat = int(np.argmax(key))
+                i, c = divmod(flat, us.size)
+                if key[i, c] > -np.inf and (best is None or key[i, c] > best[0]):
+                    best = (float(key[i, c]), r, i, int(us[c]))
+            if best is None:
+                break
+            _, r, i, u = best
+            cand = list(self.routes[r])
+            v = cand[i]
+            cand[i] = u
+            if not self._feasible(cand):  # pragma: no cover - guards the shift maths
+                break
+            self.routes[r] = cand
+            self.routed[u] = True
+            self.routed[v] = False
+            changed = True
+        return changed
+
+    # -- SearchModel protocol ---------------------------------------------------------------
+    def objective(self) -> tuple[float, float]:
+        return float(self.score()), -float(self.travel())
+
+    def score(self) -> int:
+        return int(sum(int(self.inst.score[v]) for r in self.routes for v in r))
+
+    def travel(self) -> int:
+        total = 0
+        for nodes in self.routes:
+            seq = [0, *nodes, 0]
+            total += sum(int(self.inst.travel[a, b]) for a, b in zip(seq, seq[1:], strict=False))
+        return total
+
+    def snapshot(self) -> object:
+        return tuple(tuple(r) for r in self.routes)
+
+    def restore(self, snap: object) -> None:
+        assert isinstance(snap, tuple)
+        self.routes = [list(r) for r in snap]
+        self.routed[:] = False
+        for r in self.routes:
+            self.routed[r] = True
+
+    def ruin(self, rng: random.Random, strength: int) -> None:
+        removed: list[int] = []
+        kind = rng.random()
+        if kind < 0.5:
+            # Vansteenwegen's shake: a consecutive stretch of each route.
+            for nodes in self.routes:
+                if not nodes:
+                    continue
+                length = min(len(nodes), rng.randint(1, strength + 1))
+                start = rng.randrange(len(nodes))
+                cut = nodes[start : start + length]
+                removed.extend(cut)
+                del nodes[start : start + length]
+        elif kind < 0.8:
+            # Related removal: a routed node and its nearest routed neighbours.
+            routed = [v for r in self.routes for v in r]
+            if routed:
+                seed = rng.choice(routed)
+                near = sorted(routed, key=lambda v: (int(self.inst.travel[seed, v]), v))
+                removed = near[: min(len(near), 2 + strength)]
+        else:
+            routed = [v for r in self.routes for v in r]
+            removed = rng.sample(routed, min(len(routed), 1 + strength))
+        gone = set(removed)
+        self.routes = [[v for v in r if v not in gone] for r in self.routes]
+        for v in gone:
+            self.routed[v] = False
+        self._removed_last = gone
+
+    def restart(self, rng: random.Random) -> None:
+        """A new solution built from empty routes around random seed nodes (diversification)."""
+        self.routes = [[] for _ in self.routes]
+        self.routed[:] = False
+        self._removed_last = set()
+        # Each route is seeded with a random node, so the greedy build does not simply head
+        # for the depot's neighbourhood again but also tries far-away regions.
+        pool = [int(v) for v in self.candidates]
+        for r in range(len(self.routes)):
+            if not pool:
+                break
+            v = rng.choice(pool)
+            pool.remove(v)
+            self.routes[r] = [v]
+            self.routed[v] = True
+        self.recreate(rng, noise_amp=rng.choice((0.0, 0.3)))
+
+    def recreate(self, rng: random.Random, noise_amp: float | None = None) -> None:
+        cands = self.candidates
+        if cands.size == 0:
+            return
+        power = rng.choice((1.0, 2.0, 2.0, 3.0))
+        if noise_amp is None:
+            noise_amp = rng.choice((0.0, 0.1, 0.3))
+        noise = 1.0 + noise_amp * (np.array([rng.random() for _ in range(cands.size)]) - 0.5)
+        self._gain = self.inst.score[cands].astype(np.float64) ** power * noise
+        held = np.array([int(v) in self._removed_last for v in cands])
+        self._insert_all(held)
+        # Shorten the routes (2-opt, or-opt) and fill the time this frees, until neither helps.
+        for _ in range(4):
+            improved = [self._improve_route(r) for r in range(len(self.routes))]
+            m = len(self.routes)
+            improved += [
+                self._improve_pair(ra, rb) for ra in range(m) for rb in range(m) if ra != rb
+            ]
+            if any(improved[m:]):
+                improved += [self._improve_route(r) for r in range(m)]
+            improved.append(self._replace_pass(held))
+            if not any(improved):
+                break
+            before = self.score()
+            self._insert_all(held)
+            if self.score() == before and not improved[-1]:
+                break
+        self._removed_last = set()
+
+    def _insert_all(self, held: np.ndarray) -> None:
+        cands = self.candidates
+        blocks = [self._route_block(r) for r in range(len(self.routes))]
+        # Nodes just ruined wait one round so that the search does not simply undo the ruin.
+        for phase in (0, 1):
+            while True:
+                free = ~self.routed[cands]
+                if phase == 0:
+                    free &= ~held
+                if not free.any():
+                    break
+                best = np.stack([b[0] for b in blocks])  # (routes, candidates)
+                best = np.where(free[None, :], best, -1.0)
+                flat = int(np.argmax(best))
+                r, c = divmod(flat, cands.size)
+                if best[r, c] < 0:
+                    break
+                v = int(cands[c])
+                self.routes[r].insert(int(blocks[r][1][c]), v)
+                self.routed[v] = True
+                blocks[r] = self._route_block(r)
+
+
+def solve_toptw(
+    inst: ToptwInstance, *, seconds: float, seed: int = 0, work_units: int | None = None
+) -> ToptwSolution:
+    """Best routes found for ``inst`` within the budget; same input and seed, same routes."""
+    model = ToptwModel(inst)
+    stats = iterated_ruin_recreate(
+        model,
+        rng=random.Random(seed),
+        budget=Budget.from_seconds(
+            seconds, work_units=work_units, rate=TOPTW_WORK_UNITS_PER_SECOND
+        ),
+        restart_after=0.3,
+    )
+    for nodes in model.routes:
+        if route_schedule(inst, nodes) is None:  # pragma: no cover - guards the max-shift maths
+            raise AssertionError("TOPTW search produced an infeasible route")
+    return ToptwSolution(
+        routes=tuple(tuple(r) for r in model.routes),
+        score=model.score(),
+        travel=model.travel(),
+        stats=stats,
+    )
+
+
+def solution_is_feasible(inst: ToptwInstance, routes: tuple[tuple[int, ...], ...]) -> bool:
+    seen: set[int] = set()
+    for nodes in routes:
+        if route_schedule(inst, nodes) is None or seen.intersection(nodes):
+            return False
+        seen.update(nodes)
+    return len(routes) <= inst.routes and 0 not in seen

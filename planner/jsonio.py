@@ -1,0 +1,370 @@
+"""JSON form of ``Problem`` and ``Plan`` for the command line (documented in docs/planning.md).
+
+Owns the mapping between the dataclasses and plain JSON: dates ``YYYY-MM-DD``, local times
+``HH:MM``, instants ISO 8601 with an offset (plans are written in UTC with ``Z``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from planner.model import (
+    Commitment,
+    CostModel,
+    DayPlan,
+    LeftOut,
+    Location,
+    LockedEvent,
+    Plan,
+    PlannedEvent,
+    Problem,
+    Request,
+    RequestWindow,
+    Team,
+    TeamPlan,
+    TravelLeg,
+    Unavailability,
+    ValueWeights,
+)
+from planner.validate import ProblemError, check_problem
+
+
+def _instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} needs a UTC offset.")
+    return moment
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _location(d: dict[str, Any]) -> Location:
+    return Location(
+        lat=float(d["lat"]),
+        lon=float(d["lon"]),
+        label=d.get("label", ""),
+        timezone=d.get("timezone", ""),
+    )
+
+
+def _loc_json(loc: Location) -> dict[str, Any]:
+    out: dict[str, Any] = {"lat": loc.lat, "lon": loc.lon, "label": loc.label}
+    if loc.timezone:
+        out["timezone"] = loc.timezone
+    return out
+
+
+def _each(items: Any, kind: str, build):
+    """Build every item of a JSON list, naming the item in any error (``ProblemError``)."""
+    if not isinstance(items, list):
+        raise ProblemError(f"{kind}s must be a list.")
+    out = []
+    for index, item in enumerate(items):
+        name = item.get("id", item.get("request_id", index)) if isinstance(item, dict) else index
+        try:
+            out.append(build(item))
+        except ProblemError:
+            raise
+        except KeyError as exc:
+            raise ProblemError(f"{kind} {name}: missing field {exc.args[0]!r}.") from exc
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ProblemError(f"{kind} {name}: {exc}") from exc
+    return tuple(out)
+
+
+def problem_from_json(data: dict[str, Any]) -> Problem:
+    """The ``Problem`` in ``data``; ``ProblemError`` names the first malformed item."""
+    if not isinstance(data, dict) or "teams" not in data or "requests" not in data:
+        raise ProblemError("A problem is an object with 'teams' and 'requests'.")
+    teams = _each(data["teams"], "Team", _team_from_json)
+    requests = _each(data["requests"], "Request", _request_from_json)
+    locked = _each(
+        data.get("locked", []),
+        "Locked event",
+        lambda x: LockedEvent(str(x["request_id"]), str(x["team_id"]), _instant(x["start"])),
+    )
+    weights = ValueWeights()
+    if "weights" in data:
+        w = data["weights"]
+        try:
+            weights = ValueWeights(
+                priority={k: float(v) for k, v in w.get("priority", weights.priority).items()},
+                minimum_audience=int(w.get("minimum_audience", weights.minimum_audience)),
+            )
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ProblemError(f"Weights: {exc}") from exc
+    problem = Problem(teams=teams, requests=requests, locked=locked, weights=weights)
+    check_problem(problem)
+    return problem
+
+
+def _team_from_json(t: dict[str, Any]) -> Team:
+    return Team(
+        id=str(t["id"]),
+        fellow_ids=tuple(str(f) for f in t.get("fellow_ids", ())),
+        start_location=_location(t["start_location"]),
+        first_day=date.fromisoformat(t["first_day"]),
+        last_day=date.fromisoformat(t["last_day"]),
+        timezone=t["timezone"],
+        work_start=time.fromisoformat(t.get("work_start", "08:00")),
+        work_end=time.fromisoformat(t.get("work_end", "21:00")),
+        max_events_per_day=int(t.get("max_events_per_day", 3)),
+        min_gap_minutes=int(t.get("min_gap_minutes", 30)),
+        rest_weekdays=frozenset(int(x) for x in t.get("rest_weekdays", [6])),
+        max_driving_minutes_per_day=int(t.get("max_driving_minutes_per_day", 360)),
+        unavailability=tuple(
+            Unavailability(str(u["fellow_id"]), _instant(u["start"]), _instant(u["end"]))
+            for u in t.get("unavailability", ())
+        ),
+        commitments=tuple(
+            Commitment(
+                str(c["fellow_id"]),
+                _instant(c["start"]),
+                _instant(c["end"]),
+                _location(c["location"]) if c.get("location") else None,
+            )
+            for c in t.get("commitments", ())
+        ),
+        end_location=_location(t["end_location"]) if t.get("end_location") else None,
+        costs=_costs_from_json(t.get("costs", {})),
+        max_flights_per_week=_optional_int(t.get("max_flights_per_week", 1)),
+        region_states=frozenset(str(x).upper() for x in t.get("region_states", ())),
+        region_radius_km=(
+            float(t["region_radius_km"]) if t.get("region_radius_km") is not None else None
+        ),
+    )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _costs_from_json(data: dict[str, Any]) -> CostModel:
+    unknown = set(data) - set(CostModel.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"unknown cost setting(s) {', '.join(sorted(unknown))}")
+    return CostModel(**{k: float(v) for k, v in data.items()})
+
+
+def _request_from_json(r: dict[str, Any]) -> Request:
+    return Request(
+        id=str(r["id"]),
+        location=_location(r["location"]),
+        timezone=r["timezone"],
+        duration_minutes=int(r["duration_minutes"]),
+        windows=tuple(
+            RequestWindow(
+                first_date=date.fromisoformat(w["first_date"]),
+                last_date=date.fromisoformat(w.get("last_date", w["first_date"])),
+                earliest_start=time.fromisoformat(w["earliest_start"]),
+                latest_end=time.fromisoformat(w["latest_end"]),
+            )
+            for w in r["windows"]
+        ),
+        expected_audience=int(r.get("expected_audience", 0)),
+        priority=r.get("priority", "normal"),
+        label=r.get("label", ""),
+        state=str(r.get("state", "")),
+        city=str(r.get("city", "")),
+    )
+
+
+def problem_to_json(problem: Problem) -> dict[str, Any]:
+    return {
+        "teams": [
+            {
+                "id": t.id,
+                "fellow_ids": list(t.fellow_ids),
+                "start_location": _loc_json(t.start_location),
+                "first_day": t.first_day.isoformat(),
+                "last_day": t.last_day.isoformat(),
+                "timezone": t.timezone,
+                "work_start": t.work_start.strftime("%H:%M"),
+                "work_end": t.work_end.strftime("%H:%M"),
+                "max_events_per_day": t.max_events_per_day,
+                "min_gap_minutes": t.min_gap_minutes,
+                "rest_weekdays": sorted(t.rest_weekdays),
+                "max_driving_minutes_per_day": t.max_driving_minutes_per_day,
+                "unavailability": [
+                    {"fellow_id": u.fellow_id, "start": _utc(u.start), "end": _utc(u.end)}
+                    for u in t.unavailability
+                ],
+                "commitments": [
+                    {
+                        "fellow_id": c.fellow_id,
+                        "start": _utc(c.start),
+                        "end": _utc(c.end),
+                        "location": _loc_json(c.location) if c.location else None,
+                    }
+                    for c in t.commitments
+                ],
+                "end_location": _loc_json(t.end_location) if t.end_location else None,
+                "costs": asdict(t.costs),
+                "max_flights_per_week": t.max_flights_per_week,
+                "region_states": sorted(t.region_states),
+                "region_radius_km": t.region_radius_km,
+            }
+            for t in problem.teams
+        ],
+        "requests": [
+            {
+                "id": r.id,
+                "label": r.label,
+                "state": r.state,
+                "city": r.city,
+                "location": _loc_json(r.location),
+                "timezone": r.timezone,
+                "duration_minutes": r.duration_minutes,
+                "expected_audience": r.expected_audience,
+                "priority": r.priority,
+                "windows": [
+                    {
+                        "first_date": w.first_date.isoformat(),
+                        "last_date": w.last_date.isoformat(),
+                        "earliest_start": w.earliest_start.strftime("%H:%M"),
+                        "latest_end": w.latest_end.strftime("%H:%M"),
+                    }
+                    for w in r.windows
+                ],
+            }
+            for r in problem.requests
+        ],
+        "locked": [
+            {"request_id": x.request_id, "team_id": x.team_id, "start": _utc(x.start)}
+            for x in problem.locked
+        ],
+        "weights": {
+            "priority": dict(problem.weights.priority),
+            "minimum_audience": problem.weights.minimum_audience,
+        },
+    }
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "total_value": plan.total_value,
+        "total_km": plan.total_km,
+        "driving_minutes": plan.driving_minutes,
+        "seed": plan.seed,
+        "seconds": plan.seconds,
+        "stopped_by": plan.stopped_by,
+        "total_cost": plan.total_cost,
+        "net_value": round(plan.net_value, 1),
+        "teams": [
+            {
+                "team_id": tp.team_id,
+                **{name: getattr(tp, name) for name in _TEAM_FIGURES},
+                "cost": round(tp.cost, 1),
+                "net_value": round(tp.net_value, 1),
+                "days": [
+                    {
+                        "day": d.day.isoformat(),
+                        "rest": d.rest,
+                        "start_location": _loc_json(d.start_location),
+                        "overnight_location": _loc_json(d.overnight_location),
+                        "events": [
+                            {
+                                "request_id": e.request_id,
+                                "start": _utc(e.start),
+                                "end": _utc(e.end),
+                                "location": _loc_json(e.location),
+                                "value": e.value,
+                                "locked": e.locked,
+                            }
+                            for e in d.events
+                        ],
+                        "legs": [
+                            {
+                                "origin": _loc_json(leg.origin),
+                                "destination": _loc_json(leg.destination),
+                                "depart": _utc(leg.depart),
+                                "arrive": _utc(leg.arrive),
+                                "km": leg.km,
+                                "mode": leg.mode,
+                                "driving_minutes": leg.driving_minutes,
+                            }
+                            for leg in d.legs
+                        ],
+                    }
+                    for d in tp.days
+                ],
+            }
+            for tp in plan.teams
+        ],
+        "left_out": [
+            {"request_id": x.request_id, "reason": x.reason, "message": x.message}
+            for x in plan.left_out
+        ],
+    }
+
+
+_TEAM_FIGURES = (
+    "value",
+    "audience",
+    "driving_cost",
+    "flight_cost",
+    "hotel_cost",
+    "km_driven",
+    "km_flown",
+    "flights",
+    "hotel_nights",
+)
+
+
+def plan_from_json(data: dict[str, Any]) -> Plan:
+    return Plan(
+        teams=tuple(
+            TeamPlan(
+                team_id=str(tp["team_id"]),
+                days=tuple(
+                    DayPlan(
+                        day=date.fromisoformat(d["day"]),
+                        rest=bool(d["rest"]),
+                        start_location=_location(d["start_location"]),
+                        overnight_location=_location(d["overnight_location"]),
+                        events=tuple(
+                            PlannedEvent(
+                                request_id=str(e["request_id"]),
+                                start=_instant(e["start"]),
+                                end=_instant(e["end"]),
+                                location=_location(e["location"]),
+                                value=float(e.get("value", 0.0)),
+                                locked=bool(e.get("locked", False)),
+                            )
+                            for e in d.get("events", ())
+                        ),
+                        legs=tuple(
+                            TravelLeg(
+                                origin=_location(leg["origin"]),
+                                destination=_location(leg["destination"]),
+                                depart=_instant(leg["depart"]),
+                                arrive=_instant(leg["arrive"]),
+                                km=float(leg["km"]),
+                                mode=leg["mode"],
+                                driving_minutes=int(leg["driving_minutes"]),
+                            )
+                            for leg in d.get("legs", ())
+                        ),
+                    )
+                    for d in tp["days"]
+                ),
+                **{name: tp[name] for name in _TEAM_FIGURES if name in tp},
+            )
+            for tp in data["teams"]
+        ),
+        left_out=tuple(
+            LeftOut(str(x["request_id"]), x["reason"], x.get("message", ""))
+            for x in data.get("left_out", ())
+        ),
+        total_value=float(data.get("total_value", 0.0)),
+        total_km=float(data.get("total_km", 0.0)),
+        driving_minutes=int(data.get("driving_minutes", 0)),
+        seed=int(data.get("seed", 0)),
+        seconds=float(data.get("seconds", 0.0)),
+        stopped_by=data.get("stopped_by", ""),
+        total_cost=float(data.get("total_cost", 0.0)),
+    )

@@ -1,0 +1,1087 @@
+"""The multi-day tour layer: teams x days, nights and rest days on top of the shared search.
+
+Owns how a ``Problem`` becomes routes and back: every team-day is a short route that starts
+where the team slept (or at the destination of a travel day), inside the tour's working hours,
+under the daily driving limit and the events-a-day cap, with rest weekdays and fellows'
+unavailability removed. It plugs into ``search.iterated_ruin_recreate`` like the TOPTW core.
+
+Time inside this module is integer minutes since ``epoch`` (UTC); local windows and working
+hours are converted with zoneinfo per calendar day, so DST changes land on the right day.
+
+Travel between two days with events happens on the first free working day in between when it
+fits there ("travel on"); otherwise on the morning of the later day, so a team always sleeps
+where its last event of the day was or where its travel day ended.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from planner.days import event_day, working_hours
+from planner.model import (
+    CostModel,
+    DayPlan,
+    LeftOut,
+    Location,
+    Plan,
+    PlannedEvent,
+    Problem,
+    TeamPlan,
+    TravelLeg,
+)
+from planner.reasons import explain
+from planner.search import Budget, iterated_ruin_recreate
+from planner.travel import Leg, TravelModel, in_region
+from planner.validate import check_problem
+
+Interval = tuple[int, int]
+# Cost of one day evaluation in work units; calibrated so a second of budget is about a second
+# of search on the reference machine (see search.WORK_UNITS_PER_SECOND).
+_EVAL_WORK = 320
+# Events start on the quarter hour: a host plans "10:15", not "10:19". The epoch is midnight
+# UTC and every US zone is a whole number of hours from UTC, so this is the local quarter hour.
+START_STEP_MINUTES = 15
+_ZONE_SPAN_MINUTES = 12 * 60
+
+
+def _minutes(moment: datetime, epoch: datetime) -> int:
+    return int((moment - epoch).total_seconds() // 60)
+
+
+def _local_minutes(day: date, at: time, zone: ZoneInfo, epoch: datetime) -> int:
+    return _minutes(datetime.combine(day, at, tzinfo=zone).astimezone(UTC), epoch)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Which of the relaxable rules a day evaluation applies: all of them when planning; the
+    reasons lift one at a time to find out which one keeps a request out."""
+
+    event_cap: bool = True  # at most max_events_per_day
+    flight_cap: bool = True  # at most max_flights_per_week
+    elsewhere: bool = True  # clear of the fellows' other teams and commitments
+
+
+ALL_RULES = Limits()
+
+
+@dataclass
+class _Day:
+    day: date
+    work: Interval
+    rest: bool
+    blocks: tuple[Interval, ...]  # merged unavailability of any fellow, clipped to this day
+
+
+@dataclass
+class _TeamData:
+    index: int
+    days: list[_Day]
+    start_loc: int
+    home_loc: int  # where the team ends the tour (its start unless told otherwise)
+    max_events: int
+    gap: int
+    max_drive: int
+    costs: CostModel
+    flight_cap: int | None  # flights per tour-week (day index // 7), first and last legs aside
+
+
+@dataclass
+class _DaySchedule:
+    events: tuple[int, ...]
+    starts: tuple[int, ...]
+    morning_loc: int  # where the team is when the day begins (after any travel day)
+    travel_day: int | None  # day index on which the incoming leg was driven, if not this day
+    driving: int
+    home_day: int | None = None  # if this is the team's last busy day: when it travels home
+
+
+class TourModel:
+    """Mutable assignment of requests to team-days (a ``search.SearchModel``)."""
+
+    def __init__(self, problem: Problem, travel: TravelModel) -> None:
+        self.problem = problem
+        self.travel_model = travel
+        self.work = 0
+        first = min(t.first_day for t in problem.teams)
+        self.epoch = datetime.combine(first - timedelta(days=2), time(0), tzinfo=UTC)
+        self.locations: list[Location] = []
+        self._loc_index: dict[tuple[float, float], int] = {}
+        self._legs: dict[tuple[int, int], Leg] = {}
+        self.teams = [self._team_data(i) for i in range(len(problem.teams))]
+        # One person, one place: teams that share a fellow keep clear of each other's events,
+        # and every team keeps clear of its fellows' commitments outside this problem.
+        fellows = [set(t.fellow_ids) for t in problem.teams]
+        self.sharing: list[list[int]] = [
+            [j for j in range(len(fellows)) if j != i and fellows[i] & fellows[j]]
+            for i in range(len(fellows))
+        ]
+        self.commitments: list[list[tuple[int, int, int]]] = [
+            sorted(
+                (
+                    _minutes(c.start, self.epoch),
+                    _minutes(c.end, self.epoch),
+                    self._loc(c.location) if c.location is not None else -1,
+                )
+                for c in t.commitments
+            )
+            for t in problem.teams
+        ]
+        self.req_loc = [self._loc(_zoned(r.location, r.timezone)) for r in problem.requests]
+        self.req_dur = [r.duration_minutes for r in problem.requests]
+        self.value = [problem.weights.value(r) for r in problem.requests]
+        self.req_index = {r.id: i for i, r in enumerate(problem.requests)}
+        # windows[(request, team, day)] -> intervals clipped to that day's working hours
+        self.windows: dict[tuple[int, int, int], list[Interval]] = {}
+        self.candidates: list[list[tuple[int, int]]] = [[] for _ in problem.requests]
+        self.raw_windows: list[list[Interval]] = [
+            self._request_intervals(i) for i in range(len(problem.requests))
+        ]
+        for ri in range(len(problem.requests)):
+            self._index_candidates(ri)
+        self.plan: list[list[list[int]]] = [[[] for _ in t.days] for t in self.teams]
+        self.sched: list[list[_DaySchedule | None]] = [[None for _ in t.days] for t in self.teams]
+        self.locked_start: dict[int, int] = {}
+        self.placed: dict[int, tuple[int, int]] = {}
+        self._place_locked()
+        self._dirty: set[tuple[int, int]] = set()
+        self._ruined: set[int] = set()
+
+    # -- set-up -----------------------------------------------------------------------------
+    def _loc(self, loc: Location) -> int:
+        key = (round(loc.lat, 6), round(loc.lon, 6))
+        if key not in self._loc_index:
+            self._loc_index[key] = len(self.locations)
+            self.locations.append(loc)
+        return self._loc_index[key]
+
+    def leg(self, a: int, b: int) -> Leg:
+        key = (a, b)
+        found = self._legs.get(key)
+        if found is None:
+            found = self.travel_model.leg(self.locations[a], self.locations[b])
+            self._legs[key] = found
+        return found
+
+    def _team_data(self, index: int) -> _TeamData:
+        team = self.problem.teams[index]
+        zone = ZoneInfo(team.timezone)
+        blocks = sorted(
+            (_minutes(u.start, self.epoch), _minutes(u.end, self.epoch))
+            for u in team.unavailability
+            if u.fellow_id in team.fellow_ids or not team.fellow_ids
+        )
+        merged: list[list[int]] = []
+        for lo, hi in blocks:
+            if merged and lo <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        days = []
+        day = team.first_day
+        while day <= team.last_day:
+            work = (
+                _local_minutes(day, team.work_start, zone, self.epoch),
+                _local_minutes(day, team.work_end, zone, self.epoch),
+            )
+            # Events keep to the working hours at their venue, which may lie a few zones
+            # away: keep the blocks of the whole span any venue's hours can cover that day.
+            span = (work[0] - _ZONE_SPAN_MINUTES, work[1] + _ZONE_SPAN_MINUTES)
+            day_blocks = tuple(
+                (max(lo, span[0]), min(hi, span[1]))
+                for lo, hi in merged
+                if lo < span[1] and hi > span[0]
+            )
+            days.append(_Day(day, work, day.weekday() in team.rest_weekdays, day_blocks))
+            day += timedelta(days=1)
+        return _TeamData(
+            index=index,
+            days=days,
+            start_loc=self._loc(_zoned(team.start_location, team.timezone)),
+            home_loc=self._loc(_zoned(team.home, team.timezone)),
+            max_events=team.max_events_per_day,
+            gap=team.min_gap_minutes,
+            max_drive=team.max_driving_minutes_per_day,
+            costs=team.costs,
+            flight_cap=team.max_flights_per_week,
+        )
+
+    def _request_intervals(self, ri: int) -> list[Interval]:
+        req = self.problem.requests[ri]
+        zone = ZoneInfo(req.timezone)
+        out = []
+        for w in req.windows:
+            day = w.first_date
+            while day <= w.last_date:
+                lo = _local_minutes(day, w.earliest_start, zone, self.epoch)
+                hi = _local_minutes(day, w.latest_end, zone, self.epoch)
+                if hi > lo:
+                    out.append((lo, hi))
+                day += timedelta(days=1)
+        return sorted(out)
+
+    def _index_candidates(self, ri: int) -> None:
+        dur = self.req_dur[ri]
+        request = self.problem.requests[ri]
+        for team in self.teams:
+            if not in_region(self.problem.teams[team.index], request):
+                continue
+            team_rules = self.problem.teams[team.index]
+            for di, day in enumerate(team.days):
+                if day.rest:
+                    continue
+                # The same day rule as the booking rules (days.py): the tour's working hours
+                # on this date at the venue.
+                opens, closes = (
+                    _minutes(moment, self.epoch)
+                    for moment in working_hours(
+                        day.day, request.timezone, team_rules.work_start, team_rules.work_end
+                    )
+                )
+                clipped = [
+                    (max(lo, opens), min(hi, closes))
+                    for lo, hi in self.raw_windows[ri]
+                    if min(hi, closes) - max(lo, opens) >= dur
+                ]
+                if clipped:
+                    self.windows[(ri, team.index, di)] = clipped
+                    first = self._first_free(
+                        clipped, dur, day.blocks, clipped[0][0], START_STEP_MINUTES
+                    )
+                    if first is not None:
+                        self.candidates[ri].append((team.index, di))
+
+    def _place_locked(self) -> None:
+        by_team_day: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        team_ids = {t.id: i for i, t in enumerate(self.problem.teams)}
+        for lock in self.problem.locked:
+            ri = self.req_index[lock.request_id]
+            ti = team_ids[lock.team_id]
+            team = self.problem.teams[ti]
+            local_day = event_day(lock.start, self.problem.requests[ri].timezone)
+            di = (local_day - team.first_day).days
+            if not 0 <= di < len(self.teams[ti].days):
+                raise ValueError(
+                    f"Locked event {lock.request_id} on {local_day} lies outside the tour's days."
+                )
+            start = _minutes(lock.start.astimezone(UTC), self.epoch)
+            self.locked_start[ri] = start
+            by_team_day.setdefault((ti, di), []).append((start, ri))
+        for (ti, di), items in by_team_day.items():
+            self.plan[ti][di] = [ri for _, ri in sorted(items)]
+            for _, ri in items:
+                self.placed[ri] = (ti, di)
+        for ti in range(len(self.teams)):
+            self._refresh_team(ti)
+
+    # -- evaluation ---------------------------------------------------------------------------
+    @staticmethod
+    def _first_free(
+        intervals: list[Interval],
+        dur: int,
+        blocks: tuple[Interval, ...],
+        earliest: int,
+        step: int = 1,
+    ) -> int | None:
+        """Earliest start >= earliest, a multiple of `step`, with [start, start+dur] inside an
+        interval and no block."""
+        for lo, hi in intervals:
+            s = -(-max(earliest, lo) // step) * step
+            while s + dur <= hi:
+                clash = next((b for b in blocks if b[0] < s + dur and b[1] > s), None)
+                if clash is None:
+                    return s
+                s = -(-clash[1] // step) * step
+        return None
+
+    def _elsewhere_blocks(
+        self, ti: int, d: int, here: int, limits: Limits = ALL_RULES
+    ) -> tuple[Interval, ...]:
+        """Times an event at ``here`` on day d cannot overlap, because a fellow of the team must
+        be elsewhere: at another team's event or a commitment, plus travel and the gap."""
+        commitments = self.commitments[ti]
+        sharing = self.sharing[ti]
+        if not limits.elsewhere or (not commitments and not sharing):
+            return ()
+        team = self.teams[ti]
+        day = team.days[d]
+        lo, hi = day.work[0] - 24 * 60, day.work[1] + 24 * 60
+        out: list[Interval] = []
+        for start, end, where in commitments:
+            if end < lo or start > hi:
+                continue
+            to_it = self.leg(here, where).minutes if where >= 0 else 0
+            from_it = self.leg(where, here).minutes if where >= 0 else 0
+            out.append((start - to_it - team.gap, end + from_it + team.gap))
+        for tj in sharing:
+            other = self.teams[tj]
+            gap = max(team.gap, other.gap)
+            centre = (day.day - other.days[0].day).days
+            for dj in range(max(0, centre - 1), min(len(other.days), centre + 2)):
+                sched = self.sched[tj][dj]
+                if sched is None:
+                    continue
+                for rj, sj in zip(sched.events, sched.starts, strict=True):
+                    where = self.req_loc[rj]
+                    out.append(
+                        (
+                            sj - self.leg(here, where).minutes - gap,
+                            sj + self.req_dur[rj] + self.leg(where, here).minutes + gap,
+                        )
+                    )
+        return tuple(out)
+
+    def _incoming(self, ti: int, d: int, first_loc: int) -> tuple[int, int | None]:
+        """Where the team wakes up on day d and which earlier day carried the leg there."""
+        team = self.teams[ti]
+        p = d - 1
+        while p >= 0 and not self.plan[ti][p]:
+            p -= 1
+        origin = self.plan[ti][p][-1] if p >= 0 else -1
+        origin_loc = self.req_loc[origin] if origin >= 0 else team.start_loc
+        leg = self.leg(origin_loc, first_loc)
+        if leg.minutes == 0:
+            return first_loc, None
+        if leg.driving_minutes <= team.max_drive:
+            for x in range(p + 1, d):
+                day = team.days[x]
+                if day.rest or (leg.mode == "flight" and x // 7 != d // 7):
+                    # A flight is counted in the week of the day it reaches; keep it there.
+                    continue
+                start = self._first_free([day.work], leg.minutes, day.blocks, day.work[0])
+                if start is not None:
+                    return first_loc, x
+            if p >= 0 and self._evening_departure(ti, p, leg) is not None:
+                # No free day between: travel on the evening after the last event of day p.
+                return first_loc, p
+        return origin_loc, None
+
+    def _evening_departure(self, ti: int, p: int, leg: Leg) -> int | None:
+        """When the team can leave after day p's last event for ``leg``, in the same working
+        hours and driving limit (a flight only inside the week it lands in)."""
+        team = self.teams[ti]
+        before = self.sched[ti][p]
+        if before is None or not before.events:
+            return None
+        if before.driving + leg.driving_minutes > team.max_drive:
+            return None
+        q = self._next_busy(ti, p)
+        if leg.mode == "flight" and (q is None or p // 7 != q // 7):
+            return None
+        day = team.days[p]
+        end = before.starts[-1] + self.req_dur[before.events[-1]]
+        return self._first_free([day.work], leg.minutes, day.blocks, end)
+
+    def _eval_day(
+        self,
+        ti: int,
+        d: int,
+        events: list[int],
+        *,
+        lenient: bool = False,
+        limits: Limits = ALL_RULES,
+    ) -> _DaySchedule | None:
+        self.work += _EVAL_WORK
+        team = self.teams[ti]
+        day = team.days[d]
+        if not events:
+            return _DaySchedule((), (), -1, None, 0)
+        if not lenient and ((limits.event_cap and len(events) > team.max_events) or day.rest):
+            return None
+        morning, travel_day = self._incoming(ti, d, self.req_loc[events[0]])
+        loc = morning
+        t = day.work[0]
+        driving = 0
+        starts = []
+        prev_end: int | None = None
+        for ri in events:
+            leg = self.leg(loc, self.req_loc[ri])
+            driving += leg.driving_minutes
+            ready = t if prev_end is None else prev_end
+            if leg.minutes:
+                depart = self._first_free([day.work], leg.minutes, day.blocks, ready)
+                if depart is None and not lenient:
+                    return None
+                ready = (depart if depart is not None else ready) + leg.minutes
+            if prev_end is not None or leg.minutes:
+                # The gap follows every arrival and every event: time to park, find the room,
+                # set up, or to leave the last venue.
+                ready += team.gap
+            if ri in self.locked_start:
+                start = self.locked_start[ri]
+                if start < ready and not lenient:
+                    return None
+            else:
+                intervals = self.windows.get((ri, ti, d))
+                blocks = day.blocks
+                if intervals and not lenient:
+                    elsewhere = self._elsewhere_blocks(ti, d, self.req_loc[ri], limits)
+                    if elsewhere:
+                        blocks = blocks + elsewhere
+                found = (
+                    self._first_free(intervals, self.req_dur[ri], blocks, ready, START_STEP_MINUTES)
+                    if intervals
+                    else None
+                )
+                if found is None:
+                    if not lenient:
+                        return None
+                    found = ready
+                start = found
+            starts.append(start)
+            prev_end = start + self.req_dur[ri]
+            loc = self.req_loc[ri]
+        if driving > team.max_drive and not lenient:
+            return None
+        home_day = None
+        if self._next_busy(ti, d) is None:
+            home = self._home_trip(ti, d, loc, prev_end or day.work[0], driving)
+            if home is None and not lenient:
+                return None
+            home_day = home[0] if home is not None else None
+        return _DaySchedule(tuple(events), tuple(starts), morning, travel_day, driving, home_day)
+
+    def _home_trip(
+        self, ti: int, d: int, here: int, free_from: int, driving: int
+    ) -> tuple[int, int] | None:
+        """(day index, departure) of the trip home after the team's last event, at ``here``
+        from ``free_from`` on day d: that evening if it fits, else the first working day that
+        holds the whole leg; None if no day of the tour does."""
+        team = self.teams[ti]
+        leg = self.leg(here, team.home_loc)
+        if leg.minutes == 0:
+            return d, free_from
+        day = team.days[d]
+        if driving + leg.driving_minutes <= team.max_drive:
+            depart = self._first_free([day.work], leg.minutes, day.blocks, free_from)
+            if depart is not None:
+                return d, depart
+        if leg.driving_minutes > team.max_drive:
+            return None
+        for x in range(d + 1, len(team.days)):
+            later = team.days[x]
+            if later.rest:
+                continue
+            depart = self._first_free([later.work], leg.minutes, later.blocks, later.work[0])
+            if depart is not None:
+                return x, depart
+        return None
+
+    def _next_busy(self, ti: int, d: int) -> int | None:
+        days = self.plan[ti]
+        for q in range(d + 1, len(days)):
+            if days[q]:
+                return q
+        return None
+
+    def _previous_busy(self, ti: int, d: int) -> int | None:
+        days = self.plan[ti]
+        for p in range(d - 1, -1, -1):
+            if days[p]:
+                return p
+        return None
+
+    def _flights_by_week(self, ti: int) -> dict[int, int]:
+        """Flights of a team per tour-week, the first leg out and the trip home aside."""
+        counts: dict[int, int] = {}
+        previous = -1
+        for d, events in enumerate(self.plan[ti]):
+            for ri in events:
+                here = self.req_loc[ri]
+                if previous >= 0 and self.leg(previous, here).mode == "flight":
+                    counts[d // 7] = counts.get(d // 7, 0) + 1
+                previous = here
+        return counts
+
+    def _over_flight_cap(self, ti: int, added: dict[int, int], limits: Limits = ALL_RULES) -> bool:
+        cap = self.teams[ti].flight_cap
+        if cap is None or not limits.flight_cap or all(n <= 0 for n in added.values()):
+            return False
+        counts = self._flights_by_week(ti)
+        return any(n > 0 and counts.get(w, 0) + n > cap for w, n in added.items())
+
+    def _hotel_nights_added(self, ti: int, d: int) -> int:
+        """Nights a new event on day d adds to the team's time away from home."""
+        first = next((x for x, events in enumerate(self.plan[ti]) if events), None)
+        if first is None:
+            return 0
+        last = self._previous_busy(ti, len(self.plan[ti]))
+        assert last is not None
+        return max(0, first - d) + max(0, d - last)
+
+    def _refresh_team(self, ti: int) -> None:
+        for d in range(len(self.teams[ti].days)):
+            self.sched[ti][d] = self._eval_day(ti, d, self.plan[ti][d], lenient=True)
+
+    def _try_insert(
+        self, ri: int, ti: int, d: int, k: int, limits: Limits = ALL_RULES
+    ) -> tuple[float, tuple] | None:
+        """Travel cost increase and the new schedules if request ri fits at slot k of day d."""
+        events = self.plan[ti][d]
+        new_events = [*events[:k], ri, *events[k:]]
+        old = self.plan[ti][d]
+        self.plan[ti][d] = new_events
+        try:
+            sched_d = self._eval_day(ti, d, new_events, limits=limits)
+            if sched_d is None:
+                return None
+            later = self._reevaluate_following(ti, d, sched_d, k == len(events), limits)
+            if later is None:
+                return None
+        finally:
+            self.plan[ti][d] = old
+        prev_loc, from_start, next_loc, next_day = self._neighbours(ti, d, k)
+        here = self.req_loc[ri]
+        into, out_of, skipped = (
+            self.leg(prev_loc, here),
+            self.leg(here, next_loc),
+            self.leg(prev_loc, next_loc),
+        )
+        to_end = next_day is None
+        added: dict[int, int] = {}
+        if not from_start and into.mode == "flight":
+            added[d // 7] = added.get(d // 7, 0) + 1
+        if not to_end and out_of.mode == "flight":
+            added[next_day // 7] = added.get(next_day // 7, 0) + 1  # type: ignore[operator]
+        if not from_start and not to_end and skipped.mode == "flight":
+            added[next_day // 7] = added.get(next_day // 7, 0) - 1  # type: ignore[operator]
+        if self._over_flight_cap(ti, added, limits):
+            return None
+        costs = self.teams[ti].costs
+        delta = (
+            costs.leg_cost(into.mode, into.km, into.minutes)
+            + costs.leg_cost(out_of.mode, out_of.km, out_of.minutes)
+            - costs.leg_cost(skipped.mode, skipped.km, skipped.minutes)
+            + self._hotel_nights_added(ti, d) * costs.hotel_night_attendees
+        )
+        return delta, ((d, sched_d), *later)
+
+    def _reevaluate_following(
+        self, ti: int, d: int, sched_d: _DaySchedule, last_changed: bool, limits: Limits
+    ) -> list[tuple[int, _DaySchedule]] | None:
+        """New schedules of the busy days after d that a new schedule of d changes: the next
+        one if it now starts from a new place (``last_changed``), and each one that leaves on
+        the evening of the day before it, in a chain. None if one of them no longer works."""
+        out: list[tuple[int, _DaySchedule]] = []
+        saved: list[tuple[int, _DaySchedule | None]] = []
+        day, sched = d, sched_d
+        try:
+            while True:
+                q = self._next_busy(ti, day)
+                if q is None:
+                    return out
+                current = self.sched[ti][q]
+                if not (last_changed or (current is not None and current.travel_day == day)):
+                    return out
+                saved.append((day, self.sched[ti][day]))
+                self.sched[ti][day] = sched  # the next day's evening leg reads this one
+                new_q = self._eval_day(ti, q, self.plan[ti][q], limits=limits)
+                if new_q is None:
+                    return None
+                out.append((q, new_q))
+                day, sched, last_changed = q, new_q, False
+        finally:
+            for day_index, old in reversed(saved):
+                self.sched[ti][day_index] = old
+
+    def _neighbours(self, ti: int, d: int, k: int) -> tuple[int, bool, int, int | None]:
+        """Around slot k of day d: the place before (and whether it is the tour's start), the
+        place after and its day index (None when it is the trip home)."""
+        events = self.plan[ti][d]
+        from_start = False
+        if k > 0:
+            prev_loc = self.req_loc[events[k - 1]]
+        else:
+            p = self._previous_busy(ti, d)
+            from_start = p is None
+            prev_loc = self.teams[ti].start_loc if p is None else self.req_loc[self.plan[ti][p][-1]]
+        if k < len(events):
+            return prev_loc, from_start, self.req_loc[events[k]], d
+        q = self._next_busy(ti, d)
+        if q is None:
+            return prev_loc, from_start, self.teams[ti].home_loc, None
+        return prev_loc, from_start, self.req_loc[self.plan[ti][q][0]], q
+
+    def _insert(self, ri: int, ti: int, d: int, k: int, scheds: tuple) -> None:
+        self.plan[ti][d].insert(k, ri)
+        for day, sched in scheds:
+            self.sched[ti][day] = sched
+        self.placed[ri] = (ti, d)
+
+    def _remove(self, ri: int) -> list[int]:
+        """Take ri out; returns every request removed (a neighbour may have to go too)."""
+        ti, d = self.placed.pop(ri)
+        self.plan[ti][d].remove(ri)
+        self._dirty.update((ti, x) for x in range(max(0, d - 1), d + 2))
+        removed = [ri]
+        after = self._next_busy(ti, d)
+        for day in (d, after):
+            if day is not None:
+                removed += self._settle(ti, day)
+        if after is None and not self.plan[ti][d]:
+            # The team's last day moved earlier: that day must now hold the trip home.
+            before = self._previous_busy(ti, d)
+            if before is not None:
+                removed += self._settle(ti, before)
+        removed += self._keep_flight_cap(ti)
+        return removed
+
+    def _keep_flight_cap(self, ti: int) -> list[int]:
+        """Removing a stop can turn two drives into a flight; drop stops until the cap holds."""
+        cap = self.teams[ti].flight_cap
+        if cap is None:
+            return []
+        removed: list[int] = []
+        while True:
+            counts = self._flights_by_week(ti)
+            over = next((w for w, n in sorted(counts.items()) if n > cap), None)
+            if over is None:
+                return removed
+            movable = [
+                ri
+                for x in range(over * 7, min(len(self.plan[ti]), over * 7 + 7))
+                for ri in self.plan[ti][x]
+                if ri not in self.locked_start and ri in self.placed
+            ]
+            if not movable:
+                return removed
+            victim = min(movable, key=lambda e: (self.value[e], e))
+            removed += self._remove(victim)
+
+    def _settle(self, ti: int, d: int) -> list[int]:
+        """Re-time day d after a change nearby; drop movable events until it is feasible again.
+
+        Removing a visit almost never breaks the next day (legs obey the triangle inequality up
+        to rounding), but the flight threshold and minute rounding can, so this stays exact.
+        """
+        removed: list[int] = []
+        while True:
+            sched = self._eval_day(ti, d, self.plan[ti][d])
+            movable = [e for e in self.plan[ti][d] if e not in self.locked_start]
+            if sched is not None or not movable:
+                break
+            victim = min(movable, key=lambda e: (self.value[e], e))
+            removed += self._remove(victim)
+        self.sched[ti][d] = sched or self._eval_day(ti, d, self.plan[ti][d], lenient=True)
+        following = self._next_busy(ti, d)
+        after = self.sched[ti][following] if following is not None else None
+        if after is not None and after.travel_day == d:
+            removed += self._settle(ti, following)  # it leaves on this day's evening
+        return removed
+
+    def best_insertion(self, ri: int, only: set[tuple[int, int]] | None = None):
+        best = None
+        value = self.value[ri]
+        for ti, d in self.candidates[ri]:
+            if only is not None and (ti, d) not in only:
+                continue
+            for k in range(len(self.plan[ti][d]) + 1):
+                found = self._try_insert(ri, ti, d, k)
+                # Only where the talk is worth more than getting there costs.
+                if found is not None and found[0] < value and (best is None or found[0] < best[0]):
+                    best = (found[0], ti, d, k, found[1])
+        return best
+
+    # -- SearchModel protocol -------------------------------------------------------------
+    def objective(self) -> tuple[float, float]:
+        """(net value, minus travel minutes): the talks' value less travel and hotel costs."""
+        value = sum(self.value[ri] for ri in self.placed)
+        cost = 0.0
+        minutes = 0
+        for ti, team in enumerate(self.teams):
+            leg_cost = team.costs.leg_cost
+            loc = team.start_loc
+            busy = [d for d, events in enumerate(self.plan[ti]) if events]
+            if not busy:
+                continue
+            for d in busy:
+                for ri in self.plan[ti][d]:
+                    leg = self.leg(loc, self.req_loc[ri])
+                    cost += leg_cost(leg.mode, leg.km, leg.minutes)
+                    minutes += leg.minutes
+                    loc = self.req_loc[ri]
+            leg = self.leg(loc, team.home_loc)
+            cost += leg_cost(leg.mode, leg.km, leg.minutes)
+            minutes += leg.minutes
+            first, last = self.sched[ti][busy[0]], self.sched[ti][busy[-1]]
+            away_from = first.travel_day if first and first.travel_day is not None else busy[0]
+            back_on = last.home_day if last and last.home_day is not None else busy[-1] + 1
+            cost += max(0, back_on - away_from) * team.costs.hotel_night_attendees
+        return round(value - cost, 6), -float(minutes)
+
+    def snapshot(self) -> object:
+        return (
+            tuple(tuple(tuple(day) for day in team) for team in self.plan),
+            tuple(tuple(team) for team in self.sched),
+        )
+
+    def restore(self, snap: object) -> None:
+        plan, sched = snap  # type: ignore[misc]
+        self.plan = [[list(day) for day in team] for team in plan]
+        self.sched = [list(team) for team in sched]
+        self.placed = {
+            ri: (ti, d)
+            for ti, team in enumerate(self.plan)
+            for d, day in enumerate(team)
+            for ri in day
+        }
+        self._dirty = set()
+
+    def ruin(self, rng: random.Random, strength: int) -> None:
+        movable = [ri for ri in self.placed if ri not in self.locked_start]
+        if not movable:
+            # Nothing to move: count the look, so the work budget (not the clock) ends the search.
+            self.work += _EVAL_WORK * (1 + len(self.value))
+            return
+        kind = rng.random()
+        count = 1 + strength
+        if kind < 0.4:
+            # A stretch of consecutive days of one team: reshuffles who goes where and when.
+            ti, d = self.placed[rng.choice(movable)]
+            span = 1 + strength // 2
+            victims = [
+                ri
+                for x in range(max(0, d - span), min(len(self.teams[ti].days), d + span + 1))
+                for ri in self.plan[ti][x]
+                if ri not in self.locked_start
+            ]
+        elif kind < 0.8:
+            # Geographically related requests across all teams.
+            seed = rng.choice(movable)
+            here = self.req_loc[seed]
+            victims = sorted(
+                movable, key=lambda ri: (self.leg(here, self.req_loc[ri]).minutes, ri)
+            )[:count]
+        else:
+            victims = rng.sample(sorted(movable), min(count, len(movable)))
+        ruined: set[int] = set()
+        for ri in sorted(set(victims)):
+            if ri in self.placed:
+                ruined.update(self._remove(ri))
+        self._ruined = ruined
+
+    def recreate(self, rng: random.Random) -> None:
+        dirty = self._dirty
+        only = None
+        if dirty:
+            # After a ruin only days near the ruined ones changed; look for insertions there.
+            only = {(ti, x) for ti, d in dirty for x in range(max(0, d - 2), d + 3)}
+        pending = [
+            ri
+            for ri in range(len(self.value))
+            if ri not in self.placed
+            and self.candidates[ri]
+            and (only is None or any(c in only for c in self.candidates[ri]))
+        ]
+        noise = rng.choice((0.0, 0.1, 0.3))
+        # Value first, or value per minute of the day it uses: both orders feed the search.
+        per_minute = rng.random() < 0.5
+        keyed = sorted(
+            pending,
+            key=lambda ri: (
+                -self.value[ri]
+                / ((self.req_dur[ri] + 60) if per_minute else 1)
+                * (1.0 + noise * (rng.random() - 0.5)),
+                ri,
+            ),
+        )
+        order = keyed
+        if rng.random() < 0.5:
+            # Requests just removed go last, so others get a chance at the freed time.
+            order = [ri for ri in keyed if ri not in self._ruined] + [
+                ri for ri in keyed if ri in self._ruined
+            ]
+        for ri in order:
+            best = self.best_insertion(ri, only)
+            if best is not None:
+                _, ti, d, k, scheds = best
+                self._insert(ri, ti, d, k, scheds)
+                if only is not None:
+                    only |= {(ti, x) for x in range(max(0, d - 2), d + 3)}
+        self._dirty = set()
+        self._ruined = set()
+
+    def fill_gaps(self) -> None:
+        """Insert, highest value first, every request that still fits for less than it is
+        worth, so that no left-out request is called "not worth the trip" while it was."""
+        for ri in sorted(range(len(self.value)), key=lambda r: (-self.value[r], r)):
+            if ri in self.placed or not self.candidates[ri]:
+                continue
+            best = self.best_insertion(ri)
+            if best is not None:
+                _, ti, d, k, scheds = best
+                self._insert(ri, ti, d, k, scheds)
+
+    # -- answer ---------------------------------------------------------------------------------
+    def at(self, minutes: int) -> datetime:
+        return self.epoch + timedelta(minutes=minutes)
+
+    def build_plan(
+        self,
+        *,
+        seed: int,
+        seconds: float,
+        stopped_by: str,
+        left_out: tuple[LeftOut, ...] | None = None,
+    ) -> Plan:
+        """The plan as it stands; ``left_out`` given skips explaining the requests left out."""
+        team_plans = []
+        total_km = 0.0
+        total_drive = 0
+        for ti in range(len(self.teams)):
+            tp, km, drive = self._team_plan(ti)
+            team_plans.append(tp)
+            total_km += km
+            total_drive += drive
+        if left_out is None:
+            left_out = tuple(
+                self._reason(ri) for ri in range(len(self.value)) if ri not in self.placed
+            )
+        return Plan(
+            teams=tuple(team_plans),
+            left_out=left_out,
+            total_value=round(sum(self.value[ri] for ri in self.placed), 6),
+            total_km=round(total_km, 1),
+            driving_minutes=total_drive,
+            seed=seed,
+            seconds=round(seconds, 3),
+            stopped_by=stopped_by,
+            total_cost=round(sum(tp.cost for tp in team_plans), 1),
+        )
+
+    def _travel_leg(self, a: int, b: int, depart: int) -> TravelLeg:
+        leg = self.leg(a, b)
+        return TravelLeg(
+            origin=self.locations[a],
+            destination=self.locations[b],
+            depart=self.at(depart),
+            arrive=self.at(depart + leg.minutes),
+            km=leg.km,
+            mode=leg.mode,
+            driving_minutes=leg.driving_minutes,
+        )
+
+    def _team_plan(self, ti: int) -> tuple[TeamPlan, float, int]:
+        team = self.teams[ti]
+        loc = team.start_loc
+        days_out: list[DayPlan] = []
+        # Legs driven on travel days, keyed by the day that carries them.
+        travel_days: dict[int, tuple[int, int]] = {}
+        for d in range(len(team.days)):
+            sched = self.sched[ti][d]
+            if sched is not None and sched.events and sched.travel_day is not None:
+                p = d - 1
+                while p >= 0 and not self.plan[ti][p]:
+                    p -= 1
+                origin = self.req_loc[self.plan[ti][p][-1]] if p >= 0 else team.start_loc
+                travel_days[sched.travel_day] = (origin, sched.morning_loc)
+        # The trip home: the evening of the last busy day, or a later day on its own.
+        last = self._previous_busy(ti, len(team.days))
+        home_same_day: tuple[int, int] | None = None
+        if last is not None:
+            final = self.sched[ti][last]
+            assert final is not None
+            end = final.starts[-1] + self.req_dur[final.events[-1]]
+            here = self.req_loc[final.events[-1]]
+            trip = self._home_trip(ti, last, here, end, final.driving)
+            if trip is not None and self.leg(here, team.home_loc).minutes:
+                if trip[0] == last:
+                    home_same_day = (last, trip[1])
+                else:
+                    travel_days[trip[0]] = (here, team.home_loc)
+        km = 0.0
+        drive = 0
+        for d, day in enumerate(team.days):
+            sched = self.sched[ti][d]
+            start_loc = loc
+            events: list[PlannedEvent] = []
+            legs: list[TravelLeg] = []
+            busy = sched is not None and bool(sched.events)
+            if d in travel_days and not busy:
+                a, b = travel_days[d]
+                depart = self._first_free(
+                    [day.work], self.leg(a, b).minutes, day.blocks, day.work[0]
+                )
+                assert depart is not None
+                legs.append(self._travel_leg(a, b, depart))
+                loc = b
+            elif sched is not None and sched.events:
+                prev_end = day.work[0]
+                for ri, start in zip(sched.events, sched.starts, strict=True):
+                    here = self.req_loc[ri]
+                    leg = self.leg(loc, here)
+                    if leg.minutes:
+                        earliest = prev_end
+                        gap = team.gap
+                        # Leave as late as the event allows, so nobody waits hours at a venue.
+                        late = start - gap - leg.minutes
+                        depart = (
+                            self._first_free(
+                                [(late, late + leg.minutes)], leg.minutes, day.blocks, late
+                            )
+                            if late >= earliest
+                            else None
+                        )
+                        if depart is None:
+                            depart = self._first_free([day.work], leg.minutes, day.blocks, earliest)
+                            depart = earliest if depart is None else depart
+                        legs.append(self._travel_leg(loc, here, depart))
+                    events.append(
+                        PlannedEvent(
+                            request_id=self.problem.requests[ri].id,
+                            start=self.at(start),
+                            end=self.at(start + self.req_dur[ri]),
+                            location=self.locations[here],
+                            value=self.value[ri],
+                            locked=ri in self.locked_start,
+                        )
+                    )
+                    prev_end = start + self.req_dur[ri]
+                    loc = here
+                if home_same_day is not None and home_same_day[0] == d:
+                    legs.append(self._travel_leg(loc, team.home_loc, home_same_day[1]))
+                    loc = team.home_loc
+                elif d in travel_days:
+                    # Travel on the evening after the day's last event.
+                    a, b = travel_days[d]
+                    depart = self._first_free(
+                        [day.work], self.leg(a, b).minutes, day.blocks, prev_end
+                    )
+                    assert depart is not None
+                    legs.append(self._travel_leg(a, b, depart))
+                    loc = b
+            km += sum(leg.km for leg in legs)
+            drive += sum(leg.driving_minutes for leg in legs)
+            days_out.append(
+                DayPlan(
+                    day=day.day,
+                    rest=day.rest,
+                    start_location=self.locations[start_loc],
+                    overnight_location=self.locations[loc],
+                    events=tuple(events),
+                    legs=tuple(legs),
+                )
+            )
+        return self._priced(ti, tuple(days_out)), km, drive
+
+    def _priced(self, ti: int, days: tuple[DayPlan, ...]) -> TeamPlan:
+        """The team's days with what they are worth and cost, from the legs actually planned."""
+        team = self.problem.teams[ti]
+        costs = team.costs
+        value = 0.0
+        audience = 0
+        driving_cost = flight_cost = km_driven = km_flown = 0.0
+        flights = hotel_nights = 0
+        for day in days:
+            for ev in day.events:
+                value += ev.value
+                audience += self.problem.requests[self.req_index[ev.request_id]].expected_audience
+            for leg in day.legs:
+                minutes = int((leg.arrive - leg.depart).total_seconds() // 60)
+                cost = costs.leg_cost(leg.mode, leg.km, minutes)
+                if leg.mode == "flight":
+                    flights += 1
+                    flight_cost += cost
+                    km_flown += leg.km
+                else:
+                    driving_cost += cost
+                    km_driven += leg.km
+            if not _same_place(day.overnight_location, team.start_location) and not _same_place(
+                day.overnight_location, team.home
+            ):
+                hotel_nights += 1
+        return TeamPlan(
+            team_id=team.id,
+            days=days,
+            value=round(value, 1),
+            audience=audience,
+            driving_cost=round(driving_cost, 1),
+            flight_cost=round(flight_cost, 1),
+            hotel_cost=round(hotel_nights * costs.hotel_night_attendees, 1),
+            km_driven=round(km_driven, 1),
+            km_flown=round(km_flown, 1),
+            flights=flights,
+            hotel_nights=hotel_nights,
+        )
+
+    # -- questions the reasons ask (reasons.py) -------------------------------------------
+    def insertions(
+        self,
+        ri: int,
+        days: Iterable[tuple[int, int]] | None = None,
+        *,
+        event_cap: bool = True,
+        flight_cap: bool = True,
+        elsewhere: bool = True,
+    ) -> list[tuple[float, int, int]]:
+        """(cheapest extra cost, team, day) for each team-day where ri fits into the plan as it
+        stands, under the rules asked for (each flag False lifts that rule)."""
+        limits = Limits(event_cap=event_cap, flight_cap=flight_cap, elsewhere=elsewhere)
+        out = []
+        for ti, d in self.candidates[ri] if days is None else days:
+            costs = [
+                found[0]
+                for k in range(len(self.plan[ti][d]) + 1)
+                if (found := self._try_insert(ri, ti, d, k, limits)) is not None
+            ]
+            if costs:
+                out.append((min(costs), ti, d))
+        return out
+
+    def fits_on_emptied_day(self, ri: int, ti: int, d: int) -> bool:
+        """Whether ri fits on day d with that day's movable events taken out."""
+        events = self.plan[ti][d]
+        self.plan[ti][d] = [e for e in events if e in self.locked_start]
+        try:
+            return bool(self.insertions(ri, [(ti, d)]))
+        finally:
+            self.plan[ti][d] = events
+
+    def fits_team_alone(self, ri: int, ti: int, d: int) -> bool:
+        """Whether ri fits on day d if team ti had only its locked events."""
+        saved = self.plan[ti]
+        self.plan[ti] = [[e for e in events if e in self.locked_start] for events in saved]
+        try:
+            return bool(self.insertions(ri, [(ti, d)]))
+        finally:
+            self.plan[ti] = saved
+
+    def _reason(self, ri: int) -> LeftOut:
+        return explain(self, ri)
+
+
+def _zoned(location: Location, zone: str) -> Location:
+    """The location with its time zone, so plans say what time it is where the team is."""
+    return location if location.timezone else replace(location, timezone=zone)
+
+
+def _same_place(a: Location, b: Location) -> bool:
+    return round(a.lat, 6) == round(b.lat, 6) and round(a.lon, 6) == round(b.lon, 6)
+
+
+def plan_tour(
+    problem: Problem,
+    *,
+    seconds: float = 10.0,
+    seed: int = 0,
+    travel: TravelModel | None = None,
+    work_units: int | None = None,
+) -> Plan:
+    """Plan every team's days: maximise net value (talks' value less the cost of travel and
+    hotel nights, ``Team.costs``), under every hard rule and each tour's flight cap.
+
+    The same problem, seed and seconds give the same plan (see ``search.Budget``).
+    """
+    check_problem(problem)
+    model = TourModel(problem, travel or TravelModel())
+    stats = iterated_ruin_recreate(
+        model,
+        rng=random.Random(seed),
+        budget=Budget.from_seconds(seconds, work_units=work_units),
+    )
+    model.fill_gaps()
+    return model.build_plan(seed=seed, seconds=stats.seconds, stopped_by=stats.stopped_by)

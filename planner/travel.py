@@ -1,0 +1,81 @@
+"""The travel-time model: the one place that says how long it takes to get from A to B.
+
+Great-circle distance times a road factor, driven at an average speed; past a threshold
+distance the team flies instead (a fixed overhead for airports plus cruise time). The planner,
+the verifier and the Django side all ask this module, so the numbers can never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+from planner.model import Location, Request, Team
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def great_circle_km(a: Location, b: Location) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def in_region(team: Team, request: Request) -> bool:
+    """Whether a request lies in the team's region (any state / any distance when unset)."""
+    if team.region_states and request.state.upper() not in team.region_states:
+        return False
+    if team.region_radius_km is not None:
+        return great_circle_km(team.start_location, request.location) <= team.region_radius_km
+    return True
+
+
+@dataclass(frozen=True)
+class Leg:
+    minutes: int
+    km: float
+    mode: str  # "drive", "flight" or "none" when both ends are the same place
+    driving_minutes: int
+
+
+@dataclass(frozen=True)
+class TravelModel:
+    road_factor: float = 1.3
+    drive_kmh: float = 80.0
+    flight_threshold_km: float = 500.0  # great-circle; beyond this the team flies
+    flight_overhead_minutes: int = 180  # to the airport, security, boarding, rental car
+    flight_kmh: float = 700.0
+    flight_ground_driving_minutes: int = 60  # airport drives, counted against the driving limit
+
+    def leg(self, a: Location, b: Location) -> Leg:
+        return _leg(self, round(a.lat, 6), round(a.lon, 6), round(b.lat, 6), round(b.lon, 6))
+
+
+@lru_cache(maxsize=1_000_000)
+def _leg(model: TravelModel, lat1: float, lon1: float, lat2: float, lon2: float) -> Leg:
+    gc = great_circle_km(Location(lat1, lon1), Location(lat2, lon2))
+    if gc < 0.05:
+        return Leg(minutes=0, km=0.0, mode="none", driving_minutes=0)
+    if gc > model.flight_threshold_km:
+        minutes = model.flight_overhead_minutes + math.ceil(gc / model.flight_kmh * 60)
+        return Leg(
+            minutes=minutes,
+            km=round(gc, 1),
+            mode="flight",
+            driving_minutes=model.flight_ground_driving_minutes,
+        )
+    road = gc * model.road_factor
+    minutes = math.ceil(road / model.drive_kmh * 60)
+    return Leg(minutes=minutes, km=round(road, 1), mode="drive", driving_minutes=minutes)
+
+
+DEFAULT_MODEL = TravelModel()
+
+
+def travel_minutes(lat1: float, lon1: float, lat2: float, lon2: float) -> int:
+    """Minutes from one point to another under the default model (used by events.rules)."""
+    return DEFAULT_MODEL.leg(Location(lat1, lon1), Location(lat2, lon2)).minutes

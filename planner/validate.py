@@ -1,0 +1,132 @@
+"""Checks that a ``Problem`` makes sense before anything plans it.
+
+Owns the planner's input errors: every malformed item (an unknown team, zone or fellow, dates
+that run backwards, a talk of zero minutes...) becomes one ``ProblemError`` whose message names
+the item, so the command line can print a single line and exit 2, and the Django side can show
+it on the proposal, instead of a traceback from deep inside the search.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from planner.days import event_day
+from planner.model import Location, Problem
+
+
+class ProblemError(ValueError):
+    """The problem cannot be planned as given; the message names the item and what is wrong."""
+
+
+def check_zone(name: str, where: str) -> None:
+    if not isinstance(name, str) or not name:
+        raise ProblemError(f"{where}: no time zone given.")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ProblemError(f"{where}: unknown time zone {name!r}.") from exc
+
+
+def _check_location(location: Location, where: str) -> None:
+    if not (-90 <= location.lat <= 90 and -180 <= location.lon <= 180):
+        raise ProblemError(f"{where}: ({location.lat}, {location.lon}) is not a place on Earth.")
+
+
+def check_problem(problem: Problem) -> None:
+    """Raise ``ProblemError`` on the first malformed item; return None if the problem is sound."""
+    if not problem.teams:
+        raise ProblemError("The problem has no team.")
+    team_ids: set[str] = set()
+    for team in problem.teams:
+        where = f"Team {team.id}"
+        if team.id in team_ids:
+            raise ProblemError(f"{where} is listed twice.")
+        team_ids.add(team.id)
+        check_zone(team.timezone, where)
+        _check_location(team.start_location, f"{where} start")
+        if team.last_day < team.first_day:
+            raise ProblemError(
+                f"{where}: the last day {team.last_day} is before the first day {team.first_day}."
+            )
+        if team.work_end <= team.work_start:
+            raise ProblemError(
+                f"{where}: working hours end ({team.work_end:%H:%M}) before they start "
+                f"({team.work_start:%H:%M})."
+            )
+        if team.max_events_per_day < 1:
+            raise ProblemError(f"{where}: at most {team.max_events_per_day} events a day.")
+        if team.min_gap_minutes < 0 or team.max_driving_minutes_per_day < 0:
+            raise ProblemError(f"{where}: the gap and the driving limit cannot be negative.")
+        if any(len(code) != 2 or not code.isalpha() for code in team.region_states):
+            raise ProblemError(f"{where}: region states are two-letter codes such as 'CA'.")
+        if team.region_radius_km is not None and team.region_radius_km <= 0:
+            raise ProblemError(f"{where}: the region's radius must be more than 0 km.")
+        if team.max_flights_per_week is not None and team.max_flights_per_week < 0:
+            raise ProblemError(f"{where}: the flight cap cannot be negative.")
+        if team.end_location is not None:
+            _check_location(team.end_location, f"{where} end")
+        if any(not 0 <= w <= 6 for w in team.rest_weekdays):
+            raise ProblemError(f"{where}: rest weekdays run from 0 (Monday) to 6 (Sunday).")
+        fellows = set(team.fellow_ids)
+        for blackout in team.unavailability:
+            if fellows and blackout.fellow_id not in fellows:
+                raise ProblemError(
+                    f"{where}: unavailability names fellow {blackout.fellow_id}, "
+                    "who is not on the team."
+                )
+            if blackout.end <= blackout.start:
+                raise ProblemError(
+                    f"{where}: fellow {blackout.fellow_id}'s unavailability ends before it starts."
+                )
+        for commitment in team.commitments:
+            if fellows and commitment.fellow_id not in fellows:
+                raise ProblemError(
+                    f"{where}: a commitment names fellow {commitment.fellow_id}, "
+                    "who is not on the team."
+                )
+            if commitment.end <= commitment.start:
+                raise ProblemError(
+                    f"{where}: fellow {commitment.fellow_id}'s commitment ends before it starts."
+                )
+            if commitment.location is not None:
+                _check_location(commitment.location, f"{where} commitment")
+    request_ids: set[str] = set()
+    for request in problem.requests:
+        where = f"Request {request.id}"
+        if request.id in request_ids:
+            raise ProblemError(f"{where} is listed twice.")
+        request_ids.add(request.id)
+        check_zone(request.timezone, where)
+        _check_location(request.location, where)
+        if request.duration_minutes <= 0:
+            raise ProblemError(f"{where}: the talk lasts {request.duration_minutes} minutes.")
+        if request.expected_audience < 0:
+            raise ProblemError(f"{where}: the expected audience cannot be negative.")
+        for window in request.windows:
+            if window.last_date < window.first_date:
+                raise ProblemError(
+                    f"{where}: a window ends on {window.last_date}, before it starts on "
+                    f"{window.first_date}."
+                )
+            if window.latest_end <= window.earliest_start:
+                raise ProblemError(
+                    f"{where}: a window ends at {window.latest_end:%H:%M}, before it starts at "
+                    f"{window.earliest_start:%H:%M}."
+                )
+    locked_ids: set[str] = set()
+    for lock in problem.locked:
+        where = f"Locked event {lock.request_id}"
+        if lock.request_id not in request_ids:
+            raise ProblemError(f"{where}: no request has that id.")
+        if lock.team_id not in team_ids:
+            raise ProblemError(f"{where}: unknown team {lock.team_id!r}.")
+        if lock.request_id in locked_ids:
+            raise ProblemError(f"{where} is locked twice.")
+        locked_ids.add(lock.request_id)
+        if lock.start.tzinfo is None:
+            raise ProblemError(f"{where}: the start needs a UTC offset.")
+        team = next(t for t in problem.teams if t.id == lock.team_id)
+        venue_zone = next(r.timezone for r in problem.requests if r.id == lock.request_id)
+        local_day = event_day(lock.start, venue_zone)
+        if not team.first_day <= local_day <= team.last_day:
+            raise ProblemError(f"{where}: {local_day} lies outside team {team.id}'s days.")

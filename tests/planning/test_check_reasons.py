@@ -1,0 +1,61 @@
+"""The reasons check: a left-out reason must be true of the final plan."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from planner import LeftOut, Problem, plan_tour, verify_plan
+from planner.check_reasons import false_reasons
+from tests.planning.helpers import CAMDEN, DENVER, MONDAY, NORRISTOWN, request, team, week_problem
+
+WORK = 200_000
+
+
+def test_honest_plan_has_no_false_reason():
+    problem = Problem(
+        teams=(team(max_events_per_day=1, last_day=MONDAY + timedelta(days=1)),),
+        requests=(
+            request("big", NORRISTOWN, MONDAY, 10, 11, audience=500),
+            request("small", CAMDEN, MONDAY, 10, 11, audience=50),
+            request("far", DENVER, MONDAY, 8, 10),
+        ),
+    )
+    plan = plan_tour(problem, seconds=30, work_units=WORK)
+    assert verify_plan(problem, plan) == []
+    assert {x.request_id: x.reason for x in plan.left_out} == {
+        "small": "lower_value",
+        "far": "too_far",
+    }
+    assert false_reasons(problem, plan) == []
+
+
+def test_a_request_dropped_from_a_plan_and_called_lower_value_is_caught():
+    problem = week_problem()
+    plan = plan_tour(problem, seconds=30, work_units=WORK)
+    dropped = plan.teams[0].days[1].events[-1] if plan.teams[0].days[1].events else None
+    dropped = dropped or next(e for d in plan.teams[0].days for e in d.events)
+    # Take the event out of its day (legs untouched would break continuity: drop it cleanly by
+    # re-planning without it and claiming it was lost on value).
+    without = replace(
+        problem, requests=tuple(r for r in problem.requests if r.id != dropped.request_id)
+    )
+    smaller = plan_tour(without, seconds=30, work_units=WORK)
+    claimed = replace(
+        smaller,
+        left_out=smaller.left_out + (LeftOut(dropped.request_id, "lower_value", "lost on value"),),
+    )
+    assert verify_plan(problem, claimed) == []  # every hard rule holds ...
+    found = false_reasons(problem, claimed)
+    assert [v.request_id for v in found] == [dropped.request_id]  # ... but the reason is false
+    assert "fits into the final plan" in found[0].message
+
+
+def test_too_far_must_be_out_of_reach_even_alone():
+    problem = Problem(
+        teams=(team(last_day=MONDAY),),
+        requests=(request("near", CAMDEN, MONDAY, 9, 17),),
+    )
+    empty = plan_tour(replace(problem, requests=()), seconds=30, work_units=WORK)
+    claimed = replace(empty, left_out=(LeftOut("near", "too_far", "too far"),))
+    assert [v.code for v in false_reasons(problem, claimed)] == ["false_reason"]

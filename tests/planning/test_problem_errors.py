@@ -1,0 +1,127 @@
+"""Malformed problems: one line naming the item, exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from planner import ProblemError, plan_tour
+from planner.__main__ import main
+from planner.jsonio import problem_from_json, problem_to_json
+from tests.planning.helpers import week_problem
+
+CASES = Path(__file__).parent / "cases"
+
+
+def _run(tmp_path: Path, data: object, capsys, command: str = "solve") -> tuple[int, str]:
+    problem_file = tmp_path / "problem.json"
+    problem_file.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    args = [command, str(problem_file)]
+    if command == "solve":
+        args += ["--seconds", "1"]
+    else:
+        plan_file = tmp_path / "plan.json"
+        plan_file.write_text('{"teams": [], "left_out": []}')
+        args.append(str(plan_file))
+    status = main(args)
+    captured = capsys.readouterr()
+    return status, captured.err
+
+
+@pytest.mark.parametrize("command", ["solve", "verify"])
+@pytest.mark.parametrize(
+    ("case", "names"),
+    [
+        ("locked-unknown-team.json", ("Locked event L1", "unknown team 'nope'")),
+        ("unknown-time-zone.json", ("Request x", "unknown time zone 'Mars/Olympus'")),
+    ],
+)
+def test_shared_cases_exit_two_with_one_line(tmp_path, capsys, command, case, names):
+    status, err = _run(tmp_path, json.loads((CASES / case).read_text()), capsys, command)
+    assert status == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    for name in names:
+        assert name in err
+
+
+def _week() -> dict:
+    return problem_to_json(week_problem())
+
+
+def _broken(change) -> dict:
+    data = _week()
+    change(data)
+    return data
+
+
+BROKEN = {
+    "reversed tour dates": (
+        lambda d: d["teams"][0].update(first_day="2026-03-20"),
+        "Team t1: the last day 2026-03-13 is before the first day 2026-03-20",
+    ),
+    "reversed window": (
+        lambda d: d["requests"][0]["windows"][0].update(
+            first_date="2026-03-09", last_date="2026-03-02"
+        ),
+        "Request r0: a window ends on 2026-03-02",
+    ),
+    "zero duration": (
+        lambda d: d["requests"][2].update(duration_minutes=0),
+        "Request r2: the talk lasts 0 minutes",
+    ),
+    "unknown fellow": (
+        lambda d: d["teams"][0].update(
+            unavailability=[
+                {"fellow_id": "zed", "start": "2026-03-03T05:00Z", "end": "2026-03-03T09:00Z"}
+            ]
+        ),
+        "Team t1: unavailability names fellow zed",
+    ),
+    "unknown team zone": (
+        lambda d: d["teams"][1].update(timezone="Europe/Atlantis"),
+        "Team t2: unknown time zone 'Europe/Atlantis'",
+    ),
+    "missing field": (lambda d: d["requests"][3].pop("windows"), "Request r3: missing field"),
+    "bad date": (
+        lambda d: d["teams"][0].update(last_day="2026-02-30"),
+        "Team t1:",
+    ),
+    "reversed working hours": (
+        lambda d: d["teams"][0].update(work_start="21:00", work_end="08:00"),
+        "Team t1: working hours end (08:00) before they start (21:00)",
+    ),
+    "locked unknown request": (
+        lambda d: d.update(
+            locked=[{"request_id": "zz", "team_id": "t1", "start": "2026-03-03T15:00Z"}]
+        ),
+        "Locked event zz: no request has that id",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_malformed_problem_names_the_item(tmp_path, capsys, name):
+    change, message = BROKEN[name]
+    status, err = _run(tmp_path, _broken(change), capsys)
+    assert status == 2, err
+    assert message in err and err.count("\n") == 1
+
+
+def test_not_json_and_missing_file_exit_two(tmp_path, capsys):
+    status, err = _run(tmp_path, "{not json", capsys)
+    assert status == 2 and "is not JSON" in err
+    assert main(["solve", str(tmp_path / "nowhere.json")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_plan_tour_refuses_a_malformed_problem_by_name():
+    data = _broken(lambda d: d["requests"][2].update(duration_minutes=0))
+    with pytest.raises(ProblemError, match="Request r2"):
+        problem_from_json(data)
+    problem = week_problem()
+    bad = replace(problem.requests[2], duration_minutes=0)
+    with pytest.raises(ProblemError, match="Request r2: the talk lasts 0 minutes"):
+        plan_tour(replace(problem, requests=(*problem.requests[:2], bad)), seconds=1)
