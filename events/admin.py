@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from events import csv_import, intake, planning, services
@@ -66,6 +67,29 @@ class SpeakerRequestAdmin(admin.ModelAdmin):
     # form (saving there never geocodes again, so corrections stick).
     change_list_template = "admin/events/speakerrequest/change_list.html"
     autocomplete_fields = ["organization"]
+    actions = ["reissue_host_links"]
+
+    @admin.action(description=_("Email the hosts new private links (old links stop working)"))
+    def reissue_host_links(self, request: HttpRequest, queryset) -> None:
+        sent = 0
+        for speaker_request in queryset:
+            try:
+                intake.reissue_host_link(speaker_request=speaker_request)
+            except ValidationError as exc:
+                self.message_user(
+                    request,
+                    f"{speaker_request.reference}: {' '.join(exc.messages)}",
+                    messages.ERROR,
+                )
+            else:
+                sent += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d new link is on its way.", "%(count)d new links are on their way.", sent
+            )
+            % {"count": sent},
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:

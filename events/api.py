@@ -98,6 +98,20 @@ class SpeakerRequestViewSet(viewsets.ReadOnlyModelViewSet):
             raise as_drf_error(exc) from exc
         return Response(SpeakerRequestSerializer(changed).data)
 
+    @extend_schema(
+        request=None,
+        responses=SpeakerRequestSerializer,
+        description="Make a new private link for the host and email it to them; the old link "
+        "stops working at once. The new link is not in the answer: only the host receives it.",
+    )
+    @action(detail=True, methods=["post"], url_path="reissue-link")
+    def reissue_link(self, request: Request, pk: str | None = None) -> Response:
+        try:
+            reissued = intake.reissue_host_link(speaker_request=self.get_object())
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+        return Response(SpeakerRequestSerializer(reissued).data)
+
     @extend_schema(request=DeclineSerializer, responses=SpeakerRequestSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str | None = None) -> Response:
@@ -163,10 +177,11 @@ class EventViewSet(
     @extend_schema(request=RescheduleSerializer, responses=EventSerializer)
     @action(detail=True, methods=["post"])
     def reschedule(self, request: Request, pk: str | None = None) -> Response:
-        payload = RescheduleSerializer(data=request.data)
+        event = self.get_object()
+        payload = RescheduleSerializer(data=request.data, context={"event": event})
         payload.is_valid(raise_exception=True)
         try:
-            event = services.reschedule_event(event=self.get_object(), **payload.validated_data)
+            event = services.reschedule_event(event=event, **payload.validated_data)
         except DjangoValidationError as exc:
             raise as_drf_error(exc) from exc
         return Response(EventSerializer(event).data, status=status.HTTP_200_OK)

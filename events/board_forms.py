@@ -6,7 +6,6 @@ is how hosts and fellows talk about them; the forms turn them into aware datetim
 
 from __future__ import annotations
 
-import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -16,6 +15,7 @@ from events.geocoding import UnknownZip, locate_zip
 from events.models import Event, SpeakerRequest
 from events.rules import Slot
 from fellows.models import Fellow, Tour, validate_state_codes
+from scheduler import local_times
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -183,9 +183,10 @@ class EventChoiceForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    day = forms.DateField(label=_("Date"), widget=DateInput)
+    day = local_times.DateField(label=_("Date"), widget=DateInput)
     start = forms.TimeField(label=_("Starts (venue time)"), widget=TimeInput)
     end = forms.TimeField(label=_("Ends (venue time)"), widget=TimeInput)
+    occurrence = local_times.occurrence_field()
     override_reason = forms.CharField(
         label=_("Reason to override warnings"),
         required=False,
@@ -203,14 +204,33 @@ class RescheduleForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
 
+    @property
+    def asks_occurrence(self) -> bool:
+        """Show the earlier/later question: a time happens twice, or it was answered."""
+        return bool(self.data.get("occurrence")) or any(
+            error.code == "ambiguous_time"
+            for name in ("start", "end")
+            for error in self.errors.as_data().get(name, [])
+        )
+
     def clean(self) -> dict:
         data = super().clean()
         if {"day", "start", "end"} <= data.keys():
-            zone = ZoneInfo(self.event.timezone)
-            data["starts_at"] = dt.datetime.combine(data["day"], data["start"], tzinfo=zone)
-            data["ends_at"] = dt.datetime.combine(data["day"], data["end"], tzinfo=zone)
-            if data["ends_at"] <= data["starts_at"]:
-                self.add_error("end", _("The event must end after it starts."))
+            moments = {}
+            for name in ("start", "end"):
+                try:
+                    moments[name] = local_times.aware(
+                        data["day"],
+                        data[name],
+                        self.event.timezone,
+                        occurrence=data.get("occurrence"),
+                    )
+                except forms.ValidationError as exc:
+                    self.add_error(name, exc)
+            if len(moments) == 2:
+                data["starts_at"], data["ends_at"] = moments["start"], moments["end"]
+                if data["ends_at"] <= data["starts_at"]:
+                    self.add_error("end", _("The event must end after it starts."))
         return data
 
     def slot(self) -> Slot:

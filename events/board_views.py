@@ -38,6 +38,7 @@ from events.models import Event, PlanningRun
 from events.rules import Finding
 from fellows import services as fellow_services
 from fellows.models import Tour
+from fellows.permissions import can_view_private_details
 from notifications import selectors as notification_selectors
 from notifications import services as notification_services
 from notifications.models import Notification
@@ -442,6 +443,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
             "statuses": Notification.Status.choices,
             "counts": selectors.outbox_counts(),
             "retryable": (Notification.Status.FAILED, Notification.Status.DEAD),
+            "show_fellow_contacts": can_view_private_details(request.user),
             "section": "outbox",
         },
     )
@@ -456,9 +458,11 @@ def outbox_retry(request: HttpRequest, notification_id: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(
-            request, _("Sending to %(email)s again.") % {"email": notification.recipient_email}
+        hidden = notification_selectors.hides_fellow_contact(
+            notification=notification, user=request.user
         )
+        recipient = notification.recipient_name if hidden else notification.recipient_email
+        messages.success(request, _("Sending to %(email)s again.") % {"email": recipient})
     status = request.POST.get("status", "")
     query = f"?status={status}" if status in Notification.Status.values else ""
     return redirect(reverse("board:outbox") + query)

@@ -3,8 +3,11 @@ host-facing forms: the speaker request with its date windows, contact edits, att
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.intake import US_TIME_ZONES
@@ -18,6 +21,8 @@ from events.services import (
     with_located_venue,
 )
 from fellows.models import Fellow
+from scheduler import local_times
+from scheduler.text_input import FREE_TEXT_MAX_CHARS
 
 
 class EventAdminForm(forms.ModelForm):
@@ -28,9 +33,11 @@ class EventAdminForm(forms.ModelForm):
     )
     override_reason = forms.CharField(
         required=False,
+        max_length=FREE_TEXT_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Needed only to book despite a warning (host window, rest day, hours)."),
     )
+    occurrence = local_times.occurrence_field()
 
     class Meta:
         model = Event
@@ -59,8 +66,32 @@ class EventAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].help_text = _("Wall-clock time at the venue, in its time zone.")
         if self.instance.pk:
             self.fields["assigned_fellows"].initial = list(self.instance.fellows.all())
+            # Shown as the venue's wall clock, the way staff type them (see clean).
+            zone = ZoneInfo(self.instance.timezone)
+            for name in ("starts_at", "ends_at"):
+                moment = getattr(self.instance, name)
+                self.initial[name] = moment.astimezone(zone).replace(tzinfo=None)
+
+    def _venue_times(self, data: dict) -> None:
+        """Read the typed start and end as the venue's wall clock (scheduler.local_times)."""
+        zone = data.get("timezone")
+        if not zone:
+            return
+        for name in ("starts_at", "ends_at"):
+            value = data.get(name)
+            if value is None:
+                continue
+            typed = timezone.make_naive(value)
+            try:
+                data[name] = local_times.aware(
+                    typed.date(), typed.time(), zone, occurrence=data.get("occurrence")
+                )
+            except forms.ValidationError as exc:
+                self.add_error(name, exc)
 
     def booking_changed(self) -> bool:
         calendar = {*CALENDAR_FIELDS, "assigned_fellows"}
@@ -68,6 +99,7 @@ class EventAdminForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        self._venue_times(data)
         needed = ("tour", "starts_at", "ends_at", "assigned_fellows")
         if any(data.get(name) is None for name in needed) or not self.booking_changed():
             return data
@@ -190,6 +222,7 @@ class SpeakerRequestForm(HostForm):
     topics = forms.CharField(
         label=_("Topics you would like covered"),
         required=False,
+        max_length=FREE_TEXT_MAX_CHARS,
         widget=forms.Textarea({"rows": 3}),
     )
     interpretation_needed = forms.BooleanField(
@@ -200,7 +233,10 @@ class SpeakerRequestForm(HostForm):
         label=_("We can support travel costs"), required=False
     )
     notes = forms.CharField(
-        label=_("Anything else we should know"), required=False, widget=forms.Textarea({"rows": 3})
+        label=_("Anything else we should know"),
+        required=False,
+        max_length=FREE_TEXT_MAX_CHARS,
+        widget=forms.Textarea({"rows": 3}),
     )
     timezone = forms.ChoiceField(
         label=_("Time zone of your times (virtual events)"),
@@ -226,10 +262,10 @@ class SpeakerRequestForm(HostForm):
 
 
 class RequestWindowForm(HostForm):
-    start_date = forms.DateField(
+    start_date = local_times.DateField(
         label=_("First possible date"), widget=forms.DateInput({"type": "date"})
     )
-    end_date = forms.DateField(
+    end_date = local_times.DateField(
         label=_("Last possible date"), widget=forms.DateInput({"type": "date"})
     )
     earliest_start = forms.TimeField(
@@ -304,7 +340,10 @@ class AttendanceForm(HostForm):
         widget=forms.NumberInput({"inputmode": "numeric"}),
     )
     attendance_comments = forms.CharField(
-        label=_("Comments"), required=False, widget=forms.Textarea({"rows": 3})
+        label=_("Comments"),
+        required=False,
+        max_length=FREE_TEXT_MAX_CHARS,
+        widget=forms.Textarea({"rows": 3}),
     )
 
 

@@ -4,6 +4,7 @@ coordinates to an IANA time zone (timezonefinder's shipped polygons). No network
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -13,6 +14,12 @@ from timezonefinder import TimezoneFinder
 
 class UnknownZip(ValueError):
     """The ZIP code does not exist, or does not belong to the given state."""
+
+
+# Five ASCII digits, optionally ZIP+4. Checked before zipcodes sees the text: its native code
+# panics on other Unicode digits (full-width "６０６０１", Arabic-Indic "١"), and str.isdigit()
+# or a plain \d would let those through.
+_ZIP_SHAPE = re.compile(r"^[0-9]{5}(-[0-9]{4})?$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -42,10 +49,19 @@ def timezone_at(latitude: float, longitude: float) -> str:
 @lru_cache(maxsize=4096)
 def locate_zip(zip_code: str, state: str | None = None) -> Place:
     """Look a five-digit ZIP code up; with `state`, also check that it lies in that state."""
-    code = (zip_code or "").strip()[:5]
+    text = zip_code.strip() if isinstance(zip_code, str) else ""
+    if not _ZIP_SHAPE.match(text):
+        raise UnknownZip(f"{zip_code!r} is not a US ZIP code.")
+    code = text[:5]
     try:
         matches = zipcodes.matching(code)
     except (TypeError, ValueError) as exc:
+        raise UnknownZip(f"{zip_code!r} is not a US ZIP code.") from exc
+    except BaseException as exc:
+        # A panic in the library's native code is a BaseException (pyo3's PanicException), not
+        # an Exception; only that one is turned into "unknown", everything else goes on up.
+        if type(exc).__name__ != "PanicException":
+            raise
         raise UnknownZip(f"{zip_code!r} is not a US ZIP code.") from exc
     if not matches:
         raise UnknownZip(f"ZIP code {code} does not exist.")

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -37,10 +37,13 @@ from events.models import Organization, RequestWindow, SpeakerRequest
 from events.selectors import HOST_LINK_PURPOSE
 from events.services import set_request_status
 from notifications import services as notifications
+from scheduler import local_times
+from scheduler.text_input import FREE_TEXT_MAX_CHARS
 from scheduler.tokens import derived_token, hash_token, new_salt
 
 MAX_WINDOWS = 10
 MIN_AUDIENCE, MAX_AUDIENCE = 1, 100_000
+MIN_EVENT_MINUTES, MAX_EVENT_MINUTES = 15, 480
 # 7 to 15 digits (E.164 allows 15), with the usual separators and an optional extension.
 _PHONE = re.compile(r"^\+?[\d\s().\-]{7,25}(\s*(x|ext\.?)\s*\d{1,6})?$", re.IGNORECASE)
 _EXTENSION = re.compile(r"\s*(x|ext\.?)\s*\d{1,6}$", re.IGNORECASE)
@@ -220,15 +223,14 @@ def _check_windows(
         starts = dt.datetime.combine(window.start_date, window.earliest_start, ZoneInfo(zone))
         if starts <= now:
             problems.add_window(index, "start_date", _("Choose dates in the future."))
+            continue
+        for name in ("earliest_start", "latest_end"):
+            message = local_times.daily_time_problems(
+                window.start_date, window.end_date, getattr(window, name), zone
+            )
+            if message:
+                problems.add_window(index, name, message)
     return built
-
-
-def _valid_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def _build_request(data: Mapping[str, Any], problems: _Problems) -> SpeakerRequest:
@@ -273,7 +275,7 @@ def _build_request(data: Mapping[str, Any], problems: _Problems) -> SpeakerReque
         zone = _text(data, "timezone")
         if not zone:
             problems.add("timezone", _("Choose the time zone your times are in."))
-        elif not _valid_zone(zone):
+        elif not local_times.is_zone_name(zone):
             problems.add("timezone", _("Choose a time zone from the list."))
         else:
             speaker_request.timezone = zone
@@ -315,11 +317,27 @@ def _validated_request(
     windows = _check_windows(
         windows_data,
         zone=speaker_request.timezone,
-        event_length_minutes=speaker_request.event_length_minutes,
+        event_length_minutes=_checked_event_length(speaker_request, problems),
         problems=problems,
     )
     problems.raise_if_any()
     return organization, speaker_request, windows
+
+
+def _checked_event_length(speaker_request: SpeakerRequest, problems: _Problems) -> int | None:
+    """The event's length when it is one the windows can be measured against, else None
+    (a length already refused must not reach timedelta arithmetic, which overflows)."""
+    minutes = speaker_request.event_length_minutes
+    if "event_length_minutes" in problems.fields:
+        return None
+    if not isinstance(minutes, int) or not MIN_EVENT_MINUTES <= minutes <= MAX_EVENT_MINUTES:
+        problems.add(
+            "event_length_minutes",
+            _("Choose a length from %(min)d to %(max)d minutes.")
+            % {"min": MIN_EVENT_MINUTES, "max": MAX_EVENT_MINUTES},
+        )
+        return None
+    return minutes
 
 
 def check_speaker_request(*, data: Mapping[str, Any]) -> None:
@@ -369,6 +387,32 @@ def submit_speaker_request(
 
 def _locked(speaker_request: SpeakerRequest) -> SpeakerRequest:
     return SpeakerRequest.objects.select_for_update().get(pk=speaker_request.pk)
+
+
+@transaction.atomic
+def reissue_host_link(*, speaker_request: SpeakerRequest) -> SpeakerRequest:
+    """Staff replace a host's private link (lost, forwarded, leaked): the old link stops
+    opening anything at once, and the new one goes to the host by email only. Nobody else
+    sees it: the outbox row keeps it sealed until sending (notifications.sealed_links)."""
+    speaker_request = _locked(speaker_request)
+    if speaker_request.anonymised_at is not None or not speaker_request.contact_email:
+        raise ValidationError(
+            {"contact_email": _("This request has no host contact any more to send a link to.")}
+        )
+    # A new salt derives a new link; the old one no longer matches the stored hash.
+    speaker_request.host_link_salt = new_salt()
+    token = derived_token(purpose=HOST_LINK_PURPOSE, salt=speaker_request.host_link_salt)
+    speaker_request.host_token_hash = hash_token(token)
+    speaker_request.host_token_revoked = False
+    speaker_request.save(
+        update_fields=["host_link_salt", "host_token_hash", "host_token_revoked", "updated_at"]
+    )
+    notifications.queue_new_host_link(
+        speaker_request=speaker_request,
+        host_url=host_url_for(token),
+        link_hash=speaker_request.host_token_hash,
+    )
+    return speaker_request
 
 
 @transaction.atomic
@@ -488,6 +532,11 @@ def record_attendance(
             "attendance_count",
             _("Enter a number from 0 to %(max)s.") % {"max": f"{MAX_AUDIENCE:,}"},
         )
+    if len(comments or "") > FREE_TEXT_MAX_CHARS:
+        problems.add(
+            "attendance_comments",
+            _("Keep this under %(max)s characters.") % {"max": f"{FREE_TEXT_MAX_CHARS:,}"},
+        )
     if first_time_count is None or first_time_count < 0:
         problems.add("first_time_count", _("Enter a number from 0."))
     elif attendance_count is not None and first_time_count > attendance_count:
@@ -530,6 +579,13 @@ def decline_request(*, speaker_request: SpeakerRequest, reason: str) -> SpeakerR
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tell the host why, in a sentence or two.")})
+    if len(reason) > FREE_TEXT_MAX_CHARS:
+        raise ValidationError(
+            {
+                "reason": _("Keep this under %(max)s characters.")
+                % {"max": f"{FREE_TEXT_MAX_CHARS:,}"}
+            }
+        )
     if not lifecycle.can_move(speaker_request.status, SpeakerRequest.Status.DECLINED):
         raise ValidationError(
             {

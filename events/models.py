@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from fellows.models import Fellow, Tour, new_ical_uid
+from scheduler.local_times import validate_zone_name
+from scheduler.text_input import free_text_limit, one_line
 
 
 class Organization(models.Model):
@@ -28,7 +30,7 @@ class Organization(models.Model):
         GOVERNMENT = "government", _("Government / policy")
         OTHER = "other", _("Other")
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[one_line])
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.OTHER)
     website = models.URLField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -74,17 +76,19 @@ class SpeakerRequest(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="requests"
     )
-    contact_name = models.CharField(max_length=200)
+    contact_name = models.CharField(max_length=200, validators=[one_line])
     contact_email = models.EmailField()
-    contact_phone = models.CharField(max_length=40, blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True, validators=[one_line])
     format = models.CharField(max_length=10, choices=Format, default=Format.IN_PERSON)
-    street = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    state = models.CharField(max_length=2, blank=True)
-    zip_code = models.CharField("ZIP", max_length=10, blank=True)
+    street = models.CharField(max_length=200, blank=True, validators=[one_line])
+    city = models.CharField(max_length=100, blank=True, validators=[one_line])
+    state = models.CharField(max_length=2, blank=True, validators=[one_line])
+    zip_code = models.CharField("ZIP", max_length=10, blank=True, validators=[one_line])
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
-    timezone = models.CharField(max_length=64, default="America/New_York")
+    timezone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_zone_name]
+    )
     expected_audience = models.PositiveIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(100_000)]
     )
@@ -94,11 +98,11 @@ class SpeakerRequest(models.Model):
     event_length_minutes = models.PositiveIntegerField(
         default=60, validators=[MinValueValidator(15), MaxValueValidator(480)]
     )
-    topics = models.TextField(blank=True)
+    topics = models.TextField(blank=True, validators=[free_text_limit])
     interpretation_needed = models.BooleanField(default=False)
     honorarium_offered = models.BooleanField(default=False)
     travel_support_offered = models.BooleanField(default=False)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, validators=[free_text_limit])
     priority = models.FloatField(
         default=1.0,
         validators=[MinValueValidator(0)],
@@ -106,8 +110,10 @@ class SpeakerRequest(models.Model):
     )
     status = models.CharField(max_length=20, choices=Status, default=Status.SUBMITTED)
     source = models.CharField(max_length=10, choices=Source, default=Source.WEB)
-    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
-    decline_reason = models.TextField(blank=True)
+    external_id = models.CharField(
+        max_length=100, unique=True, null=True, blank=True, validators=[one_line]
+    )
+    decline_reason = models.TextField(blank=True, validators=[free_text_limit])
     host_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     # The host's link is derived from this salt and SECRET_KEY (scheduler.tokens), so later
     # emails can carry it while the database holds no working link. Empty for requests of
@@ -116,7 +122,7 @@ class SpeakerRequest(models.Model):
     host_token_revoked = models.BooleanField(default=False)
     attendance_count = models.PositiveIntegerField(null=True, blank=True)
     first_time_count = models.PositiveIntegerField(null=True, blank=True)
-    attendance_comments = models.TextField(blank=True)
+    attendance_comments = models.TextField(blank=True, validators=[free_text_limit])
     status_changed_at = models.DateTimeField(null=True, blank=True)
     # Set when events.retention removed the host's contact data; the aggregates stay.
     anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -187,15 +193,17 @@ class Event(models.Model):
     )
     tour = models.ForeignKey(Tour, on_delete=models.PROTECT, related_name="events")
     fellows = models.ManyToManyField(Fellow, through="EventAssignment", related_name="events")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[one_line])
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    timezone = models.CharField(max_length=64, default="America/New_York")
-    venue_name = models.CharField(max_length=200, blank=True)
-    street = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    state = models.CharField(max_length=2, blank=True)
-    zip_code = models.CharField("ZIP", max_length=10, blank=True)
+    timezone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_zone_name]
+    )
+    venue_name = models.CharField(max_length=200, blank=True, validators=[one_line])
+    street = models.CharField(max_length=200, blank=True, validators=[one_line])
+    city = models.CharField(max_length=100, blank=True, validators=[one_line])
+    state = models.CharField(max_length=2, blank=True, validators=[one_line])
+    zip_code = models.CharField("ZIP", max_length=10, blank=True, validators=[one_line])
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status, default=Status.TENTATIVE)
@@ -205,11 +213,11 @@ class Event(models.Model):
     locked = models.BooleanField(
         default=False, help_text=_("Locked events stay where they are when the tour is re-planned.")
     )
-    onsite_contact_name = models.CharField(max_length=200, blank=True)
-    onsite_contact_phone = models.CharField(max_length=40, blank=True)
+    onsite_contact_name = models.CharField(max_length=200, blank=True, validators=[one_line])
+    onsite_contact_phone = models.CharField(max_length=40, blank=True, validators=[one_line])
     arrival_minutes_before = models.PositiveIntegerField(default=30)
-    day_sheet_notes = models.TextField(blank=True)
-    window_override_reason = models.TextField(blank=True)
+    day_sheet_notes = models.TextField(blank=True, validators=[free_text_limit])
+    window_override_reason = models.TextField(blank=True, validators=[free_text_limit])
     attendance = models.PositiveIntegerField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.TextField(

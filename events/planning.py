@@ -52,20 +52,12 @@ def _tour_teams(tour: Tour) -> dict[str, list]:
 
 
 def _start_location(tour: Tour, fellows: list) -> engine.Location:
+    """The team sets out from the tour's start. Never from a fellow's home base: its name
+    would be written into the travel legs every team-mate's feed shows."""
     if tour.start_latitude is not None and tour.start_longitude is not None:
         return engine.Location(
-            tour.start_latitude,
-            tour.start_longitude,
-            tour.start_location or _("Tour start"),
-            tour.timezone,
+            tour.start_latitude, tour.start_longitude, tour.start_label, tour.timezone
         )
-    for fellow in fellows:
-        if fellow.home_latitude is not None and fellow.home_longitude is not None:
-            # A fellow's home base is private: travel items shared with the team and staff
-            # say "Tour start", never where the fellow lives.
-            return engine.Location(
-                fellow.home_latitude, fellow.home_longitude, _("Tour start"), tour.timezone
-            )
     raise ValueError(_("Give the tour a start location before asking for a proposal."))
 
 

@@ -341,7 +341,7 @@ class TeamRoute:
 def _start(tour: Tour) -> Location | None:
     if tour.start_latitude is None or tour.start_longitude is None:
         return None
-    return Location(tour.start_latitude, tour.start_longitude, tour.start_location)
+    return Location(tour.start_latitude, tour.start_longitude, tour.start_label)
 
 
 def tour_routes(*, tour: Tour, events: list[Event] | None = None) -> list[TeamRoute]:

@@ -8,6 +8,9 @@ from rest_framework import serializers
 
 from events.models import Event, Organization, RequestWindow, SpeakerRequest
 from fellows.models import Fellow, Tour
+from scheduler import local_times
+from scheduler.local_times import ApiDateField
+from scheduler.text_input import FREE_TEXT_MAX_CHARS
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -80,7 +83,16 @@ class EventSerializer(serializers.ModelSerializer):
     request = serializers.PrimaryKeyRelatedField(
         queryset=SpeakerRequest.objects.all(), required=False, allow_null=True
     )
-    override_reason = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    override_reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=FREE_TEXT_MAX_CHARS
+    )
+    starts_at = local_times.ApiDateTimeField(
+        help_text="With an offset, or without one as the venue's wall-clock time."
+    )
+    ends_at = local_times.ApiDateTimeField(
+        help_text="With an offset, or without one as the venue's wall-clock time."
+    )
+    occurrence = local_times.api_occurrence_field()
 
     class Meta:
         model = Event
@@ -110,6 +122,7 @@ class EventSerializer(serializers.ModelSerializer):
             "day_sheet_notes",
             "window_override_reason",
             "override_reason",
+            "occurrence",
         ]
         read_only_fields = ["status", "ical_uid", "sequence", "window_override_reason"]
         extra_kwargs = {"title": {"required": False}}
@@ -117,14 +130,36 @@ class EventSerializer(serializers.ModelSerializer):
         # backstop); DRF's generated validator would make `request` required.
         validators: list = []
 
+    def validate(self, attrs: dict) -> dict:
+        zone = attrs.get("timezone") or getattr(self.instance, "timezone", None)
+        local_times.wall_clock_to_aware(
+            attrs, ("starts_at", "ends_at"), zone or Event._meta.get_field("timezone").default
+        )
+        return attrs
+
 
 class RescheduleSerializer(serializers.Serializer):
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    """`context["event"]` gives the zone that offset-free times are read in."""
+
+    starts_at = local_times.ApiDateTimeField(
+        help_text="With an offset, or without one as the venue's wall-clock time."
+    )
+    ends_at = local_times.ApiDateTimeField(
+        help_text="With an offset, or without one as the venue's wall-clock time."
+    )
+    occurrence = local_times.api_occurrence_field()
     fellows = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Fellow.objects.all(), required=False
     )
-    override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    override_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=FREE_TEXT_MAX_CHARS
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        local_times.wall_clock_to_aware(
+            attrs, ("starts_at", "ends_at"), self.context["event"].timezone
+        )
+        return attrs
 
 
 class ShallowFieldsMixin:
@@ -150,8 +185,8 @@ class ShallowFieldsMixin:
 
 
 class RequestWindowInputSerializer(ShallowFieldsMixin, serializers.Serializer):
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
+    start_date = ApiDateField()
+    end_date = ApiDateField()
     earliest_start = serializers.TimeField()
     latest_end = serializers.TimeField()
     preference = serializers.ChoiceField(
@@ -187,12 +222,12 @@ class SpeakerRequestSubmissionSerializer(ShallowFieldsMixin, serializers.Seriali
         default=SpeakerRequest.AudienceType.GENERAL_PUBLIC,
     )
     event_length_minutes = serializers.IntegerField(default=60)
-    topics = serializers.CharField(required=False, allow_blank=True)
+    topics = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_CHARS)
     interpretation_needed = serializers.BooleanField(default=False)
     honorarium_offered = serializers.BooleanField(default=False)
     travel_support_offered = serializers.BooleanField(default=False)
-    notes = serializers.CharField(required=False, allow_blank=True)
-    windows = RequestWindowInputSerializer(many=True, allow_empty=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_CHARS)
+    windows = RequestWindowInputSerializer(many=True, allow_empty=True, max_length=50)
 
 
 class SubmissionResultSerializer(ShallowFieldsMixin, serializers.Serializer):
@@ -207,12 +242,14 @@ class RequestStatusSerializer(serializers.Serializer):
 
 
 class DeclineSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Sent to the host in the decline notice.")
+    reason = serializers.CharField(
+        max_length=FREE_TEXT_MAX_CHARS, help_text="Sent to the host in the decline notice."
+    )
 
 
 class ConfirmSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_CHARS)
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_CHARS)

@@ -17,6 +17,7 @@ from fellows.models import (
     TourMember,
     Unavailability,
 )
+from fellows.permissions import PRIVATE_FELLOW_FIELDS, can_view_private_details
 from fellows.selectors import unavailability_conflicts
 from fellows.services import (
     rotate_feed_token,
@@ -55,10 +56,30 @@ def _show_new_link(modeladmin, request, label: str, url: str) -> None:
     )
 
 
-class UnavailabilityInline(admin.TabularInline):
+class PrivateDetailsMixin:
+    """Leaves `private_fields` out of every form and list of this admin for staff without the
+    permission to view fellows' private details (fellows.permissions)."""
+
+    private_fields: tuple[str, ...] = ()
+
+    def get_exclude(self, request, obj=None):
+        excluded = list(super().get_exclude(request, obj) or [])
+        if not can_view_private_details(request.user):
+            excluded += [name for name in self.private_fields if name not in excluded]
+        return excluded
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if can_view_private_details(request.user):
+            return fields
+        return [name for name in fields if name not in self.private_fields]
+
+
+class UnavailabilityInline(PrivateDetailsMixin, admin.TabularInline):
     model = Unavailability
     extra = 0
     readonly_fields = ["conflicts"]
+    private_fields = ("reason",)
 
     @admin.display(description=_("conflicting events"))
     def conflicts(self, obj: Unavailability) -> str:
@@ -66,10 +87,23 @@ class UnavailabilityInline(admin.TabularInline):
 
 
 @admin.register(Fellow)
-class FellowAdmin(admin.ModelAdmin):
+class FellowAdmin(PrivateDetailsMixin, admin.ModelAdmin):
     list_display = ["display_name", "home_base", "preferred_language", "active"]
     list_filter = ["active", "preferred_language"]
     search_fields = ["display_name", "legal_name", "email"]
+    private_fields = PRIVATE_FELLOW_FIELDS
+
+    def get_list_display(self, request):
+        if can_view_private_details(request.user):
+            return self.list_display
+        return [name for name in self.list_display if name not in self.private_fields]
+
+    def get_search_fields(self, request):
+        # Searching by a private value would confirm it through the results.
+        if can_view_private_details(request.user):
+            return self.search_fields
+        return ["display_name"]
+
     readonly_fields = ["feed_token_hash", "feed_token_created_at", "feed_last_used_at"]
     inlines = [UnavailabilityInline]
     actions = ["rotate_feed_tokens"]
@@ -141,7 +175,8 @@ class TourMemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unavailability)
-class UnavailabilityAdmin(admin.ModelAdmin):
+class UnavailabilityAdmin(PrivateDetailsMixin, admin.ModelAdmin):
+    private_fields = ("reason",)
     list_display = ["fellow", "starts_at", "ends_at", "conflicts"]
     list_filter = ["fellow"]
     search_fields = ["fellow__display_name"]

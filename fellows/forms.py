@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fellows.models import Fellow
+from scheduler import local_times
+from scheduler.text_input import one_line
 
 # Zones a fellow is likely to be in while touring, plus home; the tour's zone is preselected.
 ZONE_CHOICES = [
@@ -38,21 +38,31 @@ class UnavailabilityForm(forms.Form):
         label=_("Reason (private: only staff see it)"),
         max_length=300,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[one_line],
     )
-
-    def _aware(self, value: dt.datetime, zone: str) -> dt.datetime:
-        # The browser sends wall-clock time; read it in the zone the fellow chose, not UTC.
-        return value.replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
+    occurrence = local_times.occurrence_field()
 
     def clean(self):
         data = super().clean()
         zone = data.get("timezone")
+        if not zone:
+            return data
+        # The browser sends wall-clock time; read it in the zone the fellow chose, not UTC.
+        for name in ("starts_at", "ends_at"):
+            typed = data.get(name)
+            if typed is None:
+                continue
+            typed = timezone.make_naive(typed)
+            try:
+                data[name] = local_times.aware(
+                    typed.date(), typed.time(), zone, occurrence=data.get("occurrence")
+                )
+            except forms.ValidationError as exc:
+                self.add_error(name, exc)
+        # A time refused above has left cleaned_data.
         start, end = data.get("starts_at"), data.get("ends_at")
-        if zone and start and end:
-            data["starts_at"], data["ends_at"] = self._aware(start, zone), self._aware(end, zone)
-            if data["ends_at"] <= data["starts_at"]:
-                self.add_error("ends_at", _("The end must be after the start."))
+        if start and end and end <= start:
+            self.add_error("ends_at", _("The end must be after the start."))
         return data
 
 

@@ -16,6 +16,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from scheduler.local_times import validate_zone_name
+from scheduler.text_input import free_text_limit, one_line
+
 
 def validate_state_codes(value: object) -> None:
     """A tour's region states: a list of two-letter codes such as "CA"."""
@@ -34,16 +37,22 @@ class Fellow(models.Model):
         ENGLISH = "en", _("English")
         KOREAN = "ko", _("Korean")
 
-    display_name = models.CharField(_("display name"), max_length=100, unique=True)
-    legal_name = models.CharField(_("legal name (private)"), max_length=200, blank=True)
+    display_name = models.CharField(
+        _("display name"), max_length=100, unique=True, validators=[one_line]
+    )
+    legal_name = models.CharField(
+        _("legal name (private)"), max_length=200, blank=True, validators=[one_line]
+    )
     email = models.EmailField(_("email (private)"), blank=True)
-    phone = models.CharField(_("phone (private)"), max_length=40, blank=True)
-    languages = models.CharField(_("languages spoken"), max_length=200, blank=True)
+    phone = models.CharField(_("phone (private)"), max_length=40, blank=True, validators=[one_line])
+    languages = models.CharField(
+        _("languages spoken"), max_length=200, blank=True, validators=[one_line]
+    )
     preferred_language = models.CharField(
         _("language for messages"), max_length=2, choices=Language, default=Language.ENGLISH
     )
-    bio = models.TextField(_("public bio"), blank=True)
-    home_base = models.CharField(_("home base"), max_length=200, blank=True)
+    bio = models.TextField(_("public bio"), blank=True, validators=[free_text_limit])
+    home_base = models.CharField(_("home base"), max_length=200, blank=True, validators=[one_line])
     home_latitude = models.FloatField(null=True, blank=True)
     home_longitude = models.FloatField(null=True, blank=True)
     active = models.BooleanField(default=True)
@@ -62,6 +71,8 @@ class Fellow(models.Model):
 
     class Meta:
         ordering = ["display_name"]
+        # fellows.permissions: staff without it see display names only.
+        permissions = [("view_private_details", _("Can view fellows' private details"))]
 
     def __str__(self) -> str:
         return self.display_name
@@ -74,18 +85,19 @@ class Tour(models.Model):
         PUBLISHED = "published", _("Published")
         COMPLETED = "completed", _("Completed")
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[one_line])
     start_date = models.DateField()
     end_date = models.DateField()
-    region = models.CharField(max_length=100, blank=True)
+    region = models.CharField(max_length=100, blank=True, validators=[one_line])
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
     timezone = models.CharField(
         _("home time zone"),
         max_length=64,
         default="America/New_York",
         help_text=_("IANA zone used for day boundaries of the tour's rules."),
+        validators=[validate_zone_name],
     )
-    start_location = models.CharField(max_length=200, blank=True)
+    start_location = models.CharField(max_length=200, blank=True, validators=[one_line])
     start_latitude = models.FloatField(null=True, blank=True)
     start_longitude = models.FloatField(null=True, blank=True)
     # Rules the planner and every booking respect.
@@ -169,6 +181,22 @@ class Tour(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # Travel legs from the start name it in every fellow's feed: the tour's own start only,
+    # never a fellow's home base (which is private), and a neutral label when it has no name.
+    START_REQUIRED = _(
+        "Give the tour a start location (where the team sets out): the planner measures "
+        "travel from there, and no fellow's home base may stand in for it."
+    )
+
+    @property
+    def start_label(self) -> str:
+        return self.start_location or str(_("Tour start"))
+
+    def clean(self) -> None:
+        super().clean()
+        if self.start_latitude is None or self.start_longitude is None:
+            raise ValidationError(self.START_REQUIRED)
+
 
 class TourMember(models.Model):
     class Role(models.TextChoices):
@@ -213,7 +241,9 @@ class Unavailability(models.Model):
     fellow = models.ForeignKey(Fellow, on_delete=models.CASCADE, related_name="unavailabilities")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    reason = models.CharField(_("reason (private)"), max_length=300, blank=True)
+    reason = models.CharField(
+        _("reason (private)"), max_length=300, blank=True, validators=[one_line]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -244,14 +274,16 @@ class ItineraryItem(models.Model):
     tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="itinerary_items")
     fellows = models.ManyToManyField(Fellow, related_name="itinerary_items")
     kind = models.CharField(max_length=10, choices=Kind)
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[one_line])
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    timezone = models.CharField(max_length=64, default="America/New_York")
-    from_location = models.CharField(max_length=200, blank=True)
-    to_location = models.CharField(max_length=200, blank=True)
+    timezone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_zone_name]
+    )
+    from_location = models.CharField(max_length=200, blank=True, validators=[one_line])
+    to_location = models.CharField(max_length=200, blank=True, validators=[one_line])
     distance_km = models.FloatField(null=True, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, validators=[free_text_limit])
     source = models.CharField(max_length=10, choices=Source, default=Source.STAFF)
     ical_uid = models.CharField(max_length=255, unique=True, default=new_ical_uid, editable=False)
     sequence = models.PositiveIntegerField(default=0, editable=False)

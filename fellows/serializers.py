@@ -3,9 +3,13 @@
 from rest_framework import serializers
 
 from fellows.models import Fellow, Tour, TourMember
+from fellows.permissions import PRIVATE_FELLOW_FIELDS, can_view_private_details
 
 
 class FellowSerializer(serializers.ModelSerializer):
+    """Private fields (legal name, contact, home base) only for staff allowed to see them;
+    the others get the same object without those keys (fellows.permissions)."""
+
     class Meta:
         model = Fellow
         fields = [
@@ -20,6 +24,14 @@ class FellowSerializer(serializers.ModelSerializer):
             "home_base",
             "active",
         ]
+
+    def to_representation(self, instance: Fellow) -> dict:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if not can_view_private_details(getattr(request, "user", None)):
+            for name in PRIVATE_FELLOW_FIELDS:
+                data.pop(name, None)
+        return data
 
 
 class TourMemberSerializer(serializers.ModelSerializer):
@@ -78,6 +90,9 @@ class TourSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"rest_weekdays": "A list of weekday numbers, 0=Monday … 6=Sunday."}
             )
+        for name in ("start_latitude", "start_longitude"):
+            if attrs.get(name, getattr(self.instance, name, None)) is None:
+                raise serializers.ValidationError({name: str(Tour.START_REQUIRED)})
         day_start = attrs.get("work_day_start", getattr(self.instance, "work_day_start", None))
         day_end = attrs.get("work_day_end", getattr(self.instance, "work_day_end", None))
         if day_start and day_end and day_end <= day_start:

@@ -5,8 +5,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from fellows.permissions import can_view_private_details
 from notifications import services
 from notifications.models import Notification
+from notifications.selectors import FELLOW_CONTACT_FIELDS, hides_fellow_contact
 
 
 @admin.register(Notification)
@@ -22,12 +24,39 @@ class NotificationAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "kind"]
     search_fields = ["recipient_email", "subject", "dedupe_key", "message_id"]
-    readonly_fields = [f.name for f in Notification._meta.fields if f.name not in ("id",)]
+    # The sealed private link stays out of sight, even as ciphertext.
+    readonly_fields = [
+        f.name for f in Notification._meta.fields if f.name not in ("id", "sealed_link")
+    ]
+    exclude = ["sealed_link"]
     actions = ["retry"]
+
+    # A fellow's address (and SMTP errors quoting it) only for staff allowed to see it.
+    def get_list_display(self, request):
+        if can_view_private_details(request.user):
+            return self.list_display
+        return ["recipient_name" if n == "recipient_email" else n for n in self.list_display]
+
+    def get_search_fields(self, request):
+        if can_view_private_details(request.user):
+            return self.search_fields
+        return [name for name in self.search_fields if name != "recipient_email"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and hides_fellow_contact(notification=obj, user=request.user):
+            return [name for name in fields if name not in FELLOW_CONTACT_FIELDS]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and hides_fellow_contact(notification=obj, user=request.user):
+            return [name for name in fields if name not in FELLOW_CONTACT_FIELDS]
+        return fields
 
     @admin.display(description=_("last error"))
     def short_error(self, obj: Notification) -> str:
-        return obj.last_error[:80]
+        return "" if obj.fellow_id else obj.last_error[:80]
 
     @admin.action(description=_("Retry the selected failed or dead messages"))
     def retry(self, request, queryset) -> None:

@@ -37,7 +37,7 @@ from django.core.mail.message import SafeMIMEText, sanitize_address
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications import selectors
+from notifications import sealed_links, selectors
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,17 @@ def build_message(notification: Notification) -> OutboxEmail:
     return message
 
 
+def with_link_filled_in(notification: Notification) -> Notification:
+    """The row as it is sent: its sealed private link, if any, in place of the placeholder.
+    Only this in-memory copy ever holds the link; nothing saves it."""
+    if notification.sealed_link:
+        link = sealed_links.unseal(notification.sealed_link)
+        notification.subject = sealed_links.fill_in(notification.subject, link)
+        notification.body_text = sealed_links.fill_in(notification.body_text, link)
+        notification.body_html = sealed_links.fill_in(notification.body_html, link)
+    return notification
+
+
 def encoded_message(notification: Notification) -> OutboxEmail:
     """Build the message and encode it once as the mail backend will, addresses included.
 
@@ -138,7 +149,10 @@ def encoded_message(notification: Notification) -> OutboxEmail:
 
 
 def is_permanent(exc: BaseException) -> bool:
-    """SMTP 5xx replies are final; everything else (4xx, network, timeouts) may pass later."""
+    """SMTP 5xx replies are final; everything else (4xx, network, timeouts) may pass later.
+    A private link that can no longer be unsealed will not become readable by waiting."""
+    if isinstance(exc, sealed_links.LinkUnavailable):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _message in exc.recipients.values()]
         return bool(codes) and all(code >= 500 for code in codes)
@@ -226,7 +240,7 @@ def deliver(notification_id: int) -> Result:
     if notification is None:
         return Result(Outcome.SKIPPED)
     try:
-        message = encoded_message(notification)
+        message = encoded_message(with_link_filled_in(notification))
     except Exception as exc:
         return _record_failure(notification, exc, permanent=True)
     try:
@@ -234,10 +248,15 @@ def deliver(notification_id: int) -> Result:
     except Exception as exc:
         return _record_failure(notification, exc)
     # Recorded before anything else happens on this connection: the window in which a killed
-    # worker leaves an accepted message marked "sending" is one UPDATE long.
+    # worker leaves an accepted message marked "sending" is one UPDATE long. A sent message's
+    # private link is erased with it: the host has it, and nobody else ever should.
     now = timezone.now()
     Notification.objects.filter(pk=notification.pk).update(
-        status=Notification.Status.SENT, sent_at=now, next_attempt_at=None, updated_at=now
+        status=Notification.Status.SENT,
+        sent_at=now,
+        next_attempt_at=None,
+        sealed_link="",
+        updated_at=now,
     )
     return Result(Outcome.SENT)
 

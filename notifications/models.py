@@ -23,6 +23,7 @@ class Notification(models.Model):
         PROPOSAL = "proposal", _("Proposed time")
         PROPOSAL_REMINDER = "proposal_reminder", _("Proposed time reminder")
         PROPOSAL_WITHDRAWN = "proposal_withdrawn", _("Proposed time withdrawn")
+        HOST_LINK = "host_link", _("New private link for a host")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -51,6 +52,9 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     message_id = models.CharField(max_length=255, blank=True)
+    # A private link sealed until sending and erased once sent (notifications.sealed_links);
+    # the bodies hold a placeholder where it goes.
+    sealed_link = models.TextField(blank=True, editable=False)
     event = models.ForeignKey(
         "events.Event",
         null=True,
@@ -80,4 +84,6 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.recipient_email} ({self.status})"
+        # A fellow's address is private (fellows.permissions); their display name is not.
+        recipient = self.recipient_name if self.fellow_id else self.recipient_email
+        return f"{self.get_kind_display()} to {recipient} ({self.status})"

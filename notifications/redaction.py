@@ -41,6 +41,7 @@ def redact_notifications(*, notifications: QuerySet[Notification]) -> int:
         body_text=REDACTED_TEXT,
         body_html="",
         ics="",
+        sealed_link="",
         # SMTP errors quote the refused address.
         last_error="",
         updated_at=now,

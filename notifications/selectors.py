@@ -12,11 +12,22 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from events.models import Event
+from fellows.permissions import can_view_private_details
 from notifications.invites import REQUEST
 from notifications.models import Notification
 
 # Hosts report attendance within this many days of the event; older events are not asked.
 ATTENDANCE_LOOKBACK = dt.timedelta(days=14)
+
+
+# What a fellow's message reveals of the fellow beyond the display name it is addressed to:
+# their address, which SMTP errors quote too. Staff without the permission to view fellows'
+# private details see neither (fellows.permissions).
+FELLOW_CONTACT_FIELDS = ("recipient_email", "last_error")
+
+
+def hides_fellow_contact(*, notification: Notification, user) -> bool:
+    return notification.fellow_id is not None and not can_view_private_details(user)
 
 
 def outbox(*, status: str | None = None) -> QuerySet[Notification]:

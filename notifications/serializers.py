@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from notifications.models import Notification
+from notifications.selectors import FELLOW_CONTACT_FIELDS, hides_fellow_contact
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -32,3 +33,10 @@ class NotificationSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Notification) -> dict:
+        data = super().to_representation(instance)
+        user = getattr(self.context.get("request"), "user", None)
+        if hides_fellow_contact(notification=instance, user=user):
+            data.update(dict.fromkeys(FELLOW_CONTACT_FIELDS, ""))
+        return data

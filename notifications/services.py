@@ -24,7 +24,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from notifications import invites, selectors
+from notifications import invites, sealed_links, selectors
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ def queue_request_acknowledgement(
 ) -> Notification:
     """Tell the host we received the request, with their private link.
 
+    The row stores the link sealed, never in clear (notifications.sealed_links).
     `new_request=True` when the request was inserted in the caller's open transaction, so no
     acknowledgement can exist for it yet (see enqueue's `new_key`).
     """
@@ -145,9 +146,28 @@ def queue_request_acknowledgement(
         recipient_email=speaker_request.contact_email,
         recipient_name=speaker_request.contact_name,
         template="acknowledgement",
-        context={"speaker_request": speaker_request, "host_url": host_url},
+        context={"speaker_request": speaker_request, "host_url": sealed_links.LINK_PLACEHOLDER},
         new_key=new_request,
         speaker_request=speaker_request,
+        sealed_link=sealed_links.seal(host_url),
+    )
+
+
+def queue_new_host_link(*, speaker_request, host_url: str, link_hash: str) -> Notification:
+    """Send the host the private link staff reissued (the old one no longer opens anything).
+
+    One message per link: `link_hash` (the new token's hash) keeps the dedupe key unique.
+    """
+    return enqueue(
+        kind=Notification.Kind.HOST_LINK,
+        dedupe_key=f"host_link:{speaker_request.pk}:{link_hash[:24]}",
+        recipient_email=speaker_request.contact_email,
+        recipient_name=speaker_request.contact_name,
+        template="host_link",
+        context={"speaker_request": speaker_request, "host_url": sealed_links.LINK_PLACEHOLDER},
+        new_key=True,
+        speaker_request=speaker_request,
+        sealed_link=sealed_links.seal(host_url),
     )
 
 
@@ -284,11 +304,13 @@ def queue_proposal(*, event, host_url: str | None, reminder: bool = False) -> No
         context={
             "event": event,
             "speaker_request": speaker_request,
-            "host_url": host_url,
+            # Sealed until sending, like every private link (notifications.sealed_links).
+            "host_url": sealed_links.LINK_PLACEHOLDER if host_url else None,
             "reminder": reminder,
         },
         event=event,
         speaker_request=speaker_request,
+        sealed_link=sealed_links.seal(host_url) if host_url else "",
     )
 
 

@@ -145,7 +145,12 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Counted per username from one address and per address across usernames, each with its own
+# limit (scheduler.login_throttle); the lockout answer is a page saying what to do.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
+AXES_HANDLER = "scheduler.login_throttle.LoginThrottle"
+AXES_LOCKOUT_CALLABLE = "scheduler.login_throttle.lockout_page"
 AXES_RESET_ON_SUCCESS = True
 # How many proxies in front of the app append to X-Forwarded-For (0: clients connect directly).
 # Every per-client limit, axes included, keys on scheduler.client_address.
@@ -254,6 +259,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # DRF's three parsers, with JSON refusing absurdly nested bodies (scheduler.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "scheduler.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

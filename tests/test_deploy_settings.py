@@ -225,3 +225,33 @@ def test_with_otp_required_the_tour_board_also_needs_the_second_factor(staff_wit
     response = client.get("/staff/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.django_db
+@override_settings(AXES_FAILURE_LIMIT=3, AXES_ADDRESS_FAILURE_LIMIT=6)
+def test_one_address_guessing_many_usernames_is_locked_out_with_a_clear_page(fellow_user):
+    client = Client()
+    for guess in range(6):
+        answer = client.post("/me/login/", {"username": f"guess-{guess}", "password": "x"})
+    # Six usernames, one failure each: no username reached 3, the address reached 6.
+    assert answer.status_code == 429
+    locked = post_login(client, "/me/login/", PASSWORD)
+    assert locked.status_code == 429 and "_auth_user_id" not in client.session
+    page = locked.content.decode()
+    assert "Too many failed sign-ins" in page and "30 minutes" in page
+    assert locked["Retry-After"] == "1800"
+    # Another address is not affected.
+    elsewhere = Client(REMOTE_ADDR="192.0.2.77")
+    assert post_login(elsewhere, "/me/login/", PASSWORD).status_code == 302
+
+
+@pytest.mark.django_db
+@override_settings(AXES_FAILURE_LIMIT=3, AXES_ADDRESS_FAILURE_LIMIT=6)
+def test_signing_in_with_one_account_does_not_clear_the_address_count(fellow_user):
+    client = Client()
+    for guess in range(5):
+        client.post("/me/login/", {"username": f"guess-{guess}", "password": "x"})
+    assert post_login(client, "/me/login/", PASSWORD).status_code == 302
+    client.logout()
+    answer = client.post("/me/login/", {"username": "guess-9", "password": "x"})
+    assert answer.status_code == 429

@@ -169,6 +169,7 @@ API_MATRIX: dict[str, frozenset[str]] = {
         "POST /api/v1/requests/",
         "GET /api/v1/requests/{id}/",
         "POST /api/v1/requests/{id}/decline/",
+        "POST /api/v1/requests/{id}/reissue-link/",
         "POST /api/v1/requests/{id}/status/",
         "GET /api/v1/tours/",
         "POST /api/v1/tours/",
@@ -471,3 +472,31 @@ def test_api_token_authentication_is_staff_only_too(world):
         token = Token.objects.create(user=world.users[role])
         response = Client().get("/api/v1/requests/", HTTP_AUTHORIZATION=f"Token {token.key}")
         assert response.status_code == expected, role
+
+
+# -- fellows' private details ------------------------------------------------------------------
+
+PRIVATE_KEYS = {"legal_name", "email", "phone", "home_base"}
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_private"),
+    [("staff", False), ("staff_with_permission", True), ("admin", True)],
+)
+def test_private_fellow_details_need_their_permission(role, sees_private, world):
+    """docs/permissions.md, "Fellows' private details": staff see display names only unless
+    they hold fellows.view_private_details (superusers hold every permission)."""
+    from django.contrib.auth.models import Permission
+
+    user = world.users["admin" if role == "admin" else "staff"]
+    if role == "staff_with_permission":
+        user.user_permissions.add(Permission.objects.get(codename="view_private_details"))
+    client = Client()
+    client.force_login(user)
+    fellow_id = world.api_ids["fellows"]
+    listed = client.get("/api/v1/fellows/").json()["results"]
+    one = client.get(f"/api/v1/fellows/{fellow_id}/").json()
+    for answer in [*listed, one]:
+        assert answer["display_name"] == "Grace" or answer["id"] != fellow_id
+        assert (set(answer) >= PRIVATE_KEYS) is sees_private
+        assert (PRIVATE_KEYS & set(answer) == set()) is not sees_private

@@ -64,7 +64,7 @@ def test_a_host_requests_a_speaker_with_two_windows(live_server, page):
     assert saved.timezone == "America/Chicago"
     acknowledgement = Notification.objects.get(speaker_request=saved)
     assert acknowledgement.kind == Notification.Kind.ACKNOWLEDGEMENT
-    assert "/r/" in acknowledgement.body_text
+    assert "/r/" not in acknowledgement.body_text and acknowledgement.sealed_link
 
 
 def test_a_removed_window_is_not_saved(live_server, page):

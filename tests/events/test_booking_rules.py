@@ -116,17 +116,19 @@ def attempt_through_api(tour, fellow, attempt, client_factory) -> list[str]:
 
 def attempt_through_admin(tour, fellow, attempt, client_factory) -> list[str]:
     browser = client_factory("admin")
-    utc_start = attempt.starts_at.astimezone(dt.UTC)
-    utc_end = attempt.ends_at.astimezone(dt.UTC)
+    # The admin takes the venue's wall-clock time, like the board.
+    zone = ZoneInfo("America/New_York")
+    local_start = attempt.starts_at.astimezone(zone)
+    local_end = attempt.ends_at.astimezone(zone)
     response = browser.post(
         reverse("admin:events_event_add"),
         {
             "tour": tour.pk,
             "title": "New",
-            "starts_at_0": utc_start.date().isoformat(),
-            "starts_at_1": utc_start.time().isoformat(),
-            "ends_at_0": utc_end.date().isoformat(),
-            "ends_at_1": utc_end.time().isoformat(),
+            "starts_at_0": local_start.date().isoformat(),
+            "starts_at_1": local_start.time().isoformat(),
+            "ends_at_0": local_end.date().isoformat(),
+            "ends_at_1": local_end.time().isoformat(),
             "timezone": "America/New_York",
             "latitude": attempt.where[0],
             "longitude": attempt.where[1],

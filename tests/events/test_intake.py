@@ -12,6 +12,7 @@ from events import intake
 from events.geocoding import locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
 from notifications.models import Notification
+from notifications.sealed_links import LINK_PLACEHOLDER
 from scheduler.tokens import hash_token
 from tests.events.conftest import request_data, window
 from tests.factories import OrganizationFactory
@@ -48,7 +49,9 @@ def test_valid_request_is_saved_geocoded_and_acknowledged_with_the_private_link(
     acknowledgement = Notification.objects.get()
     assert acknowledgement.kind == Notification.Kind.ACKNOWLEDGEMENT
     assert acknowledgement.recipient_email == "dana@example.org"
-    assert submission.host_url in acknowledgement.body_text
+    # The stored body holds a placeholder; the link is sealed until sending.
+    assert submission.host_url not in acknowledgement.body_text
+    assert LINK_PLACEHOLDER in acknowledgement.body_text
     assert saved.reference in acknowledgement.body_text
 
 

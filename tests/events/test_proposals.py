@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from events import intake, services
 from events.models import Event, HostAnswer, SpeakerRequest
+from notifications import delivery
 from notifications.models import Notification
 from tests.conftest import local
 from tests.events.conftest import request_data
@@ -46,7 +47,9 @@ def test_booking_asks_the_host_with_their_working_link(client, proposed):
     proposal = Notification.objects.get(kind=Notification.Kind.PROPOSAL)
 
     assert proposal.subject == "Proposed: Wed Mar 3, 1:00 PM CST, Chicago"
-    assert host_url in proposal.body_text
+    # Stored sealed, filled in when sent (notifications.sealed_links).
+    assert host_url not in proposal.body_text
+    assert host_url in delivery.with_link_filled_in(proposal).body_text
     assert proposal.recipient_email == "dana@example.org"
     page = client.get(path)
     assert page.status_code == 200

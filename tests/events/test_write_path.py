@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -62,13 +63,15 @@ def booked(staff_user):
 
 
 def admin_post(client, event: Event, **changes):
+    # The admin takes the venue's wall-clock time (scheduler.local_times).
+    venue = ZoneInfo(event.timezone)
     values = {
         "tour": event.tour_id,
         "title": event.title,
-        "starts_at_0": event.starts_at.astimezone(dt.UTC).date().isoformat(),
-        "starts_at_1": event.starts_at.astimezone(dt.UTC).time().isoformat(),
-        "ends_at_0": event.ends_at.astimezone(dt.UTC).date().isoformat(),
-        "ends_at_1": event.ends_at.astimezone(dt.UTC).time().isoformat(),
+        "starts_at_0": event.starts_at.astimezone(venue).date().isoformat(),
+        "starts_at_1": event.starts_at.astimezone(venue).time().isoformat(),
+        "ends_at_0": event.ends_at.astimezone(venue).date().isoformat(),
+        "ends_at_1": event.ends_at.astimezone(venue).time().isoformat(),
         "timezone": event.timezone,
         "venue_name": event.venue_name,
         "street": event.street,

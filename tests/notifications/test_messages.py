@@ -15,7 +15,7 @@ from django.db import transaction
 
 from events import services as event_services
 from events.models import Event
-from notifications import delivery, services
+from notifications import delivery, sealed_links, services
 from notifications.models import Notification
 from tests.conftest import local
 from tests.factories import FellowFactory, TourMemberFactory, UnavailabilityFactory
@@ -219,7 +219,9 @@ def test_an_acknowledgement_for_a_new_request_is_the_same_message_without_a_look
     fields = ["kind", "dedupe_key", "recipient_email", "recipient_name", "language"]
     fields += ["subject", "body_text", "body_html", "status", "speaker_request_id"]
     assert [getattr(fresh, f) for f in fields] == [getattr(looked_up, f) for f in fields]
-    assert link in fresh.body_text and link in fresh.body_html
+    # Sealed until sending: the stored bodies never carry the link itself.
+    assert link not in fresh.body_text and link not in fresh.body_html
+    assert sealed_links.unseal(fresh.sealed_link) == link
 
 
 def test_fellow_day_sheet_is_in_the_fellows_language(tour, host_event):
