@@ -79,8 +79,8 @@ class EventAdminForm(forms.ModelForm):
     def _venue_times(self, data: dict) -> None:
         """Read the typed start and end as the venue's wall clock (scheduler.local_times)."""
         zone = data.get("timezone")
-        if not zone:
-            return
+        if not zone or not valid_zone(zone):
+            return  # clean() reports an unknown zone
         for name in ("starts_at", "ends_at"):
             value = data.get(name)
             if value is None:
