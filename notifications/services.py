@@ -26,22 +26,33 @@ from django.utils.translation import gettext as _
 
 from notifications import invites, sealed_links, selectors
 from notifications.models import Notification
+from scheduler.backoff import RestAfterFailure
 
 logger = logging.getLogger(__name__)
+
+
+# After a failed publish this process leaves publishing to the sweeper for a few seconds, so
+# an outage costs one page one socket timeout, not every page (and not every thread waiting
+# its turn for a connection from the producer pool).
+broker_health = RestAfterFailure(lambda: settings.CELERY_BROKER_RETRY_SECONDS)
 
 
 def dispatch(notification_id: int, *, eta: dt.datetime | None = None) -> bool:
     """Hand the row's delivery task to the broker now (or for `eta`); False if it failed.
 
-    Publishing is bounded by the broker's socket timeout (settings: a second or two) and is
+    Publishing is bounded by the broker's socket timeout (CELERY_BROKER_SOCKET_TIMEOUT) and is
     not retried: when the broker is down or hung the row stays pending for the sweeper, and
-    the caller (a host submitting a request, staff confirming) gets its answer at once.
+    the caller (a host submitting a request, staff confirming) gets its answer at once. After
+    a failure the process leaves publishing to the sweeper for a few seconds (broker_health).
     """
     from notifications.tasks import deliver_notification
 
+    if broker_health.resting():
+        return False
     try:
         deliver_notification.apply_async((notification_id,), eta=eta, retry=False)
     except Exception:  # broker down or hung: the row stays due and the sweeper sends it later
+        broker_health.failed()
         logger.warning("Broker unavailable; notification %s left for the sweeper", notification_id)
         return False
     Notification.objects.filter(pk=notification_id).update(dispatched_at=eta or timezone.now())

@@ -12,10 +12,16 @@ from django.core import checks
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
+from scheduler.backoff import RestAfterFailure
 from scheduler.client_address import client_address
 
 RATE_SETTINGS = ("REQUEST_RATE_LIMIT", "FEED_RATE_LIMIT")
 PERIODS = {"s", "m", "h", "d"}
+CACHE_REST_SECONDS = 10.0
+
+
+# After a cache failure this process counts nothing for a few seconds (fails open at once).
+_cache_health = RestAfterFailure(lambda: CACHE_REST_SECONDS)
 
 
 def seconds_until_allowed(
@@ -26,12 +32,15 @@ def seconds_until_allowed(
     `rate` is "<count>/<s|m|h|d>", e.g. "10/h". Fails open while the cache is unreachable: the
     limit is a brake on abuse, not a safety rule, so hosts can still ask for a speaker.
     """
+    if _cache_health.resting():
+        return None
     key = f"{client_address(request)}:{narrow_by}"
     try:
         usage = get_usage(
             request, group=group, key=lambda _group, _request: key, rate=rate, increment=True
         )
     except Exception:  # each cache backend raises its own connection errors
+        _cache_health.failed()
         return None
     if usage is None or not usage["should_limit"]:
         return None

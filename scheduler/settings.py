@@ -202,8 +202,10 @@ else:
         "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3.0)
-# Publishing is not retried in the request: the outbox sweeper is the retry.
+# Publishing is not retried in the request: the outbox sweeper is the retry. After a failed
+# publish a process leaves publishing to the sweeper for this long (notifications.services).
 CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_RETRY_SECONDS = env.float("CELERY_BROKER_RETRY_SECONDS", default=10.0)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Lets several deployments (or benchmarks) share one Redis without taking each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")

@@ -17,6 +17,16 @@ def local(day: dt.date, hour: int, minute: int = 0, zone: ZoneInfo = NEW_YORK) -
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
 
 
+@pytest.fixture(autouse=True)
+def healthy_services():
+    """No test inherits another's memory of a broker or cache outage (scheduler.backoff)."""
+    from notifications.services import broker_health
+    from scheduler import rate_limits
+
+    broker_health.reset()
+    rate_limits._cache_health.reset()
+
+
 @pytest.fixture
 def staff_user(db):
     return StaffFactory(username="coordinator")

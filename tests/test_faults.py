@@ -308,3 +308,22 @@ def test_with_redis_hung_submissions_answer_within_three_seconds_and_are_sent_on
         redis.stop()
 
     assert received == ["hung@example.org", "warm@example.org"]
+
+
+@pytest.mark.django_db
+def test_after_a_failed_publish_the_process_leaves_messages_to_the_sweeper_for_a_while(
+    settings,
+):
+    from notifications import services
+
+    settings.CELERY_BROKER_RETRY_SECONDS = 60
+    services.broker_health.failed()
+
+    started = time.monotonic()
+    assert services.dispatch(123456) is False  # no socket touched while resting
+    assert time.monotonic() - started < 0.1
+
+    services.broker_health.reset()
+    settings.CELERY_BROKER_RETRY_SECONDS = 0
+    services.broker_health.failed()
+    assert not services.broker_health.resting()
