@@ -55,6 +55,7 @@ def dispatch(notification_id: int, *, eta: dt.datetime | None = None) -> bool:
         broker_health.failed()
         logger.warning("Broker unavailable; notification %s left for the sweeper", notification_id)
         return False
+    broker_health.succeeded()
     Notification.objects.filter(pk=notification_id).update(dispatched_at=eta or timezone.now())
     return True
 

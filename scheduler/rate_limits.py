@@ -42,6 +42,7 @@ def seconds_until_allowed(
     except Exception:  # each cache backend raises its own connection errors
         _cache_health.failed()
         return None
+    _cache_health.succeeded()
     if usage is None or not usage["should_limit"]:
         return None
     return max(1, int(usage["time_left"]))

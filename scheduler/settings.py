@@ -114,8 +114,8 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if "redis" in CACHES["default"]["BACKEND"].lower():
     # A hung Redis must not hang a page: rate limits fail open and feeds render without it.
     CACHES["default"].setdefault("OPTIONS", {})
-    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 1.0)
-    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 1.0)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 0.5)
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 0.5)
 # Requests per token and client address on private feeds and day sheets: "<count>/<s|m|h|d>".
 FEED_RATE_LIMIT = env.str("FEED_RATE_LIMIT", default="120/h")
 # Public speaker-request submissions (form and API together) per client: "count/s|m|h|d".
