@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models.constants import LOOKUP_SEP
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -36,6 +37,15 @@ class NotificationAdmin(admin.ModelAdmin):
         if can_view_private_details(request.user):
             return self.list_display
         return ["recipient_name" if n == "recipient_email" else n for n in self.list_display]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # ?recipient_email__startswith=… would spell a fellow's address out through the count.
+        touched = set(lookup.split(LOOKUP_SEP))
+        if touched & set(FELLOW_CONTACT_FIELDS) and not can_view_private_details(
+            getattr(request, "user", None)
+        ):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def get_search_fields(self, request):
         if can_view_private_details(request.user):

@@ -259,6 +259,28 @@ def test_staff_without_the_permission_see_display_names_only(world):
     assert {name: found for name, found in problems.items() if found} == {}
 
 
+def test_staff_without_the_permission_cannot_filter_on_private_fields(world):
+    world.staff.user_permissions.set(
+        Permission.objects.filter(
+            codename__in=["view_fellow", "view_unavailability", "view_notification"]
+        )
+    )
+    client = Client()
+    client.force_login(world.staff)
+    first = world.fellows[0]
+    probes = [
+        f"{reverse('admin:fellows_fellow_changelist')}?legal_name__startswith={first.legal_name[:3]}",
+        f"{reverse('admin:fellows_fellow_changelist')}?home_latitude__gt=0",
+        f"{reverse('admin:fellows_unavailability_changelist')}?reason__startswith=a",
+        f"{reverse('admin:notifications_notification_changelist')}?recipient_email__startswith=a",
+    ]
+
+    # The count of matching rows would spell each field out letter by letter.
+    assert [client.get(url).status_code for url in probes] == [400, 400, 400, 400]
+    allowed = client.get(f"{reverse('admin:fellows_fellow_changelist')}?active__exact=1")
+    assert allowed.status_code == 200
+
+
 def test_staff_with_the_permission_see_the_private_details(world):
     world.staff.user_permissions.set(
         Permission.objects.filter(
