@@ -131,7 +131,15 @@ class EventSerializer(serializers.ModelSerializer):
         validators: list = []
 
     def validate(self, attrs: dict) -> dict:
-        zone = attrs.get("timezone") or getattr(self.instance, "timezone", None)
+        # The venue's zone, as the booking service will store it: given, the request's, the
+        # event's own, or the tour's.
+        speaker_request, tour = attrs.get("request"), attrs.get("tour")
+        zone = (
+            attrs.get("timezone")
+            or (speaker_request.timezone if speaker_request is not None else None)
+            or getattr(self.instance, "timezone", None)
+            or (tour.timezone if tour is not None else None)
+        )
         local_times.wall_clock_to_aware(
             attrs, ("starts_at", "ends_at"), zone or Event._meta.get_field("timezone").default
         )

@@ -135,6 +135,8 @@ def book_event(
             "timezone": request.timezone,
         }
     location.update(details)
+    # Without a request or a zone of its own, an event happens where the tour is.
+    location.setdefault("timezone", tour.timezone)
     event = Event(
         tour=tour,
         request=request,

@@ -136,12 +136,23 @@ def repeated_time_message(day: dt.date, time: dt.time, zone: str) -> str:
     }
 
 
+# Dates the product takes at all: far beyond any tour, well inside what datetimes can hold.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
 def aware(day: dt.date, time: dt.time, zone: str, *, occurrence: str | None = None) -> dt.datetime:
     """The moment (in UTC) a person means by a wall-clock time on a day in a zone.
 
     Raises ValidationError when the time does not exist that day, or when it happens twice and
-    `occurrence` (EARLIER or LATER) does not say which.
+    `occurrence` (EARLIER or LATER) does not say which, or for a day at the very ends of the
+    calendar (years 1 and 9999), where a zone's offset leaves the range of dates.
     """
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise ValidationError(
+            _("Choose a date between the years %(first)d and %(last)d.")
+            % {"first": MIN_YEAR, "last": MAX_YEAR},
+            code="date_out_of_range",
+        )
     problem = check_wall_time(day, time, zone)
     if problem == "gap":
         raise ValidationError(missing_time_message(day, time, zone), code="nonexistent_time")

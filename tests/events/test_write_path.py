@@ -396,3 +396,38 @@ def test_cancelling_a_proposed_time_tells_the_host(booked):
     assert notice.subject.startswith("No longer proposed: Wed Mar 3")
     assert "Why: The fellow is unwell." in notice.body_text
     assert not Notification.objects.filter(event=event, ics_method="CANCEL").exists()
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:00", "0001-01-01T00:30:00"])
+def test_times_at_the_ends_of_the_calendar_are_a_clear_400(staff_api, booked, moment):
+    response = staff_api.post(
+        f"/api/v1/events/{booked.pk}/reschedule/",
+        {"starts_at": moment, "ends_at": moment, "override_reason": "x"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "between the years" in str(response.json())
+
+
+def test_api_times_without_an_offset_are_the_requests_wall_clock(staff_api, booked):
+    speaker_request = intake.submit_speaker_request(
+        data=request_data(contact_email="chicago@example.org"), source="web"
+    ).speaker_request  # a Chicago church
+    response = staff_api.post(
+        "/api/v1/events/",
+        {
+            "request": speaker_request.pk,
+            "tour": booked.tour_id,
+            "fellows": [f.pk for f in booked.fellows.all()],
+            "starts_at": "2027-03-04T10:00:00",
+            "ends_at": "2027-03-04T11:00:00",
+            "override_reason": "Agreed by phone.",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    event = Event.objects.get(pk=response.json()["id"])
+    assert event.timezone == "America/Chicago"
+    assert event.starts_at == dt.datetime(2027, 3, 4, 16, 0, tzinfo=dt.UTC)
