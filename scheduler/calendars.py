@@ -16,6 +16,7 @@ import re
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -106,8 +107,10 @@ def event_vevent(
     vevent.add("description", description)
     vevent.add("status", "CANCELLED" if cancelled else EVENT_STATUS[event.status])
     vevent.add("last-modified", event.updated_at or dt.datetime.now(dt.UTC))
-    organizer = icalendar.vCalAddress(f"mailto:{settings.STAFF_MAILBOX}")
-    organizer.params["cn"] = icalendar.vText("LiNK Fellow Tours")
+    # STAFF_MAILBOX may carry a display name ("LiNK Tours" <tours@…>): ORGANIZER is the address.
+    name, address = parseaddr(settings.STAFF_MAILBOX)
+    organizer = icalendar.vCalAddress(f"mailto:{address}")
+    organizer.params["cn"] = icalendar.vText(name or "LiNK Fellow Tours")
     vevent.add("organizer", organizer)
     if attendee_email:
         attendee = icalendar.vCalAddress(f"mailto:{attendee_email}")
@@ -146,11 +149,24 @@ def _in_every_language(message: str) -> frozenset[str]:
 def itinerary_title(item) -> str:
     """The item's title in the reader's language.
 
-    The planner names a rest day in the language active when its plan was accepted; that name
-    is given again in the active language. A title staff wrote is theirs and stays as written.
+    The planner names its rest days, overnights and legs in the language active when its plan
+    was accepted; those names are given again in the active language. A title staff wrote is
+    theirs and stays as written.
     """
     if item.kind == "rest" and item.title in _in_every_language("Rest day"):
         return _("Rest day")
+    place = item.to_location
+    if getattr(item, "source", "") != "planner" or not place:
+        return item.title
+    # The planner's own names (events.planning), written again in the reader's language.
+    if item.kind == "rest":
+        return _("Rest day near %(place)s") % {"place": place}
+    if item.kind == "lodging":
+        return _("Overnight near %(place)s") % {"place": place}
+    if item.kind == "travel":
+        flying = any(item.title.startswith(f"{fly} ") for fly in _in_every_language("Fly"))
+        mode = _("Fly") if flying else _("Drive")
+        return _("%(mode)s to %(place)s") % {"mode": mode, "place": place}
     return item.title
 
 

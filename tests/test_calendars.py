@@ -271,3 +271,23 @@ def test_invites_for_events_in_2027_and_2031_read_right_in_three_parsers(year):
             start.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
             end.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         )
+
+
+def test_organizer_is_the_staff_address_even_with_a_display_name(settings):
+    from scheduler.calendars import event_vevent
+    from tests.factories import TourFactory
+
+    settings.STAFF_MAILBOX = '"LiNK Fellow Tours, Chicago" <tours@example.org>'
+    tour = TourFactory.build()
+    event = Event(
+        tour=tour,
+        title="Talk",
+        starts_at=dt.datetime(2027, 3, 2, 15, tzinfo=dt.UTC),
+        ends_at=dt.datetime(2027, 3, 2, 16, tzinfo=dt.UTC),
+        timezone="America/Chicago",
+    )
+
+    vevent = event_vevent(event, summary="Talk", description="")
+
+    assert str(vevent["organizer"]) == "mailto:tours@example.org"
+    assert str(vevent["organizer"].params["cn"]) == "LiNK Fellow Tours, Chicago"

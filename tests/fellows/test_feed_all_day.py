@@ -130,3 +130,30 @@ def test_a_korean_fellow_reads_rest_days_in_korean(client, tour, korean_fellow, 
     assert summary(korean, items["rest"]) == "휴식일"
     assert summary(english, items["rest"]) == "Rest day"
     assert summary(korean, items["retreat"]) == "Team retreat"  # staff's own words stay
+
+
+def test_the_planners_item_names_are_in_the_fellows_language(db):
+    from django.utils import translation
+
+    from fellows.models import ItineraryItem
+    from scheduler.calendars import itinerary_title
+
+    names = []
+    for kind, title in (
+        ("rest", "Rest day near Hartford, CT"),
+        ("lodging", "Overnight near Hartford, CT"),
+        ("travel", "Drive to Hartford, CT"),
+        ("travel", "Fly to Hartford, CT"),
+    ):
+        item = ItineraryItem(kind=kind, title=title, to_location="Hartford, CT", source="planner")
+        with translation.override("ko"):
+            names.append(itinerary_title(item))
+    assert names == [
+        "Hartford, CT 근처 휴식일",
+        "Hartford, CT 근처 숙박",
+        "Hartford, CT까지 차량 이동",
+        "Hartford, CT까지 항공 이동",
+    ]
+    staff_written = ItineraryItem(kind="travel", title="Bus to Boston", to_location="Boston")
+    with translation.override("ko"):
+        assert itinerary_title(staff_written) == "Bus to Boston"
