@@ -477,12 +477,16 @@ def accept_proposal(
     starts = {planned.request_id: planned.start for planned, _fellows in chosen}
 
     movable = Event.objects.filter(tour=tour, status=Event.Status.TENTATIVE, locked=False)
+    withdrawn: list[Event] = []
     for event in movable:
         key = str(event.request_id)
         replaced = key in starts and starts[key] != event.starts_at
         dropped = wanted is None and key not in starts
         if replaced or dropped:
-            services.cancel_event(event=event, rewrite_itinerary=False)  # rewritten below
+            # Rewritten below; the host hears only the new time, or else that it is off.
+            withdrawn.append(
+                services.cancel_event(event=event, rewrite_itinerary=False, tell_host=False)
+            )
 
     arrivals = _arrivals(plan)
     outcome = Acceptance()
@@ -509,6 +513,10 @@ def accept_proposal(
         if event is not None:
             outcome.booked.append(event)
     rewrite_itinerary(tour=tour)
+    rebooked = {e.request_id for e in outcome.booked}
+    for event in withdrawn:
+        if event.request_id not in rebooked:
+            services.tell_host_proposal_withdrawn(event=event)
     run.accepted_request_ids = sorted(
         {*run.accepted_request_ids, *(str(e.request_id) for e in outcome.booked)}
     )

@@ -441,12 +441,15 @@ def confirm_event(*, event: Event, note: str = "") -> Event:
 
 
 @transaction.atomic
-def cancel_event(*, event: Event, reason: str = "", rewrite_itinerary: bool = True) -> Event:
+def cancel_event(
+    *, event: Event, reason: str = "", rewrite_itinerary: bool = True, tell_host: bool = True
+) -> Event:
     """Cancel an event; it stays in feeds as CANCELLED so calendars drop it.
 
     `reason` (optional) is told to the host in the cancellation, with METHOD:CANCEL.
-    `rewrite_itinerary=False` for a caller that rewrites the tour's items itself afterwards
-    (accepting a proposal).
+    `rewrite_itinerary=False` for a caller that rewrites the tour's items itself afterwards,
+    and `tell_host=False` for one that may propose the host a new time at once (accepting a
+    proposal); it then calls tell_host_proposal_withdrawn for the hosts it did not rebook.
     """
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.status == Event.Status.CANCELLED:
@@ -463,8 +466,8 @@ def cancel_event(*, event: Event, reason: str = "", rewrite_itinerary: bool = Tr
     if rewrite_itinerary:
         _follow_with_itinerary(event.tour)
     notifications.queue_event_cancellation(event=event, was_confirmed=was_confirmed)
-    if not was_confirmed:
-        notifications.queue_proposal_withdrawn(event=event)
+    if not was_confirmed and tell_host:
+        tell_host_proposal_withdrawn(event=event)
     if event.request is not None and event.request.status in (
         SpeakerRequest.Status.PROPOSED,
         SpeakerRequest.Status.CONFIRMED,
@@ -521,6 +524,11 @@ def update_tour(*, tour: Tour, changes: Mapping[str, Any]) -> Tour:
     tour = check_tour_changes(tour=tour, changes=changes)
     tour.save()
     return tour
+
+
+def tell_host_proposal_withdrawn(*, event: Event) -> None:
+    """A host who was proposed this (now cancelled) tentative event's time hears it is off."""
+    notifications.queue_proposal_withdrawn(event=event)
 
 
 @transaction.atomic

@@ -501,3 +501,31 @@ def test_cancelling_or_moving_a_planned_event_rewrites_the_travel_around_it(tour
     if city not in others:
         assert legs_to(city) == 0  # no fellow is sent to a cancelled venue any more
     assert ItineraryItem.objects.filter(tour=tour, source=ItineraryItem.Source.PLANNER).exists()
+
+
+def test_replanning_tells_hosts_only_the_new_time_or_that_it_is_off(tour_with_requests):
+    from notifications.models import Notification
+
+    tour, _fellows, _requests = tour_with_requests
+    planning.accept_proposal(run=_propose(tour))
+    first = Event.objects.filter(tour=tour, status=Event.Status.TENTATIVE).first()
+    services.reschedule_event(
+        event=first,
+        starts_at=first.starts_at + dt.timedelta(days=1),
+        ends_at=first.ends_at + dt.timedelta(days=1),
+        override_reason="Trying another day.",
+    )
+    before = set(Notification.objects.values_list("pk", flat=True))
+
+    planning.accept_proposal(run=_propose(tour, seconds=1.5))
+
+    new = Notification.objects.exclude(pk__in=before)
+    withdrawn = {n.speaker_request_id for n in new.filter(kind="proposal_withdrawn")}
+    live = set(
+        Event.objects.filter(
+            tour=tour, status__in=[Event.Status.TENTATIVE, Event.Status.CONFIRMED]
+        ).values_list("request_id", flat=True)
+    )
+    assert not withdrawn & live  # nobody hears "off" for a request that was booked again
+    proposed_again = {n.speaker_request_id for n in new.filter(kind="proposal")}
+    assert proposed_again <= live
