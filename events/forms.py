@@ -17,7 +17,6 @@ from events.services import (
     CALENDAR_FIELDS,
     BookingRefused,
     check_booking,
-    valid_zone,
     with_located_venue,
 )
 from fellows.models import Fellow
@@ -79,7 +78,7 @@ class EventAdminForm(forms.ModelForm):
     def _venue_times(self, data: dict) -> None:
         """Read the typed start and end as the venue's wall clock (scheduler.local_times)."""
         zone = data.get("timezone")
-        if not zone or not valid_zone(zone):
+        if not zone or not local_times.is_zone_name(zone):
             return  # clean() reports an unknown zone
         for name in ("starts_at", "ends_at"):
             value = data.get(name)
@@ -104,7 +103,7 @@ class EventAdminForm(forms.ModelForm):
         if any(data.get(name) is None for name in needed) or not self.booking_changed():
             return data
         zone = data.get("timezone") or ""
-        if zone and not valid_zone(zone):
+        if zone and not local_times.is_zone_name(zone):
             self.add_error("timezone", _("Not a time zone; use a name like America/Chicago."))
             return data
         if self.instance.pk:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import functools
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,6 +26,7 @@ from events.models import LIVE_STATUSES, Event, EventAssignment, HostAnswer, Spe
 from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
 from fellows.models import Fellow, ItineraryItem, Tour
 from notifications import services as notifications
+from scheduler import local_times
 
 logger = logging.getLogger(__name__)
 
@@ -209,18 +209,8 @@ EDITABLE_FIELDS = (
 PLACE_FIELDS = ("venue_name", "street", "city", "state", "zip_code")
 
 
-@functools.cache
-def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def valid_zone(name: str) -> bool:
-    """Whether `name` is a time zone of the zone database (not a folder such as "America")."""
-    return name in _zone_names()
-
-
 def _check_zone(zone: str) -> None:
-    if not valid_zone(zone):
+    if not local_times.is_zone_name(zone):
         raise ValidationError({"timezone": _("Not a time zone; use a name like America/Chicago.")})
 
 
