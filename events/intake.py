@@ -455,7 +455,10 @@ def update_request_by_host(
         speaker_request.windows.all().delete()
         _save_windows(speaker_request, windows)
     notifications.queue_host_contact_change(
-        speaker_request=speaker_request, previous_email=previous_email, previous_name=previous_name
+        speaker_request=speaker_request,
+        previous_email=previous_email,
+        previous_name=previous_name,
+        host_url=selectors.host_url(speaker_request=speaker_request),
     )
     return speaker_request
 
@@ -494,7 +497,10 @@ def update_request_by_staff(
     speaker_request.full_clean(validate_unique=False)
     speaker_request.save()
     notifications.queue_host_contact_change(
-        speaker_request=speaker_request, previous_email=previous_email, previous_name=previous_name
+        speaker_request=speaker_request,
+        previous_email=previous_email,
+        previous_name=previous_name,
+        host_url=selectors.host_url(speaker_request=speaker_request),
     )
     return speaker_request
 
