@@ -30,12 +30,12 @@ from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sq
 from django.urls import reverse
 from django.utils import timezone
 
+from common.tokens import derived_token, hash_token
 from events import board_map
 from events.models import Event, PlanningRun, SpeakerRequest
 from fellows.models import ItineraryItem, Tour, TourMember
 from planner.model import Location
 from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
-from scheduler.tokens import derived_token, hash_token
 
 HOST_LINK_LIFETIME = dt.timedelta(days=90)
 ACTIVE_EVENT_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED, Event.Status.COMPLETED)
@@ -59,7 +59,7 @@ HOST_LINK_PURPOSE = "host-link"
 def host_url(*, speaker_request: SpeakerRequest) -> str | None:
     """The host's private link, written again for a later message; None when it cannot be.
 
-    Links are derived from the request's salt and SECRET_KEY (scheduler.tokens.derived_token);
+    Links are derived from the request's salt and SECRET_KEY (common.tokens.derived_token);
     requests of the first release (random links, no salt), revoked links and links made under
     another SECRET_KEY give None, and the message then points to the first email instead.
     """

@@ -24,9 +24,9 @@ from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from common.backoff import RestAfterFailure
 from notifications import invites, sealed_links, selectors
 from notifications.models import Notification
-from scheduler.backoff import RestAfterFailure
 
 logger = logging.getLogger(__name__)
 
