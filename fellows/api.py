@@ -39,17 +39,11 @@ class TourViewSet(ProtectedDeleteMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer: TourSerializer) -> None:
         # Changing a tour's dates or limits re-checks its booked events (events.services).
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
         from events import services
-        from events.api import as_drf_error
 
-        try:
-            serializer.instance = services.update_tour(
-                tour=serializer.instance, changes=serializer.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        serializer.instance = services.update_tour(
+            tour=serializer.instance, changes=serializer.validated_data
+        )
 
     @action(detail=True, methods=["post"], url_path="rotate-feed")
     def rotate_feed(self, request: Request, pk: str | None = None) -> Response:
