@@ -7,11 +7,9 @@ what is wrong per field (and per date window). Nothing is saved unless everythin
 Parsing text into dates, numbers and booleans is the adapters' job; deciding whether those
 values are acceptable is this module's. Booking rules stay in events/rules.py.
 
-`data` keys: organization_name, organization_kind, contact_name, contact_email, contact_phone,
-format, street, city, state, zip_code, timezone (virtual events only), expected_audience,
-audience_type, event_length_minutes, topics, interpretation_needed, honorarium_offered,
-travel_support_offered, notes, external_id (imports), and windows: a list of mappings with
-start_date, end_date, earliest_start, latest_end and preference.
+`data` keys: the fields declared in events.request_fields (organization_name, contact_email,
+format, timezone for virtual events only, external_id for imports, …), and windows: a list of
+mappings with start_date, end_date, earliest_start, latest_end and preference.
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from events import lifecycle, selectors
+from events import lifecycle, request_fields, selectors
 from events.geocoding import UnknownZip, locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
 from events.selectors import HOST_LINK_PURPOSE
@@ -62,25 +60,8 @@ US_TIME_ZONES = [
 # Kept for the views and templates that ask; the table itself is events.lifecycle.
 HOST_EDITABLE_STATUSES = tuple(lifecycle.HOST_EDITABLE)
 
-REQUEST_FIELDS = (
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "format",
-    "street",
-    "city",
-    "state",
-    "zip_code",
-    "expected_audience",
-    "audience_type",
-    "event_length_minutes",
-    "topics",
-    "interpretation_needed",
-    "honorarium_offered",
-    "travel_support_offered",
-    "notes",
-    "external_id",
-)
+# The values copied onto a request as given: the declaration is events.request_fields.
+REQUEST_FIELDS = request_fields.COPIED
 WINDOW_FIELDS = ("start_date", "end_date", "earliest_start", "latest_end", "preference")
 CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
 

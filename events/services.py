@@ -196,6 +196,8 @@ CALENDAR_FIELDS = (
     "latitude",
     "longitude",
 )
+# What staff set on an event, the one list: the admin's form and the API take their fields
+# from it (tests/events/test_request_fields.py checks every Event field is placed).
 EDITABLE_FIELDS = (
     *CALENDAR_FIELDS,
     "visibility",
