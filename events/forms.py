@@ -212,7 +212,7 @@ def submitted_windows(formset: forms.BaseFormSet) -> list[tuple[forms.Form, dict
     """The windows a host kept: (form, values) for forms neither removed nor left blank."""
     kept = []
     for form in formset.forms:
-        if formset.can_delete and formset._should_delete_form(form):
+        if formset.can_delete and form.cleaned_data.get(forms.formsets.DELETION_FIELD_NAME):
             continue
         if not form.has_changed() and form.empty_permitted:
             continue

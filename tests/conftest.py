@@ -6,6 +6,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.db.models import Model
 from rest_framework.test import APIClient
 
 from tests.factories import FellowFactory, StaffFactory, TourFactory, TourMemberFactory
@@ -15,6 +18,11 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 def local(day: dt.date, hour: int, minute: int = 0, zone: ZoneInfo = NEW_YORK) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
+
+
+def registered_models() -> list[type[Model]]:
+    """Every model with a ModelAdmin on the admin site (public API: is_registered)."""
+    return [model for model in apps.get_models() if admin.site.is_registered(model)]
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,6 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.test import Client
@@ -31,6 +30,7 @@ from drf_spectacular.generators import SchemaGenerator
 from events import intake, services
 from events.models import PlanningRun
 from fellows.services import rotate_feed_token, rotate_staff_feed_token, rotate_tour_feed_token
+from tests.conftest import registered_models
 from tests.events.conftest import request_data
 from tests.factories import FellowFactory, TourFactory, TourMemberFactory, UserFactory
 
@@ -211,7 +211,7 @@ def all_routes() -> list[Route]:
 
 
 def _model_admin_prefixes() -> set[str]:
-    return {f"{model._meta.app_label}_{model._meta.model_name}_" for model in admin.site._registry}
+    return {f"{model._meta.app_label}_{model._meta.model_name}_" for model in registered_models()}
 
 
 def model_admin_names() -> list[str]:
@@ -414,7 +414,7 @@ def test_model_admin_pages_follow_model_permissions(role, world):
     client = client_for(role, world)
     objects = {
         f"{model._meta.app_label}_{model._meta.model_name}_": model._default_manager.first()
-        for model in admin.site._registry
+        for model in registered_models()
     }
     problems = []
     routes = all_routes()
