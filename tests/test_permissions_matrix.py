@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -280,9 +282,18 @@ def fresh_rate_limits():
     cache.clear()
 
 
-@pytest.fixture
-def world(db) -> SimpleNamespace:
-    """One of everything a URL can address, and each visitor's credentials."""
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[SimpleNamespace]:
+    """One of everything a URL can address, and each visitor's credentials: built once for the
+    module's ~400 cells inside a transaction rolled back after the last one. Each test runs in
+    a savepoint within it (pytest-django's `db`), so what one cell writes, the next never sees.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
+
+
+def build_world() -> SimpleNamespace:
     tour = TourFactory()
     # Unusable passwords: hashing three real ones would dominate the run time of ~400 tests.
     fellow_user = UserFactory(username="fellow-grace", password=None)
