@@ -13,6 +13,7 @@ from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from events import intake, selectors, services
 from events.filters import SpeakerRequestFilter
@@ -119,7 +120,7 @@ class EventViewSet(
     serializer_class = EventSerializer
     filterset_fields = ["tour", "status"]
 
-    def perform_create(self, serializer: EventSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Event]) -> None:
         data = dict(serializer.validated_data)
         serializer.instance = services.book_event(
             tour=data.pop("tour"),

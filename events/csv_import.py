@@ -103,7 +103,9 @@ def _flatten(errors: Any, prefix: str = "") -> list[str]:
 
 
 def import_row(line: int, row: dict[str, str], *, acknowledge: bool) -> RowResult:
-    values = {k: (v or "").strip() for k, v in row.items() if k in COLUMNS and (v or "").strip()}
+    values: dict[str, Any] = {
+        k: (v or "").strip() for k, v in row.items() if k in COLUMNS and (v or "").strip()
+    }
     external_id = values.get("external_id", "")
     result = RowResult(line=line, external_id=external_id, outcome="error")
     if not external_id:

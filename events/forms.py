@@ -3,6 +3,7 @@ host-facing forms: the speaker request with its date windows, contact edits, att
 
 from __future__ import annotations
 
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -79,7 +80,8 @@ class EventAdminForm(forms.ModelForm):
         return not self.instance.pk or bool(calendar & set(self.changed_data))
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self._venue_times(data)
         needed = ("tour", "starts_at", "ends_at", "assigned_fellows")
         if any(data.get(name) is None for name in needed) or not self.booking_changed():
@@ -152,8 +154,14 @@ class SpeakerRequestForm(HostForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", _("Choose a state")), *US_STATES]
-        self.fields["timezone"].choices = [("", _("Venue's local time")), *US_TIME_ZONES]
+        cast(forms.ChoiceField, self.fields["state"]).choices = [
+            ("", _("Choose a state")),
+            *US_STATES,
+        ]
+        cast(forms.ChoiceField, self.fields["timezone"]).choices = [
+            ("", _("Venue's local time")),
+            *US_TIME_ZONES,
+        ]
 
     def clean_nickname(self) -> str:
         if self.cleaned_data.get("nickname"):

@@ -169,14 +169,13 @@ def _check_windows(
     now = timezone.now()
     built = []
     for index, raw in enumerate(windows):
+        given: dict[str, Any] = {}
         for name in ("start_date", "end_date", "earliest_start", "latest_end"):
-            if raw.get(name) in (None, ""):
+            given[name] = raw.get(name)
+            if given[name] in (None, ""):
                 problems.add_window(index, name, _("This field is required."))
         window = RequestWindow(
-            start_date=raw.get("start_date"),
-            end_date=raw.get("end_date"),
-            earliest_start=raw.get("earliest_start"),
-            latest_end=raw.get("latest_end"),
+            **given,
             preference=raw.get("preference") or RequestWindow.Preference.PREFERRED,
         )
         built.append(window)

@@ -23,20 +23,20 @@ field objects without deep-copying their arguments.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from events.models import Organization, SpeakerRequest
 from scheduler.text_input import FREE_TEXT_MAX_CHARS
 
-StrOrPromise = str | Promise  # a label, translated when shown
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise  # a lazily translated label
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,11 @@ class RequestField:
     copied: bool = True
 
 
-def _choices(choices: list[tuple[str, str]]) -> str:
+def _choices(choices: Iterable[tuple[str, object]]) -> str:
     return ", ".join(f"`{value}`" for value, _label in choices)
 
 
-def _free_text(name: str, label: StrOrPromise) -> RequestField:
+def _free_text(name: str, label: str | StrPromise) -> RequestField:
     """Free text the host may leave empty, up to the free-text limit."""
     return RequestField(
         name,
@@ -70,7 +70,7 @@ def _free_text(name: str, label: StrOrPromise) -> RequestField:
     )
 
 
-def _yes_no(name: str, label: StrOrPromise) -> RequestField:
+def _yes_no(name: str, label: str | StrPromise) -> RequestField:
     """A checkbox, unticked unless the host ticks it."""
     return RequestField(
         name,
@@ -81,7 +81,7 @@ def _yes_no(name: str, label: StrOrPromise) -> RequestField:
 
 
 def _optional_line(
-    name: str, label: StrOrPromise, max_length: int, csv: str, widget: forms.Widget, **form: Any
+    name: str, label: str | StrPromise, max_length: int, csv: str, widget: forms.Widget, **form: Any
 ) -> RequestField:
     """A one-line text the host may leave empty (the intake decides when it is needed)."""
     return RequestField(

@@ -180,7 +180,9 @@ class SpeakerRequestSubmissionSerializer(serializers.Serializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         return {
             **request_fields.api_fields(),
-            "windows": RequestWindowInputSerializer(many=True, allow_empty=True, max_length=50),
+            "windows": serializers.ListSerializer(
+                child=RequestWindowInputSerializer(), allow_empty=True, max_length=50
+            ),
         }
 
 

@@ -152,7 +152,9 @@ def _withdraw_proposals(fellow: Fellow) -> int:
     holding = [
         run.pk
         for run in PlanningRun.objects.exclude(problem=None).only("pk", "problem")
-        if any(fellow_id in team.get("fellow_ids", ()) for team in run.problem.get("teams", ()))
+        if any(
+            fellow_id in team.get("fellow_ids", ()) for team in (run.problem or {}).get("teams", ())
+        )
     ]
     return PlanningRun.objects.filter(pk__in=holding).update(
         problem=None, plan=None, message=PROPOSAL_WITHDRAWN

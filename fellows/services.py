@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -52,8 +52,11 @@ def rotate_tour_feed_token(*, tour: Tour) -> str:
 
 
 @transaction.atomic
-def rotate_staff_feed_token(*, user: AbstractBaseUser) -> str:
-    """Give a staff user a (new) token for the all-tours feed and return it."""
+def rotate_staff_feed_token(*, user: User) -> str:
+    """Give a staff user a (new) token for the all-tours feed and return it.
+
+    Raises ValidationError for a user who is not staff.
+    """
     if not user.is_staff:
         raise ValidationError(_("Only staff members have a staff feed."))
     token = new_token()
@@ -63,7 +66,13 @@ def rotate_staff_feed_token(*, user: AbstractBaseUser) -> str:
     return token
 
 
-def record_feed_use(*, model: type, pk: int, field: str, last_used_at: dt.datetime | None) -> None:
+def record_feed_use(
+    *,
+    model: type[Fellow | Tour | StaffFeedToken],
+    pk: int,
+    field: str,
+    last_used_at: dt.datetime | None,
+) -> None:
     """Stamp a feed's last use, at most once per LAST_USE_RESOLUTION.
 
     A queryset update leaves `updated_at` alone, so recording a poll never changes the feed's

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.template import Context
-from django.template.loader import get_template, render_to_string
+from django.template import Context, Engine
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -82,7 +82,7 @@ def render_plain(template_name: str, context: dict) -> str:
     HTML escaping belongs to the HTML part; in plain text `St. Mark's & Barnes` would arrive
     as `St. Mark&#x27;s &amp; Barnes`. Included templates inherit the unescaped context.
     """
-    template = get_template(template_name).template  # the engine's Template, not the wrapper
+    template = Engine.get_default().get_template(template_name)  # takes a Context as given
     return template.render(Context(context, autoescape=False))
 
 
