@@ -22,4 +22,6 @@ $BIN/python manage.py makemigrations --check --dry-run >/dev/null || {
   echo "ERROR: models changed without a migration (run manage.py makemigrations)." >&2
   exit 1
 }
-exec $BIN/python -m pytest "$@"
+# Two workers (pytest-xdist) sharing out the tests; each has its own test database and Redis
+# dbs (tests/conftest.py). PYTEST_WORKERS=0 runs in one process.
+exec $BIN/python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
