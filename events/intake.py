@@ -331,7 +331,10 @@ def submit_speaker_request(
 ) -> Submission:
     """Validate and save a host's request with its windows, geocode it offline, issue its
     private link and queue the acknowledgement carrying that link (unless `acknowledge` is
-    False, for imports of requests hosts already know about)."""
+    False, for imports of requests hosts already know about).
+
+    Raises RequestRejected listing every problem per field and per window; nothing is saved.
+    """
     organization, speaker_request, windows = _validated_request(data)
 
     speaker_request.host_link_salt = new_salt()
@@ -373,7 +376,10 @@ def _locked(speaker_request: SpeakerRequest) -> SpeakerRequest:
 def reissue_host_link(*, speaker_request: SpeakerRequest) -> SpeakerRequest:
     """Staff replace a host's private link (lost, forwarded, leaked): the old link stops
     opening anything at once, and the new one goes to the host by email only. Nobody else
-    sees it: the outbox row keeps it sealed until sending (notifications.sealed_links)."""
+    sees it: the outbox row keeps it sealed until sending (notifications.sealed_links).
+
+    Raises ValidationError({"contact_email": …}) once the host's contact data is gone.
+    """
     speaker_request = _locked(speaker_request)
     if speaker_request.anonymised_at is not None or not speaker_request.contact_email:
         raise ValidationError(
@@ -481,7 +487,10 @@ def update_request_by_staff(
 
 @transaction.atomic
 def withdraw_request(*, speaker_request: SpeakerRequest) -> SpeakerRequest:
-    """The host calls the request off while it is still being considered."""
+    """The host calls the request off while it is still being considered.
+
+    Raises ValidationError({"status": …}) once staff have proposed a date.
+    """
     speaker_request = _locked(speaker_request)
     if speaker_request.status == SpeakerRequest.Status.WITHDRAWN:
         return speaker_request
@@ -502,7 +511,10 @@ def record_attendance(
     first_time_count: int,
     comments: str = "",
 ) -> SpeakerRequest:
-    """The host's report after the event; it also marks a confirmed request completed."""
+    """The host's report after the event; it also marks a confirmed request completed.
+
+    Raises RequestRejected for counts before the event, negative or larger than the audience.
+    """
     speaker_request = _locked(speaker_request)
     problems = _Problems()
     if not selectors.attendance_due(speaker_request=speaker_request):
@@ -554,7 +566,11 @@ def change_request_status(*, speaker_request: SpeakerRequest, status: str) -> Sp
 
 @transaction.atomic
 def decline_request(*, speaker_request: SpeakerRequest, reason: str) -> SpeakerRequest:
-    """Decline with a reason the host will read; the notice goes out after commit."""
+    """Decline with a reason the host will read; the notice goes out after commit.
+
+    Raises ValidationError({"reason": …}) for a missing or overlong reason, and
+    ({"status": …}) for a request that can no longer be declined (events.lifecycle).
+    """
     speaker_request = _locked(speaker_request)
     reason = (reason or "").strip()
     if not reason:

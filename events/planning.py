@@ -208,6 +208,8 @@ def build_problem(tour: Tour, *, only_booked: bool = False) -> engine.Problem:
 
     ``only_booked``: every live event of the tour, each held where it is, and no request: the
     problem whose plan is the itinerary (travel, nights, rest) of exactly what is booked.
+
+    Raises ValueError (a message for staff) for a tour without fellows.
     """
     teams = _tour_teams(tour)
     if not teams:
@@ -305,7 +307,11 @@ def _report(run_id: int, percent: int, message: str) -> None:
 
 
 def run_proposal(run_id: int, *, on_progress: ProgressCallback | None = None) -> PlanningRun:
-    """Run the planner for a stored proposal, reporting percent and a message as it goes."""
+    """Run the planner for a stored proposal, reporting percent and a message as it goes.
+
+    Whatever fails (ValueError for a tour without fellows, RuntimeError for a plan the verifier
+    refuses, or the planner's own errors) marks the run failed with its error, then is raised.
+    """
     run = PlanningRun.objects.select_related("tour").get(pk=run_id)
 
     def report(percent: int, message: str) -> None:
@@ -448,6 +454,10 @@ def accept_proposal(
 
     Tentative, unlocked events the proposal moves are cancelled first so they cannot block
     their own new times; with the whole proposal accepted, tentative events it left out go too.
+    A request whose booking is refused is listed in `Acceptance.refused`, not raised.
+
+    Raises ValidationError({"run": …}) for a proposal that is not finished, or older than one
+    already accepted for the tour.
     """
     run = PlanningRun.objects.select_for_update().select_related("tour").get(pk=run.pk)
     if run.status != PlanningRun.Status.DONE or not run.plan:

@@ -527,7 +527,10 @@ def tell_host_proposal_withdrawn(*, event: Event) -> None:
 
 @transaction.atomic
 def set_event_locked(*, event: Event, locked: bool) -> Event:
-    """Pin an event where it is (or free it) for the next re-planning; no calendar changes."""
+    """Pin an event where it is (or free it) for the next re-planning; no calendar changes.
+
+    Raises ValidationError({"locked": …}) for a cancelled event.
+    """
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.locked == locked:
         return event

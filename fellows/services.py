@@ -92,6 +92,8 @@ def add_unavailability(
 
     The fellow cannot be in two places, so the blackout stands even if events overlap it; staff
     see those conflicts (fellows.selectors.unavailability_conflicts) and rebook.
+
+    Raises ValidationError({"ends_at": …}) for one that does not end after it starts.
     """
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The unavailability must end after it starts.")})
@@ -104,7 +106,10 @@ def add_unavailability(
 
 
 def set_preferred_language(*, fellow: Fellow, language: str) -> Fellow:
-    """Choose the language of the fellow's day sheets, feed descriptions and messages."""
+    """Choose the language of the fellow's day sheets, feed descriptions and messages.
+
+    Raises ValidationError({"preferred_language": …}) for a language we do not write in.
+    """
     if language not in Fellow.Language.values:
         raise ValidationError({"preferred_language": _("Choose English or Korean.")})
     fellow.preferred_language = language
@@ -114,7 +119,11 @@ def set_preferred_language(*, fellow: Fellow, language: str) -> Fellow:
 
 @transaction.atomic
 def create_tour(*, tour: Tour, teams: dict[str, list[Fellow]]) -> Tour:
-    """Save a new tour with its fellows, team by team (members of a team travel together)."""
+    """Save a new tour with its fellows, team by team (members of a team travel together).
+
+    Raises ValidationError({"teams": …}) for a fellow in two teams, and the tour's own
+    model errors.
+    """
     chosen = [fellow.pk for fellows in teams.values() for fellow in fellows]
     if len(chosen) != len(set(chosen)):
         raise ValidationError({"teams": _("A fellow can be in only one team of a tour.")})

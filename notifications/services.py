@@ -485,7 +485,10 @@ def queue_due_reminders(*, now: dt.datetime | None = None) -> int:
 
 @transaction.atomic
 def retry_notification(*, notification: Notification) -> Notification:
-    """Staff send a dead (or still failing) message again, with a fresh set of attempts."""
+    """Staff send a dead (or still failing) message again, with a fresh set of attempts.
+
+    Raises ValidationError({"status": …}) for a message that is not failed or dead.
+    """
     notification = Notification.objects.select_for_update().get(pk=notification.pk)
     if notification.status not in (Notification.Status.DEAD, Notification.Status.FAILED):
         raise ValidationError({"status": _("Only a failed or dead message can be retried.")})
