@@ -67,7 +67,7 @@ def finish_calendar(calendar: icalendar.Calendar) -> bytes:
         for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
             prop = component.get(name) if component.name != "VTIMEZONE" else None
             tzid = prop.params.get("TZID") if prop is not None else None
-            if tzid and isinstance(prop.dt, dt.datetime):
+            if prop is not None and tzid and isinstance(prop.dt, dt.datetime):
                 years.setdefault(str(tzid), []).append(prop.dt.year)
     calendar.subcomponents[:0] = [
         vtimezone(zone, first_year=min(found), last_year=max(found))

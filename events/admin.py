@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from events import csv_import, intake, proposals, services
+from events import csv_import, intake, proposals, request_fields, services
 from events.forms import EventAdminForm, RequestImportForm
 from events.models import (
     Event,
@@ -127,7 +127,9 @@ class SpeakerRequestAdmin(admin.ModelAdmin):
             "title": _("Import speaker requests"),
             "form": form,
             "report": report,
-            "columns_help": csv_import.__doc__.split("Columns", 1)[1],
+            "columns_help": "\n".join(
+                f"{column:<24} {takes}" for column, takes in request_fields.csv_help()
+            ),
         }
         return TemplateResponse(request, "admin/events/speakerrequest/import_csv.html", context)
 

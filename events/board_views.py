@@ -195,7 +195,7 @@ def run_accept(request: HttpRequest, run_id: int) -> HttpResponse:
     choices = [(row["request_id"], row["label"]) for row in selectors.proposed_events(run=run)]
     form = AcceptForm(request.POST, choices=choices)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("__all__", [])) or _("Nothing chosen."))
+        messages.error(request, " ".join(map(str, form.non_field_errors())) or _("Nothing chosen."))
         return _go(request, _tour_url(run.tour_id, "proposal"))
     try:
         outcome = proposals.accept_proposal(run=run, request_ids=form.chosen(), by=request.user)
@@ -395,7 +395,7 @@ def request_bulk(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(back)
     done = 0
     for speaker_request in form.cleaned_data["request_ids"]:
@@ -472,6 +472,7 @@ def outbox_retry(request: HttpRequest, notification_id: int) -> HttpResponse:
 @board_access_required
 def impact(request: HttpRequest) -> HttpResponse:
     available = selectors.seasons()
+    season: int | None
     try:
         season = int(request.GET["season"])
     except (KeyError, ValueError):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -96,12 +94,9 @@ class PlanningRunViewSet(
     def accept(self, request: Request, pk: str | None = None) -> Response:
         payload = AcceptSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            outcome = proposals.accept_proposal(
-                run=self.get_object(),
-                request_ids=payload.validated_data["request_ids"],
-                by=request.user,
-            )
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from exc
+        outcome = proposals.accept_proposal(
+            run=self.get_object(),
+            request_ids=payload.validated_data["request_ids"],
+            by=request.user,
+        )
         return Response({"booked": [e.pk for e in outcome.booked], "refused": outcome.refused})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -364,7 +365,11 @@ def tour_routes(*, tour: Tour, events: list[Event] | None = None) -> list[TeamRo
         route = routes[team]
         route.colour = TEAM_COLOURS[index % len(TEAM_COLOURS)]
         route.stops.sort(key=lambda e: e.starts_at)
-        places = [Location(e.latitude, e.longitude, e.title) for e in route.stops]
+        # Stops are located (see above): a venue's coordinates are set together.
+        places = [
+            Location(cast(float, e.latitude), cast(float, e.longitude), e.title)
+            for e in route.stops
+        ]
         if start is not None:
             places.insert(0, start)
         for origin, destination in zip(places, places[1:], strict=False):
@@ -533,8 +538,8 @@ def _impact_for(label: str, tours: list[Tour], now: dt.datetime) -> Impact:
         label=label,
         events_held=len(held),
         audience_reported=sum(_reported(e) or 0 for e in held),
-        first_time=sum(r.first_time_count for r in reports.values()),
-        first_time_reported_audience=sum(r.attendance_count for r in reports.values()),
+        first_time=sum(r.first_time_count or 0 for r in reports.values()),
+        first_time_reported_audience=sum(r.attendance_count or 0 for r in reports.values()),
         declined=len(declined_ids),
         left_out=left_out,
     )

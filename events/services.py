@@ -173,7 +173,9 @@ def book_event(
 
 
 def _propose_to_host(event: Event) -> None:
-    """Ask the host whether the tentative event's time works (events.selectors.host_url)."""
+    """Ask the host of the event's request whether its tentative time works
+    (events.selectors.host_url)."""
+    assert event.request is not None, "only an event booked for a request is proposed"
     notifications.queue_proposal(
         event=event, host_url=selectors.host_url(speaker_request=event.request)
     )
@@ -196,6 +198,8 @@ CALENDAR_FIELDS = (
     "latitude",
     "longitude",
 )
+# What staff set on an event, the one list: the admin's form and the API take their fields
+# from it (tests/events/test_request_fields.py checks every Event field is placed).
 EDITABLE_FIELDS = (
     *CALENDAR_FIELDS,
     "visibility",
@@ -523,7 +527,10 @@ def tell_host_proposal_withdrawn(*, event: Event) -> None:
 
 @transaction.atomic
 def set_event_locked(*, event: Event, locked: bool) -> Event:
-    """Pin an event where it is (or free it) for the next re-planning; no calendar changes."""
+    """Pin an event where it is (or free it) for the next re-planning; no calendar changes.
+
+    Raises ValidationError({"locked": …}) for a cancelled event.
+    """
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.locked == locked:
         return event
@@ -567,12 +574,14 @@ def remind_unanswered_proposals(*, now: dt.datetime | None = None) -> int:
     NOTIFICATIONS_PROPOSAL_REMINDER_DAYS; returns how many were queued. Safe to run often:
     an event is reminded once."""
     now = now or timezone.now()
-    due = selectors.proposals_due_reminder(
-        now=now, days=settings.NOTIFICATIONS_PROPOSAL_REMINDER_DAYS
+    due = list(
+        selectors.proposals_due_reminder(
+            now=now, days=settings.NOTIFICATIONS_PROPOSAL_REMINDER_DAYS
+        )
     )
-    due = list(due)
     with transaction.atomic():
         for event in due:
+            assert event.request is not None  # the selector reads proposals to hosts only
             host_link = selectors.host_url(speaker_request=event.request)
             notifications.queue_proposal(event=event, host_url=host_link, reminder=True)
     return len(due)
@@ -619,7 +628,9 @@ def _check_request_bookable(request: SpeakerRequest, *, exclude_event_id: int | 
                 )
             ]
         )
-    live = request.events.filter(status__in=LIVE_STATUSES).exclude(pk=exclude_event_id)
+    live = request.events.filter(status__in=LIVE_STATUSES)
+    if exclude_event_id is not None:
+        live = live.exclude(pk=exclude_event_id)
     booked = live.select_related("tour").first()
     if booked is not None:
         raise BookingRefused(

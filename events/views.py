@@ -356,7 +356,7 @@ def host_answer_proposal(request: HttpRequest, token: str) -> HttpResponse:
             if "answer" in exc.message_dict:  # nothing (any longer) proposed
                 messages.error(request, " ".join(exc.message_dict["answer"]))
                 return redirect("events:host-request", token=token)
-            form.add_error("comment", exc.message_dict.get("comment"))
+            form.add_error("comment", exc.message_dict.get("comment", []))
         else:
             if form.cleaned_data["answer"] == "yes":
                 messages.success(request, _("Thank you! We will confirm the visit by email."))

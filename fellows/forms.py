@@ -43,7 +43,8 @@ class UnavailabilityForm(forms.Form):
     occurrence = local_times.occurrence_field()
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         zone = data.get("timezone")
         if not zone:
             return data

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.template import Context
-from django.template.loader import get_template, render_to_string
+from django.template import Context, Engine
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -82,7 +82,7 @@ def render_plain(template_name: str, context: dict) -> str:
     HTML escaping belongs to the HTML part; in plain text `St. Mark's & Barnes` would arrive
     as `St. Mark&#x27;s &amp; Barnes`. Included templates inherit the unescaped context.
     """
-    template = get_template(template_name).template  # the engine's Template, not the wrapper
+    template = Engine.get_default().get_template(template_name)  # takes a Context as given
     return template.render(Context(context, autoescape=False))
 
 
@@ -501,7 +501,10 @@ def queue_due_reminders(*, now: dt.datetime | None = None) -> int:
 
 @transaction.atomic
 def retry_notification(*, notification: Notification) -> Notification:
-    """Staff send a dead (or still failing) message again, with a fresh set of attempts."""
+    """Staff send a dead (or still failing) message again, with a fresh set of attempts.
+
+    Raises ValidationError({"status": …}) for a message that is not failed or dead.
+    """
     notification = Notification.objects.select_for_update().get(pk=notification.pk)
     if notification.status not in (Notification.Status.DEAD, Notification.Status.FAILED):
         raise ValidationError({"status": _("Only a failed or dead message can be retried.")})

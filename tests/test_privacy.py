@@ -320,3 +320,31 @@ def test_a_tour_cannot_lose_its_start_location(staff_api):
     tour.save()
     with pytest.raises(ValueError, match="start location"):
         proposals.build_problem(tour)
+
+
+def test_every_fellow_field_is_staff_visible_private_or_bookkeeping():
+    """A new Fellow field must be placed: the API, the admin and the export follow the lists."""
+    from fellows.models import Fellow
+    from fellows.permissions import PRIVATE_FELLOW_FIELDS, STAFF_FELLOW_FIELDS
+    from fellows.privacy import ERASED_TEXT_FIELDS, PROFILE_FIELDS
+    from fellows.serializers import FellowSerializer
+
+    bookkeeping = {
+        "id",
+        "user",
+        "feed_token_hash",
+        "feed_token_created_at",
+        "feed_last_used_at",
+        "created_at",
+        "updated_at",
+    }
+    fields = {f.name for f in Fellow._meta.concrete_fields}
+    placed = set(STAFF_FELLOW_FIELDS) | set(PRIVATE_FELLOW_FIELDS) | bookkeeping
+    assert fields - placed == set()
+    assert set(STAFF_FELLOW_FIELDS) & set(PRIVATE_FELLOW_FIELDS) == set()
+    assert set(FellowSerializer.Meta.fields) == {"id", *STAFF_FELLOW_FIELDS, *PRIVATE_FELLOW_FIELDS}
+    assert fields - bookkeeping <= set(PROFILE_FIELDS)
+    text_fields = {
+        f.name for f in Fellow._meta.concrete_fields if f.get_internal_type() == "CharField"
+    }
+    assert set(PRIVATE_FELLOW_FIELDS) & text_fields <= set(ERASED_TEXT_FIELDS)

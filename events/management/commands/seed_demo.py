@@ -206,6 +206,8 @@ class Command(BaseCommand):
         booked = 0
         for speaker_request in east_requests:
             window = speaker_request.windows.first()
+            if window is None:
+                continue
             zone = ZoneInfo(speaker_request.timezone)
             if window.start_date.weekday() in east.rest_weekdays:
                 continue
