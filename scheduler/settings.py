@@ -135,7 +135,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# The board's own sign-in page (the admin's rules, the product's look); the admin keeps its own.
+LOGIN_URL = "board:login"
 # django-axes refuses a login (admin, board, /me/login/) once a username from one address failed
 # AXES_FAILURE_LIMIT times, for AXES_COOLOFF_MINUTES, even with the right password. It only
 # watches username/password logins: API tokens and existing sessions are untouched.

@@ -183,7 +183,8 @@ def test_fellow_rotates_their_feed_from_their_page(client, fellow, fellow_user, 
     assert response["Cache-Control"] == "no-store"
     old = reverse("fellows:fellow-feed", kwargs={"token": feed_token})
     assert client.get(old).status_code == 404
-    new_path = html.split('value="', 1)[1].split('"', 1)[0].split("://", 1)[1]
+    new_path = html.split('id="feed-url"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+    new_path = new_path.split("://", 1)[1]
     assert client.get("/" + new_path.split("/", 1)[1]).status_code == 200
 
 
