@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from fellows.models import Fellow, Tour, Unavailability
 from planner.days import event_day, is_rest_day, within_working_hours
 from planner.travel import travel_minutes
+from scheduler import time_display
 
 ACTIVE_EVENT_STATUSES = ("tentative", "confirmed", "completed")
 # No leg in the travel model takes longer than this, so events further apart cannot clash.
@@ -128,14 +129,14 @@ def _fellow_conflicts(slot: Slot, fellow: Fellow, event_model) -> Iterable[Findi
                 "overlap",
                 "starts_at",
                 _(
-                    "%(name)s is already booked at “%(title)s” %(start)s–%(end)s; with travel "
+                    "%(name)s is already booked at “%(title)s” %(start)s – %(end)s; with travel "
                     "and the tour's %(gap)d-minute minimum gap the events would overlap."
                 )
                 % {
                     "name": fellow.display_name,
                     "title": other.title,
-                    "start": other.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                    "end": other.ends_at.astimezone(zone).strftime("%H:%M %Z"),
+                    "start": time_display.format_date_time(other.starts_at, zone),
+                    "end": time_display.format_time(other.ends_at, zone),
                     "gap": tour.min_gap_minutes,
                 },
             )
@@ -147,7 +148,7 @@ def _fellow_conflicts(slot: Slot, fellow: Fellow, event_model) -> Iterable[Findi
             % {
                 "name": fellow.display_name,
                 "count": same_day,
-                "day": day.isoformat(),
+                "day": time_display.format_day(day),
                 "max": tour.max_events_per_day,
             },
         )
@@ -163,8 +164,8 @@ def _fellow_conflicts(slot: Slot, fellow: Fellow, event_model) -> Iterable[Findi
             _("%(name)s is unavailable from %(start)s to %(end)s.")
             % {
                 "name": fellow.display_name,
-                "start": blocked.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                "end": blocked.ends_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+                "start": time_display.format_date_time(blocked.starts_at, zone),
+                "end": time_display.format_date_time(blocked.ends_at, zone),
             },
         )
 

@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,7 +25,7 @@ from events.models import LIVE_STATUSES, Event, EventAssignment, HostAnswer, Spe
 from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
 from fellows.models import Fellow, ItineraryItem, Tour
 from notifications import services as notifications
-from scheduler import local_times
+from scheduler import local_times, time_display
 
 logger = logging.getLogger(__name__)
 
@@ -260,8 +259,7 @@ def _follow_with_itinerary(tour: Tour) -> None:
 
 
 def _local(moment: dt.datetime, zone: str) -> str:
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%a %b %-d, %Y %-I:%M %p} {local.tzname()}"
+    return time_display.format_date_time(moment, zone)
 
 
 def describe_changes(

@@ -31,6 +31,7 @@ from fellows.selectors import (
     tour_feed_events,
     tour_feed_items,
 )
+from scheduler import time_display
 from scheduler.calendars import calendar_bytes, event_vevent, itinerary_vevent
 
 logger = logging.getLogger(__name__)
@@ -57,9 +58,8 @@ def day_sheets_url(*, token: str, day: dt.date | None = None) -> str:
 
 
 def local_text(moment: dt.datetime, zone: str) -> str:
-    """A time as the venue lives it, unambiguous in any language: 2027-03-14 09:30 EDT."""
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    """A time as the venue lives it, in the one display format: Sun Mar 14, 2027, 9:30 AM EDT."""
+    return time_display.format_date_time(moment, zone)
 
 
 def event_description(event: Event, *, link: str = "", fellows: str = "") -> str:

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
-from events.api import EventViewSet, OrganizationViewSet, SpeakerRequestViewSet
+from events.api import EventViewSet, ExportViewSet, OrganizationViewSet, SpeakerRequestViewSet
 from events.planning_api import PlanningRunViewSet
 from fellows.api import FellowViewSet, TourViewSet
 from notifications.api import NotificationViewSet
@@ -15,5 +15,6 @@ router.register("fellows", FellowViewSet, basename="fellow")
 router.register("tours", TourViewSet, basename="tour")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("proposals", PlanningRunViewSet, basename="proposal")
+router.register("exports", ExportViewSet, basename="export")
 
 urlpatterns = router.urls
