@@ -22,6 +22,7 @@ from events.models import (
     RequestWindow,
     SpeakerRequest,
 )
+from scheduler.admin_times import LocalTimesAdmin
 
 
 @admin.register(Organization)
@@ -143,9 +144,10 @@ class EventAssignmentInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(SimpleHistoryAdmin):  # its History page shows who changed what
+class EventAdmin(LocalTimesAdmin, SimpleHistoryAdmin):  # History: who changed what
     form = EventAdminForm
-    list_display = ["title", "tour", "starts_at", "status", "visibility", "locked", "sequence"]
+    local_change_form = False  # EventAdminForm reads and shows the venue's wall clock itself
+    list_display = ["title", "tour", "starts_local", "status", "visibility", "locked", "sequence"]
     list_filter = ["status", "visibility", "locked", "tour"]
     search_fields = ["title", "venue_name", "city"]
     list_select_related = ["tour"]

@@ -26,6 +26,7 @@ from fellows.services import (
     rotate_tour_feed_token,
     save_itinerary_item,
 )
+from scheduler.admin_times import LocalTimesAdmin
 
 
 def _conflicts(unavailability: Unavailability) -> str:
@@ -217,8 +218,8 @@ class StaffFeedTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(ItineraryItem)
-class ItineraryItemAdmin(admin.ModelAdmin):
-    list_display = ["title", "tour", "kind", "starts_at", "ends_at", "source"]
+class ItineraryItemAdmin(LocalTimesAdmin, admin.ModelAdmin):
+    list_display = ["title", "tour", "kind", "starts_local", "ends_local", "source"]
     list_filter = ["kind", "source", "tour"]
     search_fields = ["title", "from_location", "to_location"]
     readonly_fields = ["ical_uid", "sequence"]

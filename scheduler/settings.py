@@ -165,6 +165,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# Django's own date output (the admin) in the product's one format, zone named: scheduler/formats.
+FORMAT_MODULE_PATH = ["scheduler.formats"]
 USE_I18N = True
 USE_TZ = True
 

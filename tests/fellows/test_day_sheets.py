@@ -82,8 +82,8 @@ def test_token_day_sheet_shows_the_days_events_travel_lodging_and_contacts(
     assert 'id="day-2027-03-02"' in html
     for text in (
         "Harvard Korea Society",
-        "18:00",
-        "17:30",  # arrival: 30 minutes before
+        "6:00 PM – 7:30 PM EST",
+        "5:30 PM EST",  # arrival: 30 minutes before
         "Min Park",
         "+1 617 555 0199",
         "Side entrance.",
