@@ -55,6 +55,11 @@ def _no_overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
 
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
 @pytest.mark.parametrize("size", sorted(WIDTHS))
 def test_sign_in_header_pages_and_exports(live_server, page, tour, size):
     width, height = WIDTHS[size]
@@ -85,7 +90,7 @@ def test_sign_in_header_pages_and_exports(live_server, page, tour, size):
         page.goto(live_server.url + path)
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / f"look-{name}-{size}.png"), full_page=True)
-        assert _no_overflow(page) <= width, f"{name} is wider than {width} px"
+        assert _no_overflow(page) <= width, f"{name} too wide: {page.evaluate(WIDEST)}"
     # The tour page names its times with the zone, in the one format.
     page.goto(f"{live_server.url}/staff/tours/{tour.pk}/")
     expect(page.locator(".timeline")).to_contain_text("7:00 PM – 8:00 PM EST")
