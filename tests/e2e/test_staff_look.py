@@ -55,9 +55,11 @@ def _no_overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
 
+# Names the elements sticking out past the viewport, for the failure message.
 WIDEST = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
-  .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+  .slice(0, 5)
+  .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
 
 
 @pytest.mark.parametrize("size", sorted(WIDTHS))
