@@ -2,8 +2,8 @@
 a demo staff login (a coordinator, not a superuser) and a demo fellow login for /me/.
 
 Safe to run again: it does nothing when the demo tours exist already. Hosts' windows and the
-booked events keep off US public holidays and the days around them when people are away
-(Christmas Eve, New Year's Eve; the `holidays` package's "unofficial" category).
+booked events keep off US public holidays (the `holidays` package) and the days around them
+when people are away (Christmas Eve, New Year's Eve, the Friday after Thanksgiving).
 """
 
 from __future__ import annotations
@@ -95,10 +95,22 @@ def _next_monday(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=(7 - day.weekday()) % 7 or 7)
 
 
+# Days most hosts are away although no law says so (the package's "unofficial" category also
+# holds Groundhog Day and Valentine's Day, which keep no one home).
+DAYS_OFF_UNOFFICIAL = {"Christmas Eve", "New Year's Eve"}
+
+
 def demo_holidays(first: dt.date, last: dt.date) -> dict[dt.date, str]:
-    """US public holidays and the unofficial days off (Christmas Eve, New Year's Eve, …)."""
+    """US public holidays, Christmas Eve, New Year's Eve and the Friday after Thanksgiving."""
     years = range(first.year, last.year + 1)
-    return dict(holidays.US(years=years, categories=("public", "unofficial")))
+    days_off = dict(holidays.US(years=years))
+    for day, name in holidays.US(years=years, categories=("unofficial",)).items():
+        if DAYS_OFF_UNOFFICIAL & {part.strip() for part in name.split(";")}:
+            days_off[day] = name
+    for day, name in list(days_off.items()):
+        if "Thanksgiving" in name:
+            days_off[day + dt.timedelta(days=1)] = "Day after Thanksgiving"
+    return days_off
 
 
 def _working_day(day: dt.date, days_off: dict[dt.date, str]) -> dt.date:
