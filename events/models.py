@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from fellows.models import Fellow, Tour, new_ical_uid
+from scheduler import time_display
 from scheduler.local_times import validate_zone_name
 from scheduler.text_input import free_text_limit, one_line
 
@@ -252,7 +253,7 @@ class Event(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.starts_at:%Y-%m-%d %H:%M} UTC)"
+        return f"{self.title} ({time_display.format_date_time(self.starts_at, self.timezone)})"
 
     @property
     def location_text(self) -> str:

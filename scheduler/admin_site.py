@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
 
@@ -21,6 +22,11 @@ def otp_required_for_staff() -> bool:
 
 class StaffAdminSite(AdminSite):
     """Django's admin site, with django-otp's checks while OTP_REQUIRED_FOR_STAFF is on."""
+
+    site_header = _("LiNK Fellow Tours — administration")
+    site_title = _("LiNK Fellow Tours")
+    index_title = _("Administration")
+    site_url = "/staff/"  # "View site" leads staff back to the tour board
 
     @property
     def login_form(self):  # AdminSite.login reads this attribute on every login
