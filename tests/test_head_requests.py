@@ -12,6 +12,7 @@ from tests.test_permissions_matrix import (
     API_MATRIX,
     ROLES,
     WEB_MATRIX,
+    api_path,
     client_for,
     model_admin_names,
     url_args,
@@ -62,9 +63,7 @@ def test_head_is_answered_like_get_on_every_page(name, world):
 
 @pytest.mark.parametrize("operation", GET_OPERATIONS)
 def test_head_is_answered_like_get_on_every_api_read(operation, world):
-    template = operation.split(" ", 1)[1]
-    resource = template.split("/")[3]
-    path = template.replace("{id}", str(world.api_ids[resource]))
+    path = api_path(operation.split(" ", 1)[1], world)
     problem = _same_answer(client_for("admin", world), path)
     assert not problem
 
