@@ -281,3 +281,12 @@ class BulkRequestForm(forms.Form):
         if data.get("action") == self.DECLINE and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Tell the hosts why, in a sentence or two."))
         return data
+
+
+class ExportScopeForm(forms.Form):
+    """What a CSV export covers: one tour, or a season given by its first and last day (board
+    and API alike; events.exports.make_scope judges the combination)."""
+
+    tour = forms.IntegerField(label=_("Tour"), required=False, min_value=1)
+    date_from = forms.DateField(label=_("First day"), required=False, widget=DateInput)
+    date_to = forms.DateField(label=_("Last day"), required=False, widget=DateInput)

@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from common import local_times
+from common import local_times, time_display
 from events import lifecycle, selectors
 from events.geocoding import UnknownZip, locate_zip
 from events.models import LIVE_STATUSES, Event, EventAssignment, HostAnswer, SpeakerRequest
@@ -264,8 +263,7 @@ def _follow_with_itinerary(tour: Tour) -> None:
 
 
 def _local(moment: dt.datetime, zone: str) -> str:
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%a %b %-d, %Y %-I:%M %p} {local.tzname()}"
+    return time_display.format_date_time(moment, zone)
 
 
 def describe_changes(
