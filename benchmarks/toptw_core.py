@@ -20,11 +20,6 @@ import numpy as np
 
 from planner.search import Budget, SearchStats, iterated_ruin_recreate
 
-# Work units per second of requested time for this core. Its cost counts (``self.work``) are
-# calibrated on the 2-core reference machine to about 40M units per busy second; the budget
-# uses 85% of this rate (see ``search.Budget``) so the count, not the clock, normally stops it.
-TOPTW_WORK_UNITS_PER_SECOND = 32_000_000
-
 
 @dataclass(frozen=True)
 class ToptwInstance:
@@ -565,14 +560,14 @@ class ToptwModel:
 def solve_toptw(
     inst: ToptwInstance, *, seconds: float, seed: int = 0, work_units: int | None = None
 ) -> ToptwSolution:
-    """Best routes found for ``inst`` within the budget; same input and seed, same routes."""
+    """Best routes found for ``inst`` within ``seconds`` of wall clock; with ``work_units``, after
+    that much counted work instead (then the same input and seed give the same routes)."""
     model = ToptwModel(inst)
     stats = iterated_ruin_recreate(
         model,
         rng=random.Random(seed),
-        budget=Budget.from_seconds(
-            seconds, work_units=work_units, rate=TOPTW_WORK_UNITS_PER_SECOND
-        ),
+        # Answer building is a copy of the routes: nearly the whole limit goes to the search.
+        budget=Budget.from_seconds(seconds, work_units=work_units, keep_back=0.01),
         restart_after=0.3,
     )
     for nodes in model.routes:

@@ -39,8 +39,8 @@ from planner.travel import Leg, TravelModel, in_region
 from planner.validate import check_problem
 
 Interval = tuple[int, int]
-# Cost of one day evaluation in work units; calibrated so a second of budget is about a second
-# of search on the reference machine (see search.WORK_UNITS_PER_SECOND).
+# Cost of one day evaluation in work units, for reproducible runs under a counted budget
+# (``plan_tour(work_units=...)``; see search.Budget).
 _EVAL_WORK = 320
 # Events start on the quarter hour: a host plans "10:15", not "10:19". The epoch is midnight
 # UTC and every US zone is a whole number of hours from UTC, so this is the local quarter hour.
@@ -1074,7 +1074,9 @@ def plan_tour(
     """Plan every team's days: maximise net value (talks' value less the cost of travel and
     hotel nights, ``Team.costs``), under every hard rule and each tour's flight cap.
 
-    The same problem, seed and seconds give the same plan (see ``search.Budget``).
+    The search runs until ``seconds`` of wall clock (less a share kept for the reasons and
+    the legs); with ``work_units`` it stops after that much counted work instead, and the same
+    problem, seed and budget give the same plan (see ``search.Budget``).
     """
     check_problem(problem)
     model = TourModel(problem, travel or TravelModel())
