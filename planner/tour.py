@@ -19,6 +19,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 from zoneinfo import ZoneInfo
 
 from planner.days import event_day, working_hours
@@ -45,6 +46,8 @@ _EVAL_WORK = 320
 # Events start on the quarter hour: a host plans "10:15", not "10:19". The epoch is midnight
 # UTC and every US zone is a whole number of hours from UTC, so this is the local quarter hour.
 START_STEP_MINUTES = 15
+# Seconds kept back per request for building the answer after the search (see plan_tour).
+ANSWER_SECONDS_PER_REQUEST = 0.002
 _ZONE_SPAN_MINUTES = 12 * 60
 
 
@@ -1074,16 +1077,21 @@ def plan_tour(
     """Plan every team's days: maximise net value (talks' value less the cost of travel and
     hotel nights, ``Team.costs``), under every hard rule and each tour's flight cap.
 
-    The search runs until ``seconds`` of wall clock (less a share kept for the reasons and
-    the legs); with ``work_units`` it stops after that much counted work instead, and the same
-    problem, seed and budget give the same plan (see ``search.Budget``).
+    The whole call keeps to ``seconds`` of wall clock: the search runs until what is left
+    after the set-up, less what the answer (reasons, legs) takes to build. With ``work_units``
+    it stops after that much counted work instead, and the same problem, seed and budget give
+    the same plan (see ``search.Budget``).
     """
+    started = perf_counter()
     check_problem(problem)
     model = TourModel(problem, travel or TravelModel())
+    left = seconds - (perf_counter() - started)
+    # Explaining each left-out request re-tries it on its days: about 2 ms a request here.
+    answer = min(left / 2, max(0.05 * seconds, ANSWER_SECONDS_PER_REQUEST * len(problem.requests)))
     stats = iterated_ruin_recreate(
         model,
         rng=random.Random(seed),
-        budget=Budget.from_seconds(seconds, work_units=work_units),
+        budget=Budget(wall_seconds=max(0.0, left - answer), work_units=work_units),
     )
     model.fill_gaps()
     return model.build_plan(seed=seed, seconds=stats.seconds, stopped_by=stats.stopped_by)
