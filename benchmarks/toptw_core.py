@@ -18,6 +18,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from planner.neighbourhoods import (
+    RELATED,
+    STRETCH,
+    choose_ruin,
+    exchange_tails,
+    move_segment,
+    random_removal,
+    related_removal,
+    relocate_segment,
+    reverse_segment,
+    stretch_removal,
+)
 from planner.search import Budget, SearchStats, iterated_ruin_recreate
 
 
@@ -267,13 +279,8 @@ class ToptwModel:
     def _apply_intra(nodes: list[int], kind: int, i: int, j: int) -> list[int]:
         seq = [0, *nodes, 0]
         if kind == 0:
-            seq[i : j + 1] = seq[i : j + 1][::-1]
-        else:
-            seg = seq[i : i + kind]
-            rest = seq[:i] + seq[i + kind :]
-            at = j + 1 if j < i else j + 1 - kind
-            seq = rest[:at] + seg + rest[at:]
-        return seq[1:-1]
+            return reverse_segment(seq, i, j)[1:-1]
+        return move_segment(seq, i, kind, j)[1:-1]
 
     def _improve_route(self, r: int, max_checks: int = 25) -> bool:
         """First-best descent with 2-opt and or-opt on route r; True if it got shorter."""
@@ -348,15 +355,11 @@ class ToptwModel:
     def _apply_inter(
         a: list[int], b: list[int], kind: int, i: int, j: int
     ) -> tuple[list[int], list[int]]:
-        sa = [0, *a, 0]
-        sb = [0, *b, 0]
+        sa, sb = [0, *a, 0], [0, *b, 0]
         if kind == 0:
-            na = sa[: i + 1] + sb[j + 1 :]
-            nb = sb[: j + 1] + sa[i + 1 :]
+            na, nb = exchange_tails(sa, sb, i, j)
         else:
-            seg = sa[i : i + kind]
-            na = sa[:i] + sa[i + kind :]
-            nb = sb[: j + 1] + seg + sb[j + 1 :]
+            na, nb = relocate_segment(sa, sb, i, kind, j)
         return na[1:-1], nb[1:-1]
 
     def _improve_pair(self, ra: int, rb: int, max_checks: int = 25) -> bool:
@@ -460,28 +463,18 @@ class ToptwModel:
             self.routed[r] = True
 
     def ruin(self, rng: random.Random, strength: int) -> None:
+        """Take visits out with one of the shared neighbourhoods (planner.neighbourhoods)."""
         removed: list[int] = []
-        kind = rng.random()
-        if kind < 0.5:
-            # Vansteenwegen's shake: a consecutive stretch of each route.
+        kind = choose_ruin(rng, stretch_share=0.5, related_share=0.3)
+        routed = [v for r in self.routes for v in r]
+        if kind == STRETCH:
             for nodes in self.routes:
-                if not nodes:
-                    continue
-                length = min(len(nodes), rng.randint(1, strength + 1))
-                start = rng.randrange(len(nodes))
-                cut = nodes[start : start + length]
-                removed.extend(cut)
-                del nodes[start : start + length]
-        elif kind < 0.8:
-            # Related removal: a routed node and its nearest routed neighbours.
-            routed = [v for r in self.routes for v in r]
-            if routed:
-                seed = rng.choice(routed)
-                near = sorted(routed, key=lambda v: (int(self.inst.travel[seed, v]), v))
-                removed = near[: min(len(near), 2 + strength)]
+                removed.extend(stretch_removal(rng, nodes, strength + 1))
+        elif kind == RELATED:
+            travel = self.inst.travel
+            removed = related_removal(rng, routed, lambda a, b: int(travel[a, b]), 2 + strength)
         else:
-            routed = [v for r in self.routes for v in r]
-            removed = rng.sample(routed, min(len(routed), 1 + strength))
+            removed = random_removal(rng, routed, 1 + strength)
         gone = set(removed)
         self.routes = [[v for v in r if v not in gone] for r in self.routes]
         for v in gone:

@@ -34,6 +34,14 @@ from planner.model import (
     TeamPlan,
     TravelLeg,
 )
+from planner.neighbourhoods import (
+    RELATED,
+    STRETCH,
+    choose_ruin,
+    random_removal,
+    related_removal,
+    stretch_removal,
+)
 from planner.reasons import explain
 from planner.search import Budget, iterated_ruin_recreate
 from planner.travel import Leg, TravelModel, in_region
@@ -740,27 +748,25 @@ class TourModel:
             # Nothing to move: count the look, so the work budget (not the clock) ends the search.
             self.work += _EVAL_WORK * (1 + len(self.value))
             return
-        kind = rng.random()
         count = 1 + strength
-        if kind < 0.4:
-            # A stretch of consecutive days of one team: reshuffles who goes where and when.
-            ti, d = self.placed[rng.choice(movable)]
-            span = 1 + strength // 2
-            victims = [
-                ri
-                for x in range(max(0, d - span), min(len(self.teams[ti].days), d + span + 1))
-                for ri in self.plan[ti][x]
-                if ri not in self.locked_start
-            ]
-        elif kind < 0.8:
+        # The same neighbourhoods as the TOPTW core (planner.neighbourhoods); a team's route
+        # is its requests in the order of its days.
+        kind = choose_ruin(rng, stretch_share=0.4, related_share=0.4)
+        if kind == STRETCH:
+            # Consecutive events of one team: reshuffles who goes where and when.
+            ti = self.placed[rng.choice(movable)][0]
+            route = [ri for day in self.plan[ti] for ri in day if ri not in self.locked_start]
+            victims = stretch_removal(rng, route, 2 + strength)
+        elif kind == RELATED:
             # Geographically related requests across all teams.
-            seed = rng.choice(movable)
-            here = self.req_loc[seed]
-            victims = sorted(
-                movable, key=lambda ri: (self.leg(here, self.req_loc[ri]).minutes, ri)
-            )[:count]
+            victims = related_removal(
+                rng,
+                movable,
+                lambda a, b: self.leg(self.req_loc[a], self.req_loc[b]).minutes,
+                count,
+            )
         else:
-            victims = rng.sample(sorted(movable), min(count, len(movable)))
+            victims = random_removal(rng, sorted(movable), count)
         ruined: set[int] = set()
         for ri in sorted(set(victims)):
             if ri in self.placed:
