@@ -756,7 +756,7 @@ class TourModel:
             # Consecutive events of one team: reshuffles who goes where and when.
             ti = self.placed[rng.choice(movable)][0]
             route = [ri for day in self.plan[ti] for ri in day if ri not in self.locked_start]
-            victims = stretch_removal(rng, route, 2 + strength)
+            victims = stretch_removal(rng, route, 3 + 2 * strength)
         elif kind == RELATED:
             # Geographically related requests across all teams.
             victims = related_removal(
