@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from events import csv_import, intake, planning, services
+from events import csv_import, intake, proposals, services
 from events.forms import EventAdminForm, RequestImportForm
 from events.models import (
     Event,
@@ -250,7 +250,7 @@ class PlanningRunAdmin(admin.ModelAdmin):
     def accept_selected(self, request, queryset):
         for run in queryset:
             try:
-                outcome = planning.accept_proposal(run=run, by=request.user)
+                outcome = proposals.accept_proposal(run=run, by=request.user)
             except ValidationError as exc:
                 self.message_user(request, f"{run}: {' '.join(exc.messages)}", messages.ERROR)
                 continue

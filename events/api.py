@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.api_support import ProtectedDeleteMixin
 from events import intake, selectors, services
 from events.filters import SpeakerRequestFilter
 from events.models import Event, Organization, SpeakerRequest
@@ -28,7 +29,6 @@ from events.serializers import (
     SpeakerRequestSubmissionSerializer,
     SubmissionResultSerializer,
 )
-from scheduler.api_support import ProtectedDeleteMixin
 
 
 def as_drf_error(exc: DjangoValidationError) -> ValidationError:

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from common import local_times
 from events.geocoding import UnknownZip, locate_zip
 from events.models import Event, SpeakerRequest
 from events.rules import Slot
 from fellows.models import Fellow, Tour, validate_state_codes
-from scheduler import local_times
 
 WEEKDAYS = [
     (0, _("Monday")),

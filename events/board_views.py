@@ -1,7 +1,7 @@
 """The staff tour board: request queue, tour pages, proposals, event changes, outbox, impact.
 
-Thin adapters. Reads come from events.selectors (and planning.proposal_summary); every action
-calls the same services as the API (events.services, events.planning, events.intake,
+Thin adapters. Reads come from events.selectors (and proposals.proposal_summary); every action
+calls the same services as the API (events.services, events.proposals, events.intake,
 notifications.services), so no rule lives here. Actions are POST-only behind CSRF; a refused
 action comes back as a message or as errors beside the fields, never as a server error.
 Pages work without JavaScript; with htmx, the proposal's progress polls a small fragment and
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from events import board_map, intake, planning, selectors, services
+from events import board_map, intake, proposals, selectors, services
 from events.board_forms import (
     AcceptForm,
     BulkRequestForm,
@@ -131,7 +131,7 @@ def _tour_context(tour: Tour) -> dict:
     team_names, days = selectors.tour_timeline(tour=tour, events=events)
     finished = selectors.latest_finished_proposal(tour=tour)
     proposed = selectors.proposed_events(run=finished) if finished else []
-    summary = planning.proposal_summary(finished) if finished else {}
+    summary = proposals.proposal_summary(finished) if finished else {}
     # Where a rest day or a blackout took the host's preferred time, the row says so.
     notes = selectors.preferred_window_notes(run=finished) if finished else {}
     for row in [*proposed, *summary.get("left_out", [])]:
@@ -174,11 +174,11 @@ def tour_propose(request: HttpRequest, tour_id: int) -> HttpResponse:
         return _go(request, _tour_url(tour.pk))
     try:
         # Checked here so staff hear at once, not from a failed run, that the tour lacks input.
-        planning.build_problem(tour)
+        proposals.build_problem(tour)
     except ValueError as exc:
         messages.error(request, str(exc))
         return _go(request, _tour_url(tour.pk))
-    run = planning.request_proposal(
+    run = proposals.request_proposal(
         tour=tour, by=request.user, seconds=form.cleaned_data["seconds"]
     )
     if is_htmx(request):
@@ -204,7 +204,7 @@ def run_accept(request: HttpRequest, run_id: int) -> HttpResponse:
         messages.error(request, " ".join(form.errors.get("__all__", [])) or _("Nothing chosen."))
         return _go(request, _tour_url(run.tour_id, "proposal"))
     try:
-        outcome = planning.accept_proposal(run=run, request_ids=form.chosen(), by=request.user)
+        outcome = proposals.accept_proposal(run=run, request_ids=form.chosen(), by=request.user)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
         return _go(request, _tour_url(run.tour_id, "proposal"))

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common import local_times
+from common.text_input import FREE_TEXT_MAX_CHARS
 from events.intake import US_TIME_ZONES
 from events.models import Event, Organization, RequestWindow, SpeakerRequest
 from events.rules import Slot
@@ -20,8 +22,6 @@ from events.services import (
     with_located_venue,
 )
 from fellows.models import Fellow
-from scheduler import local_times
-from scheduler.text_input import FREE_TEXT_MAX_CHARS
 
 
 class EventAdminForm(forms.ModelForm):
@@ -76,7 +76,7 @@ class EventAdminForm(forms.ModelForm):
                 self.initial[name] = moment.astimezone(zone).replace(tzinfo=None)
 
     def _venue_times(self, data: dict) -> None:
-        """Read the typed start and end as the venue's wall clock (scheduler.local_times)."""
+        """Read the typed start and end as the venue's wall clock (common.local_times)."""
         zone = data.get("timezone")
         if not zone or not local_times.is_zone_name(zone):
             return  # clean() reports an unknown zone

@@ -31,15 +31,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common import local_times
+from common.text_input import FREE_TEXT_MAX_CHARS
+from common.tokens import derived_token, hash_token, new_salt
 from events import lifecycle, selectors
 from events.geocoding import UnknownZip, locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
 from events.selectors import HOST_LINK_PURPOSE
 from events.services import set_request_status
 from notifications import services as notifications
-from scheduler import local_times
-from scheduler.text_input import FREE_TEXT_MAX_CHARS
-from scheduler.tokens import derived_token, hash_token, new_salt
 
 MAX_WINDOWS = 10
 MIN_AUDIENCE, MAX_AUDIENCE = 1, 100_000
@@ -455,7 +455,10 @@ def update_request_by_host(
         speaker_request.windows.all().delete()
         _save_windows(speaker_request, windows)
     notifications.queue_host_contact_change(
-        speaker_request=speaker_request, previous_email=previous_email, previous_name=previous_name
+        speaker_request=speaker_request,
+        previous_email=previous_email,
+        previous_name=previous_name,
+        host_url=selectors.host_url(speaker_request=speaker_request),
     )
     return speaker_request
 
@@ -494,7 +497,10 @@ def update_request_by_staff(
     speaker_request.full_clean(validate_unique=False)
     speaker_request.save()
     notifications.queue_host_contact_change(
-        speaker_request=speaker_request, previous_email=previous_email, previous_name=previous_name
+        speaker_request=speaker_request,
+        previous_email=previous_email,
+        previous_name=previous_name,
+        host_url=selectors.host_url(speaker_request=speaker_request),
     )
     return speaker_request
 

@@ -31,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.tokens import derived_token, hash_token
 from events import board_map
 from events.models import Event, PlanningRun, RequestWindow, SpeakerRequest
 from fellows.models import ItineraryItem, Tour, TourMember
@@ -38,7 +39,6 @@ from planner.jsonio import problem_from_json
 from planner.model import Location, Team
 from planner.reasons import WEEKDAY_NAMES, days_text, describe_region
 from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
-from scheduler.tokens import derived_token, hash_token
 
 HOST_LINK_LIFETIME = dt.timedelta(days=90)
 ACTIVE_EVENT_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED, Event.Status.COMPLETED)
@@ -62,7 +62,7 @@ HOST_LINK_PURPOSE = "host-link"
 def host_url(*, speaker_request: SpeakerRequest) -> str | None:
     """The host's private link, written again for a later message; None when it cannot be.
 
-    Links are derived from the request's salt and SECRET_KEY (scheduler.tokens.derived_token);
+    Links are derived from the request's salt and SECRET_KEY (common.tokens.derived_token);
     requests of the first release (random links, no salt), revoked links and links made under
     another SECRET_KEY give None, and the message then points to the first email instead.
     """

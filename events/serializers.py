@@ -6,11 +6,11 @@ import copy
 
 from rest_framework import serializers
 
+from common import local_times
+from common.local_times import ApiDateField
+from common.text_input import FREE_TEXT_MAX_CHARS
 from events.models import Event, Organization, RequestWindow, SpeakerRequest
 from fellows.models import Fellow, Tour
-from scheduler import local_times
-from scheduler.local_times import ApiDateField
-from scheduler.text_input import FREE_TEXT_MAX_CHARS
 
 
 class OrganizationSerializer(serializers.ModelSerializer):

@@ -20,13 +20,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common import local_times
 from events import lifecycle, selectors
 from events.geocoding import UnknownZip, locate_zip
 from events.models import LIVE_STATUSES, Event, EventAssignment, HostAnswer, SpeakerRequest
 from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
 from fellows.models import Fellow, ItineraryItem, Tour
 from notifications import services as notifications
-from scheduler import local_times
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +248,7 @@ def _follow_with_itinerary(tour: Tour) -> None:
     Items staff wrote stay. A planner that cannot route the tour as booked leaves the old
     items and logs why: the booking itself already passed the rules.
     """
-    from events.planning import rewrite_itinerary  # the planner service books through us
+    from events.proposals import rewrite_itinerary  # the planner service books through us
 
     if not ItineraryItem.objects.filter(tour=tour, source=ItineraryItem.Source.PLANNER).exists():
         return

@@ -5,11 +5,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.api_support import ProtectedDeleteMixin
 from fellows.feeds import day_sheets_url, feed_url, webcal_url
 from fellows.models import Fellow, Tour
 from fellows.serializers import FellowSerializer, TourSerializer
 from fellows.services import rotate_feed_token, rotate_tour_feed_token
-from scheduler.api_support import ProtectedDeleteMixin
 
 
 class FellowViewSet(viewsets.ReadOnlyModelViewSet):

@@ -6,9 +6,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common import local_times
+from common.text_input import one_line
 from fellows.models import Fellow
-from scheduler import local_times
-from scheduler.text_input import one_line
 
 # Zones a fellow is likely to be in while touring, plus home; the tour's zone is preselected.
 ZONE_CHOICES = [

@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 
+from common.tokens import hash_token
 from events.models import Event
 from fellows.models import Fellow, ItineraryItem, StaffFeedToken, Tour, Unavailability
-from scheduler.tokens import hash_token
 
 # Cancelled events stay in feeds this long so that subscribed clients see STATUS:CANCELLED and
 # drop them; after that they disappear from the feed altogether.

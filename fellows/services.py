@@ -1,6 +1,6 @@
 """Writes for fellows and tours: feed tokens, their last use, and unavailability.
 
-Tokens are returned once, at creation, and stored only as a hash (scheduler/tokens.py); a new
+Tokens are returned once, at creation, and stored only as a hash (common/tokens.py); a new
 token replaces the hash, so the previous URL stops working in the same transaction.
 """
 
@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.tokens import hash_token, new_token
 from fellows.models import (
     Fellow,
     ItineraryItem,
@@ -23,7 +24,6 @@ from fellows.models import (
     TourMember,
     Unavailability,
 )
-from scheduler.tokens import hash_token, new_token
 
 # Recording every fetch would turn each feed poll into a write; a coarse stamp is all staff need
 # to tell a live subscription from a dead one.

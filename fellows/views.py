@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_POST, require_safe
 
+from common import rate_limits
 from fellows.feeds import (
     DEFAULT_FEED_TIMEZONE,
     day_sheets_url,
@@ -48,7 +49,6 @@ from fellows.services import (
     rotate_staff_feed_token,
     set_preferred_language,
 )
-from scheduler import rate_limits
 
 LOGIN_URL = reverse_lazy("fellows:login")
 LAST_USE_FIELDS = {

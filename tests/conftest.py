@@ -19,9 +19,9 @@ def local(day: dt.date, hour: int, minute: int = 0, zone: ZoneInfo = NEW_YORK) -
 
 @pytest.fixture(autouse=True)
 def healthy_services():
-    """No test inherits another's memory of a broker or cache outage (scheduler.backoff)."""
+    """No test inherits another's memory of a broker or cache outage (common.backoff)."""
+    from common import rate_limits
     from notifications.services import broker_health
-    from scheduler import rate_limits
 
     broker_health.reset()
     rate_limits._cache_health.reset()

@@ -24,7 +24,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from events import planning, services
+from events import proposals, services
 from events.models import PlanningRun
 from fellows.models import ItineraryItem
 from fellows.services import rotate_feed_token, rotate_staff_feed_token, rotate_tour_feed_token
@@ -109,8 +109,8 @@ def world(db) -> SimpleNamespace:
     )
     assert host_answer.status_code == 201, host_answer.content
     host_url = host_answer.json()["host_url"]
-    run = planning.run_proposal(PlanningRun.objects.create(tour=tour, seconds=1, seed=1).pk)
-    planning.accept_proposal(run=run, request_ids=None)
+    run = proposals.run_proposal(PlanningRun.objects.create(tour=tour, seconds=1, seed=1).pk)
+    proposals.accept_proposal(run=run, request_ids=None)
     event = tour.events.get()
     services.confirm_event(event=event)
     notification_services.queue_host_reminder(event=event)
@@ -319,4 +319,4 @@ def test_a_tour_cannot_lose_its_start_location(staff_api):
     TourMemberFactory(tour=tour, fellow=private_fellow("C", 41.0, -75.0, "fellow-c"))
     tour.save()
     with pytest.raises(ValueError, match="start location"):
-        planning.build_problem(tour)
+        proposals.build_problem(tour)

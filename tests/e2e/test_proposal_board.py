@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from events import planning
+from events import proposals
 from events.models import PlanningRun, RequestWindow
 from tests.factories import (
     FellowFactory,
@@ -92,8 +92,8 @@ def proposal(db) -> PlanningRun:
             end_date=possible,
             preference=RequestWindow.Preference.POSSIBLE,
         )
-    run = planning.request_proposal(tour=tour, seconds=2)
-    return planning.run_proposal(run.pk)
+    run = proposals.request_proposal(tour=tour, seconds=2)
+    return proposals.run_proposal(run.pk)
 
 
 def log_in(page, url: str) -> None:

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from common.tokens import derived_token, hash_token, new_salt
 from events import services as event_services
 from events.geocoding import locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
@@ -21,7 +22,6 @@ from events.selectors import HOST_LINK_PURPOSE
 from fellows import services as fellow_services
 from fellows.models import Fellow, Tour, TourMember
 from fellows.services import rotate_feed_token
-from scheduler.tokens import derived_token, hash_token, new_salt
 
 DEMO_STAFF_USERNAME = "staff"
 DEMO_STAFF_PASSWORD = "fellow-tours-demo"  # demo data only; never used outside `make run`

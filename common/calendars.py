@@ -158,7 +158,7 @@ def itinerary_title(item) -> str:
     place = item.to_location
     if getattr(item, "source", "") != "planner" or not place:
         return item.title
-    # The planner's own names (events.planning), written again in the reader's language.
+    # The planner's own names (events.proposals), written again in the reader's language.
     if item.kind == "rest":
         return _("Rest day near %(place)s") % {"place": place}
     if item.kind == "lodging":

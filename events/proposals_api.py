@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from events import planning
+from events import proposals
 from events.models import PlanningRun
 from fellows.models import Tour
 
@@ -52,7 +52,7 @@ class PlanningRunSerializer(serializers.ModelSerializer):
         ]
 
     def get_summary(self, run: PlanningRun) -> dict:
-        return planning.proposal_summary(run)
+        return proposals.proposal_summary(run)
 
 
 class AcceptSerializer(serializers.Serializer):
@@ -83,7 +83,7 @@ class PlanningRunViewSet(
     def create(self, request: Request, *args, **kwargs) -> Response:
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        run = planning.request_proposal(
+        run = proposals.request_proposal(
             tour=payload.validated_data["tour"],
             by=request.user,
             seconds=payload.validated_data["seconds"],
@@ -97,7 +97,7 @@ class PlanningRunViewSet(
         payload = AcceptSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
-            outcome = planning.accept_proposal(
+            outcome = proposals.accept_proposal(
                 run=self.get_object(),
                 request_ids=payload.validated_data["request_ids"],
                 by=request.user,
