@@ -61,10 +61,6 @@ class Budget:
         0 to 1) for what the caller does after the search (reasons, legs, checks)."""
         return cls(wall_seconds=seconds * (1.0 - keep_back), work_units=work_units)
 
-    @property
-    def counted(self) -> bool:
-        return self.work_units is not None
-
 
 @dataclass(frozen=True)
 class SearchStats:
