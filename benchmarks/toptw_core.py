@@ -18,12 +18,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from planner.neighbourhoods import (
+    RELATED,
+    STRETCH,
+    choose_ruin,
+    exchange_tails,
+    move_segment,
+    random_removal,
+    related_removal,
+    relocate_segment,
+    reverse_segment,
+    stretch_removal,
+)
 from planner.search import Budget, SearchStats, iterated_ruin_recreate
-
-# Work units per second of requested time for this core. Its cost counts (``self.work``) are
-# calibrated on the 2-core reference machine to about 40M units per busy second; the budget
-# uses 85% of this rate (see ``search.Budget``) so the count, not the clock, normally stops it.
-TOPTW_WORK_UNITS_PER_SECOND = 32_000_000
 
 
 @dataclass(frozen=True)
@@ -272,13 +279,8 @@ class ToptwModel:
     def _apply_intra(nodes: list[int], kind: int, i: int, j: int) -> list[int]:
         seq = [0, *nodes, 0]
         if kind == 0:
-            seq[i : j + 1] = seq[i : j + 1][::-1]
-        else:
-            seg = seq[i : i + kind]
-            rest = seq[:i] + seq[i + kind :]
-            at = j + 1 if j < i else j + 1 - kind
-            seq = rest[:at] + seg + rest[at:]
-        return seq[1:-1]
+            return reverse_segment(seq, i, j)[1:-1]
+        return move_segment(seq, i, kind, j)[1:-1]
 
     def _improve_route(self, r: int, max_checks: int = 25) -> bool:
         """First-best descent with 2-opt and or-opt on route r; True if it got shorter."""
@@ -353,15 +355,11 @@ class ToptwModel:
     def _apply_inter(
         a: list[int], b: list[int], kind: int, i: int, j: int
     ) -> tuple[list[int], list[int]]:
-        sa = [0, *a, 0]
-        sb = [0, *b, 0]
+        sa, sb = [0, *a, 0], [0, *b, 0]
         if kind == 0:
-            na = sa[: i + 1] + sb[j + 1 :]
-            nb = sb[: j + 1] + sa[i + 1 :]
+            na, nb = exchange_tails(sa, sb, i, j)
         else:
-            seg = sa[i : i + kind]
-            na = sa[:i] + sa[i + kind :]
-            nb = sb[: j + 1] + seg + sb[j + 1 :]
+            na, nb = relocate_segment(sa, sb, i, kind, j)
         return na[1:-1], nb[1:-1]
 
     def _improve_pair(self, ra: int, rb: int, max_checks: int = 25) -> bool:
@@ -465,28 +463,18 @@ class ToptwModel:
             self.routed[r] = True
 
     def ruin(self, rng: random.Random, strength: int) -> None:
+        """Take visits out with one of the shared neighbourhoods (planner.neighbourhoods)."""
         removed: list[int] = []
-        kind = rng.random()
-        if kind < 0.5:
-            # Vansteenwegen's shake: a consecutive stretch of each route.
+        kind = choose_ruin(rng, stretch_share=0.5, related_share=0.3)
+        routed = [v for r in self.routes for v in r]
+        if kind == STRETCH:
             for nodes in self.routes:
-                if not nodes:
-                    continue
-                length = min(len(nodes), rng.randint(1, strength + 1))
-                start = rng.randrange(len(nodes))
-                cut = nodes[start : start + length]
-                removed.extend(cut)
-                del nodes[start : start + length]
-        elif kind < 0.8:
-            # Related removal: a routed node and its nearest routed neighbours.
-            routed = [v for r in self.routes for v in r]
-            if routed:
-                seed = rng.choice(routed)
-                near = sorted(routed, key=lambda v: (int(self.inst.travel[seed, v]), v))
-                removed = near[: min(len(near), 2 + strength)]
+                removed.extend(stretch_removal(rng, nodes, strength + 1))
+        elif kind == RELATED:
+            travel = self.inst.travel
+            removed = related_removal(rng, routed, lambda a, b: int(travel[a, b]), 2 + strength)
         else:
-            routed = [v for r in self.routes for v in r]
-            removed = rng.sample(routed, min(len(routed), 1 + strength))
+            removed = random_removal(rng, routed, 1 + strength)
         gone = set(removed)
         self.routes = [[v for v in r if v not in gone] for r in self.routes]
         for v in gone:
@@ -565,14 +553,14 @@ class ToptwModel:
 def solve_toptw(
     inst: ToptwInstance, *, seconds: float, seed: int = 0, work_units: int | None = None
 ) -> ToptwSolution:
-    """Best routes found for ``inst`` within the budget; same input and seed, same routes."""
+    """Best routes found for ``inst`` within ``seconds`` of wall clock; with ``work_units``, after
+    that much counted work instead (then the same input and seed give the same routes)."""
     model = ToptwModel(inst)
     stats = iterated_ruin_recreate(
         model,
         rng=random.Random(seed),
-        budget=Budget.from_seconds(
-            seconds, work_units=work_units, rate=TOPTW_WORK_UNITS_PER_SECOND
-        ),
+        # Answer building is a copy of the routes: nearly the whole limit goes to the search.
+        budget=Budget.from_seconds(seconds, work_units=work_units, keep_back=0.01),
         restart_after=0.3,
     )
     for nodes in model.routes:

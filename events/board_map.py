@@ -1,9 +1,14 @@
-"""The staff board's route map: a shipped outline of the lower 48 states and a projection.
+"""The staff board's route map: a shipped outline of the lower 48 states, state shapes for
+tour regions, and a projection.
 
 The outline is the union of the US time zones' polygons that timezonefinder ships, projected
 with the Albers equal-area conic the US Census uses, simplified, and stored as SVG path data in
 events/static/events/us_outline.json. Pages draw it inline, so the map needs no tile server,
-no network and no JavaScript. Regenerate the file (rarely: borders do not move) with
+no network and no JavaScript. A tour's region is drawn from events/static/events/
+us_state_hulls.json (per state, the convex hull of its ZIP codes' centres from the `zipcodes`
+package: an approximate shape, enough to see which states a region covers) and from a circle
+of the region's radius around the start. Regenerate both files (rarely: borders do not move)
+with
 
     python -m events.board_map
 
@@ -18,6 +23,8 @@ from functools import cache
 from pathlib import Path
 
 OUTLINE_PATH = Path(__file__).resolve().parent / "static" / "events" / "us_outline.json"
+STATE_HULLS_PATH = OUTLINE_PATH.with_name("us_state_hulls.json")
+EARTH_RADIUS_KM = 6371.0088
 
 # Albers equal-area conic for the conterminous US (standard parallels 29.5°N and 45.5°N).
 _PHI1, _PHI2, _PHI0, _LAMBDA0 = map(math.radians, (29.5, 45.5, 37.5, -96.0))
@@ -50,6 +57,13 @@ LOWER_48_ZONES = (
     "America/North_Dakota/Center",
     "America/North_Dakota/New_Salem",
 )
+# The lower 48 and DC (the outline's states); territories and military codes are left out.
+LOWER_48_STATES = frozenset(
+    (  # noqa: SIM905 - a list of 49 quoted codes reads worse
+        "AL AZ AR CA CO CT DE DC FL GA ID IL IN IA KS KY LA ME MD MA MI MN MS MO "
+        "MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY"
+    ).split()
+)
 WIDTH = 960.0
 PADDING = 10.0
 
@@ -77,6 +91,33 @@ def project(latitude: float, longitude: float, shape: dict | None = None) -> tup
         round((x - transform["min_x"]) * scale + PADDING, 1),
         round((transform["max_y"] - y) * scale + PADDING, 1),
     )
+
+
+@cache
+def state_hulls() -> dict[str, list[tuple[float, float]]]:
+    """Per two-letter state code, its approximate outline as (latitude, longitude) points."""
+    data = json.loads(STATE_HULLS_PATH.read_text())
+    return {state: [(lat, lon) for lat, lon in ring] for state, ring in data.items()}
+
+
+def circle(
+    latitude: float, longitude: float, radius_km: float, steps: int = 72
+) -> list[tuple[float, float]]:
+    """(latitude, longitude) points at ``radius_km`` (great circle) around a point."""
+    phi1, lam1 = math.radians(latitude), math.radians(longitude)
+    delta = radius_km / EARTH_RADIUS_KM
+    points = []
+    for step in range(steps):
+        bearing = 2 * math.pi * step / steps
+        phi2 = math.asin(
+            math.sin(phi1) * math.cos(delta) + math.cos(phi1) * math.sin(delta) * math.cos(bearing)
+        )
+        lam2 = lam1 + math.atan2(
+            math.sin(bearing) * math.sin(delta) * math.cos(phi1),
+            math.cos(delta) - math.sin(phi1) * math.sin(phi2),
+        )
+        points.append((round(math.degrees(phi2), 4), round(math.degrees(lam2), 4)))
+    return points
 
 
 def view_box(
@@ -162,6 +203,50 @@ def build_outline(tolerance_px: float = 1.2, min_area_px: float = 12.0) -> dict:
     return {"width": WIDTH, "height": height, "transform": transform, "paths": paths}
 
 
+def _convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Andrew's monotone chain; counter-clockwise, without repeating the first point."""
+    ordered = sorted(set(points))
+    if len(ordered) < 3:
+        return ordered
+
+    def turn(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    upper: list[tuple[float, float]] = []
+    for point in ordered:
+        while len(lower) >= 2 and turn(lower[-2], lower[-1], point) <= 0:
+            lower.pop()
+        lower.append(point)
+    for point in reversed(ordered):
+        while len(upper) >= 2 and turn(upper[-2], upper[-1], point) <= 0:
+            upper.pop()
+        upper.append(point)
+    return lower[:-1] + upper[:-1]
+
+
+def build_state_hulls() -> dict[str, list[list[float]]]:
+    """Per state, the convex hull of its ZIP codes' centres (hulled on the map's projection, so
+    the shape drawn is convex where it is drawn), as [latitude, longitude] pairs."""
+    import zipcodes
+
+    by_state: dict[str, list[tuple[float, float]]] = {}
+    for row in zipcodes.list_all():
+        if not (row.get("lat") and row.get("long")) or row["state"] not in LOWER_48_STATES:
+            continue
+        lat, lon = float(row["lat"]), float(row["long"])
+        # Some rows carry 0,0 for an unknown centre; the lower 48 lie well inside this box.
+        if 24.0 <= lat <= 50.0 and -125.0 <= lon <= -66.5:
+            by_state.setdefault(row["state"], []).append((lat, lon))
+    hulls = {}
+    for state, places in sorted(by_state.items()):
+        projected = {albers(lat, lon): (lat, lon) for lat, lon in places}
+        hulls[state] = [list(projected[p]) for p in _convex_hull(list(projected))]
+    return hulls
+
+
 if __name__ == "__main__":
     OUTLINE_PATH.write_text(json.dumps(build_outline(), separators=(",", ":")) + "\n")
     print(f"Wrote {OUTLINE_PATH} ({OUTLINE_PATH.stat().st_size // 1024} KiB)")
+    STATE_HULLS_PATH.write_text(json.dumps(build_state_hulls(), separators=(",", ":")) + "\n")
+    print(f"Wrote {STATE_HULLS_PATH} ({STATE_HULLS_PATH.stat().st_size // 1024} KiB)")

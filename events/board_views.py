@@ -134,6 +134,11 @@ def _tour_context(tour: Tour) -> dict:
     team_names, days = selectors.tour_timeline(tour=tour, events=events)
     finished = selectors.latest_finished_proposal(tour=tour)
     proposed = selectors.proposed_events(run=finished) if finished else []
+    summary = proposals.proposal_summary(finished) if finished else {}
+    # Where a rest day or a blackout took the host's preferred time, the row says so.
+    notes = selectors.preferred_window_notes(run=finished) if finished else {}
+    for row in [*proposed, *summary.get("left_out", [])]:
+        row["window_note"] = notes.get(row["request_id"], "")
     return {
         "tour": tour,
         "team_names": team_names,
@@ -144,8 +149,9 @@ def _tour_context(tour: Tour) -> dict:
         "totals": selectors.tour_totals(events=events, routes=routes),
         "latest": selectors.latest_proposal(tour=tour),
         "finished": finished,
-        "summary": proposals.proposal_summary(finished) if finished else {},
+        "summary": summary,
         "proposed": proposed,
+        "proposal_map": selectors.proposal_map(run=finished) if finished else None,
         "propose_form": ProposeForm(),
         "section": "tours",
     }

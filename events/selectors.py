@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,12 +30,15 @@ from django.db.models import (
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from common.tokens import derived_token, hash_token
 from events import board_map
-from events.models import Event, PlanningRun, SpeakerRequest
+from events.models import Event, PlanningRun, RequestWindow, SpeakerRequest
 from fellows.models import ItineraryItem, Tour, TourMember
-from planner.model import Location
+from planner.jsonio import problem_from_json
+from planner.model import Location, Team
+from planner.reasons import WEEKDAY_NAMES, days_text, describe_region
 from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
 
 HOST_LINK_LIFETIME = dt.timedelta(days=90)
@@ -458,6 +461,243 @@ def proposed_events(*, run: PlanningRun) -> list[dict]:
         for team, event in planned
     ]
     return sorted(rows, key=lambda row: row["starts_at"])
+
+
+# -- the proposal's map and notes -----------------------------------------------------------
+
+
+@dataclass
+class ProposalStop:
+    """A place where the team speaks, numbered in the order the route reaches it."""
+
+    number: int
+    city: str
+    x: float
+    y: float
+    days: str  # "Fri 29 Jan", "1–2 Feb"
+    events: int
+
+
+@dataclass
+class ProposalRoute:
+    """One team's proposed route for the map: its region, its legs, its numbered stops."""
+
+    team: str
+    colour: str
+    region: str  # in words ("IL, IN, WI and within 800 km of Chicago, IL"); "" for no limit
+    region_shapes: list[str]  # SVG polygon points, one per state or radius circle
+    segments: list[dict]  # {"x1", "y1", "x2", "y2", "flight"} in route order
+    stops: list[ProposalStop]
+    start: dict | None  # {"x", "y", "label"}
+    home: dict | None
+
+
+@dataclass
+class ProposalMap:
+    routes: list[ProposalRoute]
+    view_box: str
+    # Sizes in viewBox units, so that stops and labels keep one size on screen however far
+    # the map is zoomed: a stop's radius, its number's size, a city name's size.
+    dot: float
+    number_font: float
+    font: float
+
+
+def _svg_points(points: list[tuple[float, float]]) -> str:
+    return " ".join(f"{x},{y}" for x, y in points)
+
+
+def _region_shapes(team: Team, shape: dict) -> tuple[list[list[tuple[float, float]]], str]:
+    """The team's region as projected polygons (its states, its radius) and in words."""
+    polygons = []
+    hulls = board_map.state_hulls()
+    for state in sorted(team.region_states):
+        if state in hulls:
+            polygons.append([board_map.project(lat, lon, shape) for lat, lon in hulls[state]])
+    if team.region_radius_km is not None:
+        start = team.start_location
+        polygons.append(
+            [
+                board_map.project(lat, lon, shape)
+                for lat, lon in board_map.circle(start.lat, start.lon, team.region_radius_km)
+            ]
+        )
+    return polygons, describe_region(team) if team.has_region else ""
+
+
+def proposal_map(*, run: PlanningRun) -> ProposalMap | None:
+    """Each team's proposed route (start, legs in order, numbered stops with their cities,
+    the trip home) over the team's region, zoomed to both. None without a finished plan."""
+    if not run.plan or not run.problem:
+        return None
+    shape = board_map.outline()
+    teams = {team.id: team for team in problem_from_json(run.problem).teams}
+    routes, every_point = [], []
+    for index, team_plan in enumerate(run.plan["teams"]):
+        team = teams.get(team_plan["team_id"])
+        if team is None:
+            continue
+        polygons, region = _region_shapes(team, shape)
+        segments: list[dict[str, Any]] = []
+        stops: list[ProposalStop] = []
+        stop_days: list[list[dt.date]] = []
+        items = [
+            (leg["depart"], 0, "leg", leg) for day in team_plan["days"] for leg in day["legs"]
+        ] + [
+            (event["start"], 1, day["day"], event)
+            for day in team_plan["days"]
+            for event in day["events"]
+        ]
+        for _at, _order, day, item in sorted(items, key=lambda x: (x[0], x[1])):
+            if day == "leg":
+                (x1, y1), (x2, y2) = (
+                    board_map.project(item[end]["lat"], item[end]["lon"], shape)
+                    for end in ("origin", "destination")
+                )
+                segments.append(
+                    {"x1": x1, "y1": y1, "x2": x2, "y2": y2, "flight": item["mode"] == "flight"}
+                )
+                every_point += [(x1, y1), (x2, y2)]
+                continue
+            place = item["location"]
+            x, y = board_map.project(place["lat"], place["lon"], shape)
+            every_point.append((x, y))
+            on = dt.date.fromisoformat(day)
+            if stops and (stops[-1].x, stops[-1].y) == (x, y):
+                stops[-1].events += 1  # more talks in the same place: one stop on the map
+                stop_days[-1].append(on)
+                continue
+            stops.append(ProposalStop(len(stops) + 1, place.get("label", ""), x, y, "", 1))
+            stop_days.append([on])
+        for stop, days in zip(stops, stop_days, strict=True):
+            stop.days = days_text(days)
+        start_x, start_y = board_map.project(
+            team.start_location.lat, team.start_location.lon, shape
+        )
+        home_x, home_y = board_map.project(team.home.lat, team.home.lon, shape)
+        routes.append(
+            ProposalRoute(
+                team=team.id,
+                colour=TEAM_COLOURS[index % len(TEAM_COLOURS)],
+                region=region,
+                region_shapes=[_svg_points(polygon) for polygon in polygons],
+                segments=segments,
+                stops=stops,
+                start={"x": start_x, "y": start_y, "label": team.start_location.label},
+                home={"x": home_x, "y": home_y, "label": team.home.label},
+            )
+        )
+        every_point += [(start_x, start_y), (home_x, home_y)]
+        every_point += [p for polygon in polygons for p in polygon]
+    left, top, width, height = board_map.view_box(every_point, shape)
+    return ProposalMap(
+        routes=routes,
+        view_box=f"{left} {top} {width} {height}",
+        dot=round(width / 70, 2),
+        number_font=round(width / 58, 2),
+        font=round(width / 55, 2),
+    )
+
+
+def _free_minutes(
+    opens: dt.datetime, closes: dt.datetime, blocks: list[tuple[dt.datetime, dt.datetime]]
+) -> int:
+    """The longest stretch from ``opens`` to ``closes`` that no block covers, in minutes."""
+    longest, cursor = 0.0, opens
+    for start, end in sorted(blocks):
+        if end <= cursor or start >= closes:
+            continue
+        longest = max(longest, (min(start, closes) - cursor).total_seconds())
+        cursor = max(cursor, end)
+    longest = max(longest, (closes - cursor).total_seconds())
+    return int(longest // 60)
+
+
+def _lost_preferred_days(
+    speaker_request: SpeakerRequest, windows: list[RequestWindow], team: Team
+) -> tuple[list[dt.date], list[dt.date]]:
+    """The days of the host's preferred windows (inside the tour) that the team's rest weekdays
+    and its fellows' blackouts take away: (rest days, blackout days)."""
+    zone = ZoneInfo(speaker_request.timezone)
+    blocks = [(u.start, u.end) for u in team.unavailability]
+    rest, blackout = [], []
+    for window in windows:
+        day = max(window.start_date, team.first_day)
+        while day <= min(window.end_date, team.last_day):
+            if day.weekday() in team.rest_weekdays:
+                rest.append(day)
+            else:
+                opens = dt.datetime.combine(day, window.earliest_start, tzinfo=zone)
+                closes = dt.datetime.combine(day, window.latest_end, tzinfo=zone)
+                if _free_minutes(opens, closes, blocks) < speaker_request.event_length_minutes:
+                    blackout.append(day)
+            day += dt.timedelta(days=1)
+    return rest, blackout
+
+
+def _in_windows(start: dt.datetime, zone: str, windows: list[RequestWindow]) -> bool:
+    local = start.astimezone(ZoneInfo(zone))
+    return any(
+        w.start_date <= local.date() <= w.end_date and w.earliest_start <= local.time()
+        for w in windows
+    )
+
+
+def preferred_window_notes(*, run: PlanningRun) -> dict[str, str]:
+    """Per request of the proposal (booked or left out), a plain sentence when the tour's rest
+    day or a fellow's unavailability took away the host's preferred window, so staff can tell
+    the host why another time, or none, was proposed. Never a blackout's reason: only that a
+    fellow is unavailable. Requests booked inside a preferred window need no note."""
+    if not run.plan or not run.problem:
+        return {}
+    teams = {team.id: team for team in problem_from_json(run.problem).teams}
+    placed = {
+        event["request_id"]: (team_plan["team_id"], event["start"])
+        for team_plan in run.plan["teams"]
+        for day in team_plan["days"]
+        for event in day["events"]
+        if not event["locked"]
+    }
+    ids = [*placed, *(x["request_id"] for x in run.plan["left_out"])]
+    ids = [int(rid) for rid in ids if rid.isdigit()]
+    preferred: dict[int, list[RequestWindow]] = {}
+    for window in RequestWindow.objects.filter(
+        request_id__in=ids, preference=RequestWindow.Preference.PREFERRED
+    ):
+        preferred.setdefault(window.request_id, []).append(window)
+    requests = SpeakerRequest.objects.in_bulk(list(preferred))
+    notes = {}
+    for request_id, windows in preferred.items():
+        speaker_request = requests[request_id]
+        where = placed.get(str(request_id))
+        if where is not None:
+            start = dt.datetime.fromisoformat(where[1])
+            if _in_windows(start, speaker_request.timezone, windows):
+                continue
+            candidates = [teams[where[0]]] if where[0] in teams else []
+        else:
+            candidates = list(teams.values())
+        if not candidates:
+            continue
+        # Left out: a day counts as taken away only when it is taken away for every team.
+        losses = [_lost_preferred_days(speaker_request, windows, team) for team in candidates]
+        rest = set.intersection(*(set(r) | set(b) for r, b in losses)) & set(losses[0][0])
+        blackout = set.intersection(*(set(r) | set(b) for r, b in losses)) - rest
+        if not rest and not blackout:
+            continue
+        parts = []
+        if rest:
+            names = sorted({WEEKDAY_NAMES[day.weekday()] for day in rest})
+            parts.append(
+                _("%(days)s falls on the tour's rest day (%(weekday)s)")
+                % {"days": days_text(rest), "weekday": ", ".join(names)}
+            )
+        if blackout:
+            parts.append(_("a fellow is unavailable on %(days)s") % {"days": days_text(blackout)})
+        notes[str(request_id)] = _("The host's preferred time could not be used: %(why)s.") % {
+            "why": "; ".join(parts)
+        }
+    return notes
 
 
 def event_history(*, event: Event) -> list[dict]:

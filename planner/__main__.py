@@ -31,12 +31,17 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     solve = sub.add_parser("solve", help="plan a problem and write the plan as JSON")
     solve.add_argument("problem", type=Path)
-    solve.add_argument("--seconds", type=float, default=10.0, help="time limit (default 10)")
+    solve.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help="wall-clock limit; the search uses all of it (default 10)",
+    )
     solve.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     solve.add_argument(
         "--work-units",
         type=int,
-        help="search budget in counted work units instead of one derived from --seconds "
+        help="stop the search after this many counted work units instead of at the clock "
         "(same problem, seed and work units give the same plan on any machine; --seconds "
         "then only bounds the wall clock)",
     )

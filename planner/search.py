@@ -7,10 +7,12 @@ small protocol: ruin part of the current solution, recreate it greedily, report 
 and how much work it did. The loop adds acceptance, best-solution tracking, restarts and a
 budget.
 
-Determinism: a wall clock never decides *what* the search does, only a counted work budget does.
-``Budget`` converts the caller's seconds into work units at a fixed rate, so the same input,
-seed and seconds give the same plan on any machine that is fast enough to spend the budget
-before the wall-clock safety stop. ``SearchStats.stopped_by`` says which of the two ended it.
+How long: by default the search runs until the caller's wall-clock limit (less a small share
+kept back for building the answer), so a faster or idler machine simply searches more. For
+tests and reproducible benchmark rows a caller passes ``work_units`` instead: then a counted
+work budget, not the clock, decides when to stop, and the same input, seed and budget give the
+same answer on any machine (the clock stays a safety stop). ``SearchStats.stopped_by`` says
+which ended it: "time" or "budget".
 """
 
 from __future__ import annotations
@@ -19,10 +21,6 @@ import random
 import time
 from dataclasses import dataclass
 from typing import Protocol
-
-# Work units per second of requested time. Calibrated on the 2-core reference machine so that
-# the counted budget normally runs out a little before the wall clock (see ``Budget``).
-WORK_UNITS_PER_SECOND = 30_000_000
 
 
 class SearchModel(Protocol):
@@ -45,19 +43,23 @@ class SearchModel(Protocol):
 
 @dataclass(frozen=True)
 class Budget:
-    """How much the loop may do: counted work units, with a wall-clock safety stop."""
+    """How long the loop may search.
 
-    work_units: int
+    ``wall_seconds``: the clock stop, always in force. ``work_units``: ``None`` searches until
+    the clock stop (the product's mode); a number stops after that much counted work, which
+    makes the run reproducible (tests, benchmark rows under a stated budget).
+    """
+
     wall_seconds: float
+    work_units: int | None = None
 
     @classmethod
     def from_seconds(
-        cls, seconds: float, *, work_units: int | None = None, rate: int = WORK_UNITS_PER_SECOND
+        cls, seconds: float, *, work_units: int | None = None, keep_back: float = 0.05
     ) -> Budget:
-        # 85% of the nominal rate leaves room for set-up and answer building inside the limit.
-        units = work_units if work_units is not None else int(seconds * rate * 0.85)
-        # The clock stop keeps 5% back for building the answer (reasons, legs) afterwards.
-        return cls(work_units=units, wall_seconds=seconds * 0.95)
+        """A budget for a caller's limit of ``seconds``, keeping ``keep_back`` of it (a share,
+        0 to 1) for what the caller does after the search (reasons, legs, checks)."""
+        return cls(wall_seconds=seconds * (1.0 - keep_back), work_units=work_units)
 
 
 @dataclass(frozen=True)
@@ -82,10 +84,19 @@ def iterated_ruin_recreate(
     """Improve ``model`` in place and leave it holding the best solution found.
 
     Acceptance is a threshold that shrinks linearly to zero over the budget (record-to-record
-    travel on the value), which lets the search cross plateaus early and converge late.
+    travel on the value), which lets the search cross plateaus early and converge late. The
+    budget's progress (0 to 1) is counted work when ``budget.work_units`` is set, else elapsed
+    time over the wall-clock limit.
     """
     started = time.perf_counter()
     deadline = started + budget.wall_seconds
+    units = budget.work_units
+
+    def progress_now() -> float:
+        if units is not None:
+            return (model.work - start_work) / max(1, units)
+        return (time.perf_counter() - started) / max(1e-9, budget.wall_seconds)
+
     model.recreate(rng)
     best_obj = model.objective()
     best = model.snapshot()
@@ -93,16 +104,19 @@ def iterated_ruin_recreate(
     strength = 1
     since_best = 0
     iterations = 0
-    stopped_by = "budget"
+    stopped_by = "time"
     start_work = model.work
     current_cycle = 0
-    best_work = 0  # work spent when the best value was last raised (or the walk restarted)
-    while model.work - start_work < budget.work_units:
+    best_progress = 0.0  # progress when the best value was last raised (or the walk restarted)
+    while True:
+        if units is not None and model.work - start_work >= units:
+            stopped_by = "budget"
+            break
         if time.perf_counter() > deadline:
             stopped_by = "time"
             break
         iterations += 1
-        progress = (model.work - start_work) / max(1, budget.work_units)
+        progress = min(1.0, progress_now())
         # The threshold falls to zero ``cycles`` times; each cycle starts again from the best.
         cycle = min(cycles - 1, int(progress * cycles))
         if cycle != current_cycle:
@@ -120,7 +134,7 @@ def iterated_ruin_recreate(
             if obj[0] > best_obj[0]:
                 strength = 1
                 since_best = 0
-                best_work = model.work - start_work
+                best_progress = progress
             best_obj, best = obj, model.snapshot()
             current_obj = obj
             continue
@@ -132,14 +146,12 @@ def iterated_ruin_recreate(
         # Grow the ruin while stuck; go back to the best solution after a long fruitless walk.
         if since_best % 20 == 0:
             strength = strength + 1 if strength < max_strength else 1
-        if restart_after is not None and (
-            model.work - start_work - best_work > restart_after * budget.work_units
-        ):
+        if restart_after is not None and progress - best_progress > restart_after:
             # Stuck in one basin for a good share of the budget: build a new solution from
             # scratch and walk from there (the best is kept), instead of going back to it.
             model.restart(rng)  # type: ignore[attr-defined]
             current_obj = model.objective()
-            best_work = model.work - start_work
+            best_progress = progress
             since_best = 0
             strength = 1
         elif since_best % reset_after == 0:

@@ -19,6 +19,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -34,18 +35,28 @@ from planner.model import (
     TeamPlan,
     TravelLeg,
 )
+from planner.neighbourhoods import (
+    RELATED,
+    STRETCH,
+    choose_ruin,
+    random_removal,
+    related_removal,
+    stretch_removal,
+)
 from planner.reasons import explain
 from planner.search import Budget, iterated_ruin_recreate
 from planner.travel import Leg, TravelModel, in_region
 from planner.validate import check_problem
 
 Interval = tuple[int, int]
-# Cost of one day evaluation in work units; calibrated so a second of budget is about a second
-# of search on the reference machine (see search.WORK_UNITS_PER_SECOND).
+# Cost of one day evaluation in work units, for reproducible runs under a counted budget
+# (``plan_tour(work_units=...)``; see search.Budget).
 _EVAL_WORK = 320
 # Events start on the quarter hour: a host plans "10:15", not "10:19". The epoch is midnight
 # UTC and every US zone is a whole number of hours from UTC, so this is the local quarter hour.
 START_STEP_MINUTES = 15
+# Seconds kept back per request for building the answer after the search (see plan_tour).
+ANSWER_SECONDS_PER_REQUEST = 0.002
 _ZONE_SPAN_MINUTES = 12 * 60
 
 
@@ -738,27 +749,25 @@ class TourModel:
             # Nothing to move: count the look, so the work budget (not the clock) ends the search.
             self.work += _EVAL_WORK * (1 + len(self.value))
             return
-        kind = rng.random()
         count = 1 + strength
-        if kind < 0.4:
-            # A stretch of consecutive days of one team: reshuffles who goes where and when.
-            ti, d = self.placed[rng.choice(movable)]
-            span = 1 + strength // 2
-            victims = [
-                ri
-                for x in range(max(0, d - span), min(len(self.teams[ti].days), d + span + 1))
-                for ri in self.plan[ti][x]
-                if ri not in self.locked_start
-            ]
-        elif kind < 0.8:
+        # The same neighbourhoods as the TOPTW core (planner.neighbourhoods); a team's route
+        # is its requests in the order of its days.
+        kind = choose_ruin(rng, stretch_share=0.4, related_share=0.4)
+        if kind == STRETCH:
+            # Consecutive events of one team: reshuffles who goes where and when.
+            ti = self.placed[rng.choice(movable)][0]
+            route = [ri for day in self.plan[ti] for ri in day if ri not in self.locked_start]
+            victims = stretch_removal(rng, route, 3 + 2 * strength)
+        elif kind == RELATED:
             # Geographically related requests across all teams.
-            seed = rng.choice(movable)
-            here = self.req_loc[seed]
-            victims = sorted(
-                movable, key=lambda ri: (self.leg(here, self.req_loc[ri]).minutes, ri)
-            )[:count]
+            victims = related_removal(
+                rng,
+                movable,
+                lambda a, b: self.leg(self.req_loc[a], self.req_loc[b]).minutes,
+                count,
+            )
         else:
-            victims = rng.sample(sorted(movable), min(count, len(movable)))
+            victims = random_removal(rng, sorted(movable), count)
         ruined: set[int] = set()
         for ri in sorted(set(victims)):
             if ri in self.placed:
@@ -1075,14 +1084,21 @@ def plan_tour(
     """Plan every team's days: maximise net value (talks' value less the cost of travel and
     hotel nights, ``Team.costs``), under every hard rule and each tour's flight cap.
 
-    The same problem, seed and seconds give the same plan (see ``search.Budget``).
+    The whole call keeps to ``seconds`` of wall clock: the search runs until what is left
+    after the set-up, less what the answer (reasons, legs) takes to build. With ``work_units``
+    it stops after that much counted work instead, and the same problem, seed and budget give
+    the same plan (see ``search.Budget``).
     """
+    started = perf_counter()
     check_problem(problem)
     model = TourModel(problem, travel or TravelModel())
+    left = seconds - (perf_counter() - started)
+    # Explaining each left-out request re-tries it on its days: about 2 ms a request here.
+    answer = min(left / 2, max(0.05 * seconds, ANSWER_SECONDS_PER_REQUEST * len(problem.requests)))
     stats = iterated_ruin_recreate(
         model,
         rng=random.Random(seed),
-        budget=Budget.from_seconds(seconds, work_units=work_units),
+        budget=Budget(wall_seconds=max(0.0, left - answer), work_units=work_units),
     )
     model.fill_gaps()
     return model.build_plan(seed=seed, seconds=stats.seconds, stopped_by=stats.stopped_by)

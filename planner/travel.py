@@ -3,13 +3,16 @@
 Great-circle distance times a road factor, driven at an average speed; past a threshold
 distance the team flies instead (a fixed overhead for airports plus cruise time). The planner,
 the verifier and the Django side all ask this module, so the numbers can never disagree.
+
+Nothing here is memoised per process: a planner run asks a ``TravelCache`` of its own, which
+remembers the legs of that run's places and is dropped with the run (a web or worker process
+keeps no table that grows with every tour it ever planned).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 from planner.model import Location, Request, Team
 
@@ -52,10 +55,32 @@ class TravelModel:
     flight_ground_driving_minutes: int = 60  # airport drives, counted against the driving limit
 
     def leg(self, a: Location, b: Location) -> Leg:
+        """The leg from ``a`` to ``b`` (computed afresh; a run memoises with ``TravelCache``)."""
         return _leg(self, round(a.lat, 6), round(a.lon, 6), round(b.lat, 6), round(b.lon, 6))
 
 
-@lru_cache(maxsize=1_000_000)
+class TravelCache:
+    """The legs one planner run (or one verification) has asked for, keyed by the two places.
+
+    Bounded by the run: it holds at most (places in the problem)² legs and is dropped with the
+    run, so no process-wide table grows with every tour planned in a long-lived worker.
+    """
+
+    def __init__(self, model: TravelModel | None = None) -> None:
+        self.model = model or TravelModel()
+        self._legs: dict[tuple[float, float, float, float], Leg] = {}
+
+    def __len__(self) -> int:
+        return len(self._legs)
+
+    def leg(self, a: Location, b: Location) -> Leg:
+        key = (round(a.lat, 6), round(a.lon, 6), round(b.lat, 6), round(b.lon, 6))
+        found = self._legs.get(key)
+        if found is None:
+            found = self._legs[key] = _leg(self.model, *key)
+        return found
+
+
 def _leg(model: TravelModel, lat1: float, lon1: float, lat2: float, lon2: float) -> Leg:
     gc = great_circle_km(Location(lat1, lon1), Location(lat2, lon2))
     if gc < 0.05:

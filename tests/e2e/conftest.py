@@ -39,3 +39,13 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def sign_in_staff(page, base_url: str, username: str, password: str) -> None:
+    """Open the board signed out, sign in on the board's own page, land on the board."""
+    page.goto(f"{base_url}/staff/")
+    page.wait_for_url("**/staff/login/**")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/staff/")

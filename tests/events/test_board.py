@@ -499,3 +499,72 @@ def test_odd_input_never_breaks_a_page(staff_client, tour):
     propose = staff_client.post(reverse("board:tour-propose", args=[tour.pk]), {"seconds": "x"})
     assert propose.status_code == 302
     assert not PlanningRun.objects.exists()
+
+
+# -- the proposal's map and notes --------------------------------------------------------------
+
+PHILADELPHIA = {"city": "Philadelphia", "state": "PA", "latitude": 39.9526, "longitude": -75.1652}
+PRINCETON = {"city": "Princeton", "state": "NJ", "latitude": 40.3573, "longitude": -74.6672}
+
+
+def propose(tour) -> PlanningRun:
+    return proposals.run_proposal(PlanningRun.objects.create(tour=tour, seconds=1, seed=0).pk)
+
+
+def test_proposal_map_numbers_the_stops_with_their_cities_over_the_region(tour, fellow):
+    tour.region_states = ["NY", "NJ", "PA"]
+    tour.save()
+    for place in (PHILADELPHIA, PRINCETON):
+        RequestWindowFactory(request=SpeakerRequestFactory(**place, expected_audience=300))
+    run = propose(tour)
+    shown = selectors.proposal_map(run=run)
+    (route,) = shown.routes
+    assert route.region == "NJ, NY, PA"
+    assert len(route.region_shapes) == 3
+    assert [stop.number for stop in route.stops] == [1, 2]
+    assert {stop.city for stop in route.stops} == {"Philadelphia, PA", "Princeton, NJ"}
+    # The route leaves the start and comes home: its first leg starts there, its last ends there.
+    assert (route.segments[0]["x1"], route.segments[0]["y1"]) == (
+        route.start["x"],
+        route.start["y"],
+    )
+    assert (route.segments[-1]["x2"], route.segments[-1]["y2"]) == (
+        route.home["x"],
+        route.home["y"],
+    )
+    left, top, width, height = map(float, shown.view_box.split())
+    for stop in route.stops:
+        assert left <= stop.x <= left + width and top <= stop.y <= top + height
+
+
+def test_preferred_window_notes_name_the_rest_day_and_a_blackout_but_never_its_reason(tour, fellow):
+    from fellows.services import add_unavailability
+
+    tour.rest_weekdays = [6]
+    tour.save()
+    monday = tour.start_date
+    sunday, wednesday = monday + dt.timedelta(days=6), monday + dt.timedelta(days=2)
+    add_unavailability(
+        fellow=fellow,
+        starts_at=local(wednesday, 0),
+        ends_at=local(wednesday + dt.timedelta(days=1), 0),
+        reason="Seeing a doctor",
+    )
+    notes_for = {}
+    for name, preferred in (("Sunday Church", sunday), ("Wednesday Forum", wednesday)):
+        speaker_request = SpeakerRequestFactory(organization__name=name, **PHILADELPHIA)
+        RequestWindowFactory(request=speaker_request, start_date=preferred, end_date=preferred)
+        RequestWindowFactory(
+            request=speaker_request,
+            start_date=monday + dt.timedelta(days=3),
+            end_date=monday + dt.timedelta(days=3),
+            preference="possible",
+        )
+        notes_for[name] = str(speaker_request.pk)
+    happy = SpeakerRequestFactory(organization__name="Any Day Club", **PRINCETON)
+    RequestWindowFactory(request=happy)
+    notes = selectors.preferred_window_notes(run=propose(tour))
+    assert "the tour's rest day (Sunday)" in notes[notes_for["Sunday Church"]]
+    assert "a fellow is unavailable on" in notes[notes_for["Wednesday Forum"]]
+    assert str(happy.pk) not in notes  # its preferred window was open
+    assert not any("doctor" in note for note in notes.values())

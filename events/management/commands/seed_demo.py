@@ -25,6 +25,7 @@ from events import services as event_services
 from events.geocoding import locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
 from events.selectors import HOST_LINK_PURPOSE
+from fellows import services as fellow_services
 from fellows.models import Fellow, Tour, TourMember
 from fellows.services import rotate_feed_token
 
@@ -237,10 +238,13 @@ class Command(BaseCommand):
             rest_weekdays=[6],
         )
         west = Tour.objects.create(
-            name="Demo Midwest and West Tour",
+            name="Demo Midwest Tour",
             start_date=west_start,
             end_date=west_start + dt.timedelta(days=27),
-            region="Midwest and West",
+            region="Midwest",
+            # A day's drive around Chicago: the West Coast's hosts are left out as "outside
+            # the tour's region" (they wait for a West Coast tour) instead of costing flights.
+            region_radius_km=700,
             status=Tour.Status.DRAFT,
             timezone="America/Chicago",
             start_location="Chicago, IL",
@@ -292,6 +296,7 @@ class Command(BaseCommand):
             )
             requests.append((speaker_request, tour))
 
+        self._preferred_windows_lost(west, fellows[0], [r for r, t in requests if t == west])
         east_requests = [r for r, t in requests if t == east][:6]
         booked = 0
         for speaker_request in east_requests:
@@ -320,3 +325,39 @@ class Command(BaseCommand):
 
         token = rotate_feed_token(fellow=fellows[1])
         return f"{settings.SITE_URL}/feeds/fellow/{token}.ics"
+
+    @staticmethod
+    def _preferred_windows_lost(tour: Tour, fellow: Fellow, requests: list) -> None:
+        """Two hosts whose preferred day the tour cannot use, each with a possible day too: one
+        prefers the tour's first Sunday (its rest day), one a day the fellow is away. The
+        proposal books them on the possible day and says why not on the preferred one."""
+        by_name = {r.organization.name: r for r in requests}
+        sunday = tour.start_date + dt.timedelta(days=(6 - tour.start_date.weekday()) % 7)
+        away = tour.start_date + dt.timedelta(days=2)
+        zone = ZoneInfo(tour.timezone)
+        fellow_services.add_unavailability(
+            fellow=fellow,
+            starts_at=dt.datetime.combine(away, dt.time(0), tzinfo=zone),
+            ends_at=dt.datetime.combine(away + dt.timedelta(days=1), dt.time(0), tzinfo=zone),
+            reason="Family matter (private)",
+        )
+        for name, preferred_day, possible_day in (
+            ("Naperville Central High School", sunday, sunday + dt.timedelta(days=2)),
+            ("Milwaukee Korean Church", away, away + dt.timedelta(days=7)),
+        ):
+            speaker_request = by_name.get(name)
+            if speaker_request is None:
+                continue
+            speaker_request.windows.all().delete()
+            for day, preference in (
+                (preferred_day, RequestWindow.Preference.PREFERRED),
+                (possible_day, RequestWindow.Preference.POSSIBLE),
+            ):
+                RequestWindow.objects.create(
+                    request=speaker_request,
+                    start_date=day,
+                    end_date=day,
+                    earliest_start=dt.time(10),
+                    latest_end=dt.time(20),
+                    preference=preference,
+                )
