@@ -23,7 +23,7 @@ Columns (header row required, order free, UTF-8; empty cells take the form's def
     audience_type          students | congregation | employees | general_public | policy | other
     event_length_minutes   default 60
     topics, notes          free text
-    interpretation_needed, honorarium_offered, travel_support_offered
+    interpretation_needed, honorarium_offered, travel_support_offered, list_publicly
                            yes/no, true/false or 1/0 (default no)
     windows                required; one to ten windows separated by ";", each
                            "FIRST_DATE[..LAST_DATE] HH:MM-HH:MM [preferred|possible]", e.g.
@@ -66,6 +66,7 @@ COLUMNS = (
     "interpretation_needed",
     "honorarium_offered",
     "travel_support_offered",
+    "list_publicly",
     "windows",
 )
 _WINDOW = re.compile(

@@ -231,6 +231,14 @@ class SpeakerRequestForm(HostForm):
     travel_support_offered = forms.BooleanField(
         label=_("We can support travel costs"), required=False
     )
+    list_publicly = forms.BooleanField(
+        label=_("We'd like this listed publicly"),
+        help_text=_(
+            "City, date, organization and topic on our public events page; the exact time and "
+            "address only in the last days before the event."
+        ),
+        required=False,
+    )
     notes = forms.CharField(
         label=_("Anything else we should know"),
         required=False,

@@ -10,8 +10,9 @@ values are acceptable is this module's. Booking rules stay in events/rules.py.
 `data` keys: organization_name, organization_kind, contact_name, contact_email, contact_phone,
 format, street, city, state, zip_code, timezone (virtual events only), expected_audience,
 audience_type, event_length_minutes, topics, interpretation_needed, honorarium_offered,
-travel_support_offered, notes, external_id (imports), and windows: a list of mappings with
-start_date, end_date, earliest_start, latest_end and preference.
+travel_support_offered, list_publicly (the host's opt-in to the public events page), notes,
+external_id (imports), and windows: a list of mappings with start_date, end_date,
+earliest_start, latest_end and preference.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ REQUEST_FIELDS = (
     "interpretation_needed",
     "honorarium_offered",
     "travel_support_offered",
+    "list_publicly",
     "notes",
     "external_id",
 )

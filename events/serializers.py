@@ -57,6 +57,7 @@ class SpeakerRequestSerializer(serializers.ModelSerializer):
             "interpretation_needed",
             "honorarium_offered",
             "travel_support_offered",
+            "list_publicly",
             "notes",
             "priority",
             "status",
@@ -234,6 +235,7 @@ class SpeakerRequestSubmissionSerializer(ShallowFieldsMixin, serializers.Seriali
     interpretation_needed = serializers.BooleanField(default=False)
     honorarium_offered = serializers.BooleanField(default=False)
     travel_support_offered = serializers.BooleanField(default=False)
+    list_publicly = serializers.BooleanField(default=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_CHARS)
     windows = RequestWindowInputSerializer(many=True, allow_empty=True, max_length=50)
 

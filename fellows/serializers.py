@@ -23,6 +23,7 @@ class FellowSerializer(serializers.ModelSerializer):
             "bio",
             "home_base",
             "active",
+            "unnamed_in_public_listings",
         ]
 
     def to_representation(self, instance: Fellow) -> dict:

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from events.api import EventViewSet, OrganizationViewSet, SpeakerRequestViewSet
 from events.planning_api import PlanningRunViewSet
 from fellows.api import FellowViewSet, TourViewSet
+from impact.api import PublicListingViewSet
 from notifications.api import NotificationViewSet
 
 router = DefaultRouter()
@@ -15,5 +16,6 @@ router.register("fellows", FellowViewSet, basename="fellow")
 router.register("tours", TourViewSet, basename="tour")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("proposals", PlanningRunViewSet, basename="proposal")
+router.register("public-listings", PublicListingViewSet, basename="publiclisting")
 
 urlpatterns = router.urls
