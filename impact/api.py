@@ -38,6 +38,8 @@ class PublicListingViewSet(
     serializer_class = PublicListingSerializer
     queryset = PublicListing.objects.order_by("event__starts_at")
     lookup_field = "event"
+    # The schema and the URL call it {id}, like every other resource; it is the event's id.
+    lookup_url_kwarg = "pk"
 
     @extend_schema(responses={201: PublicListingSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -50,7 +52,7 @@ class PublicListingViewSet(
         return Response(PublicListingSerializer(listing).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
-        event = get_object_or_404(Event, pk=kwargs["event"])
+        event = get_object_or_404(Event, pk=kwargs["pk"])
         if not services.unpublish_event(event=event):
             return Response(status=status.HTTP_404_NOT_FOUND)
         return Response(status=status.HTTP_204_NO_CONTENT)
