@@ -87,6 +87,9 @@ def test_answers_in_korean(open_event):
     page = client.get(path_of(open_event), {"lang": "ko"})
     assert page.status_code == 200
     assert 'lang="ko"' in page.content.decode()
+    assert "북한 사람을 만난 것이 이번이 처음인가요?" in page.content.decode()
+    empty = client.post(path_of(open_event), {"lang": "ko"})
+    assert empty.status_code == 400 and "질문에 하나 이상 답해 주세요" in empty.content.decode()
     answer = client.post(
         path_of(open_event), {"lang": "ko", "first_time": "no", "perspective_changed": "yes"}
     )
