@@ -57,7 +57,8 @@ def _too_many(request: HttpRequest, token: str) -> int | None:
 
 def _no_store(response: HttpResponse) -> HttpResponse:
     patch_cache_control(response, private=True, no_store=True)
-    response["Referrer-Policy"] = "no-referrer"
+    # Not "no-referrer": browsers then send "Origin: null" with the form, which CSRF refuses.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

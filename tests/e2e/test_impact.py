@@ -102,7 +102,7 @@ def test_a_talk_from_the_day_sheet_to_the_impact_page(live_server, browser, talk
     assert box["width"] >= 100 and box["x"] + box["width"] <= PHONE["width"]
     assert fits(page, PHONE["width"])
     # What a phone's camera reads from that code is exactly this URL: segno draws the same code.
-    drawn = block.locator("svg path").first.get_attribute("d")
+    drawn = block.locator("svg path.qrline").get_attribute("d")
     assert drawn in segno.make(url, error="m", micro=False).svg_inline(scale=3, border=2)
     block.scroll_into_view_if_needed()
     shoot(page, "impact-day-sheet-qr-375")
