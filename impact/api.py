@@ -40,6 +40,8 @@ class PublicListingViewSet(
     lookup_field = "event"
     # The schema and the URL call it {id}, like every other resource; it is the event's id.
     lookup_url_kwarg = "pk"
+    # Only ids reach the database: anything else is a 404, never a 500 from a bad cast.
+    lookup_value_regex = "[0-9]{1,18}"
 
     @extend_schema(responses={201: PublicListingSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
