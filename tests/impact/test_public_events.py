@@ -165,3 +165,18 @@ def test_hosts_opt_in_through_the_api_and_the_form(db):
     assert SpeakerRequest.objects.get().list_publicly is True
     form = Client().get(reverse("events:request-speaker")).content.decode()
     assert 'name="list_publicly"' in form
+
+
+def test_hosts_opt_in_through_the_csv_import(db):
+    import io
+
+    from events import csv_import
+    from events.models import SpeakerRequest
+    from tests.events.test_import import csv_text, row
+
+    report = csv_import.import_requests(
+        io.StringIO(csv_text(row("P-1", list_publicly="yes"), row("P-2", list_publicly="no")))
+    )
+    assert [r.outcome for r in report.rows] == ["created", "created"], report
+    listed = dict(SpeakerRequest.objects.values_list("external_id", "list_publicly"))
+    assert listed == {"P-1": True, "P-2": False}
