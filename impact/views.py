@@ -89,8 +89,11 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
                         event=event, language=language, **form.cleaned_data
                     )
                 except ValidationError as exc:
-                    for name, messages in exc.message_dict.items():
-                        form.add_error(None if name == "__all__" else name, messages)
+                    # Per field, or one message (the survey closed while the page was open).
+                    problems = getattr(exc, "error_dict", None) and exc.message_dict
+                    for name, messages in (problems or {"__all__": exc.messages}).items():
+                        known = name in form.fields
+                        form.add_error(name if known else None, messages)
                 else:
                     thanks = reverse("impact:survey-thanks", args=[token])
                     return redirect(f"{thanks}?lang={language}")
