@@ -1,18 +1,25 @@
-"""Staff API for organizations, speaker requests and events; writes go through services."""
+"""Staff API for organizations, speaker requests and events; writes go through services.
+
+A service's ValidationError (a booking refusal, a refused submission) becomes a 400 with
+per-field details in common.api_errors, the API's one exception handler."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
-from events import intake, selectors, services
+from common.api_support import ProtectedDeleteMixin
+from events import exports, intake, selectors, services
+from events.board_forms import ExportScopeForm
 from events.filters import SpeakerRequestFilter
 from events.models import Event, Organization, SpeakerRequest
 from events.ratelimit import seconds_until_allowed
@@ -28,14 +35,6 @@ from events.serializers import (
     SpeakerRequestSubmissionSerializer,
     SubmissionResultSerializer,
 )
-from scheduler.api_support import ProtectedDeleteMixin
-
-
-def as_drf_error(exc: DjangoValidationError) -> ValidationError:
-    """Turn a model/service ValidationError into a 400 with per-field details."""
-    if hasattr(exc, "message_dict"):
-        return ValidationError(exc.message_dict)
-    return ValidationError({"non_field_errors": exc.messages})
 
 
 class OrganizationViewSet(ProtectedDeleteMixin, viewsets.ModelViewSet):
@@ -70,12 +69,9 @@ class SpeakerRequestViewSet(viewsets.ReadOnlyModelViewSet):
             )
         payload = SpeakerRequestSubmissionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            submission = intake.submit_speaker_request(
-                data=payload.validated_data, source=SpeakerRequest.Source.API
-            )
-        except intake.RequestRejected as rejected:
-            raise ValidationError(rejected.as_nested()) from rejected
+        submission = intake.submit_speaker_request(
+            data=payload.validated_data, source=SpeakerRequest.Source.API
+        )
         created = submission.speaker_request
         result = {
             "reference": created.reference,
@@ -90,12 +86,9 @@ class SpeakerRequestViewSet(viewsets.ReadOnlyModelViewSet):
     def change_status(self, request: Request, pk: str | None = None) -> Response:
         payload = RequestStatusSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            changed = intake.change_request_status(
-                speaker_request=self.get_object(), status=payload.validated_data["status"]
-            )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        changed = intake.change_request_status(
+            speaker_request=self.get_object(), status=payload.validated_data["status"]
+        )
         return Response(SpeakerRequestSerializer(changed).data)
 
     @extend_schema(
@@ -106,10 +99,7 @@ class SpeakerRequestViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="reissue-link")
     def reissue_link(self, request: Request, pk: str | None = None) -> Response:
-        try:
-            reissued = intake.reissue_host_link(speaker_request=self.get_object())
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        reissued = intake.reissue_host_link(speaker_request=self.get_object())
         return Response(SpeakerRequestSerializer(reissued).data)
 
     @extend_schema(request=DeclineSerializer, responses=SpeakerRequestSerializer)
@@ -117,12 +107,9 @@ class SpeakerRequestViewSet(viewsets.ReadOnlyModelViewSet):
     def decline(self, request: Request, pk: str | None = None) -> Response:
         payload = DeclineSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            declined = intake.decline_request(
-                speaker_request=self.get_object(), reason=payload.validated_data["reason"]
-            )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        declined = intake.decline_request(
+            speaker_request=self.get_object(), reason=payload.validated_data["reason"]
+        )
         return Response(SpeakerRequestSerializer(declined).data)
 
 
@@ -136,22 +123,19 @@ class EventViewSet(
     serializer_class = EventSerializer
     filterset_fields = ["tour", "status"]
 
-    def perform_create(self, serializer: EventSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Event]) -> None:
         data = dict(serializer.validated_data)
-        try:
-            serializer.instance = services.book_event(
-                tour=data.pop("tour"),
-                fellows=data.pop("fellows"),
-                starts_at=data.pop("starts_at"),
-                ends_at=data.pop("ends_at"),
-                title=data.pop("title", ""),
-                request=data.pop("request", None),
-                override_reason=data.pop("override_reason", ""),
-                locked=data.pop("locked", False),
-                **data,
-            )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        serializer.instance = services.book_event(
+            tour=data.pop("tour"),
+            fellows=data.pop("fellows"),
+            starts_at=data.pop("starts_at"),
+            ends_at=data.pop("ends_at"),
+            title=data.pop("title", ""),
+            request=data.pop("request", None),
+            override_reason=data.pop("override_reason", ""),
+            locked=data.pop("locked", False),
+            **data,
+        )
 
     @extend_schema(request=ConfirmSerializer, responses=EventSerializer)
     @action(detail=True, methods=["post"])
@@ -159,10 +143,7 @@ class EventViewSet(
         """Confirm a tentative event; `note` is needed over a host's "this time does not work"."""
         payload = ConfirmSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            event = services.confirm_event(event=self.get_object(), **payload.validated_data)
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        event = services.confirm_event(event=self.get_object(), **payload.validated_data)
         return Response(EventSerializer(event).data)
 
     @extend_schema(request=CancelSerializer, responses=EventSerializer)
@@ -180,8 +161,82 @@ class EventViewSet(
         event = self.get_object()
         payload = RescheduleSerializer(data=request.data, context={"event": event})
         payload.is_valid(raise_exception=True)
-        try:
-            event = services.reschedule_event(event=event, **payload.validated_data)
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        event = services.reschedule_event(event=event, **payload.validated_data)
         return Response(EventSerializer(event).data, status=status.HTTP_200_OK)
+
+
+EXPORT_SCOPE_PARAMETERS = [
+    OpenApiParameter("tour", OpenApiTypes.INT, description="One tour's export, by its id."),
+    OpenApiParameter(
+        "date_from", OpenApiTypes.DATE, description="First day of a season (with date_to)."
+    ),
+    OpenApiParameter(
+        "date_to", OpenApiTypes.DATE, description="Last day of a season (with date_from)."
+    ),
+]
+CSV_RESPONSE = {
+    (200, "text/csv"): OpenApiResponse(
+        OpenApiTypes.STR, description="UTF-8 CSV with a byte-order mark, for Excel."
+    )
+}
+
+
+class ExportViewSet(viewsets.ViewSet):
+    """CSV exports for reports, per tour (`?tour=`) or per season (`?date_from=&date_to=`)."""
+
+    # Answers are files, not JSON: content negotiation and format suffixes do not apply.
+    def _download(self, request: Request, kind: str) -> HttpResponse:
+        form = ExportScopeForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(
+                {field: [str(e) for e in errors] for field, errors in form.errors.items()}
+            )
+        # make_scope's refusal (an unknown tour, a reversed season) is a 400 through the
+        # API's one exception handler (common.api_errors).
+        scope = exports.make_scope(
+            tour_id=form.cleaned_data["tour"],
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+        )
+        return exports.download(kind=kind, scope=scope)
+
+    @extend_schema(
+        summary="Export requests (CSV)",
+        description=(
+            "Every request with a date window touching the tour's dates or the season, or with "
+            "an event on the tour: host, place, audience, windows, topics, host contact, "
+            "reported attendance."
+        ),
+        parameters=EXPORT_SCOPE_PARAMETERS,
+        responses=CSV_RESPONSE,
+    )
+    @action(detail=False, methods=["get"], url_path="requests")
+    def export_requests(self, request: Request) -> HttpResponse:
+        return self._download(request, "requests")
+
+    @extend_schema(
+        summary="Export events (CSV)",
+        description=(
+            "The tour's events, or every event starting in the season (local day of the venue): "
+            "date and local times with the time zone, place, fellows by display name, request, "
+            "expected and reported audience."
+        ),
+        parameters=EXPORT_SCOPE_PARAMETERS,
+        responses=CSV_RESPONSE,
+    )
+    @action(detail=False, methods=["get"], url_path="events")
+    def export_events(self, request: Request) -> HttpResponse:
+        return self._download(request, "events")
+
+    @extend_schema(
+        summary="Export impact (CSV)",
+        description=(
+            "Per tour (tours starting in the season): events held, audience and first-time "
+            "attendees as hosts reported them, requests declined and left out; then the total."
+        ),
+        parameters=EXPORT_SCOPE_PARAMETERS,
+        responses=CSV_RESPONSE,
+    )
+    @action(detail=False, methods=["get"], url_path="impact")
+    def export_impact(self, request: Request) -> HttpResponse:
+        return self._download(request, "impact")

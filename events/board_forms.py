@@ -6,16 +6,18 @@ is how hosts and fellows talk about them; the forms turn them into aware datetim
 
 from __future__ import annotations
 
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from common import local_times
 from events.geocoding import UnknownZip, locate_zip
 from events.models import Event, SpeakerRequest
 from events.rules import Slot
 from fellows.models import Fellow, Tour, validate_state_codes
-from scheduler import local_times
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -106,10 +108,11 @@ class TourForm(forms.ModelForm):
             self.fields[name].required = False
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in self.OPTIONAL_WITH_DEFAULT:
             if data.get(name) is None:
-                data[name] = Tour._meta.get_field(name).get_default()
+                data[name] = cast(models.Field, Tour._meta.get_field(name)).get_default()
                 setattr(self.instance, name, data[name])
         zip_code = data.get("start_zip")
         if zip_code:
@@ -157,10 +160,11 @@ class AcceptForm(forms.Form):
 
     def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["request_ids"].choices = choices
+        cast(forms.MultipleChoiceField, self.fields["request_ids"]).choices = choices
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("accept_all") and not data.get("request_ids"):
             raise forms.ValidationError(_("Tick the events to accept, or accept them all."))
         return data
@@ -179,7 +183,9 @@ class EventChoiceForm(forms.Form):
 
     def __init__(self, *args, tour: Tour, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["event_ids"].queryset = Event.objects.filter(tour=tour)
+        cast(
+            forms.ModelMultipleChoiceField, self.fields["event_ids"]
+        ).queryset = Event.objects.filter(tour=tour)
 
 
 class RescheduleForm(forms.Form):
@@ -214,7 +220,8 @@ class RescheduleForm(forms.Form):
         )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if {"day", "start", "end"} <= data.keys():
             moments = {}
             for name in ("start", "end"):
@@ -269,7 +276,17 @@ class BulkRequestForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("action") == self.DECLINE and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Tell the hosts why, in a sentence or two."))
         return data
+
+
+class ExportScopeForm(forms.Form):
+    """What a CSV export covers: one tour, or a season given by its first and last day (board
+    and API alike; events.exports.make_scope judges the combination)."""
+
+    tour = forms.IntegerField(label=_("Tour"), required=False, min_value=1)
+    date_from = forms.DateField(label=_("First day"), required=False, widget=DateInput)
+    date_to = forms.DateField(label=_("Last day"), required=False, widget=DateInput)

@@ -1,7 +1,7 @@
 """The staff tour board: request queue, tour pages, proposals, event changes, outbox, impact.
 
-Thin adapters. Reads come from events.selectors (and planning.proposal_summary); every action
-calls the same services as the API (events.services, events.planning, events.intake,
+Thin adapters. Reads come from events.selectors (and proposals.proposal_summary); every action
+calls the same services as the API (events.services, events.proposals, events.intake,
 notifications.services), so no rule lives here. Actions are POST-only behind CSRF; a refused
 action comes back as a message or as errors beside the fields, never as a server error.
 Pages work without JavaScript; with htmx, the proposal's progress polls a small fragment and
@@ -10,6 +10,7 @@ the event panel opens beside the timeline.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 
@@ -17,18 +18,20 @@ from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from events import board_map, intake, planning, selectors, services
+from events import board_map, exports, intake, proposals, selectors, services
 from events.board_forms import (
     AcceptForm,
     BulkRequestForm,
     EventChoiceForm,
+    ExportScopeForm,
     ProposeForm,
     RescheduleForm,
     TourForm,
@@ -61,7 +64,7 @@ def board_access_required(view: Callable) -> Callable:
             return redirect_to_login(request.get_full_path())
         if not can_use_board(request):
             if request.user.is_staff:  # staff whose session still lacks the second factor
-                return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+                return redirect_to_login(request.get_full_path())
             raise PermissionDenied(_("The tour board is for staff."))
         return view(request, *args, **kwargs)
 
@@ -92,7 +95,7 @@ def _tour_url(tour_id: int, anchor: str = "") -> str:
 # -- tours -----------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @board_access_required
 def home(request: HttpRequest) -> HttpResponse:
     return render(
@@ -141,14 +144,14 @@ def _tour_context(tour: Tour) -> dict:
         "totals": selectors.tour_totals(events=events, routes=routes),
         "latest": selectors.latest_proposal(tour=tour),
         "finished": finished,
-        "summary": planning.proposal_summary(finished) if finished else {},
+        "summary": proposals.proposal_summary(finished) if finished else {},
         "proposed": proposed,
         "propose_form": ProposeForm(),
         "section": "tours",
     }
 
 
-@require_GET
+@require_safe
 @board_access_required
 def tour_detail(request: HttpRequest, tour_id: int) -> HttpResponse:
     tour = get_object_or_404(Tour, pk=tour_id)
@@ -168,11 +171,11 @@ def tour_propose(request: HttpRequest, tour_id: int) -> HttpResponse:
         return _go(request, _tour_url(tour.pk))
     try:
         # Checked here so staff hear at once, not from a failed run, that the tour lacks input.
-        planning.build_problem(tour)
+        proposals.build_problem(tour)
     except ValueError as exc:
         messages.error(request, str(exc))
         return _go(request, _tour_url(tour.pk))
-    run = planning.request_proposal(
+    run = proposals.request_proposal(
         tour=tour, by=request.user, seconds=form.cleaned_data["seconds"]
     )
     if is_htmx(request):
@@ -181,7 +184,7 @@ def tour_propose(request: HttpRequest, tour_id: int) -> HttpResponse:
     return redirect(_tour_url(tour.pk, "proposal"))
 
 
-@require_GET
+@require_safe
 @board_access_required
 def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(PlanningRun.objects.select_related("tour"), pk=run_id)
@@ -195,10 +198,10 @@ def run_accept(request: HttpRequest, run_id: int) -> HttpResponse:
     choices = [(row["request_id"], row["label"]) for row in selectors.proposed_events(run=run)]
     form = AcceptForm(request.POST, choices=choices)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("__all__", [])) or _("Nothing chosen."))
+        messages.error(request, " ".join(map(str, form.non_field_errors())) or _("Nothing chosen."))
         return _go(request, _tour_url(run.tour_id, "proposal"))
     try:
-        outcome = planning.accept_proposal(run=run, request_ids=form.chosen(), by=request.user)
+        outcome = proposals.accept_proposal(run=run, request_ids=form.chosen(), by=request.user)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
         return _go(request, _tour_url(run.tour_id, "proposal"))
@@ -283,7 +286,7 @@ def _render_event(
     return render(request, template, context, status=200 if is_htmx(request) else status)
 
 
-@require_GET
+@require_safe
 @board_access_required
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     return _render_event(request, _event_or_404(event_id))
@@ -361,7 +364,7 @@ def event_lock(request: HttpRequest, event_id: int) -> HttpResponse:
 # -- request queue ---------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @board_access_required
 def request_queue(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "newest")
@@ -395,7 +398,7 @@ def request_bulk(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(back)
     done = 0
     for speaker_request in form.cleaned_data["request_ids"]:
@@ -424,7 +427,7 @@ def request_bulk(request: HttpRequest) -> HttpResponse:
 # -- outbox and impact -----------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @board_access_required
 def outbox(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
@@ -468,15 +471,20 @@ def outbox_retry(request: HttpRequest, notification_id: int) -> HttpResponse:
     return redirect(reverse("board:outbox") + query)
 
 
-@require_GET
+@require_safe
 @board_access_required
 def impact(request: HttpRequest) -> HttpResponse:
     available = selectors.seasons()
+    season: int | None
     try:
         season = int(request.GET["season"])
     except (KeyError, ValueError):
         season = available[0] if available else None
     total, per_tour = selectors.impact(season=season)
+    year = season or timezone.localdate().year
+    export_form = ExportScopeForm(
+        initial={"date_from": dt.date(year, 1, 1), "date_to": dt.date(year, 12, 31)}
+    )
     return render(
         request,
         "events/board/impact.html",
@@ -485,6 +493,34 @@ def impact(request: HttpRequest) -> HttpResponse:
             "seasons": available,
             "total": total,
             "per_tour": per_tour,
+            "tours": selectors.season_tours(season=season),
+            "export_form": export_form,
+            "export_kinds": exports.KINDS,
             "section": "impact",
         },
     )
+
+
+@require_safe
+@board_access_required
+def export(request: HttpRequest, kind: str) -> HttpResponse:
+    """A CSV download (events.exports): ?tour=<id>, or ?date_from=&date_to= for a season."""
+    if kind not in exports.KINDS:
+        raise Http404
+    form = ExportScopeForm(request.GET)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        scope = exports.make_scope(
+            tour_id=form.cleaned_data["tour"],
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+        )
+    except ValidationError as exc:
+        return render(
+            request,
+            "events/board/export_error.html",
+            {"errors": exc.messages, "section": "impact"},
+            status=400,
+        )
+    return exports.download(kind=kind, scope=scope)

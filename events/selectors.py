@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,12 +31,12 @@ from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sq
 from django.urls import reverse
 from django.utils import timezone
 
+from common.tokens import derived_token, hash_token
 from events import board_map
 from events.models import Event, PlanningRun, SpeakerRequest
 from fellows.models import ItineraryItem, Tour, TourMember
 from planner.model import Location
 from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
-from scheduler.tokens import derived_token, hash_token
 
 HOST_LINK_LIFETIME = dt.timedelta(days=90)
 ACTIVE_EVENT_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED, Event.Status.COMPLETED)
@@ -59,7 +60,7 @@ HOST_LINK_PURPOSE = "host-link"
 def host_url(*, speaker_request: SpeakerRequest) -> str | None:
     """The host's private link, written again for a later message; None when it cannot be.
 
-    Links are derived from the request's salt and SECRET_KEY (scheduler.tokens.derived_token);
+    Links are derived from the request's salt and SECRET_KEY (common.tokens.derived_token);
     requests of the first release (random links, no salt), revoked links and links made under
     another SECRET_KEY give None, and the message then points to the first email instead.
     """
@@ -364,7 +365,11 @@ def tour_routes(*, tour: Tour, events: list[Event] | None = None) -> list[TeamRo
         route = routes[team]
         route.colour = TEAM_COLOURS[index % len(TEAM_COLOURS)]
         route.stops.sort(key=lambda e: e.starts_at)
-        places = [Location(e.latitude, e.longitude, e.title) for e in route.stops]
+        # Stops are located (see above): a venue's coordinates are set together.
+        places = [
+            Location(cast(float, e.latitude), cast(float, e.longitude), e.title)
+            for e in route.stops
+        ]
         if start is not None:
             places.insert(0, start)
         for origin, destination in zip(places, places[1:], strict=False):
@@ -391,7 +396,7 @@ class TourTotals:
     driving_hours: float
 
 
-def _reported(event: Event) -> int | None:
+def reported_attendance(event: Event) -> int | None:
     """The event's own count if staff entered one, else what the host reported."""
     if event.attendance is not None:
         return event.attendance
@@ -404,7 +409,7 @@ def tour_totals(*, events: list[Event], routes: list[TeamRoute]) -> TourTotals:
         events=len(active),
         confirmed=sum(e.status == Event.Status.CONFIRMED for e in active),
         expected_audience=sum(e.request.expected_audience for e in active if e.request),
-        reported_audience=sum(_reported(e) or 0 for e in active),
+        reported_audience=sum(reported_attendance(e) or 0 for e in active),
         km=round(sum(r.km for r in routes), 1),
         driving_hours=round(sum(r.driving_minutes for r in routes) / 60, 1),
     )
@@ -532,9 +537,9 @@ def _impact_for(label: str, tours: list[Tour], now: dt.datetime) -> Impact:
     return Impact(
         label=label,
         events_held=len(held),
-        audience_reported=sum(_reported(e) or 0 for e in held),
-        first_time=sum(r.first_time_count for r in reports.values()),
-        first_time_reported_audience=sum(r.attendance_count for r in reports.values()),
+        audience_reported=sum(reported_attendance(e) or 0 for e in held),
+        first_time=sum(r.first_time_count or 0 for r in reports.values()),
+        first_time_reported_audience=sum(r.attendance_count or 0 for r in reports.values()),
         declined=len(declined_ids),
         left_out=left_out,
     )
@@ -547,12 +552,24 @@ def impact(
 
     A declined request counts for a tour when one of its windows touches the tour's dates.
     """
-    now = now or timezone.now()
-    tours = list(Tour.objects.order_by("start_date", "name"))
-    if season is not None:
-        tours = [t for t in tours if t.start_date.year == season]
-    per_tour = [_impact_for(t.name, [t], now) for t in tours]
     label = str(season) if season is not None else "all"
+    return impact_of_tours(tours=season_tours(season=season), label=label, now=now)
+
+
+def season_tours(*, season: int | None) -> list[Tour]:
+    """Tours starting in that year (every tour for None), by start date."""
+    tours = Tour.objects.order_by("start_date", "name")
+    if season is not None:
+        tours = tours.filter(start_date__year=season)
+    return list(tours)
+
+
+def impact_of_tours(
+    *, tours: list[Tour], label: str, now: dt.datetime | None = None
+) -> tuple[Impact, list[Impact]]:
+    """Totals over the given tours (labelled `label`) and one Impact per tour, in their order."""
+    now = now or timezone.now()
+    per_tour = [_impact_for(t.name, [t], now) for t in tours]
     return _impact_for(label, tours, now), per_tour
 
 

@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,13 +19,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common import local_times, time_display
 from events import lifecycle, selectors
 from events.geocoding import UnknownZip, locate_zip
 from events.models import LIVE_STATUSES, Event, EventAssignment, HostAnswer, SpeakerRequest
 from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
 from fellows.models import Fellow, ItineraryItem, Tour
 from notifications import services as notifications
-from scheduler import local_times
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +172,9 @@ def book_event(
 
 
 def _propose_to_host(event: Event) -> None:
-    """Ask the host whether the tentative event's time works (events.selectors.host_url)."""
+    """Ask the host of the event's request whether its tentative time works
+    (events.selectors.host_url)."""
+    assert event.request is not None, "only an event booked for a request is proposed"
     notifications.queue_proposal(
         event=event, host_url=selectors.host_url(speaker_request=event.request)
     )
@@ -196,6 +197,8 @@ CALENDAR_FIELDS = (
     "latitude",
     "longitude",
 )
+# What staff set on an event, the one list: the admin's form and the API take their fields
+# from it (tests/events/test_request_fields.py checks every Event field is placed).
 EDITABLE_FIELDS = (
     *CALENDAR_FIELDS,
     "visibility",
@@ -248,7 +251,7 @@ def _follow_with_itinerary(tour: Tour) -> None:
     Items staff wrote stay. A planner that cannot route the tour as booked leaves the old
     items and logs why: the booking itself already passed the rules.
     """
-    from events.planning import rewrite_itinerary  # the planner service books through us
+    from events.proposals import rewrite_itinerary  # the planner service books through us
 
     if not ItineraryItem.objects.filter(tour=tour, source=ItineraryItem.Source.PLANNER).exists():
         return
@@ -260,8 +263,7 @@ def _follow_with_itinerary(tour: Tour) -> None:
 
 
 def _local(moment: dt.datetime, zone: str) -> str:
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%a %b %-d, %Y %-I:%M %p} {local.tzname()}"
+    return time_display.format_date_time(moment, zone)
 
 
 def describe_changes(
@@ -523,7 +525,10 @@ def tell_host_proposal_withdrawn(*, event: Event) -> None:
 
 @transaction.atomic
 def set_event_locked(*, event: Event, locked: bool) -> Event:
-    """Pin an event where it is (or free it) for the next re-planning; no calendar changes."""
+    """Pin an event where it is (or free it) for the next re-planning; no calendar changes.
+
+    Raises ValidationError({"locked": …}) for a cancelled event.
+    """
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.locked == locked:
         return event
@@ -567,12 +572,14 @@ def remind_unanswered_proposals(*, now: dt.datetime | None = None) -> int:
     NOTIFICATIONS_PROPOSAL_REMINDER_DAYS; returns how many were queued. Safe to run often:
     an event is reminded once."""
     now = now or timezone.now()
-    due = selectors.proposals_due_reminder(
-        now=now, days=settings.NOTIFICATIONS_PROPOSAL_REMINDER_DAYS
+    due = list(
+        selectors.proposals_due_reminder(
+            now=now, days=settings.NOTIFICATIONS_PROPOSAL_REMINDER_DAYS
+        )
     )
-    due = list(due)
     with transaction.atomic():
         for event in due:
+            assert event.request is not None  # the selector reads proposals to hosts only
             host_link = selectors.host_url(speaker_request=event.request)
             notifications.queue_proposal(event=event, host_url=host_link, reminder=True)
     return len(due)
@@ -619,7 +626,9 @@ def _check_request_bookable(request: SpeakerRequest, *, exclude_event_id: int | 
                 )
             ]
         )
-    live = request.events.filter(status__in=LIVE_STATUSES).exclude(pk=exclude_event_id)
+    live = request.events.filter(status__in=LIVE_STATUSES)
+    if exclude_event_id is not None:
+        live = live.exclude(pk=exclude_event_id)
     booked = live.select_related("tour").first()
     if booked is not None:
         raise BookingRefused(

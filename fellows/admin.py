@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import BaseModelAdmin
 from django.core.exceptions import ValidationError
 from django.db.models.constants import LOOKUP_SEP
 from django.urls import reverse
@@ -9,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from common.admin_times import LocalTimesAdmin
 from fellows.feeds import feed_url, local_text, webcal_url
 from fellows.models import (
     Fellow,
@@ -57,7 +59,7 @@ def _show_new_link(modeladmin, request, label: str, url: str) -> None:
     )
 
 
-class PrivateDetailsMixin:
+class PrivateDetailsMixin(BaseModelAdmin):
     """Leaves `private_fields` out of every form and list of this admin for staff without the
     permission to view fellows' private details (fellows.permissions)."""
 
@@ -142,7 +144,8 @@ class TourAdminForm(forms.ModelForm):
         # The service's re-check of booked events, shown as form errors before saving.
         from events.services import check_tour_changes
 
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk is not None:
             changes = {name: data[name] for name in self.changed_data if name in data}
             try:
@@ -217,8 +220,8 @@ class StaffFeedTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(ItineraryItem)
-class ItineraryItemAdmin(admin.ModelAdmin):
-    list_display = ["title", "tour", "kind", "starts_at", "ends_at", "source"]
+class ItineraryItemAdmin(LocalTimesAdmin):
+    list_display = ["title", "tour", "kind", "starts_local", "ends_local", "source"]
     list_filter = ["kind", "source", "tour"]
     search_fields = ["title", "from_location", "to_location"]
     readonly_fields = ["ical_uid", "sequence"]

@@ -1,6 +1,6 @@
 """Writes for fellows and tours: feed tokens, their last use, and unavailability.
 
-Tokens are returned once, at creation, and stored only as a hash (scheduler/tokens.py); a new
+Tokens are returned once, at creation, and stored only as a hash (common/tokens.py); a new
 token replaces the hash, so the previous URL stops working in the same transaction.
 """
 
@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.tokens import hash_token, new_token
 from fellows.models import (
     Fellow,
     ItineraryItem,
@@ -23,7 +24,6 @@ from fellows.models import (
     TourMember,
     Unavailability,
 )
-from scheduler.tokens import hash_token, new_token
 
 # Recording every fetch would turn each feed poll into a write; a coarse stamp is all staff need
 # to tell a live subscription from a dead one.
@@ -52,8 +52,11 @@ def rotate_tour_feed_token(*, tour: Tour) -> str:
 
 
 @transaction.atomic
-def rotate_staff_feed_token(*, user: AbstractBaseUser) -> str:
-    """Give a staff user a (new) token for the all-tours feed and return it."""
+def rotate_staff_feed_token(*, user: User) -> str:
+    """Give a staff user a (new) token for the all-tours feed and return it.
+
+    Raises ValidationError for a user who is not staff.
+    """
     if not user.is_staff:
         raise ValidationError(_("Only staff members have a staff feed."))
     token = new_token()
@@ -63,7 +66,13 @@ def rotate_staff_feed_token(*, user: AbstractBaseUser) -> str:
     return token
 
 
-def record_feed_use(*, model: type, pk: int, field: str, last_used_at: dt.datetime | None) -> None:
+def record_feed_use(
+    *,
+    model: type[Fellow | Tour | StaffFeedToken],
+    pk: int,
+    field: str,
+    last_used_at: dt.datetime | None,
+) -> None:
     """Stamp a feed's last use, at most once per LAST_USE_RESOLUTION.
 
     A queryset update leaves `updated_at` alone, so recording a poll never changes the feed's
@@ -83,6 +92,8 @@ def add_unavailability(
 
     The fellow cannot be in two places, so the blackout stands even if events overlap it; staff
     see those conflicts (fellows.selectors.unavailability_conflicts) and rebook.
+
+    Raises ValidationError({"ends_at": …}) for one that does not end after it starts.
     """
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The unavailability must end after it starts.")})
@@ -95,7 +106,10 @@ def add_unavailability(
 
 
 def set_preferred_language(*, fellow: Fellow, language: str) -> Fellow:
-    """Choose the language of the fellow's day sheets, feed descriptions and messages."""
+    """Choose the language of the fellow's day sheets, feed descriptions and messages.
+
+    Raises ValidationError({"preferred_language": …}) for a language we do not write in.
+    """
     if language not in Fellow.Language.values:
         raise ValidationError({"preferred_language": _("Choose English or Korean.")})
     fellow.preferred_language = language
@@ -105,7 +119,11 @@ def set_preferred_language(*, fellow: Fellow, language: str) -> Fellow:
 
 @transaction.atomic
 def create_tour(*, tour: Tour, teams: dict[str, list[Fellow]]) -> Tour:
-    """Save a new tour with its fellows, team by team (members of a team travel together)."""
+    """Save a new tour with its fellows, team by team (members of a team travel together).
+
+    Raises ValidationError({"teams": …}) for a fellow in two teams, and the tour's own
+    model errors.
+    """
     chosen = [fellow.pk for fellows in teams.values() for fellow in fellows]
     if len(chosen) != len(set(chosen)):
         raise ValidationError({"teams": _("A fellow can be in only one team of a tour.")})

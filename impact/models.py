@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from common.text_input import one_line
 from events.models import Event
-from scheduler.text_input import one_line
 
 
 class SurveyLink(models.Model):

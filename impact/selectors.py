@@ -19,10 +19,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.tokens import hash_token
 from events.models import Event, Organization
 from fellows.models import Fellow, Tour
 from impact.models import PublicListing, SupporterContact, SurveyLink, SurveyResponse
-from scheduler.tokens import hash_token
 
 # The survey opens when the talk starts and closes this long after it ends.
 SURVEY_OPEN_FOR = dt.timedelta(days=7)

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.tokens import derived_token, hash_token, new_salt
 from events.models import Event
 from impact import selectors
 from impact.models import (
@@ -27,7 +28,6 @@ from impact.models import (
     SurveyLink,
     SurveyResponse,
 )
-from scheduler.tokens import derived_token, hash_token, new_salt
 
 SURVEY_TOKEN_PURPOSE = "event-survey"
 # 22 URL-safe characters carry 132 bits: unguessable, yet short enough to type from a slide.

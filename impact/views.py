@@ -21,9 +21,9 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common import calendars, rate_limits
 from impact import qr, selectors, services
 from impact.forms import SurveyForm
-from scheduler import calendars, rate_limits
 
 
 def _language(request: HttpRequest) -> str:

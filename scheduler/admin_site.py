@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
 
@@ -22,12 +23,18 @@ def otp_required_for_staff() -> bool:
 class StaffAdminSite(AdminSite):
     """Django's admin site, with django-otp's checks while OTP_REQUIRED_FOR_STAFF is on."""
 
+    # AdminSite declares these as plain attributes; a property decides per login.
+    site_header = _("LiNK Fellow Tours — administration")
+    site_title = _("LiNK Fellow Tours")
+    index_title = _("Administration")
+    site_url = "/staff/"  # "View site" leads staff back to the tour board
+
     @property
-    def login_form(self):  # AdminSite.login reads this attribute on every login
+    def login_form(self) -> type[OTPAdminAuthenticationForm] | None:  # type: ignore[override]
         return OTPAdminAuthenticationForm if otp_required_for_staff() else None
 
     @property
-    def login_template(self):
+    def login_template(self) -> str | None:  # type: ignore[override]
         return OTPAdminSite.login_template if otp_required_for_staff() else None
 
     def has_permission(self, request: HttpRequest) -> bool:
@@ -37,4 +44,4 @@ class StaffAdminSite(AdminSite):
             return True
         # OTPMiddleware gives every user is_verified(): true only after a device's token was
         # accepted in this session. Unverified staff are treated as not staff, as in OTPAdminSite.
-        return request.user.is_verified()
+        return bool(request.user.is_verified())  # type: ignore[union-attr]

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "scheduler",
+    "common",
     "fellows",
     "events",
     "notifications",
@@ -56,7 +57,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # A page whose view cannot reach the database answers 503 "try again", not a bare 500.
-    "scheduler.middleware.DatabaseUnavailableMiddleware",
+    "common.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -128,7 +129,7 @@ SURVEY_RATE_LIMIT = env.str("SURVEY_RATE_LIMIT", default="600/h")
 SURVEY_EVENT_RATE_LIMIT = env.str("SURVEY_EVENT_RATE_LIMIT", default="3000/h")
 # Days before a published event from which the public page shows its exact time and address.
 PUBLIC_EVENT_DETAILS_DAYS = env.int("PUBLIC_EVENT_DETAILS_DAYS", default=2)
-# Every limit are counted by django-ratelimit (scheduler.rate_limits) in the default cache.
+# Every limit is counted by django-ratelimit (common.rate_limits) in the default cache.
 RATELIMIT_USE_CACHE = "default"
 SILENCED_SYSTEM_CHECKS = [
     # `make run`'s local-memory cache is per process, and it runs one web process; Django's own
@@ -143,7 +144,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# The board's own sign-in page (the admin's rules, the product's look); the admin keeps its own.
+LOGIN_URL = "board:login"
 # django-axes refuses a login (admin, board, /me/login/) once a username from one address failed
 # AXES_FAILURE_LIMIT times, for AXES_COOLOFF_MINUTES, even with the right password. It only
 # watches username/password logins: API tokens and existing sessions are untouched.
@@ -154,16 +156,16 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 # Counted per username from one address and per address across usernames, each with its own
-# limit (scheduler.login_throttle); the lockout answer is a page saying what to do.
+# limit (common.login_throttle); the lockout answer is a page saying what to do.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
-AXES_HANDLER = "scheduler.login_throttle.LoginThrottle"
-AXES_LOCKOUT_CALLABLE = "scheduler.login_throttle.lockout_page"
+AXES_HANDLER = "common.login_throttle.LoginThrottle"
+AXES_LOCKOUT_CALLABLE = "common.login_throttle.lockout_page"
 AXES_RESET_ON_SUCCESS = True
 # How many proxies in front of the app append to X-Forwarded-For (0: clients connect directly).
-# Every per-client limit, axes included, keys on scheduler.client_address.
+# Every per-client limit, axes included, keys on common.client_address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "scheduler.client_address.client_ip"
+AXES_CLIENT_IP_CALLABLE = "common.client_address.client_ip"
 # Staff two-factor: when true, the admin accepts staff only after a TOTP token (django-otp).
 OTP_REQUIRED_FOR_STAFF = env.bool("OTP_REQUIRED_FOR_STAFF", default=False)
 OTP_TOTP_ISSUER = "LiNK Fellow Tours"
@@ -172,6 +174,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# Django's own date output (the admin) in the product's one format, zone named: scheduler/formats.
+FORMAT_MODULE_PATH = ["scheduler.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -269,9 +273,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
-    # DRF's three parsers, with JSON refusing absurdly nested bodies (scheduler.parsers).
+    # DRF's three parsers, with JSON refusing absurdly nested bodies (common.parsers).
     "DEFAULT_PARSER_CLASSES": [
-        "scheduler.parsers.DepthLimitedJSONParser",
+        "common.parsers.DepthLimitedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -280,7 +284,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # A database outage answers 503 JSON with Retry-After instead of an HTML 500.
-    "EXCEPTION_HANDLER": "scheduler.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "common.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fellow Tour Scheduler API",
@@ -294,7 +298,7 @@ SPECTACULAR_SETTINGS = {
     # schema fuzzing test see what the API really returns.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "scheduler.api_support.document_error_responses",
+        "common.api_support.document_error_responses",
     ],
     # One schema name per choice set that several serializers share.
     "ENUM_NAME_OVERRIDES": {

@@ -6,13 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from scheduler import views
 
-# JSON 404s under /api/ (see scheduler.api_support.not_found).
-handler404 = "scheduler.api_support.not_found"
+# JSON 404s under /api/ (see common.api_support.not_found).
+handler404 = "common.api_support.not_found"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
+    path("favicon.ico", views.favicon, name="favicon"),
     # Feeds are the most polled URLs: resolve them before the admin's and the API's patterns.
     path("", include("fellows.urls")),
     path("admin/", admin.site.urls),

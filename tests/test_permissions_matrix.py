@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -33,6 +34,7 @@ from events.models import PlanningRun
 from fellows.services import rotate_feed_token, rotate_staff_feed_token, rotate_tour_feed_token
 from impact import services as survey_services
 from impact.models import PublicListing
+from tests.conftest import registered_models
 from tests.events.conftest import request_data
 from tests.factories import FellowFactory, TourFactory, TourMemberFactory, UserFactory
 
@@ -71,6 +73,7 @@ WEB_MATRIX: dict[str, Rule] = {
     "home": Rule(PUBLIC),
     "healthz": Rule(PUBLIC),
     "ping": Rule(PUBLIC),
+    "favicon": Rule(PUBLIC),
     "api-schema": Rule(PUBLIC),
     "api-docs": Rule(PUBLIC),
     "api-root": Rule(STAFF),
@@ -86,12 +89,15 @@ WEB_MATRIX: dict[str, Rule] = {
     "fellows:tour-feed": _token_rule(STAFF, "tour_feed_token"),
     "fellows:staff-feed": _token_rule(STAFF, "staff_feed_token"),
     "fellows:login": Rule(PUBLIC),
+    "fellows:logout": Rule(PUBLIC, method="post"),
     "fellows:me": Rule(FELLOW, denies_with_404=True),
     "fellows:my-day-sheets": Rule(FELLOW, denies_with_404=True),
     "fellows:my-language": Rule(FELLOW, method="post", denies_with_404=True),
     "fellows:my-feed-rotate": Rule(FELLOW, method="post", denies_with_404=True),
     "fellows:staff-feed-page": Rule(STAFF),
     "board:home": Rule(STAFF),
+    "board:login": Rule(PUBLIC),
+    "board:logout": Rule(PUBLIC, method="post"),
     "board:tour-create": Rule(STAFF),
     "board:tour": Rule(STAFF, args=("tour_id",)),
     "board:tour-propose": Rule(STAFF, method="post", args=("tour_id",)),
@@ -121,6 +127,7 @@ WEB_MATRIX: dict[str, Rule] = {
     "impact:event-unpublish": Rule(STAFF, method="post", args=("event_id",)),
     "impact:contacts-csv": Rule(STAFF),
     "impact:figures-csv": Rule(STAFF),
+    "board:export": Rule(STAFF, args=("export_kind",), query={"tour": "1"}),
     "admin:login": Rule(PUBLIC),
     "admin:logout": Rule(PUBLIC, method="post"),
     "admin:index": Rule(STAFF),
@@ -162,6 +169,9 @@ API_MATRIX: dict[str, frozenset[str]] = {
         "GET /api/v1/events/",
         "POST /api/v1/events/",
         "GET /api/v1/events/{id}/",
+        "GET /api/v1/exports/events/",
+        "GET /api/v1/exports/impact/",
+        "GET /api/v1/exports/requests/",
         "POST /api/v1/events/{id}/cancel/",
         "POST /api/v1/events/{id}/confirm/",
         "POST /api/v1/events/{id}/reschedule/",
@@ -231,7 +241,7 @@ def all_routes() -> list[Route]:
 
 
 def _model_admin_prefixes() -> set[str]:
-    return {f"{model._meta.app_label}_{model._meta.model_name}_" for model in admin.site._registry}
+    return {f"{model._meta.app_label}_{model._meta.model_name}_" for model in registered_models()}
 
 
 def model_admin_names() -> list[str]:
@@ -300,9 +310,18 @@ def fresh_rate_limits():
     cache.clear()
 
 
-@pytest.fixture
-def world(db) -> SimpleNamespace:
-    """One of everything a URL can address, and each visitor's credentials."""
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[SimpleNamespace]:
+    """One of everything a URL can address, and each visitor's credentials: built once for the
+    module's ~400 cells inside a transaction rolled back after the last one. Each test runs in
+    a savepoint within it (pytest-django's `db`), so what one cell writes, the next never sees.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
+
+
+def build_world() -> SimpleNamespace:
     tour = TourFactory()
     # Unusable passwords: hashing three real ones would dominate the run time of ~400 tests.
     fellow_user = UserFactory(username="fellow-grace", password=None)
@@ -361,6 +380,7 @@ def world(db) -> SimpleNamespace:
         event_id=event.pk,
         notification_id=ids["notifications"],
         app_label="events",
+        export_kind="events",
         user_content_type_id=ContentType.objects.get_for_model(admin_user).pk,
         admin_user_id=admin_user.pk,
     )
@@ -440,7 +460,7 @@ def test_model_admin_pages_follow_model_permissions(role, world):
     client = client_for(role, world)
     objects = {
         f"{model._meta.app_label}_{model._meta.model_name}_": model._default_manager.first()
-        for model in admin.site._registry
+        for model in registered_models()
     }
     problems = []
     routes = all_routes()
@@ -473,12 +493,19 @@ def test_model_admin_pages_follow_model_permissions(role, world):
 # -- API ---------------------------------------------------------------------------------------
 
 
+def api_path(template: str, world: SimpleNamespace) -> str:
+    """The operation's path for the world's objects; exports are asked for the world's tour."""
+    resource = template.split("/")[3]
+    if resource == "exports":
+        return f"{template}?tour={world.tour_id}"
+    return template.replace("{id}", str(world.api_ids[resource]))
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("operation", sorted(API_MATRIX))
 def test_api_access_follows_the_matrix(operation, role, world):
     method, template = operation.split(" ", 1)
-    resource = template.split("/")[3]
-    path = template.replace("{id}", str(world.api_ids[resource]))
+    path = api_path(template, world)
     client = client_for(role, world)
     response = getattr(client, method.lower())(path, {}, content_type="application/json")
     problem = check(
