@@ -1,37 +1,23 @@
-"""CSV downloads for staff: UTF-8 with a byte-order mark (so spreadsheet programs read Korean and
-accents right) and every cell safe from formula injection (OWASP: a cell starting with =, +, -,
-@, tab or carriage return is prefixed with an apostrophe)."""
+"""CSV downloads of the impact app: consented contacts and figures. The file format (UTF-8 with a
+byte-order mark, formula-safe cells) is events.exports', the one home of our spreadsheets."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 
 from django.http import HttpResponse
 
+from events.exports import to_csv
 from impact import selectors
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """Numbers pass through; text that a spreadsheet would run as a formula is defused."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return "" if value is None else value
 
 
 def csv_response(
     *, filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    text = to_csv(list(header), (list(row) for row in rows))
+    response = HttpResponse(text.encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(value) for value in row])
     return response
 
 
