@@ -122,7 +122,7 @@ def test_a_talk_from_the_day_sheet_to_the_impact_page(live_server, browser, talk
     page.goto(live_server.url + reverse("impact:event", args=[talk["held"].pk]))
     page.get_by_label("Username").fill("coordinator")
     page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"**{reverse('impact:event', args=[talk['held'].pk])}")
     text = page.locator("main").inner_text()
     assert "1 of 2 answers" in text  # first time: one yes of two
