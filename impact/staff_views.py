@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from events.board_views import board_access_required
 from events.models import Event
@@ -78,7 +78,7 @@ def _page(request: HttpRequest, figures: selectors.Figures, **context) -> HttpRe
     )
 
 
-@require_GET
+@require_safe
 @board_access_required
 def season(request: HttpRequest) -> HttpResponse:
     try:
@@ -103,7 +103,7 @@ def season(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @board_access_required
 def tour(request: HttpRequest, tour_id: int) -> HttpResponse:
     the_tour = get_object_or_404(Tour, pk=tour_id)
@@ -119,7 +119,7 @@ def tour(request: HttpRequest, tour_id: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @board_access_required
 def event(request: HttpRequest, event_id: int) -> HttpResponse:
     the_event = get_object_or_404(Event.objects.select_related("request", "tour"), pk=event_id)
@@ -175,7 +175,7 @@ def _scope(request: HttpRequest) -> tuple[str, QuerySet[Event]]:
     return label, selectors.events_between(date_from=date_from, date_to=date_to)
 
 
-@require_GET
+@require_safe
 @board_access_required
 def contacts_csv(request: HttpRequest) -> HttpResponse:
     """Attendees who agreed to be kept informed, for the supporter database."""
@@ -212,7 +212,7 @@ def contacts_csv(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @board_access_required
 def figures_csv(request: HttpRequest) -> HttpResponse:
     try:

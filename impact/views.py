@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from common import calendars, rate_limits
 from impact import qr, selectors, services
@@ -63,7 +63,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
     event = _event_or_404(token)
     language = _language(request)
@@ -116,14 +116,14 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
     return _no_store(response)
 
 
-@require_GET
+@require_safe
 def survey_thanks(request: HttpRequest, token: str) -> HttpResponse:
     _event_or_404(token)
     with translation.override(_language(request)):
         return _no_store(render(request, "impact/survey_thanks.html", {}))
 
 
-@require_GET
+@require_safe
 def survey_slide(request: HttpRequest, token: str) -> HttpResponse:
     """A page to project or print: the QR code, the short link, a line in both languages."""
     event = _event_or_404(token)
@@ -151,7 +151,7 @@ def _conditional(request: HttpRequest, body: bytes, content_type: str) -> HttpRe
     return response
 
 
-@require_GET
+@require_safe
 def public_events(request: HttpRequest) -> HttpResponse:
     listed = selectors.published_events()
     body = render(
@@ -178,14 +178,14 @@ def _public_dict(event: selectors.PublicEvent) -> dict:
     }
 
 
-@require_GET
+@require_safe
 def public_events_json(request: HttpRequest) -> HttpResponse:
     listed = [_public_dict(e) for e in selectors.published_events()]
     body = json.dumps({"events": listed}, ensure_ascii=False, indent=1).encode()
     return _conditional(request, body, "application/json")
 
 
-@require_GET
+@require_safe
 def public_events_ics(request: HttpRequest) -> HttpResponse:
     listed = selectors.published_events()
     stamp = timezone.now().replace(microsecond=0, second=0, minute=0)
