@@ -20,7 +20,7 @@ from events.models import Event
 class SurveyLink(models.Model):
     """The public survey link of one event: a token derived from `salt`, stored as its hash.
 
-    The token is random (scheduler.tokens.derived_token), so it neither reveals nor follows from
+    The token is random (common.tokens.derived_token), so it neither reveals nor follows from
     the event id; a new salt retires a leaked link at once.
     """
 
