@@ -122,6 +122,31 @@ def event_vevent(
     return vevent
 
 
+def public_event_vevent(event, *, stamp: dt.datetime) -> icalendar.Event:
+    """A VEVENT for the public events feed from impact.selectors.PublicEvent: an all-day date
+    until the exact time may be shown, then the time and address. Its UID differs from the
+    invite's, so a host subscribed to the public feed does not see their own invite replaced."""
+    vevent = icalendar.Event()
+    vevent.add("uid", f"public-{event.uid}")
+    vevent.add("dtstamp", stamp)
+    if event.starts is not None:
+        vevent.add("dtstart", event.starts)
+        vevent.add("dtend", event.ends)
+    else:
+        vevent.add("dtstart", event.date)
+        vevent.add("dtend", event.date + dt.timedelta(days=1))
+        vevent.add("transp", "TRANSPARENT")
+    place = ", ".join(part for part in (event.city, event.state) if part)
+    vevent.add("summary", " · ".join(part for part in (event.organization, place) if part))
+    if event.address or place:
+        vevent.add("location", event.address or place)
+    lines = [event.topic, ", ".join(event.speakers)]
+    vevent.add("description", "\n".join(line for line in lines if line))
+    vevent.add("status", "CONFIRMED")
+    vevent.add("last-modified", event.updated_at)
+    return vevent
+
+
 def whole_days(item) -> tuple[dt.date, dt.date] | None:
     """The first day and the day after the last, for an item that covers whole local days.
 

@@ -1,4 +1,5 @@
-"""Per-client request budgets (speaker requests, feeds), counted by django-ratelimit.
+"""Per-client request budgets (speaker requests, feeds, survey answers), counted by
+django-ratelimit.
 
 Every budget keys on the one client-address rule (common.client_address), optionally
 narrowed by a part of the URL (a feed's token), and lives in the cache named by
@@ -15,7 +16,12 @@ from django_ratelimit.core import get_usage
 from common.backoff import RestAfterFailure
 from common.client_address import client_address
 
-RATE_SETTINGS = ("REQUEST_RATE_LIMIT", "FEED_RATE_LIMIT")
+RATE_SETTINGS = (
+    "REQUEST_RATE_LIMIT",
+    "FEED_RATE_LIMIT",
+    "SURVEY_RATE_LIMIT",
+    "SURVEY_EVENT_RATE_LIMIT",
+)
 PERIODS = {"s", "m", "h", "d"}
 CACHE_REST_SECONDS = 10.0
 
@@ -25,16 +31,18 @@ _cache_health = RestAfterFailure(lambda: CACHE_REST_SECONDS)
 
 
 def seconds_until_allowed(
-    request: HttpRequest, *, group: str, rate: str, narrow_by: str = ""
+    request: HttpRequest, *, group: str, rate: str, narrow_by: str = "", per_client: bool = True
 ) -> int | None:
     """Count one request of this client to `group`: None within budget, else seconds to wait.
 
-    `rate` is "<count>/<s|m|h|d>", e.g. "10/h". Fails open while the cache is unreachable: the
-    limit is a brake on abuse, not a safety rule, so hosts can still ask for a speaker.
+    `rate` is "<count>/<s|m|h|d>", e.g. "10/h". With per_client=False every client shares the
+    budget of `narrow_by` (e.g. all answers to one event's survey). Fails open while the cache is
+    unreachable: the limit is a brake on abuse, not a safety rule, so hosts can still ask for a
+    speaker.
     """
     if _cache_health.resting():
         return None
-    key = f"{client_address(request)}:{narrow_by}"
+    key = f"{client_address(request) if per_client else '*'}:{narrow_by}"
     try:
         usage = get_usage(
             request, group=group, key=lambda _group, _request: key, rate=rate, increment=True

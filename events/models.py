@@ -103,6 +103,8 @@ class SpeakerRequest(models.Model):
     interpretation_needed = models.BooleanField(default=False)
     honorarium_offered = models.BooleanField(default=False)
     travel_support_offered = models.BooleanField(default=False)
+    # The host's opt-in to the public events page; staff still publish each event (impact).
+    list_publicly = models.BooleanField(_("we'd like this listed publicly"), default=False)
     notes = models.TextField(blank=True, validators=[free_text_limit])
     priority = models.FloatField(
         default=1.0,

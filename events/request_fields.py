@@ -238,6 +238,22 @@ FIELDS: tuple[RequestField, ...] = (
     _yes_no("interpretation_needed", _("Korean–English interpretation needed")),
     _yes_no("honorarium_offered", _("We can offer an honorarium")),
     _yes_no("travel_support_offered", _("We can support travel costs")),
+    # The host's opt-in to the public events page; staff still publish each event (impact).
+    RequestField(
+        "list_publicly",
+        form=partial(
+            forms.BooleanField,
+            label=_("We'd like this listed publicly"),
+            help_text=_(
+                "City, date, organization and topic on our public events page; the exact time "
+                "and address only in the last days before the event."
+            ),
+            required=False,
+        ),
+        api=partial(serializers.BooleanField, default=False),
+        csv="`yes`/`no`, `true`/`false` or `1`/`0` (default no): list the event on the public "
+        "events page once staff publish it",
+    ),
     _free_text("notes", _("Anything else we should know")),
     RequestField(
         "timezone",

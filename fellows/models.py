@@ -53,6 +53,12 @@ class Fellow(models.Model):
         _("language for messages"), max_length=2, choices=Language, default=Language.ENGLISH
     )
     bio = models.TextField(_("public bio"), blank=True, validators=[free_text_limit])
+    # Public event listings name this fellow only as "a North Korean speaker" when set.
+    unnamed_in_public_listings = models.BooleanField(
+        _('listed publicly as "a North Korean speaker"'),
+        default=False,
+        help_text=_("Public event pages and feeds do not show this fellow's display name."),
+    )
     home_base = models.CharField(_("home base"), max_length=200, blank=True, validators=[one_line])
     home_latitude = models.FloatField(null=True, blank=True)
     home_longitude = models.FloatField(null=True, blank=True)

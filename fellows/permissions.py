@@ -10,7 +10,14 @@ PRIVATE_DETAILS_PERMISSION = "fellows.view_private_details"
 # A fellow's profile, in two parts (the API, the admin and the data export take their fields
 # from these; tests/test_privacy.py checks every Fellow field is in one or is bookkeeping).
 # What any staff member may see:
-STAFF_FELLOW_FIELDS = ("display_name", "languages", "preferred_language", "bio", "active")
+STAFF_FELLOW_FIELDS = (
+    "display_name",
+    "languages",
+    "preferred_language",
+    "bio",
+    "active",
+    "unnamed_in_public_listings",
+)
 # Behind the permission; the unavailability reason is one too (see the admin):
 PRIVATE_FELLOW_FIELDS = (
     "legal_name",

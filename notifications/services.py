@@ -427,10 +427,21 @@ def queue_host_reminder(*, event) -> Notification | None:
             "speaker_request": speaker_request,
             "fellow_names": invites.public_fellow_names(event),
             "subject_stem": subject_stem(event),
+            "survey_url": _survey_url(event),
         },
         event=event,
         speaker_request=speaker_request,
     )
+
+
+def _survey_url(event) -> str:
+    """The attendee survey's public link for a confirmed event, else "" (impact app)."""
+    from impact import selectors as impact_selectors  # impact imports events; stay lazy
+    from impact import services as impact_services
+
+    if event.status not in impact_selectors.SURVEY_STATUSES:
+        return ""
+    return impact_services.survey_url(event=event)
 
 
 def queue_fellow_day_sheet(*, fellow, day: dt.date, events: Sequence) -> Notification | None:

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from events.api import EventViewSet, ExportViewSet, OrganizationViewSet, SpeakerRequestViewSet
 from events.proposals_api import PlanningRunViewSet
 from fellows.api import FellowViewSet, TourViewSet
+from impact.api import PublicListingViewSet
 from notifications.api import NotificationViewSet
 from scheduler.api_docs import document
 
@@ -23,5 +24,8 @@ router.register(
 )
 router.register("proposals", document(PlanningRunViewSet, "proposal"), basename="proposal")
 router.register("exports", document(ExportViewSet, "export"), basename="export")
+router.register(
+    "public-listings", document(PublicListingViewSet, "publiclisting"), basename="publiclisting"
+)
 
 urlpatterns = router.urls

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "fellows",
     "events",
     "notifications",
+    "impact",
 ]
 
 MIDDLEWARE = [
@@ -121,7 +122,14 @@ if "redis" in CACHES["default"]["BACKEND"].lower():
 FEED_RATE_LIMIT = env.str("FEED_RATE_LIMIT", default="120/h")
 # Public speaker-request submissions (form and API together) per client: "count/s|m|h|d".
 REQUEST_RATE_LIMIT = env.str("REQUEST_RATE_LIMIT", default="10/h")
-# Both limits are counted by django-ratelimit (common.rate_limits) in the default cache.
+# Survey answers per client address and event. One room answers through one address (a
+# venue's Wi-Fi, a campus NAT): this must cover the largest audience answering at once.
+SURVEY_RATE_LIMIT = env.str("SURVEY_RATE_LIMIT", default="600/h")
+# Survey answers per event from every address together: a brake on a flood of junk answers.
+SURVEY_EVENT_RATE_LIMIT = env.str("SURVEY_EVENT_RATE_LIMIT", default="3000/h")
+# Days before a published event from which the public page shows its exact time and address.
+PUBLIC_EVENT_DETAILS_DAYS = env.int("PUBLIC_EVENT_DETAILS_DAYS", default=2)
+# Every limit is counted by django-ratelimit (common.rate_limits) in the default cache.
 RATELIMIT_USE_CACHE = "default"
 SILENCED_SYSTEM_CHECKS = [
     # `make run`'s local-memory cache is per process, and it runs one web process; Django's own

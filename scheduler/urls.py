@@ -22,6 +22,7 @@ urlpatterns = [
     # under a Content-Security-Policy that forbids inline scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("scheduler.api_urls")),
+    path("", include("impact.urls")),
     path("staff/", include("events.board_urls")),
     path("", include("events.urls")),
 ]

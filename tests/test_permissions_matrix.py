@@ -32,6 +32,8 @@ from drf_spectacular.generators import SchemaGenerator
 from events import intake, services
 from events.models import PlanningRun
 from fellows.services import rotate_feed_token, rotate_staff_feed_token, rotate_tour_feed_token
+from impact import services as survey_services
+from impact.models import PublicListing
 from tests.conftest import registered_models
 from tests.events.conftest import request_data
 from tests.factories import FellowFactory, TourFactory, TourMemberFactory, UserFactory
@@ -111,6 +113,20 @@ WEB_MATRIX: dict[str, Rule] = {
     "board:outbox": Rule(STAFF),
     "board:outbox-retry": Rule(STAFF, method="post", args=("notification_id",)),
     "board:impact": Rule(STAFF),
+    # The attendee survey: anyone holding the link (printed on a slide) may answer.
+    "impact:survey": _token_rule(PUBLIC, "survey_token"),
+    "impact:survey-thanks": _token_rule(PUBLIC, "survey_token"),
+    "impact:survey-slide": _token_rule(PUBLIC, "survey_token"),
+    "impact:public-events": Rule(PUBLIC),
+    "impact:public-events-ics": Rule(PUBLIC),
+    "impact:public-events-json": Rule(PUBLIC),
+    "impact:season": Rule(STAFF),
+    "impact:tour": Rule(STAFF, args=("tour_id",)),
+    "impact:event": Rule(STAFF, args=("event_id",)),
+    "impact:event-publish": Rule(STAFF, method="post", args=("event_id",)),
+    "impact:event-unpublish": Rule(STAFF, method="post", args=("event_id",)),
+    "impact:contacts-csv": Rule(STAFF),
+    "impact:figures-csv": Rule(STAFF),
     "board:export": Rule(STAFF, args=("export_kind",), query={"tour": "1"}),
     "admin:login": Rule(PUBLIC),
     "admin:logout": Rule(PUBLIC, method="post"),
@@ -188,6 +204,10 @@ API_MATRIX: dict[str, frozenset[str]] = {
         "PATCH /api/v1/tours/{id}/",
         "DELETE /api/v1/tours/{id}/",
         "POST /api/v1/tours/{id}/rotate-feed/",
+        "GET /api/v1/public-listings/",
+        "POST /api/v1/public-listings/",
+        "GET /api/v1/public-listings/{id}/",
+        "DELETE /api/v1/public-listings/{id}/",
     ]
 }
 
@@ -333,6 +353,8 @@ def build_world() -> SimpleNamespace:
         "tours": tour.pk,
         "notifications": speaker_request.notifications.first().pk,
         "proposals": run.pk,
+        # Listings are addressed by their event's id.
+        "public-listings": PublicListing.objects.create(event=event).event_id,
     }
     staff_feed_token = rotate_staff_feed_token(user=staff_user)
     admin_feed_token = rotate_staff_feed_token(user=admin_user)
@@ -345,6 +367,10 @@ def build_world() -> SimpleNamespace:
         "staff": {"staff_feed_token": staff_feed_token, "tour_feed_token": tour_feed_token},
         "admin": {"staff_feed_token": admin_feed_token, "tour_feed_token": tour_feed_token},
     }
+    # The survey link is public (projected in the room): every visitor holds it.
+    survey_token = survey_services.survey_token(event=event)
+    for role in ROLES:
+        tokens.setdefault(role, {})["survey_token"] = survey_token
     return SimpleNamespace(
         users=users,
         tokens=tokens,

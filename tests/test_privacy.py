@@ -3,8 +3,10 @@ unique marker, and every kind of output is searched for them.
 
 Private: legal name, email, phone, home base (and its coordinates), unavailability reasons.
 Outputs: host pages and host emails with their invites, every public page and error page, the
-OpenAPI schema, API answers for anonymous, host, fellow and staff-without-permission callers, the
-other fellow's feed, day sheets and messages, the tour and staff feeds, and the board.
+attendee survey and its slide, the public events page with its iCalendar feed and JSON, the
+impact pages and CSVs, the OpenAPI schema, API answers for anonymous, host, fellow and
+staff-without-permission callers, the other fellow's feed, day sheets and messages, the tour
+and staff feeds, and the board.
 Staff allowed to see private details (fellows.view_private_details) do see them: that is checked
 too, so the greps are known to look at the right content.
 """
@@ -19,7 +21,7 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -348,3 +350,56 @@ def test_every_fellow_field_is_staff_visible_private_or_bookkeeping():
         f.name for f in Fellow._meta.concrete_fields if f.get_internal_type() == "CharField"
     }
     assert set(PRIVATE_FELLOW_FIELDS) & text_fields <= set(ERASED_TEXT_FIELDS)
+
+
+@override_settings(PUBLIC_EVENT_DETAILS_DAYS=100_000)
+def test_the_survey_public_events_and_impact_outputs_show_nothing_private(world):
+    """Every output of the impact app: the survey with its slide, the public page and feeds
+    (with the exact time and address shown), and the staff pages and CSVs."""
+    from impact import services as impact_services
+
+    world.event.refresh_from_db()
+    world.event.request.list_publicly = True
+    world.event.request.save()
+    impact_services.publish_event(event=world.event)
+    impact_services.record_survey_answer(
+        event=world.event,
+        first_time="yes",
+        comment="Thank you",
+        email="fan@example.org",
+        consent=True,
+        now=world.event.starts_at,
+    )
+    token = impact_services.survey_token(event=world.event)
+    client = Client()
+    outputs = {}
+    for name in ("impact:survey", "impact:survey-thanks", "impact:survey-slide"):
+        for lang in ("en", "ko"):
+            response = client.get(reverse(name, args=[token]), {"lang": lang})
+            assert response.status_code == 200, name
+            outputs[f"{name} {lang}"] = response.content.decode()
+    for name in ("impact:public-events", "impact:public-events-ics", "impact:public-events-json"):
+        response = client.get(reverse(name))
+        assert response.status_code == 200
+        outputs[name] = response.content.decode()
+    assert "Public A" in outputs["impact:public-events"]
+    assert "1 Main St" in outputs["impact:public-events-json"]  # the address is shown
+    world.staff.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_fellow", "view_notification"])
+    )
+    staff = Client()
+    staff.force_login(world.staff)
+    for path, query in (
+        (reverse("impact:season"), {"from": "2027-01-01", "to": "2027-12-31"}),
+        (reverse("impact:tour", args=[world.tour.pk]), {}),
+        (reverse("impact:event", args=[world.event.pk]), {}),
+        (reverse("impact:contacts-csv"), {"tour": world.tour.pk}),
+        (reverse("impact:figures-csv"), {"tour": world.tour.pk}),
+        ("/api/v1/public-listings/", {}),
+    ):
+        response = staff.get(path, query)
+        assert response.status_code == 200, path
+        outputs[f"staff {path}"] = response.content.decode()
+    assert "fan@example.org" in outputs[f"staff {reverse('impact:contacts-csv')}"]
+    problems = {name: leaks(text, world.fellows) for name, text in outputs.items()}
+    assert {name: found for name, found in problems.items() if found} == {}
