@@ -7,6 +7,7 @@ COPY common ./common
 COPY events ./events
 COPY fellows ./fellows
 COPY notifications ./notifications
+COPY impact ./impact
 COPY planner ./planner
 COPY locale ./locale
 COPY manage.py ./

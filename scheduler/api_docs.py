@@ -97,6 +97,23 @@ OPERATIONS: dict[str, dict[str, tuple[str, str]]] = {
         "retrieve": ("One message", "Its status, attempts and last error."),
         "retry": ("Send a failed or dead message again", ""),
     },
+    "publiclisting": {
+        "list": (
+            "List published events",
+            "Events staff have published on the public events page, its iCal feed and JSON.",
+        ),
+        "retrieve": ("One published event", "Addressed by the event's id."),
+        "create": (
+            "Publish an event",
+            '`{"event": id}`: the host must have asked to be listed publicly and the event must '
+            "be confirmed and not over. The public page shows city, date, organization, topic "
+            "and the fellows' display names; exact time and address only shortly before.",
+        ),
+        "destroy": (
+            "Unpublish an event",
+            "Takes the event off the public page, feed and JSON at once.",
+        ),
+    },
     "proposal": {
         "list": ("List planner proposals", ""),
         "create": (
