@@ -93,6 +93,15 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _add_errors(form, exc: ValidationError) -> None:
+    """A service's refusal beside the form's fields it names, the rest above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
 def _tour_url(tour_id: int, anchor: str = "") -> str:
     return reverse("board:tour", args=[tour_id]) + (f"#{anchor}" if anchor else "")
 
@@ -134,7 +143,7 @@ def _save_tour(request: HttpRequest, form: TourForm) -> HttpResponse | None:
         else:
             tour = fellow_services.create_tour(tour=tour, teams=form.teams())
     except ValidationError as exc:
-        form.add_error(None, exc)
+        _add_errors(form, exc)
         return None
     done = _("Tour “%(name)s” saved.") if form.editing else _("Tour “%(name)s” created.")
     messages.success(request, done % {"name": tour.name})
@@ -438,7 +447,7 @@ def event_reschedule(request: HttpRequest, event_id: int) -> HttpResponse:
             request, event, form, refused.findings, checked=True, blocking=True, status=409
         )
     except ValidationError as exc:
-        form.add_error(None, exc)
+        _add_errors(form, exc)
         return _render_event(request, event, form, status=400)
     messages.success(request, _("“%(title)s” moved.") % {"title": event.title})
     return _go(request, _tour_url(event.tour_id))
@@ -631,7 +640,8 @@ def request_decline(request: HttpRequest, request_id: int) -> HttpResponse:
     try:
         intake.decline_request(speaker_request=speaker_request, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
-        form.add_error(None, exc)
+        # The request moved on (declined or withdrawn meanwhile): the form may be gone.
+        messages.error(request, _error_text(exc))
         return _render_request(request, speaker_request, decline_form=form, status=409)
     messages.success(
         request,
@@ -682,7 +692,7 @@ def request_book(request: HttpRequest, request_id: int) -> HttpResponse:
     except services.BookingRefused as refused:
         return again(refused.findings, checked=True, blocking=True, status=409)
     except ValidationError as exc:
-        form.add_error(None, exc)
+        _add_errors(form, exc)
         return again(status=400)
     messages.success(
         request,
@@ -718,11 +728,7 @@ def _save_fellow_form(request: HttpRequest, form: FellowForm, fellow: Fellow) ->
             by=request.user,
         )
     except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            for name, errors in exc.error_dict.items():
-                form.add_error(name if name in form.fields else None, errors)
-        else:
-            form.add_error(None, exc)
+        _add_errors(form, exc)
         return None
 
 
@@ -809,7 +815,7 @@ def fellow_unavailability_add(request: HttpRequest, fellow_id: int) -> HttpRespo
             reason=form.cleaned_data.get("reason", ""),
         )
     except ValidationError as exc:
-        form.add_error(None, exc)
+        _add_errors(form, exc)
         return _fellow_page(request, fellow, away_form=form, status=400)
     messages.success(request, _("Unavailability added."))
     for event in fellow_selectors.unavailability_conflicts(unavailability=away):
