@@ -32,7 +32,13 @@ from events import intake, services
 from events.models import PlanningRun
 from fellows.services import rotate_feed_token, rotate_staff_feed_token, rotate_tour_feed_token
 from tests.events.conftest import request_data
-from tests.factories import FellowFactory, TourFactory, TourMemberFactory, UserFactory
+from tests.factories import (
+    FellowFactory,
+    TourFactory,
+    TourMemberFactory,
+    UnavailabilityFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +108,18 @@ WEB_MATRIX: dict[str, Rule] = {
     "board:event-lock": Rule(STAFF, method="post", args=("event_id",)),
     "board:requests": Rule(STAFF),
     "board:requests-bulk": Rule(STAFF, method="post"),
+    "board:request": Rule(STAFF, args=("request_id",)),
+    "board:request-status": Rule(STAFF, method="post", args=("request_id",)),
+    "board:request-decline": Rule(STAFF, method="post", args=("request_id",)),
+    "board:request-book": Rule(STAFF, method="post", args=("request_id",)),
+    "board:tour-edit": Rule(STAFF, args=("tour_id",)),
+    "board:fellows": Rule(STAFF),
+    "board:fellow-create": Rule(STAFF),
+    "board:fellow": Rule(STAFF, args=("fellow_id",)),
+    "board:fellow-unavailability": Rule(STAFF, method="post", args=("fellow_id",)),
+    "board:fellow-unavailability-remove": Rule(
+        STAFF, method="post", args=("fellow_id", "unavailability_id")
+    ),
     "board:outbox": Rule(STAFF),
     "board:outbox-retry": Rule(STAFF, method="post", args=("notification_id",)),
     "board:impact": Rule(STAFF),
@@ -332,6 +350,13 @@ def world(db) -> SimpleNamespace:
         api_ids=ids,
         tour_id=tour.pk,
         run_id=run.pk,
+        request_id=speaker_request.pk,
+        fellow_id=fellow.pk,
+        unavailability_id=UnavailabilityFactory(
+            fellow=fellow,
+            starts_at=starts + dt.timedelta(days=3),
+            ends_at=starts + dt.timedelta(days=4),
+        ).pk,
         event_id=event.pk,
         notification_id=ids["notifications"],
         app_label="events",
