@@ -111,6 +111,34 @@ class TourForm(forms.ModelForm):
             "work_day_end": TimeInput,
         }
 
+    # How the page groups the fields, in staff's order of thinking.
+    SECTIONS = (
+        (_("Dates and places"), ("name", "start_date", "end_date", "start_zip", "end_zip")),
+        (_("Region"), ("region", "region_state_codes", "region_radius_km")),
+        (
+            _("Rules every booking keeps"),
+            (
+                "max_events_per_day",
+                "min_gap_minutes",
+                "default_event_minutes",
+                "work_day_start",
+                "work_day_end",
+                "rest_weekdays",
+                "max_driving_hours_per_day",
+                "max_flights_per_week",
+            ),
+        ),
+        (
+            _("What travel is worth to the planner"),
+            (
+                "flight_worth_attendees",
+                "travel_hour_worth_attendees",
+                "hotel_night_worth_attendees",
+            ),
+        ),
+        (_("Teams"), ("team_a", "team_b")),
+    )
+
     # The planner's plain-terms settings: left empty, they keep the documented defaults.
     OPTIONAL_WITH_DEFAULT = (
         "default_event_minutes",
@@ -215,6 +243,10 @@ class TourForm(forms.ModelForm):
         if self.cleaned_data.get("team_b"):
             teams["B"] = list(self.cleaned_data["team_b"])
         return teams
+
+    def sections(self) -> list[tuple[str, list]]:
+        """(title, bound fields) for each group of the page."""
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
 
     def changes(self) -> dict:
         """Every tour field the form sets, for events.services.update_tour."""
@@ -511,6 +543,8 @@ class FellowForm(forms.ModelForm):
             "active",
         ]
         widgets = {"bio": forms.Textarea(attrs={"rows": 3})}
+
+    field_order = ["display_name", "legal_name", "email", "phone", "home"]
 
     def __init__(self, *args, show_private: bool, **kwargs):
         super().__init__(*args, **kwargs)

@@ -217,6 +217,14 @@ def tour_edit(request: HttpRequest, tour_id: int) -> HttpResponse:
         saved = _save_tour(request, form)
         if saved is not None:
             return saved
+    elif request.method != "POST":
+        # Said up front, so staff can tick "save anyway" before their first save.
+        form.overlaps = selectors.overlapping_tours(
+            fellows=[m.fellow for m in tour.members.filter(role="fellow").select_related("fellow")],
+            start_date=tour.start_date,
+            end_date=tour.end_date,
+            exclude_tour_id=tour.pk,
+        )
     return _tour_form_page(request, form, _form_status(request, form))
 
 
@@ -265,9 +273,7 @@ def _tour_context(tour: Tour) -> dict:
                 exclude_tour_id=tour.pk,
             )
         ],
-        "rest_day_losses": [
-            (loss, _rest_day_text(loss)) for loss in selectors.rest_day_losses(tours=[tour])
-        ],
+        "rest_day_losses": selectors.rest_day_losses(tours=[tour]),
         "section": "tours",
     }
 
