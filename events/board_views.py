@@ -263,7 +263,7 @@ def _tour_context(tour: Tour) -> dict:
         "summary": planning.proposal_summary(finished) if finished else {},
         "proposed": proposed,
         "propose_form": ProposeForm(),
-        "progress": selectors.tour_progress(tour=tour),
+        "progress": Tour.Status(selectors.tour_progress(tour=tour)).label,
         "overlaps": [
             _overlap_text(overlap)
             for overlap in selectors.overlapping_tours(

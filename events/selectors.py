@@ -756,9 +756,11 @@ def with_progress(tours: QuerySet[Tour], *, today: dt.date | None = None) -> Que
 
 
 def tour_progress(*, tour: Tour) -> str:
-    """The tour's derived status (see with_progress) as its label, e.g. "Published"."""
-    value = with_progress(Tour.objects.filter(pk=tour.pk)).values_list("progress", flat=True)
-    return Tour.Status(value.get()).label
+    """The tour's derived status (see with_progress), e.g. "published"; a tour read through
+    with_progress already carries it."""
+    if hasattr(tour, "progress"):
+        return tour.progress
+    return with_progress(Tour.objects.filter(pk=tour.pk)).values_list("progress", flat=True).get()
 
 
 @dataclass(frozen=True)

@@ -469,7 +469,7 @@ def test_tour_status_moves_with_the_work(tour, fellow):
     services.confirm_event(event=event)
     assert progress() == "published"
     assert progress(today=dt.date(2027, 3, 29)) == "completed"
-    assert selectors.tour_progress(tour=tour) == "Published"
+    assert selectors.tour_progress(tour=tour) == "published"
 
 
 def test_a_rest_day_that_removes_a_preferred_window_is_named(staff_client, tour, fellow):
@@ -705,3 +705,24 @@ def test_new_pages_are_staff_only(db, client, tour, fellow):
     speaker_request.refresh_from_db()
     assert speaker_request.status == "submitted"
     assert TourMember.objects.filter(tour=tour).count() == 1
+
+
+def test_the_api_and_the_admin_show_the_derived_status(staff_api, staff_user, tour, fellow):
+    event = services.book_event(
+        tour=tour, fellows=[fellow], starts_at=local(DAY, 10), ends_at=local(DAY, 11)
+    )
+    draft = TourFactory(name="Quiet tour")
+    services.confirm_event(event=event)
+    answer = staff_api.get("/api/v1/tours/", {"status": "published"})
+    assert answer.status_code == 200
+    assert [row["name"] for row in answer.json()["results"]] == [tour.name]
+    assert staff_api.get(f"/api/v1/tours/{draft.pk}/").json()["status"] == "draft"
+    # Sending a status changes nothing: it is read from the work.
+    patched = staff_api.patch(f"/api/v1/tours/{draft.pk}/", {"status": "completed"}, format="json")
+    assert patched.status_code == 200 and patched.json()["status"] == "draft"
+    assert staff_api.get("/api/v1/tours/", {"status": "nonsense"}).status_code == 400
+    client = Client()
+    client.force_login(staff_user)
+    listing = client.get(reverse("admin:fellows_tour_changelist"))
+    assert listing.status_code == 200
+    assert "Published" in listing.content.decode() and "Draft" in listing.content.decode()

@@ -141,7 +141,6 @@ class Command(BaseCommand):
             # The planner keeps to these states; hosts further south are left out with the
             # reason "outside the tour's region", for staff to widen it if they wish.
             region_states=["NY", "NJ", "PA", "CT", "MA", "RI", "DE", "MD", "DC", "VA", "NC"],
-            status=Tour.Status.PLANNING,
             timezone="America/New_York",
             start_location="New York, NY",
             start_latitude=40.71,
@@ -153,7 +152,6 @@ class Command(BaseCommand):
             start_date=west_start,
             end_date=west_start + dt.timedelta(days=27),
             region="Midwest and West",
-            status=Tour.Status.DRAFT,
             timezone="America/Chicago",
             start_location="Chicago, IL",
             start_latitude=41.88,
