@@ -1,4 +1,6 @@
-"""Writes for fellows and tours: feed tokens, their last use, and unavailability.
+"""Writes for fellows and tours: fellows' profiles (private fields behind their permission,
+home base located offline), tours with their teams, feed tokens and their last use, and
+unavailability.
 
 Tokens are returned once, at creation, and stored only as a hash (scheduler/tokens.py); a new
 token replaces the hash, so the previous URL stops working in the same transaction.
