@@ -726,3 +726,40 @@ def test_the_api_and_the_admin_show_the_derived_status(staff_api, staff_user, to
     listing = client.get(reverse("admin:fellows_tour_changelist"))
     assert listing.status_code == 200
     assert "Published" in listing.content.decode() and "Draft" in listing.content.decode()
+
+
+def test_a_korean_speaking_fellow_reads_the_host_details_in_korean(client, tour, fellow):
+    fellow.preferred_language = "ko"
+    fellow.save()
+    services.book_event(
+        tour=tour,
+        fellows=[fellow],
+        starts_at=local(DAY, 10),
+        ends_at=local(DAY, 11),
+        request=church(),
+    )
+    token = rotate_feed_token(fellow=fellow)
+    page = client.get(reverse("fellows:token-day-sheets", args=[token]) + "?all=1")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "주최 측 연락처" in text and "통역이 필요합니다" in text and "Pastor Kim" in text
+
+
+def test_the_emailed_day_sheet_carries_the_host_details_too(tour, fellow):
+    from notifications import services as notification_services
+
+    event = services.book_event(
+        tour=tour,
+        fellows=[fellow],
+        starts_at=local(DAY, 10),
+        ends_at=local(DAY, 11),
+        request=church(),
+    )
+    sheet = notification_services.queue_fellow_day_sheet(fellow=fellow, day=DAY, events=[event])
+    for text in (
+        "Escape through China",
+        "An interpreter is needed",
+        "Pastor Kim",
+        "+1 212 555 0199",
+    ):
+        assert text in sheet.body_text and text in sheet.body_html, text
