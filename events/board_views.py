@@ -578,15 +578,15 @@ def _render_request(
 ) -> HttpResponse:
     tours = list(selectors.tours_for_booking(speaker_request=speaker_request))
     events = list(selectors.request_events(speaker_request=speaker_request))
-    bookable = speaker_request.status in lifecycle.BOOKABLE and not any(
-        event.status in LIVE_STATUSES for event in events
-    )
+    closed = speaker_request.status not in lifecycle.BOOKABLE
+    bookable = not closed and not any(event.status in LIVE_STATUSES for event in events)
     context = {
         "req": speaker_request,
         "windows": speaker_request.windows.all(),
         "history": selectors.request_history(speaker_request=speaker_request),
         "events": events,
         "bookable": bookable,
+        "closed": closed,
         "booking_form": booking_form
         or RequestBookingForm(speaker_request=speaker_request, tours=tours),
         "decline_form": decline_form or DeclineForm(),

@@ -763,3 +763,17 @@ def test_the_emailed_day_sheet_carries_the_host_details_too(tour, fellow):
         "+1 212 555 0199",
     ):
         assert text in sheet.body_text and text in sheet.body_html, text
+
+
+def test_a_declined_request_is_not_booked(staff_client, tour, fellow):
+    speaker_request = church()
+    staff_client.post(
+        reverse("board:request-decline", args=[speaker_request.pk]), {"reason": "Full"}
+    )
+    page = staff_client.get(reverse("board:request", args=[speaker_request.pk]))
+    assert "move it back to in review to book it" in page.content.decode()
+    refused = staff_client.post(
+        reverse("board:request-book", args=[speaker_request.pk]), booking(tour)
+    )
+    assert refused.status_code == 409
+    assert not speaker_request.events.exists()
