@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from events import csv_import, intake, planning, services
+from events import csv_import, intake, proposals, request_fields, services
 from events.forms import EventAdminForm, RequestImportForm
 from events.models import (
     Event,
@@ -127,7 +127,9 @@ class SpeakerRequestAdmin(admin.ModelAdmin):
             "title": _("Import speaker requests"),
             "form": form,
             "report": report,
-            "columns_help": csv_import.__doc__.split("Columns", 1)[1],
+            "columns_help": "\n".join(
+                f"{column:<24} {takes}" for column, takes in request_fields.csv_help()
+            ),
         }
         return TemplateResponse(request, "admin/events/speakerrequest/import_csv.html", context)
 
@@ -250,7 +252,7 @@ class PlanningRunAdmin(admin.ModelAdmin):
     def accept_selected(self, request, queryset):
         for run in queryset:
             try:
-                outcome = planning.accept_proposal(run=run, by=request.user)
+                outcome = proposals.accept_proposal(run=run, by=request.user)
             except ValidationError as exc:
                 self.message_user(request, f"{run}: {' '.join(exc.messages)}", messages.ERROR)
                 continue

@@ -1,17 +1,21 @@
-"""Staff API for organizations, speaker requests and events; writes go through services."""
+"""Staff API for organizations, speaker requests and events; writes go through services.
+
+A service's ValidationError (a booking refusal, a refused submission) becomes a 400 with
+per-field details in common.api_errors, the API's one exception handler."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
+from common.api_support import ProtectedDeleteMixin
 from events import intake, selectors, services
 from events.filters import SpeakerRequestFilter
 from events.models import Event, Organization, SpeakerRequest
@@ -28,14 +32,6 @@ from events.serializers import (
     SpeakerRequestSubmissionSerializer,
     SubmissionResultSerializer,
 )
-from scheduler.api_support import ProtectedDeleteMixin
-
-
-def as_drf_error(exc: DjangoValidationError) -> ValidationError:
-    """Turn a model/service ValidationError into a 400 with per-field details."""
-    if hasattr(exc, "message_dict"):
-        return ValidationError(exc.message_dict)
-    return ValidationError({"non_field_errors": exc.messages})
 
 
 class OrganizationViewSet(ProtectedDeleteMixin, viewsets.ModelViewSet):
@@ -70,12 +66,9 @@ class SpeakerRequestViewSet(viewsets.ReadOnlyModelViewSet):
             )
         payload = SpeakerRequestSubmissionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            submission = intake.submit_speaker_request(
-                data=payload.validated_data, source=SpeakerRequest.Source.API
-            )
-        except intake.RequestRejected as rejected:
-            raise ValidationError(rejected.as_nested()) from rejected
+        submission = intake.submit_speaker_request(
+            data=payload.validated_data, source=SpeakerRequest.Source.API
+        )
         created = submission.speaker_request
         result = {
             "reference": created.reference,
@@ -90,12 +83,9 @@ class SpeakerRequestViewSet(viewsets.ReadOnlyModelViewSet):
     def change_status(self, request: Request, pk: str | None = None) -> Response:
         payload = RequestStatusSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            changed = intake.change_request_status(
-                speaker_request=self.get_object(), status=payload.validated_data["status"]
-            )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        changed = intake.change_request_status(
+            speaker_request=self.get_object(), status=payload.validated_data["status"]
+        )
         return Response(SpeakerRequestSerializer(changed).data)
 
     @extend_schema(
@@ -106,10 +96,7 @@ class SpeakerRequestViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="reissue-link")
     def reissue_link(self, request: Request, pk: str | None = None) -> Response:
-        try:
-            reissued = intake.reissue_host_link(speaker_request=self.get_object())
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        reissued = intake.reissue_host_link(speaker_request=self.get_object())
         return Response(SpeakerRequestSerializer(reissued).data)
 
     @extend_schema(request=DeclineSerializer, responses=SpeakerRequestSerializer)
@@ -117,12 +104,9 @@ class SpeakerRequestViewSet(viewsets.ReadOnlyModelViewSet):
     def decline(self, request: Request, pk: str | None = None) -> Response:
         payload = DeclineSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            declined = intake.decline_request(
-                speaker_request=self.get_object(), reason=payload.validated_data["reason"]
-            )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        declined = intake.decline_request(
+            speaker_request=self.get_object(), reason=payload.validated_data["reason"]
+        )
         return Response(SpeakerRequestSerializer(declined).data)
 
 
@@ -136,22 +120,19 @@ class EventViewSet(
     serializer_class = EventSerializer
     filterset_fields = ["tour", "status"]
 
-    def perform_create(self, serializer: EventSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Event]) -> None:
         data = dict(serializer.validated_data)
-        try:
-            serializer.instance = services.book_event(
-                tour=data.pop("tour"),
-                fellows=data.pop("fellows"),
-                starts_at=data.pop("starts_at"),
-                ends_at=data.pop("ends_at"),
-                title=data.pop("title", ""),
-                request=data.pop("request", None),
-                override_reason=data.pop("override_reason", ""),
-                locked=data.pop("locked", False),
-                **data,
-            )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        serializer.instance = services.book_event(
+            tour=data.pop("tour"),
+            fellows=data.pop("fellows"),
+            starts_at=data.pop("starts_at"),
+            ends_at=data.pop("ends_at"),
+            title=data.pop("title", ""),
+            request=data.pop("request", None),
+            override_reason=data.pop("override_reason", ""),
+            locked=data.pop("locked", False),
+            **data,
+        )
 
     @extend_schema(request=ConfirmSerializer, responses=EventSerializer)
     @action(detail=True, methods=["post"])
@@ -159,10 +140,7 @@ class EventViewSet(
         """Confirm a tentative event; `note` is needed over a host's "this time does not work"."""
         payload = ConfirmSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            event = services.confirm_event(event=self.get_object(), **payload.validated_data)
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        event = services.confirm_event(event=self.get_object(), **payload.validated_data)
         return Response(EventSerializer(event).data)
 
     @extend_schema(request=CancelSerializer, responses=EventSerializer)
@@ -180,8 +158,5 @@ class EventViewSet(
         event = self.get_object()
         payload = RescheduleSerializer(data=request.data, context={"event": event})
         payload.is_valid(raise_exception=True)
-        try:
-            event = services.reschedule_event(event=event, **payload.validated_data)
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        event = services.reschedule_event(event=event, **payload.validated_data)
         return Response(EventSerializer(event).data, status=status.HTTP_200_OK)

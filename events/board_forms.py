@@ -7,20 +7,26 @@ is how hosts and fellows talk about them; the forms turn them into aware datetim
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.db import models
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from common import local_times
+from common.text_input import one_line
 from events import lifecycle
 from events.geocoding import UnknownZip, locate_zip
 from events.models import Event, SpeakerRequest
 from events.rules import Slot
 from fellows.models import Fellow, Tour, validate_state_codes
 from fellows.services import FELLOW_PRIVATE_FIELDS
-from scheduler import local_times
-from scheduler.text_input import one_line
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -161,6 +167,9 @@ class TourForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Other tours a chosen fellow is on at the same time (events.selectors.TourOverlap),
+        # filled in by the view before saving.
+        self.overlaps: list = []
         for name in self.OPTIONAL_WITH_DEFAULT:
             self.fields[name].required = False
         self.editing = self.instance.pk is not None
@@ -173,8 +182,7 @@ class TourForm(forms.ModelForm):
             self.fields["end_zip"].help_text = _(
                 "Now: %(place)s. Empty keeps it; type “start” to end where it started."
             ) % {"place": tour.end_location or _("back at the start")}
-            self.fields["end_zip"].max_length = 10
-            teams = {"A": [], "B": []}
+            teams: dict[str, list[int]] = {"A": [], "B": []}
             for member in tour.members.filter(role="fellow"):
                 teams.setdefault(member.team, []).append(member.fellow_id)
             self.initial.update(
@@ -186,17 +194,18 @@ class TourForm(forms.ModelForm):
             # A fellow made inactive since stays listed while on the tour.
             on_tour = Fellow.objects.filter(tour_memberships__tour=tour)
             for name in ("team_a", "team_b"):
-                self.fields[name].queryset = (
+                cast(forms.ModelMultipleChoiceField, self.fields[name]).queryset = (
                     Fellow.objects.filter(active=True) | on_tour
                 ).distinct()
         else:
             self.fields["rest_weekdays"].initial = [6]  # Sunday, the tours' usual rest day
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in self.OPTIONAL_WITH_DEFAULT:
             if data.get(name) is None:
-                data[name] = Tour._meta.get_field(name).get_default()
+                data[name] = cast(models.Field, Tour._meta.get_field(name)).get_default()
                 setattr(self.instance, name, data[name])
         place = self._place("start_zip")
         if place is not None:
@@ -244,7 +253,7 @@ class TourForm(forms.ModelForm):
             teams["B"] = list(self.cleaned_data["team_b"])
         return teams
 
-    def sections(self) -> list[tuple[str, list]]:
+    def sections(self) -> list[tuple[StrOrPromise, list]]:
         """(title, bound fields) for each group of the page."""
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
 
@@ -272,10 +281,11 @@ class AcceptForm(forms.Form):
 
     def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["request_ids"].choices = choices
+        cast(forms.MultipleChoiceField, self.fields["request_ids"]).choices = choices
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("accept_all") and not data.get("request_ids"):
             raise forms.ValidationError(_("Tick the events to accept, or accept them all."))
         return data
@@ -294,7 +304,9 @@ class EventChoiceForm(forms.Form):
 
     def __init__(self, *args, tour: Tour, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["event_ids"].queryset = Event.objects.filter(tour=tour)
+        cast(
+            forms.ModelMultipleChoiceField, self.fields["event_ids"]
+        ).queryset = Event.objects.filter(tour=tour)
 
 
 class RescheduleForm(forms.Form):
@@ -329,7 +341,8 @@ class RescheduleForm(forms.Form):
         )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if {"day", "start", "end"} <= data.keys():
             moments = {}
             for name in ("start", "end"):
@@ -384,7 +397,8 @@ class BulkRequestForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("action") == self.DECLINE and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Tell the hosts why, in a sentence or two."))
         return data
@@ -409,7 +423,7 @@ class RequestStatusForm(forms.Form):
                 SpeakerRequest.Status.CONFIRMED,
             )
         ]
-        self.fields["status"].choices = [
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
             (value, SpeakerRequest.Status(value).label) for value in targets
         ]
 
@@ -439,12 +453,13 @@ class RequestBookingForm(forms.Form):
         help_text=_("Needed only when the time is outside the host's windows or the tour's rules."),
     )
 
-    def __init__(self, *args, speaker_request: SpeakerRequest, tours: list[Tour], **kwargs):
+    def __init__(self, *args, speaker_request: SpeakerRequest, tours: Sequence[Tour], **kwargs):
         self.speaker_request = speaker_request
         self.tours = {tour.pk: tour for tour in tours}
         preferred = [w for w in speaker_request.windows.all() if w.preference == "preferred"]
-        first = (preferred or list(speaker_request.windows.all()) or [None])[0]
-        if first is not None:
+        windows = preferred or list(speaker_request.windows.all())
+        if windows:
+            first = windows[0]
             start = dt.datetime.combine(first.start_date, first.earliest_start)
             end = start + dt.timedelta(minutes=speaker_request.event_length_minutes)
             kwargs.setdefault(
@@ -466,7 +481,7 @@ class RequestBookingForm(forms.Form):
                     "names": ", ".join(names),
                 }
                 choices.append((f"{tour.pk}:{team}", label))
-        self.fields["where"].choices = choices
+        cast(forms.ChoiceField, self.fields["where"]).choices = choices
 
     @property
     def asks_occurrence(self) -> bool:
@@ -477,7 +492,8 @@ class RequestBookingForm(forms.Form):
         )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("where"):
             tour_id, team = data["where"].split(":", 1)
             data["tour"] = self.tours[int(tour_id)]

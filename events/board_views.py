@@ -1,7 +1,7 @@
 """The staff tour board: request queue, tour pages, proposals, event changes, outbox, impact.
 
-Thin adapters. Reads come from events.selectors (and planning.proposal_summary); every action
-calls the same services as the API (events.services, events.planning, events.intake,
+Thin adapters. Reads come from events.selectors (and proposals.proposal_summary); every action
+calls the same services as the API (events.services, events.proposals, events.intake,
 notifications.services), so no rule lives here. Actions are POST-only behind CSRF; a refused
 action comes back as a message or as errors beside the fields, never as a server error.
 Pages work without JavaScript; with htmx, the proposal's progress polls a small fragment and
@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import cast
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -25,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from events import board_map, intake, lifecycle, planning, selectors, services
+from events import board_map, intake, lifecycle, proposals, selectors, services
 from events.board_forms import (
     AcceptForm,
     BulkRequestForm,
@@ -191,7 +193,7 @@ def _tour_form_page(request: HttpRequest, form: TourForm, status: int) -> HttpRe
         {
             "form": form,
             "tour": tour,
-            "overlaps": getattr(form, "overlaps", []),
+            "overlaps": form.overlaps,
             "rest_day_losses": selectors.rest_day_losses(tours=[tour]) if tour else [],
             "section": "tours",
         },
@@ -220,7 +222,7 @@ def tour_edit(request: HttpRequest, tour_id: int) -> HttpResponse:
     elif request.method != "POST":
         # Said up front, so staff can tick "save anyway" before their first save.
         form.overlaps = selectors.overlapping_tours(
-            fellows=[m.fellow for m in tour.members.filter(role="fellow").select_related("fellow")],
+            fellows=list(selectors.tour_fellows(tour=tour)),
             start_date=tour.start_date,
             end_date=tour.end_date,
             exclude_tour_id=tour.pk,
@@ -243,9 +245,7 @@ def _map_box(routes: list[selectors.TeamRoute]) -> dict:
 
 def _tour_context(tour: Tour) -> dict:
     events = list(selectors.tour_events(tour=tour))
-    fellows = [
-        member.fellow for member in tour.members.filter(role="fellow").select_related("fellow")
-    ]
+    fellows = list(selectors.tour_fellows(tour=tour))
     routes = selectors.tour_routes(tour=tour, events=events)
     team_names, days = selectors.tour_timeline(tour=tour, events=events)
     finished = selectors.latest_finished_proposal(tour=tour)
@@ -260,7 +260,7 @@ def _tour_context(tour: Tour) -> dict:
         "totals": selectors.tour_totals(events=events, routes=routes),
         "latest": selectors.latest_proposal(tour=tour),
         "finished": finished,
-        "summary": planning.proposal_summary(finished) if finished else {},
+        "summary": proposals.proposal_summary(finished) if finished else {},
         "proposed": proposed,
         "propose_form": ProposeForm(),
         "progress": Tour.Status(selectors.tour_progress(tour=tour)).label,
@@ -298,11 +298,11 @@ def tour_propose(request: HttpRequest, tour_id: int) -> HttpResponse:
         return _go(request, _tour_url(tour.pk))
     try:
         # Checked here so staff hear at once, not from a failed run, that the tour lacks input.
-        planning.build_problem(tour)
+        proposals.build_problem(tour)
     except ValueError as exc:
         messages.error(request, str(exc))
         return _go(request, _tour_url(tour.pk))
-    run = planning.request_proposal(
+    run = proposals.request_proposal(
         tour=tour, by=request.user, seconds=form.cleaned_data["seconds"]
     )
     if is_htmx(request):
@@ -325,10 +325,10 @@ def run_accept(request: HttpRequest, run_id: int) -> HttpResponse:
     choices = [(row["request_id"], row["label"]) for row in selectors.proposed_events(run=run)]
     form = AcceptForm(request.POST, choices=choices)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("__all__", [])) or _("Nothing chosen."))
+        messages.error(request, " ".join(map(str, form.non_field_errors())) or _("Nothing chosen."))
         return _go(request, _tour_url(run.tour_id, "proposal"))
     try:
-        outcome = planning.accept_proposal(run=run, request_ids=form.chosen(), by=request.user)
+        outcome = proposals.accept_proposal(run=run, request_ids=form.chosen(), by=request.user)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
         return _go(request, _tour_url(run.tour_id, "proposal"))
@@ -525,7 +525,7 @@ def request_bulk(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(back)
     done = 0
     for speaker_request in form.cleaned_data["request_ids"]:
@@ -731,7 +731,7 @@ def _save_fellow_form(request: HttpRequest, form: FellowForm, fellow: Fellow) ->
             fellow=fellow,
             changes=form.changes(),
             home=form.cleaned_data.get("home") or None,
-            by=request.user,
+            by=cast(User, request.user),  # board_access_required: a signed-in staff member
         )
     except ValidationError as exc:
         _add_errors(form, exc)
@@ -895,6 +895,7 @@ def outbox_retry(request: HttpRequest, notification_id: int) -> HttpResponse:
 @board_access_required
 def impact(request: HttpRequest) -> HttpResponse:
     available = selectors.seasons()
+    season: int | None
     try:
         season = int(request.GET["season"])
     except (KeyError, ValueError):

@@ -6,28 +6,9 @@ transaction: a bad row saves nothing of itself and does not stop the good rows. 
 identified by `external_id` (required), so importing the same file again creates no
 duplicates: rows already imported are reported as skipped.
 
-Columns (header row required, order free, UTF-8; empty cells take the form's defaults):
-
-    external_id            required; your identifier for the row, unique across imports
-    organization_name      required
-    organization_kind      church | university | high_school | company | community_center |
-                           government | other
-    contact_name           required
-    contact_email          required
-    contact_phone          optional
-    format                 in_person (default) | virtual
-    street, city, state, zip_code
-                           required for in-person events; state is the two-letter code
-    timezone               IANA zone of the window times, virtual events only
-    expected_audience      required, 1 to 100000
-    audience_type          students | congregation | employees | general_public | policy | other
-    event_length_minutes   default 60
-    topics, notes          free text
-    interpretation_needed, honorarium_offered, travel_support_offered
-                           yes/no, true/false or 1/0 (default no)
-    windows                required; one to ten windows separated by ";", each
-                           "FIRST_DATE[..LAST_DATE] HH:MM-HH:MM [preferred|possible]", e.g.
-                           "2027-03-01..2027-03-05 09:00-17:00; 2027-03-10 18:00-20:00 possible"
+A header row is required, the column order is free, the text is UTF-8; empty cells take the
+form's defaults. The columns and what each takes are declared in events.request_fields
+(`CSV_COLUMNS`, `csv_help()`), which the admin's import page and the README's table show.
 """
 
 from __future__ import annotations
@@ -41,33 +22,11 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
-from events import intake
+from events import intake, request_fields
 from events.models import SpeakerRequest
 from events.serializers import SpeakerRequestSubmissionSerializer
 
-COLUMNS = (
-    "external_id",
-    "organization_name",
-    "organization_kind",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "format",
-    "street",
-    "city",
-    "state",
-    "zip_code",
-    "timezone",
-    "expected_audience",
-    "audience_type",
-    "event_length_minutes",
-    "topics",
-    "notes",
-    "interpretation_needed",
-    "honorarium_offered",
-    "travel_support_offered",
-    "windows",
-)
+COLUMNS = request_fields.CSV_COLUMNS
 _WINDOW = re.compile(
     r"^(?P<start>\d{4}-\d{2}-\d{2})(?:\.\.(?P<end>\d{4}-\d{2}-\d{2}))?\s+"
     r"(?P<from>\d{1,2}:\d{2})\s*-\s*(?P<to>\d{1,2}:\d{2})(?:\s+(?P<preference>\w+))?$"
@@ -144,7 +103,9 @@ def _flatten(errors: Any, prefix: str = "") -> list[str]:
 
 
 def import_row(line: int, row: dict[str, str], *, acknowledge: bool) -> RowResult:
-    values = {k: (v or "").strip() for k, v in row.items() if k in COLUMNS and (v or "").strip()}
+    values: dict[str, Any] = {
+        k: (v or "").strip() for k, v in row.items() if k in COLUMNS and (v or "").strip()
+    }
     external_id = values.get("external_id", "")
     result = RowResult(line=line, external_id=external_id, outcome="error")
     if not external_id:

@@ -3,6 +3,7 @@ host-facing forms: the speaker request with its date windows, contact edits, att
 
 from __future__ import annotations
 
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -10,18 +11,20 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common import local_times
+from common.text_input import FREE_TEXT_MAX_CHARS
+from events import request_fields
 from events.intake import US_TIME_ZONES
-from events.models import Event, Organization, RequestWindow, SpeakerRequest
+from events.models import Event, RequestWindow
 from events.rules import Slot
 from events.services import (
     CALENDAR_FIELDS,
+    EDITABLE_FIELDS,
     BookingRefused,
     check_booking,
     with_located_venue,
 )
 from fellows.models import Fellow
-from scheduler import local_times
-from scheduler.text_input import FREE_TEXT_MAX_CHARS
 
 
 class EventAdminForm(forms.ModelForm):
@@ -40,28 +43,8 @@ class EventAdminForm(forms.ModelForm):
 
     class Meta:
         model = Event
-        fields = [
-            "tour",
-            "request",
-            "title",
-            "starts_at",
-            "ends_at",
-            "timezone",
-            "venue_name",
-            "street",
-            "city",
-            "state",
-            "zip_code",
-            "latitude",
-            "longitude",
-            "visibility",
-            "locked",
-            "onsite_contact_name",
-            "onsite_contact_phone",
-            "arrival_minutes_before",
-            "day_sheet_notes",
-            "attendance",
-        ]
+        # What staff set on an event: the booking service's list (the API's too).
+        fields = ["request", *EDITABLE_FIELDS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,7 +59,7 @@ class EventAdminForm(forms.ModelForm):
                 self.initial[name] = moment.astimezone(zone).replace(tzinfo=None)
 
     def _venue_times(self, data: dict) -> None:
-        """Read the typed start and end as the venue's wall clock (scheduler.local_times)."""
+        """Read the typed start and end as the venue's wall clock (common.local_times)."""
         zone = data.get("timezone")
         if not zone or not local_times.is_zone_name(zone):
             return  # clean() reports an unknown zone
@@ -97,7 +80,8 @@ class EventAdminForm(forms.ModelForm):
         return not self.instance.pk or bool(calendar & set(self.changed_data))
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self._venue_times(data)
         needed = ("tour", "starts_at", "ends_at", "assigned_fellows")
         if any(data.get(name) is None for name in needed) or not self.booking_changed():
@@ -159,89 +143,8 @@ class HostForm(forms.Form):
 
 
 class SpeakerRequestForm(HostForm):
-    organization_name = forms.CharField(label=_("Organization name"), max_length=200)
-    organization_kind = forms.ChoiceField(
-        label=_("Kind of organization"), choices=Organization.Kind.choices
-    )
-    contact_name = forms.CharField(
-        label=_("Your name"), max_length=200, widget=forms.TextInput({"autocomplete": "name"})
-    )
-    contact_email = forms.CharField(
-        label=_("Email"),
-        max_length=254,
-        help_text=_("We send your private link for this request here."),
-        widget=forms.EmailInput({"autocomplete": "email"}),
-    )
-    contact_phone = forms.CharField(
-        label=_("Phone"),
-        max_length=40,
-        required=False,
-        widget=forms.TextInput({"type": "tel", "autocomplete": "tel"}),
-    )
-    format = forms.ChoiceField(
-        label=_("Format"),
-        choices=SpeakerRequest.Format.choices,
-        initial=SpeakerRequest.Format.IN_PERSON,
-        widget=forms.RadioSelect,
-    )
-    street = forms.CharField(
-        label=_("Street address"),
-        max_length=200,
-        required=False,
-        help_text=_("Needed for in-person events."),
-        widget=forms.TextInput({"autocomplete": "street-address"}),
-    )
-    city = forms.CharField(
-        label=_("City"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput({"autocomplete": "address-level2"}),
-    )
-    state = forms.ChoiceField(label=_("State"), choices=[], required=False)
-    zip_code = forms.CharField(
-        label=_("ZIP code"),
-        max_length=10,
-        required=False,
-        widget=forms.TextInput({"autocomplete": "postal-code", "inputmode": "numeric"}),
-    )
-    expected_audience = forms.IntegerField(
-        label=_("Expected audience"),
-        help_text=_("About how many people, from 1 to 100,000."),
-        widget=forms.NumberInput({"inputmode": "numeric"}),
-    )
-    audience_type = forms.ChoiceField(
-        label=_("Audience"), choices=SpeakerRequest.AudienceType.choices
-    )
-    event_length_minutes = forms.TypedChoiceField(
-        label=_("Length of the talk"),
-        coerce=int,
-        initial=60,
-        choices=[(m, _("%(minutes)d minutes") % {"minutes": m}) for m in (30, 45, 60, 90, 120)],
-    )
-    topics = forms.CharField(
-        label=_("Topics you would like covered"),
-        required=False,
-        max_length=FREE_TEXT_MAX_CHARS,
-        widget=forms.Textarea({"rows": 3}),
-    )
-    interpretation_needed = forms.BooleanField(
-        label=_("Korean–English interpretation needed"), required=False
-    )
-    honorarium_offered = forms.BooleanField(label=_("We can offer an honorarium"), required=False)
-    travel_support_offered = forms.BooleanField(
-        label=_("We can support travel costs"), required=False
-    )
-    notes = forms.CharField(
-        label=_("Anything else we should know"),
-        required=False,
-        max_length=FREE_TEXT_MAX_CHARS,
-        widget=forms.Textarea({"rows": 3}),
-    )
-    timezone = forms.ChoiceField(
-        label=_("Time zone of your times (virtual events)"),
-        required=False,
-        help_text=_("In-person times are always the venue's local time, from its ZIP code."),
-    )
+    """The host's request: the fields declared in events.request_fields, plus a honeypot."""
+
     # Honeypot: hidden from people (CSS and aria-hidden), filled in by form-filling bots.
     nickname = forms.CharField(
         label=_("Leave this field empty"),
@@ -251,13 +154,26 @@ class SpeakerRequestForm(HostForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", _("Choose a state")), *US_STATES]
-        self.fields["timezone"].choices = [("", _("Venue's local time")), *US_TIME_ZONES]
+        cast(forms.ChoiceField, self.fields["state"]).choices = [
+            ("", _("Choose a state")),
+            *US_STATES,
+        ]
+        cast(forms.ChoiceField, self.fields["timezone"]).choices = [
+            ("", _("Venue's local time")),
+            *US_TIME_ZONES,
+        ]
 
     def clean_nickname(self) -> str:
         if self.cleaned_data.get("nickname"):
             raise forms.ValidationError(_("Leave this field empty."))
         return ""
+
+
+# Declared fields first, in their declared order (the order errors are reported in).
+SpeakerRequestForm.base_fields = SpeakerRequestForm.declared_fields = {
+    **request_fields.form_fields(),
+    **SpeakerRequestForm.declared_fields,
+}
 
 
 class RequestWindowForm(HostForm):
@@ -304,7 +220,7 @@ def submitted_windows(formset: forms.BaseFormSet) -> list[tuple[forms.Form, dict
     """The windows a host kept: (form, values) for forms neither removed nor left blank."""
     kept = []
     for form in formset.forms:
-        if formset.can_delete and formset._should_delete_form(form):
+        if formset.can_delete and form.cleaned_data.get(forms.formsets.DELETION_FIELD_NAME):
             continue
         if not form.has_changed() and form.empty_permitted:
             continue

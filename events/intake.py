@@ -7,11 +7,9 @@ what is wrong per field (and per date window). Nothing is saved unless everythin
 Parsing text into dates, numbers and booleans is the adapters' job; deciding whether those
 values are acceptable is this module's. Booking rules stay in events/rules.py.
 
-`data` keys: organization_name, organization_kind, contact_name, contact_email, contact_phone,
-format, street, city, state, zip_code, timezone (virtual events only), expected_audience,
-audience_type, event_length_minutes, topics, interpretation_needed, honorarium_offered,
-travel_support_offered, notes, external_id (imports), and windows: a list of mappings with
-start_date, end_date, earliest_start, latest_end and preference.
+`data` keys: the fields declared in events.request_fields (organization_name, contact_email,
+format, timezone for virtual events only, external_id for imports, …), and windows: a list of
+mappings with start_date, end_date, earliest_start, latest_end and preference.
 """
 
 from __future__ import annotations
@@ -31,15 +29,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from events import lifecycle, selectors
+from common import local_times
+from common.text_input import FREE_TEXT_MAX_CHARS
+from common.tokens import derived_token, hash_token, new_salt
+from events import lifecycle, request_fields, selectors
 from events.geocoding import UnknownZip, locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
 from events.selectors import HOST_LINK_PURPOSE
 from events.services import set_request_status
 from notifications import services as notifications
-from scheduler import local_times
-from scheduler.text_input import FREE_TEXT_MAX_CHARS
-from scheduler.tokens import derived_token, hash_token, new_salt
 
 MAX_WINDOWS = 10
 MIN_AUDIENCE, MAX_AUDIENCE = 1, 100_000
@@ -62,25 +60,8 @@ US_TIME_ZONES = [
 # Kept for the views and templates that ask; the table itself is events.lifecycle.
 HOST_EDITABLE_STATUSES = tuple(lifecycle.HOST_EDITABLE)
 
-REQUEST_FIELDS = (
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "format",
-    "street",
-    "city",
-    "state",
-    "zip_code",
-    "expected_audience",
-    "audience_type",
-    "event_length_minutes",
-    "topics",
-    "interpretation_needed",
-    "honorarium_offered",
-    "travel_support_offered",
-    "notes",
-    "external_id",
-)
+# The values copied onto a request as given: the declaration is events.request_fields.
+REQUEST_FIELDS = request_fields.COPIED
 WINDOW_FIELDS = ("start_date", "end_date", "earliest_start", "latest_end", "preference")
 CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
 
@@ -188,14 +169,13 @@ def _check_windows(
     now = timezone.now()
     built = []
     for index, raw in enumerate(windows):
+        given: dict[str, Any] = {}
         for name in ("start_date", "end_date", "earliest_start", "latest_end"):
-            if raw.get(name) in (None, ""):
+            given[name] = raw.get(name)
+            if given[name] in (None, ""):
                 problems.add_window(index, name, _("This field is required."))
         window = RequestWindow(
-            start_date=raw.get("start_date"),
-            end_date=raw.get("end_date"),
-            earliest_start=raw.get("earliest_start"),
-            latest_end=raw.get("latest_end"),
+            **given,
             preference=raw.get("preference") or RequestWindow.Preference.PREFERRED,
         )
         built.append(window)
@@ -351,7 +331,10 @@ def submit_speaker_request(
 ) -> Submission:
     """Validate and save a host's request with its windows, geocode it offline, issue its
     private link and queue the acknowledgement carrying that link (unless `acknowledge` is
-    False, for imports of requests hosts already know about)."""
+    False, for imports of requests hosts already know about).
+
+    Raises RequestRejected listing every problem per field and per window; nothing is saved.
+    """
     organization, speaker_request, windows = _validated_request(data)
 
     speaker_request.host_link_salt = new_salt()
@@ -393,7 +376,10 @@ def _locked(speaker_request: SpeakerRequest) -> SpeakerRequest:
 def reissue_host_link(*, speaker_request: SpeakerRequest) -> SpeakerRequest:
     """Staff replace a host's private link (lost, forwarded, leaked): the old link stops
     opening anything at once, and the new one goes to the host by email only. Nobody else
-    sees it: the outbox row keeps it sealed until sending (notifications.sealed_links)."""
+    sees it: the outbox row keeps it sealed until sending (notifications.sealed_links).
+
+    Raises ValidationError({"contact_email": …}) once the host's contact data is gone.
+    """
     speaker_request = _locked(speaker_request)
     if speaker_request.anonymised_at is not None or not speaker_request.contact_email:
         raise ValidationError(
@@ -455,7 +441,10 @@ def update_request_by_host(
         speaker_request.windows.all().delete()
         _save_windows(speaker_request, windows)
     notifications.queue_host_contact_change(
-        speaker_request=speaker_request, previous_email=previous_email, previous_name=previous_name
+        speaker_request=speaker_request,
+        previous_email=previous_email,
+        previous_name=previous_name,
+        host_url=selectors.host_url(speaker_request=speaker_request),
     )
     return speaker_request
 
@@ -494,14 +483,20 @@ def update_request_by_staff(
     speaker_request.full_clean(validate_unique=False)
     speaker_request.save()
     notifications.queue_host_contact_change(
-        speaker_request=speaker_request, previous_email=previous_email, previous_name=previous_name
+        speaker_request=speaker_request,
+        previous_email=previous_email,
+        previous_name=previous_name,
+        host_url=selectors.host_url(speaker_request=speaker_request),
     )
     return speaker_request
 
 
 @transaction.atomic
 def withdraw_request(*, speaker_request: SpeakerRequest) -> SpeakerRequest:
-    """The host calls the request off while it is still being considered."""
+    """The host calls the request off while it is still being considered.
+
+    Raises ValidationError({"status": …}) once staff have proposed a date.
+    """
     speaker_request = _locked(speaker_request)
     if speaker_request.status == SpeakerRequest.Status.WITHDRAWN:
         return speaker_request
@@ -522,7 +517,10 @@ def record_attendance(
     first_time_count: int,
     comments: str = "",
 ) -> SpeakerRequest:
-    """The host's report after the event; it also marks a confirmed request completed."""
+    """The host's report after the event; it also marks a confirmed request completed.
+
+    Raises RequestRejected for counts before the event, negative or larger than the audience.
+    """
     speaker_request = _locked(speaker_request)
     problems = _Problems()
     if not selectors.attendance_due(speaker_request=speaker_request):
@@ -574,7 +572,11 @@ def change_request_status(*, speaker_request: SpeakerRequest, status: str) -> Sp
 
 @transaction.atomic
 def decline_request(*, speaker_request: SpeakerRequest, reason: str) -> SpeakerRequest:
-    """Decline with a reason the host will read; the notice goes out after commit."""
+    """Decline with a reason the host will read; the notice goes out after commit.
+
+    Raises ValidationError({"reason": …}) for a missing or overlong reason, and
+    ({"status": …}) for a request that can no longer be declined (events.lifecycle).
+    """
     speaker_request = _locked(speaker_request)
     reason = (reason or "").strip()
     if not reason:

@@ -15,9 +15,9 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from common.local_times import validate_zone_name
+from common.text_input import free_text_limit, one_line
 from fellows.models import Fellow, Tour, new_ical_uid
-from scheduler.local_times import validate_zone_name
-from scheduler.text_input import free_text_limit, one_line
 
 
 class Organization(models.Model):
@@ -115,7 +115,7 @@ class SpeakerRequest(models.Model):
     )
     decline_reason = models.TextField(blank=True, validators=[free_text_limit])
     host_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
-    # The host's link is derived from this salt and SECRET_KEY (scheduler.tokens), so later
+    # The host's link is derived from this salt and SECRET_KEY (common.tokens), so later
     # emails can carry it while the database holds no working link. Empty for requests of
     # the first release, whose random links still work but cannot be written again.
     host_link_salt = models.CharField(max_length=64, blank=True, editable=False)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -36,6 +37,14 @@ from django.utils import timezone
 from events.models import Event, SpeakerRequest
 from notifications.models import Notification
 from notifications.redaction import redact_notifications
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class ClosedAt(TypedDict):
+    closed_at: dt.datetime
+
 
 RETAINED_STATUSES = (
     SpeakerRequest.Status.COMPLETED,
@@ -72,8 +81,11 @@ def retention_cutoff(*, now: dt.datetime | None = None) -> dt.datetime:
     return (now or timezone.now()) - dt.timedelta(days=settings.HOST_DATA_RETENTION_DAYS)
 
 
-def requests_due_for_anonymisation(*, now: dt.datetime | None = None) -> QuerySet[SpeakerRequest]:
-    """Closed requests whose retention period has passed and that still hold contact data."""
+def requests_due_for_anonymisation(
+    *, now: dt.datetime | None = None
+) -> QuerySet[WithAnnotations[SpeakerRequest, ClosedAt]]:
+    """Closed requests whose retention period has passed and that still hold contact data,
+    each with `closed_at` (when its status last changed, else its last change)."""
     cutoff = retention_cutoff(now=now)
     # A request declined after its event was booked may still have an event ahead; it stays
     # until that event, too, is past the period (cancelled events do not count).

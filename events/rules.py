@@ -64,7 +64,12 @@ def _local(moment: dt.datetime, zone: str) -> dt.datetime:
 def _separation_minutes(tour: Tour, slot: Slot, other_lat, other_lon) -> float:
     """Minutes that must lie between two events of one fellow: travel plus the minimum gap."""
     travel = 0.0
-    if None not in (slot.latitude, slot.longitude, other_lat, other_lon):
+    if (
+        slot.latitude is not None
+        and slot.longitude is not None
+        and other_lat is not None
+        and other_lon is not None
+    ):
         travel = travel_minutes(slot.latitude, slot.longitude, other_lat, other_lon)
     return travel + tour.min_gap_minutes
 

@@ -9,8 +9,9 @@ appears by display name only, never by legal name or contact details.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -35,12 +36,24 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from common.tokens import derived_token, hash_token
 from events import board_map
-from events.models import Event, PlanningRun, SpeakerRequest
-from fellows.models import ItineraryItem, Tour, TourMember
+from events.models import Event, PlanningRun, RequestWindow, SpeakerRequest
+from fellows.models import Fellow, ItineraryItem, Tour, TourMember
 from planner.model import Location
 from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
-from scheduler.tokens import derived_token, hash_token
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+
+class Progress(TypedDict):
+    progress: str  # a Tour.Status value, derived (with_progress)
+
+
+class MeetsWindows(TypedDict):
+    meets_windows: bool
+
 
 HOST_LINK_LIFETIME = dt.timedelta(days=90)
 ACTIVE_EVENT_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED, Event.Status.COMPLETED)
@@ -64,7 +77,7 @@ HOST_LINK_PURPOSE = "host-link"
 def host_url(*, speaker_request: SpeakerRequest) -> str | None:
     """The host's private link, written again for a later message; None when it cannot be.
 
-    Links are derived from the request's salt and SECRET_KEY (scheduler.tokens.derived_token);
+    Links are derived from the request's salt and SECRET_KEY (common.tokens.derived_token);
     requests of the first release (random links, no salt), revoked links and links made under
     another SECRET_KEY give None, and the message then points to the first email instead.
     """
@@ -220,7 +233,7 @@ def request_queue(*, sort: str = "newest") -> QuerySet[SpeakerRequest]:
     )
 
 
-def board_tours() -> QuerySet[Tour]:
+def board_tours() -> QuerySet[WithAnnotations[Tour, Progress]]:
     """Tours for the board's front page, newest first, with their active event counts."""
     return with_progress(
         Tour.objects.annotate(
@@ -236,6 +249,11 @@ def tour_events(*, tour: Tour) -> QuerySet[Event]:
         .prefetch_related("fellows")
         .order_by("starts_at")
     )
+
+
+def tour_fellows(*, tour: Tour) -> QuerySet[Fellow]:
+    """The fellows on the tour, whatever their team."""
+    return Fellow.objects.filter(tour_memberships__tour=tour)
 
 
 def team_of_fellows(*, tour: Tour) -> dict[int, str]:
@@ -371,7 +389,11 @@ def tour_routes(*, tour: Tour, events: list[Event] | None = None) -> list[TeamRo
         route = routes[team]
         route.colour = TEAM_COLOURS[index % len(TEAM_COLOURS)]
         route.stops.sort(key=lambda e: e.starts_at)
-        places = [Location(e.latitude, e.longitude, e.title) for e in route.stops]
+        # Stops are located (see above): a venue's coordinates are set together.
+        places = [
+            Location(cast(float, e.latitude), cast(float, e.longitude), e.title)
+            for e in route.stops
+        ]
         if start is not None:
             places.insert(0, start)
         for origin, destination in zip(places, places[1:], strict=False):
@@ -540,8 +562,8 @@ def _impact_for(label: str, tours: list[Tour], now: dt.datetime) -> Impact:
         label=label,
         events_held=len(held),
         audience_reported=sum(_reported(e) or 0 for e in held),
-        first_time=sum(r.first_time_count for r in reports.values()),
-        first_time_reported_audience=sum(r.attendance_count for r in reports.values()),
+        first_time=sum(r.first_time_count or 0 for r in reports.values()),
+        first_time_reported_audience=sum(r.attendance_count or 0 for r in reports.values()),
         declined=len(declined_ids),
         left_out=left_out,
     )
@@ -606,7 +628,7 @@ class StatusStep:
     when: dt.datetime
     who: object | None
     old: str | None
-    new: str
+    new: StrOrPromise
 
 
 def request_history(*, speaker_request: SpeakerRequest) -> list[StatusStep]:
@@ -631,7 +653,9 @@ def request_history(*, speaker_request: SpeakerRequest) -> list[StatusStep]:
     return steps
 
 
-def tours_for_booking(*, speaker_request: SpeakerRequest) -> QuerySet[Tour]:
+def tours_for_booking(
+    *, speaker_request: SpeakerRequest
+) -> QuerySet[WithAnnotations[Tour, MeetsWindows]]:
     """Tours a request could be booked on from its page: not yet over, dates meeting one of its
     windows first, then the others by start date."""
     today = timezone.localdate()
@@ -666,7 +690,7 @@ class RestDayLoss:
 
     tour: Tour
     request: SpeakerRequest
-    window: object  # RequestWindow
+    window: RequestWindow
     weekdays: tuple[str, ...]  # the rest weekdays it falls on, e.g. ("Sunday",)
 
 
@@ -683,7 +707,7 @@ def _lost_to_rest_days(tour: Tour, window) -> tuple[str, ...]:
 
 
 def rest_day_losses(
-    *, tours: list[Tour], requests: QuerySet[SpeakerRequest] | None = None
+    *, tours: Sequence[Tour], requests: QuerySet[SpeakerRequest] | None = None
 ) -> list[RestDayLoss]:
     """Preferred windows of open requests that the tours' rest weekdays would exclude.
 
@@ -722,7 +746,9 @@ def rest_day_losses_for_request(*, speaker_request: SpeakerRequest) -> list[Rest
     windows."""
     if speaker_request.status not in OPEN_REQUEST_STATUSES:
         return []
-    tours = list(tours_for_booking(speaker_request=speaker_request).filter(meets_windows=True))
+    tours = [
+        tour for tour in tours_for_booking(speaker_request=speaker_request) if tour.meets_windows
+    ]
     return rest_day_losses(
         tours=tours, requests=SpeakerRequest.objects.filter(pk=speaker_request.pk)
     )
@@ -731,7 +757,9 @@ def rest_day_losses_for_request(*, speaker_request: SpeakerRequest) -> list[Rest
 # -- tours: derived status and overlapping memberships ----------------------------------------
 
 
-def with_progress(tours: QuerySet[Tour], *, today: dt.date | None = None) -> QuerySet[Tour]:
+def with_progress(
+    tours: QuerySet[Tour], *, today: dt.date | None = None
+) -> QuerySet[WithAnnotations[Tour, Progress]]:
     """Tours annotated with `progress`, their status derived from the work, never tracked:
     completed after the end date; published once an event is confirmed (or held); planning
     once a proposal was asked for or an event is pencilled in; draft before that."""
@@ -760,32 +788,30 @@ def tour_progress(*, tour: Tour) -> str:
     with_progress already carries it."""
     if hasattr(tour, "progress"):
         return tour.progress
-    return with_progress(Tour.objects.filter(pk=tour.pk)).values_list("progress", flat=True).get()
+    return with_progress(Tour.objects.filter(pk=tour.pk)).get().progress
 
 
 @dataclass(frozen=True)
 class TourOverlap:
-    fellow: object  # Fellow
+    fellow: Fellow
     tour: Tour
 
 
 def overlapping_tours(
     *,
-    fellows: list,
+    fellows: Sequence[Fellow],
     start_date: dt.date,
     end_date: dt.date,
     exclude_tour_id: int | None = None,
 ) -> list[TourOverlap]:
     """Other tours whose dates meet these dates and that already have one of these fellows:
     the fellow would be on two tours at once."""
-    members = (
-        TourMember.objects.filter(
-            fellow__in=fellows,
-            tour__start_date__lte=end_date,
-            tour__end_date__gte=start_date,
-        )
-        .exclude(tour_id=exclude_tour_id)
-        .select_related("fellow", "tour")
-        .order_by("fellow__display_name", "tour__start_date")
+    members = TourMember.objects.filter(
+        fellow__in=fellows, tour__start_date__lte=end_date, tour__end_date__gte=start_date
     )
-    return [TourOverlap(fellow=m.fellow, tour=m.tour) for m in members]
+    if exclude_tour_id is not None:
+        members = members.exclude(tour_id=exclude_tour_id)
+    members = members.select_related("fellow", "tour").order_by(
+        "fellow__display_name", "tour__start_date"
+    )
+    return [TourOverlap(fellow=m.fellow, tour=m.tour) for m in members if m.fellow is not None]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import copy
+from collections.abc import Callable
+from functools import partial
+from typing import ClassVar
 
 from rest_framework import serializers
 
+from common import local_times
+from common.local_times import ApiDateField
+from common.text_input import FREE_TEXT_MAX_CHARS
+from events import request_fields
 from events.models import Event, Organization, RequestWindow, SpeakerRequest
+from events.services import EDITABLE_FIELDS
 from fellows.models import Fellow, Tour
-from scheduler import local_times
-from scheduler.local_times import ApiDateField
-from scheduler.text_input import FREE_TEXT_MAX_CHARS
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -39,29 +43,14 @@ class SpeakerRequestSerializer(serializers.ModelSerializer):
             "id",
             "reference",
             "organization",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-            "format",
-            "street",
-            "city",
-            "state",
-            "zip_code",
+            # What the host submitted (events.request_fields), then what we added.
+            *request_fields.COPIED,
+            "timezone",
             "latitude",
             "longitude",
-            "timezone",
-            "expected_audience",
-            "audience_type",
-            "event_length_minutes",
-            "topics",
-            "interpretation_needed",
-            "honorarium_offered",
-            "travel_support_offered",
-            "notes",
             "priority",
             "status",
             "source",
-            "external_id",
             "decline_reason",
             "attendance_count",
             "first_time_count",
@@ -99,27 +88,12 @@ class EventSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "request",
-            "tour",
             "fellows",
-            "title",
-            "starts_at",
-            "ends_at",
-            "timezone",
-            "venue_name",
-            "street",
-            "city",
-            "state",
-            "zip_code",
-            "latitude",
-            "longitude",
+            # What staff set on an event: the booking service's list (the admin form's too).
+            *EDITABLE_FIELDS,
             "status",
-            "visibility",
             "ical_uid",
             "sequence",
-            "locked",
-            "onsite_contact_name",
-            "onsite_contact_phone",
-            "day_sheet_notes",
             "window_override_reason",
             "override_reason",
             "occurrence",
@@ -170,79 +144,57 @@ class RescheduleSerializer(serializers.Serializer):
         return attrs
 
 
-class ShallowFieldsMixin:
-    """Builds each instance's fields from the declared ones' arguments without deep-copying
-    those arguments, for serializers parsed once per public submission.
+class FieldFactoriesMixin:
+    """Builds each instance's fields from factories instead of deep-copying declared fields,
+    for serializers parsed once per public submission.
 
-    DRF deep-copies every argument (chiefly the choices lists) for each instance, which was a
-    third of the cost of parsing a submission. The arguments here are never mutated, so
-    sharing them is safe; each instance still gets fresh field objects, because binding a field
-    to its serializer mutates it. Nested serializers are deep-copied as usual for the same
-    reason: their child fields get bound.
+    DRF deep-copies every declared field (chiefly the choices lists) for each instance, which
+    was a third of the cost of parsing a submission. Each instance still gets fresh field
+    objects, because binding a field to its serializer mutates it.
     """
 
-    _declared_fields: dict[str, serializers.Field]
+    field_factories: ClassVar[dict[str, Callable[[], serializers.Field]]] = {}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {name: make() for name, make in self.field_factories.items()}
+
+
+class RequestWindowInputSerializer(FieldFactoriesMixin, serializers.Serializer):
+    field_factories = {
+        "start_date": ApiDateField,
+        "end_date": ApiDateField,
+        "earliest_start": serializers.TimeField,
+        "latest_end": serializers.TimeField,
+        "preference": partial(
+            serializers.ChoiceField,
+            choices=RequestWindow.Preference.choices,
+            default=RequestWindow.Preference.PREFERRED,
+        ),
+    }
+
+
+class SpeakerRequestSubmissionSerializer(serializers.Serializer):
+    """Parses a public submission (and each CSV import row): the fields declared in
+    events.request_fields and the date windows; the rules are events.intake's."""
 
     def get_fields(self) -> dict[str, serializers.Field]:
         return {
-            name: copy.deepcopy(field)
-            if isinstance(field, serializers.BaseSerializer)
-            else type(field)(*field._args, **field._kwargs)
-            for name, field in self._declared_fields.items()
+            **request_fields.api_fields(),
+            "windows": serializers.ListSerializer(
+                child=RequestWindowInputSerializer(), allow_empty=True, max_length=50
+            ),
         }
 
 
-class RequestWindowInputSerializer(ShallowFieldsMixin, serializers.Serializer):
-    start_date = ApiDateField()
-    end_date = ApiDateField()
-    earliest_start = serializers.TimeField()
-    latest_end = serializers.TimeField()
-    preference = serializers.ChoiceField(
-        choices=RequestWindow.Preference.choices, default=RequestWindow.Preference.PREFERRED
-    )
-
-
-class SpeakerRequestSubmissionSerializer(ShallowFieldsMixin, serializers.Serializer):
-    """Parses a public submission (and each CSV import row); the rules are events.intake's."""
-
-    organization_name = serializers.CharField(max_length=200)
-    organization_kind = serializers.ChoiceField(choices=Organization.Kind.choices)
-    contact_name = serializers.CharField(max_length=200)
-    contact_email = serializers.CharField(max_length=254)
-    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    format = serializers.ChoiceField(
-        choices=SpeakerRequest.Format.choices, default=SpeakerRequest.Format.IN_PERSON
-    )
-    street = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    state = serializers.CharField(max_length=2, required=False, allow_blank=True)
-    zip_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
-    timezone = serializers.CharField(
-        max_length=64,
-        required=False,
-        allow_blank=True,
-        help_text="IANA zone of the window times, for virtual events; in-person events use the "
-        "venue's zone.",
-    )
-    expected_audience = serializers.IntegerField()
-    audience_type = serializers.ChoiceField(
-        choices=SpeakerRequest.AudienceType.choices,
-        default=SpeakerRequest.AudienceType.GENERAL_PUBLIC,
-    )
-    event_length_minutes = serializers.IntegerField(default=60)
-    topics = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_CHARS)
-    interpretation_needed = serializers.BooleanField(default=False)
-    honorarium_offered = serializers.BooleanField(default=False)
-    travel_support_offered = serializers.BooleanField(default=False)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_CHARS)
-    windows = RequestWindowInputSerializer(many=True, allow_empty=True, max_length=50)
-
-
-class SubmissionResultSerializer(ShallowFieldsMixin, serializers.Serializer):
-    reference = serializers.CharField()
-    status = serializers.CharField()
-    timezone = serializers.CharField()
-    host_url = serializers.URLField(help_text="The host's private link; shown only once.")
+class SubmissionResultSerializer(FieldFactoriesMixin, serializers.Serializer):
+    field_factories = {
+        "reference": serializers.CharField,
+        "status": serializers.CharField,
+        "timezone": serializers.CharField,
+        "host_url": partial(
+            serializers.URLField, help_text="The host's private link; shown only once."
+        ),
+    }
 
 
 class RequestStatusSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
 
+from common import local_times
 from events import lifecycle, selectors
 from events.geocoding import UnknownZip, locate_zip
 from events.models import (
@@ -35,7 +36,6 @@ from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
 from fellows import services as fellow_services
 from fellows.models import Fellow, ItineraryItem, Tour
 from notifications import services as notifications
-from scheduler import local_times
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,9 @@ def book_event(
 
 
 def _propose_to_host(event: Event) -> None:
-    """Ask the host whether the tentative event's time works (events.selectors.host_url)."""
+    """Ask the host of the event's request whether its tentative time works
+    (events.selectors.host_url)."""
+    assert event.request is not None, "only an event booked for a request is proposed"
     notifications.queue_proposal(
         event=event, host_url=selectors.host_url(speaker_request=event.request)
     )
@@ -205,6 +207,8 @@ CALENDAR_FIELDS = (
     "latitude",
     "longitude",
 )
+# What staff set on an event, the one list: the admin's form and the API take their fields
+# from it (tests/events/test_request_fields.py checks every Event field is placed).
 EDITABLE_FIELDS = (
     *CALENDAR_FIELDS,
     "visibility",
@@ -257,7 +261,7 @@ def _follow_with_itinerary(tour: Tour) -> None:
     Items staff wrote stay. A planner that cannot route the tour as booked leaves the old
     items and logs why: the booking itself already passed the rules.
     """
-    from events.planning import rewrite_itinerary  # the planner service books through us
+    from events.proposals import rewrite_itinerary  # the planner service books through us
 
     if not ItineraryItem.objects.filter(tour=tour, source=ItineraryItem.Source.PLANNER).exists():
         return
@@ -559,7 +563,10 @@ def tell_host_proposal_withdrawn(*, event: Event) -> None:
 
 @transaction.atomic
 def set_event_locked(*, event: Event, locked: bool) -> Event:
-    """Pin an event where it is (or free it) for the next re-planning; no calendar changes."""
+    """Pin an event where it is (or free it) for the next re-planning; no calendar changes.
+
+    Raises ValidationError({"locked": …}) for a cancelled event.
+    """
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.locked == locked:
         return event
@@ -603,12 +610,14 @@ def remind_unanswered_proposals(*, now: dt.datetime | None = None) -> int:
     NOTIFICATIONS_PROPOSAL_REMINDER_DAYS; returns how many were queued. Safe to run often:
     an event is reminded once."""
     now = now or timezone.now()
-    due = selectors.proposals_due_reminder(
-        now=now, days=settings.NOTIFICATIONS_PROPOSAL_REMINDER_DAYS
+    due = list(
+        selectors.proposals_due_reminder(
+            now=now, days=settings.NOTIFICATIONS_PROPOSAL_REMINDER_DAYS
+        )
     )
-    due = list(due)
     with transaction.atomic():
         for event in due:
+            assert event.request is not None  # the selector reads proposals to hosts only
             host_link = selectors.host_url(speaker_request=event.request)
             notifications.queue_proposal(event=event, host_url=host_link, reminder=True)
     return len(due)
@@ -671,7 +680,9 @@ def _check_request_bookable(request: SpeakerRequest, *, exclude_event_id: int | 
                 )
             ]
         )
-    live = request.events.filter(status__in=LIVE_STATUSES).exclude(pk=exclude_event_id)
+    live = request.events.filter(status__in=LIVE_STATUSES)
+    if exclude_event_id is not None:
+        live = live.exclude(pk=exclude_event_id)
     booked = live.select_related("tour").first()
     if booked is not None:
         raise BookingRefused(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from events import planning, retention, services
+from events import proposals, retention, services
 
 
 @shared_task(ignore_result=True)
 def run_planning(run_id: int) -> None:
-    planning.run_proposal(run_id)
+    proposals.run_proposal(run_id)
 
 
 @shared_task(ignore_result=True)

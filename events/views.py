@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common.api_errors import RETRY_AFTER_SECONDS
 from events import intake, lifecycle, selectors, services
 from events.forms import (
     AttendanceForm,
@@ -31,7 +32,6 @@ from events.forms import (
 from events.geocoding import UnknownZip, locate_zip
 from events.models import SpeakerRequest
 from events.ratelimit import seconds_until_allowed
-from scheduler.api_errors import RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -356,7 +356,7 @@ def host_answer_proposal(request: HttpRequest, token: str) -> HttpResponse:
             if "answer" in exc.message_dict:  # nothing (any longer) proposed
                 messages.error(request, " ".join(exc.message_dict["answer"]))
                 return redirect("events:host-request", token=token)
-            form.add_error("comment", exc.message_dict.get("comment"))
+            form.add_error("comment", exc.message_dict.get("comment", []))
         else:
             if form.cleaned_data["answer"] == "yes":
                 messages.success(request, _("Thank you! We will confirm the visit by email."))

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import BaseModelAdmin
 from django.core.exceptions import ValidationError
 from django.db.models.constants import LOOKUP_SEP
 from django.urls import reverse
@@ -57,7 +58,7 @@ def _show_new_link(modeladmin, request, label: str, url: str) -> None:
     )
 
 
-class PrivateDetailsMixin:
+class PrivateDetailsMixin(BaseModelAdmin):
     """Leaves `private_fields` out of every form and list of this admin for staff without the
     permission to view fellows' private details (fellows.permissions)."""
 
@@ -142,7 +143,8 @@ class TourAdminForm(forms.ModelForm):
         # The service's re-check of booked events, shown as form errors before saving.
         from events.services import check_tour_changes
 
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk is not None:
             changes = {name: data[name] for name in self.changed_data if name in data}
             try:
@@ -169,7 +171,9 @@ class TourAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="progress")
     def progress(self, tour: Tour) -> str:
-        return Tour.Status(tour.progress).label
+        from events.selectors import tour_progress
+
+        return str(Tour.Status(tour_progress(tour=tour)).label)
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:

@@ -1,16 +1,19 @@
 """Staff API for fellows and tours, including rotating their private feed links."""
 
+from typing import cast
+
 import django_filters
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
+from common.api_support import ProtectedDeleteMixin
 from fellows.feeds import day_sheets_url, feed_url, webcal_url
 from fellows.models import Fellow, Tour
 from fellows.serializers import FellowSerializer, TourSerializer
 from fellows.services import rotate_feed_token, rotate_tour_feed_token
-from scheduler.api_support import ProtectedDeleteMixin
 
 
 class FellowViewSet(viewsets.ReadOnlyModelViewSet):
@@ -55,19 +58,13 @@ class TourViewSet(ProtectedDeleteMixin, viewsets.ModelViewSet):
 
         return with_progress(super().get_queryset())
 
-    def perform_update(self, serializer: TourSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Tour]) -> None:
         # Changing a tour's dates or limits re-checks its booked events (events.services).
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
         from events import services
-        from events.api import as_drf_error
 
-        try:
-            serializer.instance = services.update_tour(
-                tour=serializer.instance, changes=serializer.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        serializer.instance = services.update_tour(
+            tour=cast(Tour, serializer.instance), changes=serializer.validated_data
+        )
 
     @action(detail=True, methods=["post"], url_path="rotate-feed")
     def rotate_feed(self, request: Request, pk: str | None = None) -> Response:

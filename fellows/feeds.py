@@ -1,6 +1,6 @@
 """The private feeds (a fellow's, a tour's, a staff member's): contents, text and caching.
 
-VEVENTs come from scheduler/calendars.py, the one iCalendar builder; this module only chooses
+VEVENTs come from common/calendars.py, the one iCalendar builder; this module only chooses
 what goes into each feed, writes the day-sheet DESCRIPTION in the reader's language, and caches
 rendered bytes under the feed's ETag (derived from the data, so never stale). Fellow feeds
 hold only that fellow's events and items and never another fellow's name; no feed reads legal
@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from common.calendars import calendar_bytes, event_vevent, itinerary_vevent
 from events.models import Event
 from fellows.models import ItineraryItem
 from fellows.selectors import (
@@ -31,7 +32,6 @@ from fellows.selectors import (
     tour_feed_events,
     tour_feed_items,
 )
-from scheduler.calendars import calendar_bytes, event_vevent, itinerary_vevent
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common import local_times
+from common.text_input import one_line
 from fellows.models import Fellow
-from scheduler import local_times
-from scheduler.text_input import one_line
 
 # Zones a fellow is likely to be in while touring, plus home; the tour's zone is preselected.
 ZONE_CHOICES = [
@@ -43,7 +43,8 @@ class UnavailabilityForm(forms.Form):
     occurrence = local_times.occurrence_field()
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         zone = data.get("timezone")
         if not zone:
             return data

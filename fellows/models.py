@@ -16,8 +16,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from scheduler.local_times import validate_zone_name
-from scheduler.text_input import free_text_limit, one_line
+from common.local_times import validate_zone_name
+from common.text_input import free_text_limit, one_line
 
 
 def validate_state_codes(value: object) -> None:

@@ -7,7 +7,11 @@ and in the admin. Host-facing, public and other fellows' output never shows them
 from __future__ import annotations
 
 PRIVATE_DETAILS_PERMISSION = "fellows.view_private_details"
-# Fellow fields behind the permission; the unavailability reason is one too (see the admin).
+# A fellow's profile, in two parts (the API, the admin and the data export take their fields
+# from these; tests/test_privacy.py checks every Fellow field is in one or is bookkeeping).
+# What any staff member may see:
+STAFF_FELLOW_FIELDS = ("display_name", "languages", "preferred_language", "bio", "active")
+# Behind the permission; the unavailability reason is one too (see the admin):
 PRIVATE_FELLOW_FIELDS = (
     "legal_name",
     "email",

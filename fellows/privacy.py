@@ -36,22 +36,14 @@ from django.utils import timezone
 
 from events.models import Event, PlanningRun
 from fellows.models import Fellow, ItineraryItem, TourMember, Unavailability
+from fellows.permissions import PRIVATE_FELLOW_FIELDS, STAFF_FELLOW_FIELDS
 from notifications.models import Notification
 from notifications.redaction import redact_notifications
 
 UPCOMING_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED)
 PROFILE_FIELDS = (
-    "display_name",
-    "legal_name",
-    "email",
-    "phone",
-    "languages",
-    "preferred_language",
-    "bio",
-    "home_base",
-    "home_latitude",
-    "home_longitude",
-    "active",
+    *STAFF_FELLOW_FIELDS,
+    *PRIVATE_FELLOW_FIELDS,
     "feed_token_created_at",
     "feed_last_used_at",
     "created_at",
@@ -160,7 +152,9 @@ def _withdraw_proposals(fellow: Fellow) -> int:
     holding = [
         run.pk
         for run in PlanningRun.objects.exclude(problem=None).only("pk", "problem")
-        if any(fellow_id in team.get("fellow_ids", ()) for team in run.problem.get("teams", ()))
+        if any(
+            fellow_id in team.get("fellow_ids", ()) for team in (run.problem or {}).get("teams", ())
+        )
     ]
     return PlanningRun.objects.filter(pk__in=holding).update(
         problem=None, plan=None, message=PROPOSAL_WITHDRAWN

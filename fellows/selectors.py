@@ -13,16 +13,18 @@ import datetime as dt
 import functools
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, Max, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 
+from common.tokens import hash_token
 from events.models import Event
 from fellows.models import (
     Fellow,
@@ -32,7 +34,6 @@ from fellows.models import (
     TourMember,
     Unavailability,
 )
-from scheduler.tokens import hash_token
 
 # Cancelled events stay in feeds this long so that subscribed clients see STATUS:CANCELLED and
 # drop them; after that they disappear from the feed altogether.
@@ -75,7 +76,11 @@ def staff_feed_items() -> QuerySet[ItineraryItem]:
     return ItineraryItem.objects.all()
 
 
-OWNER_MODELS: dict[str, type[Model]] = {"fellow": Fellow, "tour": Tour, "staff": StaffFeedToken}
+OWNER_MODELS: dict[str, type[Fellow] | type[Tour] | type[StaffFeedToken]] = {
+    "fellow": Fellow,
+    "tour": Tour,
+    "staff": StaffFeedToken,
+}
 FeedKind = Literal["fellow", "tour", "staff"]
 
 
@@ -222,7 +227,7 @@ def _staff_feed_rows(token_hash: str) -> dict | None:
     return row
 
 
-FEED_ROWS = {
+FEED_ROWS: dict[str, Callable[[str], dict[str, Any] | None]] = {
     "fellow": functools.partial(_owner_row, "fellow"),
     "tour": functools.partial(_owner_row, "tour"),
     "staff": _staff_feed_rows,

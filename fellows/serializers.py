@@ -3,7 +3,11 @@
 from rest_framework import serializers
 
 from fellows.models import Fellow, Tour, TourMember
-from fellows.permissions import PRIVATE_FELLOW_FIELDS, can_view_private_details
+from fellows.permissions import (
+    PRIVATE_FELLOW_FIELDS,
+    STAFF_FELLOW_FIELDS,
+    can_view_private_details,
+)
 
 
 class FellowSerializer(serializers.ModelSerializer):
@@ -12,18 +16,7 @@ class FellowSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Fellow
-        fields = [
-            "id",
-            "display_name",
-            "legal_name",
-            "email",
-            "phone",
-            "languages",
-            "preferred_language",
-            "bio",
-            "home_base",
-            "active",
-        ]
+        fields = ["id", *STAFF_FELLOW_FIELDS, *PRIVATE_FELLOW_FIELDS]
 
     def to_representation(self, instance: Fellow) -> dict:
         data = super().to_representation(instance)

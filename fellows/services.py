@@ -2,7 +2,7 @@
 home base located offline), tours with their teams, feed tokens and their last use, and
 unavailability.
 
-Tokens are returned once, at creation, and stored only as a hash (scheduler/tokens.py); a new
+Tokens are returned once, at creation, and stored only as a hash (common/tokens.py); a new
 token replaces the hash, so the previous URL stops working in the same transaction.
 """
 
@@ -13,12 +13,13 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.tokens import hash_token, new_token
 from events.geocoding import UnknownZip, locate_zip
 from fellows.models import (
     Fellow,
@@ -29,7 +30,6 @@ from fellows.models import (
     Unavailability,
 )
 from fellows.permissions import can_view_private_details
-from scheduler.tokens import hash_token, new_token
 
 # Recording every fetch would turn each feed poll into a write; a coarse stamp is all staff need
 # to tell a live subscription from a dead one.
@@ -58,8 +58,11 @@ def rotate_tour_feed_token(*, tour: Tour) -> str:
 
 
 @transaction.atomic
-def rotate_staff_feed_token(*, user: AbstractBaseUser) -> str:
-    """Give a staff user a (new) token for the all-tours feed and return it."""
+def rotate_staff_feed_token(*, user: User) -> str:
+    """Give a staff user a (new) token for the all-tours feed and return it.
+
+    Raises ValidationError for a user who is not staff.
+    """
     if not user.is_staff:
         raise ValidationError(_("Only staff members have a staff feed."))
     token = new_token()
@@ -69,7 +72,13 @@ def rotate_staff_feed_token(*, user: AbstractBaseUser) -> str:
     return token
 
 
-def record_feed_use(*, model: type, pk: int, field: str, last_used_at: dt.datetime | None) -> None:
+def record_feed_use(
+    *,
+    model: type[Fellow | Tour | StaffFeedToken],
+    pk: int,
+    field: str,
+    last_used_at: dt.datetime | None,
+) -> None:
     """Stamp a feed's last use, at most once per LAST_USE_RESOLUTION.
 
     A queryset update leaves `updated_at` alone, so recording a poll never changes the feed's
@@ -89,6 +98,8 @@ def add_unavailability(
 
     The fellow cannot be in two places, so the blackout stands even if events overlap it; staff
     see those conflicts (fellows.selectors.unavailability_conflicts) and rebook.
+
+    Raises ValidationError({"ends_at": …}) for one that does not end after it starts.
     """
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The unavailability must end after it starts.")})
@@ -101,7 +112,10 @@ def add_unavailability(
 
 
 def set_preferred_language(*, fellow: Fellow, language: str) -> Fellow:
-    """Choose the language of the fellow's day sheets, feed descriptions and messages."""
+    """Choose the language of the fellow's day sheets, feed descriptions and messages.
+
+    Raises ValidationError({"preferred_language": …}) for a language we do not write in.
+    """
     if language not in Fellow.Language.values:
         raise ValidationError({"preferred_language": _("Choose English or Korean.")})
     fellow.preferred_language = language
@@ -118,7 +132,11 @@ def check_teams(teams: Mapping[str, Iterable[Fellow]]) -> None:
 
 @transaction.atomic
 def create_tour(*, tour: Tour, teams: Mapping[str, Iterable[Fellow]]) -> Tour:
-    """Save a new tour with its fellows, team by team (members of a team travel together)."""
+    """Save a new tour with its fellows, team by team (members of a team travel together).
+
+    Raises ValidationError({"teams": …}) for a fellow in two teams, and the tour's own
+    model errors.
+    """
     check_teams(teams)
     tour.full_clean()
     tour.save()
@@ -210,7 +228,7 @@ def save_fellow(
     fellow: Fellow,
     changes: Mapping[str, Any],
     home: str | None = None,
-    by: AbstractBaseUser,
+    by: User,
 ) -> Fellow:
     """Create (unsaved `fellow`) or change a fellow from the board.
 

@@ -8,12 +8,14 @@ in one query, so a client polling an unchanged calendar costs no rendering.
 
 from __future__ import annotations
 
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_POST, require_safe
 
+from common import rate_limits
 from fellows.feeds import (
     DEFAULT_FEED_TIMEZONE,
     day_sheets_url,
@@ -48,10 +51,9 @@ from fellows.services import (
     rotate_staff_feed_token,
     set_preferred_language,
 )
-from scheduler import rate_limits
 
 LOGIN_URL = reverse_lazy("fellows:login")
-LAST_USE_FIELDS = {
+LAST_USE_FIELDS: dict[str, tuple[type[Fellow] | type[Tour] | type[StaffFeedToken], str]] = {
     "fellow": (Fellow, "feed_last_used_at"),
     "tour": (Tour, "feed_last_used_at"),
     "staff": (StaffFeedToken, "last_used_at"),
@@ -247,7 +249,8 @@ def my_feed_rotate(request: HttpRequest) -> HttpResponse:
 def staff_feed(request: HttpRequest) -> HttpResponse:
     """A staff member's own all-tours feed: status on GET, a new link on POST."""
     if request.method == "POST":
-        token = rotate_staff_feed_token(user=request.user)
+        # staff_member_required lets only signed-in staff in.
+        token = rotate_staff_feed_token(user=cast(User, request.user))
         return _new_feed_page(request, url=feed_url(kind="staff", token=token))
-    existing = StaffFeedToken.objects.filter(user=request.user).first()
+    existing = StaffFeedToken.objects.filter(user=cast(User, request.user)).first()
     return render(request, "fellows/staff_feed.html", {"existing": existing})

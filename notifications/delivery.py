@@ -29,10 +29,12 @@ import smtplib
 import threading
 import time
 from dataclasses import dataclass
-from email.mime.base import MIMEBase
+from email.message import Message
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import SafeMIMEText, sanitize_address
 from django.db.models import Q
 from django.utils import timezone
@@ -78,7 +80,7 @@ class OutboxEmail(EmailMultiAlternatives):
         if calendar:
             self.attach("invite.ics", calendar.encode("utf-8"), "application/ics")
 
-    def message(self):
+    def message(self, *, policy: Any = None) -> Any:  # SafeMIMEMultipart on Django 5.2
         msg = super().message()
         if self.calendar:
             part = SafeMIMEText(self.calendar, "calendar", "utf-8")
@@ -87,7 +89,7 @@ class OutboxEmail(EmailMultiAlternatives):
         return msg
 
 
-def _alternative_part(msg: MIMEBase) -> MIMEBase:
+def _alternative_part(msg: Message) -> Message:
     for part in msg.walk():
         if part.get_content_type() == "multipart/alternative":
             return part
@@ -180,7 +182,7 @@ def _claim_sql() -> str:
         f"{column['attempts']} = {column['attempts']} + 1 "
         f"WHERE {column['id']} = %s AND {column['status']} IN (%s, %s) "
         f"AND ({column['next_attempt_at']} IS NULL OR {column['next_attempt_at']} <= %s) "
-        f"RETURNING {', '.join(column.values())}"
+        f"RETURNING {', '.join(str(name) for name in column.values())}"
     )
 
 
@@ -264,7 +266,7 @@ def deliver(notification_id: int) -> Result:
 class _Connections(threading.local):
     """Each worker process (or pool thread) keeps one open mail connection between sends."""
 
-    backend = None
+    backend: BaseEmailBackend | None = None
     settings_key: tuple = ()
     last_used = 0.0
 

@@ -1,7 +1,7 @@
 """iMIP invites (RFC 6047) for hosts: the iTIP calendar (RFC 5546) attached to confirmations,
 updates and cancellations.
 
-The VEVENT itself comes from scheduler/calendars.py, the one module that builds iCalendar data;
+The VEVENT itself comes from common/calendars.py, the one module that builds iCalendar data;
 this module only chooses the method, the host-facing summary and description, and the attendee.
 Everything here is sent to a host, so it names fellows by display name only.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from scheduler.calendars import calendar_bytes, event_vevent
-from scheduler.calendars import fellow_names as public_fellow_names
+from common.calendars import calendar_bytes, event_vevent
+from common.calendars import fellow_names as public_fellow_names
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"

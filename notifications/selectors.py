@@ -87,6 +87,17 @@ def events_with_live_invite(*, speaker_request, email: str) -> list[Event]:
     return live
 
 
+def events_awaiting_host_answer(*, speaker_request) -> QuerySet[Event]:
+    """The request's tentative events whose proposed time was put to the host (a PROPOSAL
+    message exists) and that the host has not answered yet."""
+    return (
+        Event.objects.filter(request=speaker_request, status=Event.Status.TENTATIVE, host_answer="")
+        .filter(notifications__kind=Notification.Kind.PROPOSAL)
+        .distinct()
+        .order_by("starts_at")
+    )
+
+
 def events_due_host_reminder(*, now: dt.datetime, days_before: int) -> QuerySet[Event]:
     """Confirmed events with a host that start within the next `days_before` days."""
     return Event.objects.filter(

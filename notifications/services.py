@@ -19,14 +19,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.template import Context
-from django.template.loader import get_template, render_to_string
+from django.template import Context, Engine
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from common.backoff import RestAfterFailure
 from notifications import invites, sealed_links, selectors
 from notifications.models import Notification
-from scheduler.backoff import RestAfterFailure
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def render_plain(template_name: str, context: dict) -> str:
     HTML escaping belongs to the HTML part; in plain text `St. Mark's & Barnes` would arrive
     as `St. Mark&#x27;s &amp; Barnes`. Included templates inherit the unescaped context.
     """
-    template = get_template(template_name).template  # the engine's Template, not the wrapper
+    template = Engine.get_default().get_template(template_name)  # takes a Context as given
     return template.render(Context(context, autoescape=False))
 
 
@@ -297,19 +297,26 @@ def queue_event_cancellation(*, event, was_confirmed: bool) -> Notification | No
     )
 
 
-def queue_proposal(*, event, host_url: str | None, reminder: bool = False) -> Notification | None:
+def queue_proposal(
+    *, event, host_url: str | None, reminder: bool = False, new_contact: bool = False
+) -> Notification | None:
     """Ask the host whether a proposed time works ("Proposed: <when>, <place>"), with their link.
 
     One per proposed time (UID + SEQUENCE): moving the tentative event proposes again. With
-    `reminder`, the nudge sent when the host has not answered (queue_due_reminders).
+    `reminder`, the nudge sent when the host has not answered (queue_due_reminders). With
+    `new_contact`, the same question again for a contact who replaced the one first asked
+    (queue_host_contact_change): one per proposed time and address.
     """
     speaker_request = event.request
     if speaker_request is None or not speaker_request.contact_email:
         return None
     prefix = "proposal_reminder" if reminder else "proposal"
+    dedupe_key = f"{prefix}:{event.ical_uid}:{event.sequence}"
+    if new_contact:
+        dedupe_key += f":to:{speaker_request.contact_email.strip().lower()}"
     return enqueue(
         kind=Notification.Kind.PROPOSAL_REMINDER if reminder else Notification.Kind.PROPOSAL,
-        dedupe_key=f"{prefix}:{event.ical_uid}:{event.sequence}",
+        dedupe_key=dedupe_key,
         recipient_email=speaker_request.contact_email,
         recipient_name=speaker_request.contact_name,
         template="proposal",
@@ -328,7 +335,11 @@ def queue_proposal(*, event, host_url: str | None, reminder: bool = False) -> No
 
 @transaction.atomic
 def queue_host_contact_change(
-    *, speaker_request, previous_email: str, previous_name: str = ""
+    *,
+    speaker_request,
+    previous_email: str,
+    previous_name: str = "",
+    host_url: str | None = None,
 ) -> list[Notification]:
     """Move the request's live invites from the previous host contact to the current one.
 
@@ -336,8 +347,10 @@ def queue_host_contact_change(
     (the host's page, the admin, the staff API). For each event not cancelled whose latest
     invite to the previous address is a REQUEST, SEQUENCE goes up once; the previous address
     gets METHOD:CANCEL for that UID (so the visit leaves that calendar) and the current one a
-    METHOD:REQUEST (a confirmation with the invite). The same address in other letter case,
-    or no live invite, queues nothing. Returns the messages queued.
+    METHOD:REQUEST (a confirmation with the invite). A proposed time the host has not answered
+    yet is asked again of the current address (with `host_url`, the host's private link), or
+    nobody who can answer would know of it. The same address in other letter case, or nothing
+    live, queues nothing. Returns the messages queued.
     """
     current = (speaker_request.contact_email or "").strip()
     previous_email = (previous_email or "").strip()
@@ -369,6 +382,9 @@ def queue_host_contact_change(
                     template="invite_confirmation",
                 )
             )
+    if current:
+        for event in selectors.events_awaiting_host_answer(speaker_request=speaker_request):
+            queued.append(queue_proposal(event=event, host_url=host_url, new_contact=True))
     return [notification for notification in queued if notification is not None]
 
 
@@ -485,7 +501,10 @@ def queue_due_reminders(*, now: dt.datetime | None = None) -> int:
 
 @transaction.atomic
 def retry_notification(*, notification: Notification) -> Notification:
-    """Staff send a dead (or still failing) message again, with a fresh set of attempts."""
+    """Staff send a dead (or still failing) message again, with a fresh set of attempts.
+
+    Raises ValidationError({"status": …}) for a message that is not failed or dead.
+    """
     notification = Notification.objects.select_for_update().get(pk=notification.pk)
     if notification.status not in (Notification.Status.DEAD, Notification.Status.FAILED):
         raise ValidationError({"status": _("Only a failed or dead message can be retried.")})

@@ -124,7 +124,9 @@ def explain(model: TourModel, ri: int) -> LeftOut:
         )
     capped = model.insertions(ri, flight_cap=False)
     if capped:
-        caps = sorted({model.teams[ti].flight_cap for _c, ti, _d in capped} - {None})
+        caps = sorted(
+            {cap for _c, ti, _d in capped if (cap := model.teams[ti].flight_cap) is not None}
+        )
         return left(
             "flight_cap",
             f"reaching it on {on((ti, d) for _c, ti, d in capped)} needs a flight in a week "

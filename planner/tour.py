@@ -19,6 +19,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from planner.days import event_day, working_hours
@@ -669,7 +670,7 @@ class TourModel:
         self.sched[ti][d] = sched or self._eval_day(ti, d, self.plan[ti][d], lenient=True)
         following = self._next_busy(ti, d)
         after = self.sched[ti][following] if following is not None else None
-        if after is not None and after.travel_day == d:
+        if after is not None and following is not None and after.travel_day == d:
             removed += self._settle(ti, following)  # it leaves on this day's evening
         return removed
 
@@ -720,7 +721,7 @@ class TourModel:
         )
 
     def restore(self, snap: object) -> None:
-        plan, sched = snap  # type: ignore[misc]
+        plan, sched = cast(tuple[Any, Any], snap)  # what snapshot() returned
         self.plan = [[list(day) for day in team] for team in plan]
         self.sched = [list(team) for team in sched]
         self.placed = {

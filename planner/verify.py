@@ -72,10 +72,10 @@ def verify_plan(problem: Problem, plan: Plan, travel: TravelModel | None = None)
     by_fellow: dict[str, list[tuple[datetime, datetime, Location | None, int, str, str]]] = (
         defaultdict(list)
     )
-    for team in problem.teams:
-        for c in team.commitments:
+    for given in problem.teams:
+        for c in given.commitments:
             by_fellow[c.fellow_id].append(
-                (c.start, c.end, c.location, team.min_gap_minutes, team.id, "")
+                (c.start, c.end, c.location, given.min_gap_minutes, given.id, "")
             )
 
     for tp in plan.teams:
@@ -105,8 +105,8 @@ def verify_plan(problem: Problem, plan: Plan, travel: TravelModel | None = None)
         ):
             if not r0 and not r1:
                 continue  # two commitments: given, not planned
-            travel = model.leg(l0, l1).minutes if l0 is not None and l1 is not None else 0
-            need = timedelta(minutes=travel + (gap if r0 else gap1))
+            leg = model.leg(l0, l1).minutes if l0 is not None and l1 is not None else 0
+            need = timedelta(minutes=leg + (gap if r0 else gap1))
             if s1 < e0 + need:
                 first, second = r0 or "a commitment elsewhere", r1 or "a commitment elsewhere"
                 out.append(

@@ -22,12 +22,13 @@ def otp_required_for_staff() -> bool:
 class StaffAdminSite(AdminSite):
     """Django's admin site, with django-otp's checks while OTP_REQUIRED_FOR_STAFF is on."""
 
+    # AdminSite declares these as plain attributes; a property decides per login.
     @property
-    def login_form(self):  # AdminSite.login reads this attribute on every login
+    def login_form(self) -> type[OTPAdminAuthenticationForm] | None:  # type: ignore[override]
         return OTPAdminAuthenticationForm if otp_required_for_staff() else None
 
     @property
-    def login_template(self):
+    def login_template(self) -> str | None:  # type: ignore[override]
         return OTPAdminSite.login_template if otp_required_for_staff() else None
 
     def has_permission(self, request: HttpRequest) -> bool:
@@ -37,4 +38,4 @@ class StaffAdminSite(AdminSite):
             return True
         # OTPMiddleware gives every user is_verified(): true only after a device's token was
         # accepted in this session. Unverified staff are treated as not staff, as in OTPAdminSite.
-        return request.user.is_verified()
+        return bool(request.user.is_verified())  # type: ignore[union-attr]

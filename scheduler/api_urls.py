@@ -3,7 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from events.api import EventViewSet, OrganizationViewSet, SpeakerRequestViewSet
-from events.planning_api import PlanningRunViewSet
+from events.proposals_api import PlanningRunViewSet
 from fellows.api import FellowViewSet, TourViewSet
 from notifications.api import NotificationViewSet
 

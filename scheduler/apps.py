@@ -8,4 +8,5 @@ class SchedulerConfig(AppConfig):
     verbose_name = "Fellow Tour Scheduler"
 
     def ready(self) -> None:
-        from scheduler import celery, rate_limits  # noqa: F401  (task binding, system checks)
+        from common import rate_limits  # noqa: F401  (system checks)
+        from scheduler import celery  # noqa: F401  (task binding)

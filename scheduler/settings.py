@@ -55,7 +55,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # A page whose view cannot reach the database answers 503 "try again", not a bare 500.
-    "scheduler.middleware.DatabaseUnavailableMiddleware",
+    "common.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -120,7 +120,7 @@ if "redis" in CACHES["default"]["BACKEND"].lower():
 FEED_RATE_LIMIT = env.str("FEED_RATE_LIMIT", default="120/h")
 # Public speaker-request submissions (form and API together) per client: "count/s|m|h|d".
 REQUEST_RATE_LIMIT = env.str("REQUEST_RATE_LIMIT", default="10/h")
-# Both limits are counted by django-ratelimit (scheduler.rate_limits) in the default cache.
+# Both limits are counted by django-ratelimit (common.rate_limits) in the default cache.
 RATELIMIT_USE_CACHE = "default"
 SILENCED_SYSTEM_CHECKS = [
     # `make run`'s local-memory cache is per process, and it runs one web process; Django's own
@@ -146,16 +146,16 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 # Counted per username from one address and per address across usernames, each with its own
-# limit (scheduler.login_throttle); the lockout answer is a page saying what to do.
+# limit (common.login_throttle); the lockout answer is a page saying what to do.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
-AXES_HANDLER = "scheduler.login_throttle.LoginThrottle"
-AXES_LOCKOUT_CALLABLE = "scheduler.login_throttle.lockout_page"
+AXES_HANDLER = "common.login_throttle.LoginThrottle"
+AXES_LOCKOUT_CALLABLE = "common.login_throttle.lockout_page"
 AXES_RESET_ON_SUCCESS = True
 # How many proxies in front of the app append to X-Forwarded-For (0: clients connect directly).
-# Every per-client limit, axes included, keys on scheduler.client_address.
+# Every per-client limit, axes included, keys on common.client_address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "scheduler.client_address.client_ip"
+AXES_CLIENT_IP_CALLABLE = "common.client_address.client_ip"
 # Staff two-factor: when true, the admin accepts staff only after a TOTP token (django-otp).
 OTP_REQUIRED_FOR_STAFF = env.bool("OTP_REQUIRED_FOR_STAFF", default=False)
 OTP_TOTP_ISSUER = "LiNK Fellow Tours"
@@ -261,9 +261,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
-    # DRF's three parsers, with JSON refusing absurdly nested bodies (scheduler.parsers).
+    # DRF's three parsers, with JSON refusing absurdly nested bodies (common.parsers).
     "DEFAULT_PARSER_CLASSES": [
-        "scheduler.parsers.DepthLimitedJSONParser",
+        "common.parsers.DepthLimitedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -272,7 +272,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # A database outage answers 503 JSON with Retry-After instead of an HTML 500.
-    "EXCEPTION_HANDLER": "scheduler.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "common.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fellow Tour Scheduler API",
@@ -286,7 +286,7 @@ SPECTACULAR_SETTINGS = {
     # schema fuzzing test see what the API really returns.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "scheduler.api_support.document_error_responses",
+        "common.api_support.document_error_responses",
     ],
     # One schema name per choice set that several serializers share.
     "ENUM_NAME_OVERRIDES": {

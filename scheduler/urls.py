@@ -6,8 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from scheduler import views
 
-# JSON 404s under /api/ (see scheduler.api_support.not_found).
-handler404 = "scheduler.api_support.not_found"
+# JSON 404s under /api/ (see common.api_support.not_found).
+handler404 = "common.api_support.not_found"
 
 urlpatterns = [
     path("", views.home, name="home"),

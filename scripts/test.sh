@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: services up, lint and format check, then the whole pytest suite on PostgreSQL,
-# Redis and real workers. Extra arguments go to pytest.
+# `make test`: services up, lint, format and type checks, then the whole pytest suite on
+# PostgreSQL, Redis and real workers. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -11,6 +11,7 @@ BIN=.venv/bin
 
 $BIN/ruff check .
 $BIN/ruff format --check .
+$BIN/mypy  # django-stubs and djangorestframework-stubs; settings in pyproject.toml
 
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/fellow_tours}"
 export CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/14}"
@@ -21,4 +22,6 @@ $BIN/python manage.py makemigrations --check --dry-run >/dev/null || {
   echo "ERROR: models changed without a migration (run manage.py makemigrations)." >&2
   exit 1
 }
-exec $BIN/python -m pytest "$@"
+# Two workers (pytest-xdist) sharing out the tests; each has its own test database and Redis
+# dbs (tests/conftest.py). PYTEST_WORKERS=0 runs in one process.
+exec $BIN/python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"

@@ -38,6 +38,8 @@ from tests.factories import (
 )
 
 EXAMPLES_PER_OPERATION = 12
+# The suite's longest test: `make test` (and so CI) runs it, a quick `-m "not fuzz"` skips it.
+pytestmark = pytest.mark.fuzz
 
 
 def application_in_test_transaction(environ, start_response):

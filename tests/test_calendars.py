@@ -20,9 +20,9 @@ import icalendar
 import pytest
 import vobject
 
+from common.calendars import calendar_bytes, vtimezone
 from events.models import Event
 from notifications import invites
-from scheduler.calendars import calendar_bytes, vtimezone
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 YEARS = (2027, 2031)
@@ -274,7 +274,7 @@ def test_invites_for_events_in_2027_and_2031_read_right_in_three_parsers(year):
 
 
 def test_organizer_is_the_staff_address_even_with_a_display_name(settings):
-    from scheduler.calendars import event_vevent
+    from common.calendars import event_vevent
     from tests.factories import TourFactory
 
     settings.STAFF_MAILBOX = '"LiNK Fellow Tours, Chicago" <tours@example.org>'

@@ -12,8 +12,8 @@ import pytest
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
+from common.client_address import client_address
 from events.models import SpeakerRequest
-from scheduler.client_address import client_address
 from tests.events.conftest import as_form_post, request_data
 from tests.factories import FellowFactory, UserFactory
 

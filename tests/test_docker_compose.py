@@ -47,3 +47,24 @@ def test_compose_variables_are_documented_in_env_example():
     }
     used = set(COMPOSE["x-app"]["environment"])
     assert used <= documented, used - documented
+
+
+def test_the_image_holds_every_package_and_the_translations():
+    """A package left out of the Dockerfile imports fine here and fails only in the container."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {pattern.rstrip("*") for pattern in patterns}
+    copied = {
+        line.split()[1]
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ")
+    }
+    assert packages | {"locale", "manage.py"} <= copied
+    on_disk = {
+        path.name
+        for path in ROOT.iterdir()
+        if (path / "__init__.py").exists() and path.name not in {"tests", "benchmarks"}
+    }
+    assert on_disk <= packages

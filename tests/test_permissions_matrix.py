@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -31,6 +32,7 @@ from drf_spectacular.generators import SchemaGenerator
 from events import intake, services
 from events.models import PlanningRun
 from fellows.services import rotate_feed_token, rotate_staff_feed_token, rotate_tour_feed_token
+from tests.conftest import registered_models
 from tests.events.conftest import request_data
 from tests.factories import (
     FellowFactory,
@@ -229,7 +231,7 @@ def all_routes() -> list[Route]:
 
 
 def _model_admin_prefixes() -> set[str]:
-    return {f"{model._meta.app_label}_{model._meta.model_name}_" for model in admin.site._registry}
+    return {f"{model._meta.app_label}_{model._meta.model_name}_" for model in registered_models()}
 
 
 def model_admin_names() -> list[str]:
@@ -298,9 +300,18 @@ def fresh_rate_limits():
     cache.clear()
 
 
-@pytest.fixture
-def world(db) -> SimpleNamespace:
-    """One of everything a URL can address, and each visitor's credentials."""
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[SimpleNamespace]:
+    """One of everything a URL can address, and each visitor's credentials: built once for the
+    module's ~400 cells inside a transaction rolled back after the last one. Each test runs in
+    a savepoint within it (pytest-django's `db`), so what one cell writes, the next never sees.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
+
+
+def build_world() -> SimpleNamespace:
     tour = TourFactory()
     # Unusable passwords: hashing three real ones would dominate the run time of ~400 tests.
     fellow_user = UserFactory(username="fellow-grace", password=None)
@@ -439,7 +450,7 @@ def test_model_admin_pages_follow_model_permissions(role, world):
     client = client_for(role, world)
     objects = {
         f"{model._meta.app_label}_{model._meta.model_name}_": model._default_manager.first()
-        for model in admin.site._registry
+        for model in registered_models()
     }
     problems = []
     routes = all_routes()

@@ -24,7 +24,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from events import planning, services
+from events import proposals, services
 from events.models import PlanningRun
 from fellows.models import ItineraryItem
 from fellows.services import rotate_feed_token, rotate_staff_feed_token, rotate_tour_feed_token
@@ -109,8 +109,8 @@ def world(db) -> SimpleNamespace:
     )
     assert host_answer.status_code == 201, host_answer.content
     host_url = host_answer.json()["host_url"]
-    run = planning.run_proposal(PlanningRun.objects.create(tour=tour, seconds=1, seed=1).pk)
-    planning.accept_proposal(run=run, request_ids=None)
+    run = proposals.run_proposal(PlanningRun.objects.create(tour=tour, seconds=1, seed=1).pk)
+    proposals.accept_proposal(run=run, request_ids=None)
     event = tour.events.get()
     services.confirm_event(event=event)
     notification_services.queue_host_reminder(event=event)
@@ -327,4 +327,32 @@ def test_a_tour_cannot_lose_its_start_location(staff_api):
     TourMemberFactory(tour=tour, fellow=private_fellow("C", 41.0, -75.0, "fellow-c"))
     tour.save()
     with pytest.raises(ValueError, match="start location"):
-        planning.build_problem(tour)
+        proposals.build_problem(tour)
+
+
+def test_every_fellow_field_is_staff_visible_private_or_bookkeeping():
+    """A new Fellow field must be placed: the API, the admin and the export follow the lists."""
+    from fellows.models import Fellow
+    from fellows.permissions import PRIVATE_FELLOW_FIELDS, STAFF_FELLOW_FIELDS
+    from fellows.privacy import ERASED_TEXT_FIELDS, PROFILE_FIELDS
+    from fellows.serializers import FellowSerializer
+
+    bookkeeping = {
+        "id",
+        "user",
+        "feed_token_hash",
+        "feed_token_created_at",
+        "feed_last_used_at",
+        "created_at",
+        "updated_at",
+    }
+    fields = {f.name for f in Fellow._meta.concrete_fields}
+    placed = set(STAFF_FELLOW_FIELDS) | set(PRIVATE_FELLOW_FIELDS) | bookkeeping
+    assert fields - placed == set()
+    assert set(STAFF_FELLOW_FIELDS) & set(PRIVATE_FELLOW_FIELDS) == set()
+    assert set(FellowSerializer.Meta.fields) == {"id", *STAFF_FELLOW_FIELDS, *PRIVATE_FELLOW_FIELDS}
+    assert fields - bookkeeping <= set(PROFILE_FIELDS)
+    text_fields = {
+        f.name for f in Fellow._meta.concrete_fields if f.get_internal_type() == "CharField"
+    }
+    assert set(PRIVATE_FELLOW_FIELDS) & text_fields <= set(ERASED_TEXT_FIELDS)

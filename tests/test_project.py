@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib import admin
 from django.core.management import call_command
+from django.test import RequestFactory
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from events.models import Event, Organization, SpeakerRequest
 from fellows.models import Fellow, Tour
+from tests.conftest import registered_models
 
 
 @pytest.mark.django_db
@@ -49,7 +52,7 @@ def test_openapi_schema_and_docs_work_offline(client):
 @pytest.mark.parametrize("url", ["/api/v1/events/", "/api/v1/fellows/", "/api/v1/tours/"])
 def test_staff_api_refuses_anonymous_and_non_staff(url, django_user_model):
     anonymous = APIClient().get(url)
-    assert anonymous.status_code in (401, 403)
+    assert anonymous.status_code == 403
     user = django_user_model.objects.create_user("host", password="x" * 12)
     signed_in = APIClient()
     signed_in.force_authenticate(user)
@@ -79,16 +82,19 @@ def test_tour_api_gives_field_errors(staff_api):
 
 @pytest.mark.django_db
 def test_every_admin_changelist_and_add_page_renders(client, staff_user):
-    from django.contrib import admin
 
     client.force_login(staff_user)
     call_command("seed_demo", verbosity=0)
-    for model in admin.site._registry:
+    request = RequestFactory().get("/admin/")
+    request.user = staff_user
+    for model in registered_models():
         opts = model._meta
+        # Some rows are only ever made by a service (feed tokens, outbox rows, proposals).
+        addable = admin.site.get_model_admin(model).has_add_permission(request)
         changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         assert client.get(changelist).status_code == 200, changelist
         add = reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
-        assert client.get(add).status_code in (200, 403), add
+        assert client.get(add).status_code == (200 if addable else 403), add
         first = model.objects.first()
         if first is not None:
             change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[first.pk])

@@ -160,6 +160,7 @@ def test_the_generated_bodies_start_from_a_valid_one(client, unlimited):
     assert client.post("/request/", as_form_post(request_data())).status_code == 302
 
 
+@pytest.mark.fuzz
 @PROPERTY_SETTINGS
 @given(body=broken_submissions())
 def test_the_public_api_never_fails_and_saves_nothing_it_refuses(body, unlimited):
@@ -174,6 +175,7 @@ def test_the_public_api_never_fails_and_saves_nothing_it_refuses(body, unlimited
         assert saved_rows() == before
 
 
+@pytest.mark.fuzz
 @PROPERTY_SETTINGS
 @given(body=broken_submissions())
 def test_the_public_form_never_fails_and_saves_nothing_it_refuses(body, unlimited):
@@ -213,6 +215,7 @@ def request_state(speaker_request: SpeakerRequest) -> tuple:
 
 # The host's pages answer only holders of a private link and apply the same intake rules; a
 # quarter of the public budget keeps the suite's time reasonable (each answer is a full page).
+@pytest.mark.fuzz
 @settings(PROPERTY_SETTINGS, max_examples=BODIES_PER_ENDPOINT // 4)
 @given(body=broken_submissions())
 def test_the_host_page_never_fails_and_changes_nothing_it_refuses(body, host_page):

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from events import board_map, planning, selectors, services
+from events import board_map, proposals, selectors, services
 from events.models import Event, PlanningRun, SpeakerRequest
 from fellows.models import Tour, TourMember
 from notifications.models import Notification
@@ -471,7 +471,7 @@ def test_progress_fragment_and_partial_accept(staff_client, tour, fellow):
     run = PlanningRun.objects.create(tour=tour, seconds=1, seed=1)
     fragment = staff_client.get(reverse("board:run-progress", args=[run.pk]))
     assert b'hx-trigger="every 1s"' in fragment.content
-    run = planning.run_proposal(run.pk)
+    run = proposals.run_proposal(run.pk)
     fragment = staff_client.get(reverse("board:run-progress", args=[run.pk]))
     assert b"every 1s" not in fragment.content and b"Review the proposal" in fragment.content
     proposed = selectors.proposed_events(run=run)

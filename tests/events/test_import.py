@@ -147,3 +147,14 @@ def test_staff_upload_a_csv_from_the_admin(admin_client):
     assert "2 created, 0 already imported, 5 with errors." in html
     assert "does not exist in PA" in html
     assert SpeakerRequest.objects.count() == 2
+
+
+def test_the_admin_import_page_lists_every_column(admin_client):
+    from events.request_fields import csv_help
+
+    response = admin_client.get("/admin/events/speakerrequest/import-csv/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for column, _takes in csv_help():
+        assert column in html
+    assert "FIRST_DATE[..LAST_DATE]" in html

@@ -8,12 +8,12 @@ import socket
 
 import pytest
 
+from common.tokens import hash_token
 from events import intake
 from events.geocoding import locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
 from notifications.models import Notification
 from notifications.sealed_links import LINK_PLACEHOLDER
-from scheduler.tokens import hash_token
 from tests.events.conftest import request_data, window
 from tests.factories import OrganizationFactory
 

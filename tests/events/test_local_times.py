@@ -1,6 +1,6 @@
 """Local times that do not exist or happen twice, and dates no calendar has, at every door that
 takes them: host windows (form and API), the board's move, the admin's event form, the events
-API. One rule (scheduler.local_times), one wording.
+API. One rule (common.local_times), one wording.
 
 America/Chicago in 2027: clocks jump from 02:00 to 03:00 on 14 March and go back from 02:00 to
 01:00 on 7 November.
@@ -16,9 +16,9 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from common import local_times
 from events import services
 from events.models import Event, SpeakerRequest
-from scheduler import local_times
 from tests.events.conftest import as_form_post, as_json, request_data
 from tests.factories import FellowFactory, TourFactory, TourMemberFactory
 

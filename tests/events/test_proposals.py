@@ -166,3 +166,40 @@ def test_a_first_release_request_is_pointed_to_its_first_email(proposed):
     assert "/r/" not in proposal.body_text
     assert "private link from our first email" in proposal.body_text
     assert timezone.now() - proposal.created_at < dt.timedelta(minutes=1)
+
+
+def test_a_new_contact_is_asked_the_open_proposal_with_the_working_link(client, proposed):
+    event, path, host_url = proposed
+    submission_data = {
+        "contact_name": "Ben Lee",
+        "contact_email": "ben.lee@example.org",
+        "contact_phone": "",
+    }
+
+    intake.update_request_by_host(speaker_request=event.request, data=submission_data)
+
+    asked = Notification.objects.filter(kind=Notification.Kind.PROPOSAL).order_by("pk")
+    assert [n.recipient_email for n in asked] == ["dana@example.org", "ben.lee@example.org"]
+    to_new = asked.last()
+    assert to_new.subject == "Proposed: Wed Mar 3, 1:00 PM CST, Chicago"
+    assert host_url in delivery.with_link_filled_in(to_new).body_text
+    # Saving the same contact again asks nobody twice.
+    intake.update_request_by_host(speaker_request=event.request, data=submission_data)
+    assert Notification.objects.filter(kind=Notification.Kind.PROPOSAL).count() == 2
+
+
+def test_an_answered_proposal_is_not_asked_again_of_a_new_contact(client, proposed):
+    event, path, _url = proposed
+    assert client.post(path + "proposal/", {"answer": "yes"}).status_code == 302
+
+    intake.update_request_by_host(
+        speaker_request=event.request,
+        data={"contact_name": "Ben Lee", "contact_email": "ben.lee@example.org"},
+    )
+
+    assert (
+        Notification.objects.filter(
+            kind=Notification.Kind.PROPOSAL, recipient_email="ben.lee@example.org"
+        ).count()
+        == 0
+    )

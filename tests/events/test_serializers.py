@@ -1,5 +1,6 @@
-"""The submission parser (events.serializers): fields built per instance without DRF's deep
-copy of their arguments must parse exactly as before and never be shared between requests."""
+"""The submission parser (events.serializers): fields built per instance from factories
+(events.request_fields) instead of DRF's deep copy must parse exactly as declared fields do and
+never be shared between requests."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from tests.events.conftest import as_json, request_data, window
 
 
 def deep_copied_twin() -> type[serializers.Serializer]:
-    """The same declared fields with DRF's own get_fields (a deep copy per instance)."""
+    """The same fields, declared, with DRF's own get_fields (a deep copy per instance)."""
     return type(
-        "Twin", (serializers.Serializer,), dict(SpeakerRequestSubmissionSerializer._declared_fields)
+        "Twin", (serializers.Serializer,), SpeakerRequestSubmissionSerializer().get_fields()
     )
 
 

@@ -63,7 +63,7 @@ def booked(staff_user):
 
 
 def admin_post(client, event: Event, **changes):
-    # The admin takes the venue's wall-clock time (scheduler.local_times).
+    # The admin takes the venue's wall-clock time (common.local_times).
     venue = ZoneInfo(event.timezone)
     values = {
         "tour": event.tour_id,

@@ -135,8 +135,8 @@ def test_a_korean_fellow_reads_rest_days_in_korean(client, tour, korean_fellow, 
 def test_the_planners_item_names_are_in_the_fellows_language(db):
     from django.utils import translation
 
+    from common.calendars import itinerary_title
     from fellows.models import ItineraryItem
-    from scheduler.calendars import itinerary_title
 
     names = []
     for kind, title in (

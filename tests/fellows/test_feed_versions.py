@@ -14,11 +14,11 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from common.tokens import hash_token, new_token
 from events.models import Event, EventAssignment
 from events.services import cancel_event, confirm_event, reschedule_event
 from fellows.models import ItineraryItem
 from fellows.services import rotate_feed_token, rotate_staff_feed_token, rotate_tour_feed_token
-from scheduler.tokens import hash_token, new_token
 from tests.factories import FellowFactory, ItineraryItemFactory, StaffFactory, TourMemberFactory
 from tests.fellows.conftest import book
 

@@ -82,7 +82,7 @@ def test_writes_from_other_processes_reach_every_web_worker_at_once():
 
             code = (
                 "from fellows.models import Fellow; from fellows.services import "
-                "rotate_feed_token; from scheduler.tokens import hash_token; "
+                "rotate_feed_token; from common.tokens import hash_token; "
                 f"rotate_feed_token(fellow=Fellow.objects.get(feed_token_hash=hash_token({token!r})))"
             )
             manage("shell", "-c", code, env=env)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from events import planning
+from events import proposals
 from events.models import PlanningRun
 from fellows.models import Tour
 
@@ -39,11 +39,11 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         try:
-            run = planning.run_proposal(run.pk, on_progress=bar)
+            run = proposals.run_proposal(run.pk, on_progress=bar)
         except Exception as exc:
             raise CommandError(f"Planning failed: {exc}") from exc
         self.stdout.write("")
-        summary = planning.proposal_summary(run)
+        summary = proposals.proposal_summary(run)
         self.stdout.write(
             f"Proposal #{run.pk}: {summary['events']} events, value {summary['total_value']:.0f}, "
             f"cost {summary['total_cost']:.0f}, net {summary['net_value']:.0f} attendees; "
@@ -59,7 +59,7 @@ class Command(BaseCommand):
             who = left["organization"] or left["request_id"]
             self.stdout.write(f"  left out {who}: {left['reason']} — {left['message']}")
         if accept:
-            outcome = planning.accept_proposal(run=run)
+            outcome = proposals.accept_proposal(run=run)
             self.stdout.write(
                 self.style.SUCCESS(f"Accepted: {len(outcome.booked)} tentative events booked.")
             )

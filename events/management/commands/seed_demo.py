@@ -14,13 +14,13 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from common.tokens import derived_token, hash_token, new_salt
 from events import services as event_services
 from events.geocoding import locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
 from events.selectors import HOST_LINK_PURPOSE
 from fellows.models import Fellow, Tour, TourMember
 from fellows.services import rotate_feed_token
-from scheduler.tokens import derived_token, hash_token, new_salt
 
 DEMO_STAFF_USERNAME = "staff"
 DEMO_STAFF_PASSWORD = "fellow-tours-demo"  # demo data only; never used outside `make run`
@@ -204,6 +204,8 @@ class Command(BaseCommand):
         booked = 0
         for speaker_request in east_requests:
             window = speaker_request.windows.first()
+            if window is None:
+                continue
             zone = ZoneInfo(speaker_request.timezone)
             if window.start_date.weekday() in east.rest_weekdays:
                 continue

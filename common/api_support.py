@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,7 +33,7 @@ StillInUseSerializer = inline_serializer(
 )
 
 
-class ProtectedDeleteMixin:
+class ProtectedDeleteMixin(mixins.DestroyModelMixin):
     """For ModelViewSets whose rows other rows protect: DELETE answers 409, not 500."""
 
     @extend_schema(
@@ -48,7 +48,7 @@ class ProtectedDeleteMixin:
         try:
             return super().destroy(request, *args, **kwargs)
         except ProtectedError as exc:
-            blocking = sorted({obj._meta.verbose_name_plural for obj in exc.protected_objects})
+            blocking = sorted({str(obj._meta.verbose_name_plural) for obj in exc.protected_objects})
             raise StillInUse(
                 _("Still used by %(things)s; nothing was deleted.")
                 % {"things": ", ".join(str(name) for name in blocking)}

@@ -8,6 +8,9 @@ the interpreter's limit would still cost every later walk over the data. Both an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -21,6 +24,7 @@ def nesting_depth(value: object) -> int:
     pending = [(value, 1)]
     while pending:
         node, depth = pending.pop()
+        children: Iterable[Any]
         if isinstance(node, dict):
             children = node.values()
         elif isinstance(node, list):

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -46,7 +47,7 @@ def _tour_teams(tour: Tour) -> dict[str, list]:
     for member in TourMember.objects.filter(tour=tour, role=TourMember.Role.FELLOW).select_related(
         "fellow"
     ):
-        if member.fellow.active:
+        if member.fellow is not None and member.fellow.active:
             teams.setdefault(member.team, []).append(member.fellow)
     return teams
 
@@ -93,8 +94,9 @@ def _as_engine_request(speaker_request: SpeakerRequest) -> engine.Request:
     return engine.Request(
         id=str(speaker_request.pk),
         location=engine.Location(
-            speaker_request.latitude,
-            speaker_request.longitude,
+            # Planned requests are in person and located (open_requests_for).
+            cast(float, speaker_request.latitude),
+            cast(float, speaker_request.longitude),
             _city(speaker_request.city, speaker_request.state) or speaker_request.organization.name,
             speaker_request.timezone,
         ),
@@ -206,6 +208,8 @@ def build_problem(tour: Tour, *, only_booked: bool = False) -> engine.Problem:
 
     ``only_booked``: every live event of the tour, each held where it is, and no request: the
     problem whose plan is the itinerary (travel, nights, rest) of exactly what is booked.
+
+    Raises ValueError (a message for staff) for a tour without fellows.
     """
     teams = _tour_teams(tour)
     if not teams:
@@ -257,7 +261,9 @@ def build_problem(tour: Tour, *, only_booked: bool = False) -> engine.Problem:
     requests: dict[str, engine.Request] = {}
     locked: list[engine.LockedEvent] = []
     for event in staying:
-        team_ids = {fellow_team.get(f.pk) for f in event.fellows.all()} - {None}
+        team_ids = {
+            team for f in event.fellows.all() if (team := fellow_team.get(f.pk)) is not None
+        }
         if not team_ids or event.latitude is None:
             continue  # outside this tour's teams, or virtual: it cannot shape the route
         if not tour.start_date <= event.starts_at.astimezone(tz).date() <= tour.end_date:
@@ -301,7 +307,11 @@ def _report(run_id: int, percent: int, message: str) -> None:
 
 
 def run_proposal(run_id: int, *, on_progress: ProgressCallback | None = None) -> PlanningRun:
-    """Run the planner for a stored proposal, reporting percent and a message as it goes."""
+    """Run the planner for a stored proposal, reporting percent and a message as it goes.
+
+    Whatever fails (ValueError for a tour without fellows, RuntimeError for a plan the verifier
+    refuses, or the planner's own errors) marks the run failed with its error, then is raised.
+    """
     run = PlanningRun.objects.select_related("tour").get(pk=run_id)
 
     def report(percent: int, message: str) -> None:
@@ -444,6 +454,10 @@ def accept_proposal(
 
     Tentative, unlocked events the proposal moves are cancelled first so they cannot block
     their own new times; with the whole proposal accepted, tentative events it left out go too.
+    A request whose booking is refused is listed in `Acceptance.refused`, not raised.
+
+    Raises ValidationError({"run": …}) for a proposal that is not finished, or older than one
+    already accepted for the tour.
     """
     run = PlanningRun.objects.select_for_update().select_related("tour").get(pk=run.pk)
     if run.status != PlanningRun.Status.DONE or not run.plan:
@@ -504,14 +518,14 @@ def accept_proposal(
             ]
             continue
         try:
-            event = _book_planned(
+            booked = _book_planned(
                 tour, fellows, planned, run, arrivals.get(planned.request_id, tour.min_gap_minutes)
             )
         except services.BookingRefused as refused:
             outcome.refused[planned.request_id] = [f.message for f in refused.findings]
             continue
-        if event is not None:
-            outcome.booked.append(event)
+        if booked is not None:
+            outcome.booked.append(booked)
     rewrite_itinerary(tour=tour)
     rebooked = {e.request_id for e in outcome.booked}
     for event in withdrawn:

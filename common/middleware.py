@@ -2,7 +2,7 @@
 
 A database restart or failover breaks the requests in flight; each write runs in one
 transaction, so nothing is half-saved and the visitor only needs to know that, and to try again.
-The API has its own JSON answer (scheduler.api_errors); the public request form keeps what the
+The API has its own JSON answer (common.api_errors); the public request form keeps what the
 host typed (events.views). This covers every other page.
 """
 
@@ -15,7 +15,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
-from scheduler.api_errors import RETRY_AFTER_SECONDS
+from common.api_errors import RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
 

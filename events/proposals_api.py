@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from events import planning
+from events import proposals
 from events.models import PlanningRun
 from fellows.models import Tour
 
@@ -52,7 +50,7 @@ class PlanningRunSerializer(serializers.ModelSerializer):
         ]
 
     def get_summary(self, run: PlanningRun) -> dict:
-        return planning.proposal_summary(run)
+        return proposals.proposal_summary(run)
 
 
 class AcceptSerializer(serializers.Serializer):
@@ -83,7 +81,7 @@ class PlanningRunViewSet(
     def create(self, request: Request, *args, **kwargs) -> Response:
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        run = planning.request_proposal(
+        run = proposals.request_proposal(
             tour=payload.validated_data["tour"],
             by=request.user,
             seconds=payload.validated_data["seconds"],
@@ -96,12 +94,9 @@ class PlanningRunViewSet(
     def accept(self, request: Request, pk: str | None = None) -> Response:
         payload = AcceptSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            outcome = planning.accept_proposal(
-                run=self.get_object(),
-                request_ids=payload.validated_data["request_ids"],
-                by=request.user,
-            )
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from exc
+        outcome = proposals.accept_proposal(
+            run=self.get_object(),
+            request_ids=payload.validated_data["request_ids"],
+            by=request.user,
+        )
         return Response({"booked": [e.pk for e in outcome.booked], "refused": outcome.refused})

@@ -67,7 +67,7 @@ def finish_calendar(calendar: icalendar.Calendar) -> bytes:
         for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
             prop = component.get(name) if component.name != "VTIMEZONE" else None
             tzid = prop.params.get("TZID") if prop is not None else None
-            if tzid and isinstance(prop.dt, dt.datetime):
+            if prop is not None and tzid and isinstance(prop.dt, dt.datetime):
                 years.setdefault(str(tzid), []).append(prop.dt.year)
     calendar.subcomponents[:0] = [
         vtimezone(zone, first_year=min(found), last_year=max(found))
@@ -158,7 +158,7 @@ def itinerary_title(item) -> str:
     place = item.to_location
     if getattr(item, "source", "") != "planner" or not place:
         return item.title
-    # The planner's own names (events.planning), written again in the reader's language.
+    # The planner's own names (events.proposals), written again in the reader's language.
     if item.kind == "rest":
         return _("Rest day near %(place)s") % {"place": place}
     if item.kind == "lodging":

@@ -1,6 +1,6 @@
 """Per-client request budgets (speaker requests, feeds), counted by django-ratelimit.
 
-Every budget keys on the one client-address rule (scheduler.client_address), optionally
+Every budget keys on the one client-address rule (common.client_address), optionally
 narrowed by a part of the URL (a feed's token), and lives in the cache named by
 RATELIMIT_USE_CACHE: shared by every web worker on Redis; on `make run`'s local-memory cache
 it is counted by the single web process.
@@ -12,8 +12,8 @@ from django.core import checks
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
-from scheduler.backoff import RestAfterFailure
-from scheduler.client_address import client_address
+from common.backoff import RestAfterFailure
+from common.client_address import client_address
 
 RATE_SETTINGS = ("REQUEST_RATE_LIMIT", "FEED_RATE_LIMIT")
 PERIODS = {"s", "m", "h", "d"}
