@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin_times import LocalTimesAdmin
 from events import csv_import, intake, proposals, request_fields, services
 from events.forms import EventAdminForm, RequestImportForm
 from events.models import (
@@ -145,9 +146,10 @@ class EventAssignmentInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(SimpleHistoryAdmin):  # its History page shows who changed what
+class EventAdmin(LocalTimesAdmin, SimpleHistoryAdmin):  # History: who changed what
     form = EventAdminForm
-    list_display = ["title", "tour", "starts_at", "status", "visibility", "locked", "sequence"]
+    local_change_form = False  # EventAdminForm reads and shows the venue's wall clock itself
+    list_display = ["title", "tour", "starts_local", "status", "visibility", "locked", "sequence"]
     list_filter = ["status", "visibility", "locked", "tour"]
     search_fields = ["title", "venue_name", "city"]
     list_select_related = ["tour"]

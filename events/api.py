@@ -5,18 +5,21 @@ per-field details in common.api_errors, the API's one exception handler."""
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from common.api_support import ProtectedDeleteMixin
-from events import intake, selectors, services
+from events import exports, intake, selectors, services
+from events.board_forms import ExportScopeForm
 from events.filters import SpeakerRequestFilter
 from events.models import Event, Organization, SpeakerRequest
 from events.ratelimit import seconds_until_allowed
@@ -160,3 +163,80 @@ class EventViewSet(
         payload.is_valid(raise_exception=True)
         event = services.reschedule_event(event=event, **payload.validated_data)
         return Response(EventSerializer(event).data, status=status.HTTP_200_OK)
+
+
+EXPORT_SCOPE_PARAMETERS = [
+    OpenApiParameter("tour", OpenApiTypes.INT, description="One tour's export, by its id."),
+    OpenApiParameter(
+        "date_from", OpenApiTypes.DATE, description="First day of a season (with date_to)."
+    ),
+    OpenApiParameter(
+        "date_to", OpenApiTypes.DATE, description="Last day of a season (with date_from)."
+    ),
+]
+CSV_RESPONSE = {
+    (200, "text/csv"): OpenApiResponse(
+        OpenApiTypes.STR, description="UTF-8 CSV with a byte-order mark, for Excel."
+    )
+}
+
+
+class ExportViewSet(viewsets.ViewSet):
+    """CSV exports for reports, per tour (`?tour=`) or per season (`?date_from=&date_to=`)."""
+
+    # Answers are files, not JSON: content negotiation and format suffixes do not apply.
+    def _download(self, request: Request, kind: str) -> HttpResponse:
+        form = ExportScopeForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(
+                {field: [str(e) for e in errors] for field, errors in form.errors.items()}
+            )
+        # make_scope's refusal (an unknown tour, a reversed season) is a 400 through the
+        # API's one exception handler (common.api_errors).
+        scope = exports.make_scope(
+            tour_id=form.cleaned_data["tour"],
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+        )
+        return exports.download(kind=kind, scope=scope)
+
+    @extend_schema(
+        summary="Export requests (CSV)",
+        description=(
+            "Every request with a date window touching the tour's dates or the season, or with "
+            "an event on the tour: host, place, audience, windows, topics, host contact, "
+            "reported attendance."
+        ),
+        parameters=EXPORT_SCOPE_PARAMETERS,
+        responses=CSV_RESPONSE,
+    )
+    @action(detail=False, methods=["get"], url_path="requests")
+    def export_requests(self, request: Request) -> HttpResponse:
+        return self._download(request, "requests")
+
+    @extend_schema(
+        summary="Export events (CSV)",
+        description=(
+            "The tour's events, or every event starting in the season (local day of the venue): "
+            "date and local times with the time zone, place, fellows by display name, request, "
+            "expected and reported audience."
+        ),
+        parameters=EXPORT_SCOPE_PARAMETERS,
+        responses=CSV_RESPONSE,
+    )
+    @action(detail=False, methods=["get"], url_path="events")
+    def export_events(self, request: Request) -> HttpResponse:
+        return self._download(request, "events")
+
+    @extend_schema(
+        summary="Export impact (CSV)",
+        description=(
+            "Per tour (tours starting in the season): events held, audience and first-time "
+            "attendees as hosts reported them, requests declined and left out; then the total."
+        ),
+        parameters=EXPORT_SCOPE_PARAMETERS,
+        responses=CSV_RESPONSE,
+    )
+    @action(detail=False, methods=["get"], url_path="impact")
+    def export_impact(self, request: Request) -> HttpResponse:
+        return self._download(request, "impact")

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db import models
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from common import local_times
 from common.text_input import one_line
+from common.time_display import format_day
 from events import lifecycle
 from events.geocoding import UnknownZip, locate_zip
 from events.models import Event, SpeakerRequest
@@ -475,8 +475,8 @@ class RequestBookingForm(forms.Form):
             for team, names in sorted(teams.items()):
                 label = _("%(tour)s (%(start)s – %(end)s), team %(team)s: %(names)s") % {
                     "tour": tour.name,
-                    "start": date_format(tour.start_date, "j M"),
-                    "end": date_format(tour.end_date, "j M Y"),
+                    "start": format_day(tour.start_date),
+                    "end": format_day(tour.end_date),
                     "team": team,
                     "names": ", ".join(names),
                 }
@@ -579,3 +579,12 @@ class FellowForm(forms.ModelForm):
 
     def changes(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.fields}
+
+
+class ExportScopeForm(forms.Form):
+    """What a CSV export covers: one tour, or a season given by its first and last day (board
+    and API alike; events.exports.make_scope judges the combination)."""
+
+    tour = forms.IntegerField(label=_("Tour"), required=False, min_value=1)
+    date_from = forms.DateField(label=_("First day"), required=False, widget=DateInput)
+    date_to = forms.DateField(label=_("Last day"), required=False, widget=DateInput)

@@ -3,11 +3,14 @@
 from django.urls import path
 
 from events import board_views as views
+from scheduler.views import SignOutView, StaffLoginView
 
 app_name = "board"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", StaffLoginView.as_view(), name="login"),
+    path("logout/", SignOutView.as_view(), name="logout"),
     path("tours/new/", views.tour_create, name="tour-create"),
     path("tours/<int:tour_id>/", views.tour_detail, name="tour"),
     path("tours/<int:tour_id>/edit/", views.tour_edit, name="tour-edit"),
@@ -41,4 +44,5 @@ urlpatterns = [
     path("outbox/", views.outbox, name="outbox"),
     path("outbox/<int:notification_id>/retry/", views.outbox_retry, name="outbox-retry"),
     path("impact/", views.impact, name="impact"),
+    path("exports/<str:kind>.csv", views.export, name="export"),
 ]

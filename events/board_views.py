@@ -10,6 +10,7 @@ the event panel opens beside the timeline.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import cast
@@ -22,17 +23,20 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
+from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from events import board_map, intake, lifecycle, proposals, selectors, services
+from common.time_display import format_day
+from events import board_map, exports, intake, lifecycle, proposals, selectors, services
 from events.board_forms import (
     AcceptForm,
     BulkRequestForm,
     DeclineForm,
     EventChoiceForm,
+    ExportScopeForm,
     FellowForm,
     ProposeForm,
     RequestBookingForm,
@@ -71,7 +75,7 @@ def board_access_required(view: Callable) -> Callable:
             return redirect_to_login(request.get_full_path())
         if not can_use_board(request):
             if request.user.is_staff:  # staff whose session still lacks the second factor
-                return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+                return redirect_to_login(request.get_full_path())
             raise PermissionDenied(_("The tour board is for staff."))
         return view(request, *args, **kwargs)
 
@@ -111,7 +115,7 @@ def _tour_url(tour_id: int, anchor: str = "") -> str:
 # -- tours -----------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @board_access_required
 def home(request: HttpRequest) -> HttpResponse:
     return render(
@@ -160,8 +164,8 @@ def _overlap_text(overlap: selectors.TourOverlap) -> str:
     return _("%(fellow)s is also on “%(tour)s” (%(start)s – %(end)s), at the same time.") % {
         "fellow": overlap.fellow.display_name,
         "tour": overlap.tour.name,
-        "start": date_format(overlap.tour.start_date, "j M Y"),
-        "end": date_format(overlap.tour.end_date, "j M Y"),
+        "start": format_day(overlap.tour.start_date),
+        "end": format_day(overlap.tour.end_date),
     }
 
 
@@ -179,10 +183,11 @@ def _rest_day_text(loss: selectors.RestDayLoss) -> str:
 
 
 def _window_text(window) -> str:
-    days = date_format(window.start_date, "D j M Y")
+    days = format_day(window.start_date)
     if window.end_date != window.start_date:
-        days += " – " + date_format(window.end_date, "D j M Y")
-    return f"{days}, {window.earliest_start:%H:%M}–{window.latest_end:%H:%M}"
+        days += " – " + format_day(window.end_date)
+    start, end = (time_format(t, "g:i A") for t in (window.earliest_start, window.latest_end))
+    return f"{days}, {start} – {end}"
 
 
 def _tour_form_page(request: HttpRequest, form: TourForm, status: int) -> HttpResponse:
@@ -278,7 +283,7 @@ def _tour_context(tour: Tour) -> dict:
     }
 
 
-@require_GET
+@require_safe
 @board_access_required
 def tour_detail(request: HttpRequest, tour_id: int) -> HttpResponse:
     tour = get_object_or_404(Tour, pk=tour_id)
@@ -311,7 +316,7 @@ def tour_propose(request: HttpRequest, tour_id: int) -> HttpResponse:
     return redirect(_tour_url(tour.pk, "proposal"))
 
 
-@require_GET
+@require_safe
 @board_access_required
 def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(PlanningRun.objects.select_related("tour"), pk=run_id)
@@ -413,7 +418,7 @@ def _render_event(
     return render(request, template, context, status=200 if is_htmx(request) else status)
 
 
-@require_GET
+@require_safe
 @board_access_required
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     return _render_event(request, _event_or_404(event_id))
@@ -491,7 +496,7 @@ def event_lock(request: HttpRequest, event_id: int) -> HttpResponse:
 # -- request queue ---------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @board_access_required
 def request_queue(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "newest")
@@ -604,7 +609,7 @@ def _render_request(
     return render(request, "events/board/request.html", context, status=status)
 
 
-@require_GET
+@require_safe
 @board_access_required
 def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
     return _render_request(request, _request_or_404(request_id))
@@ -711,7 +716,7 @@ def request_book(request: HttpRequest, request_id: int) -> HttpResponse:
 # -- fellows ---------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @board_access_required
 def fellow_list(request: HttpRequest) -> HttpResponse:
     return render(
@@ -847,7 +852,7 @@ def fellow_unavailability_remove(
 # -- outbox and impact -----------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @board_access_required
 def outbox(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
@@ -891,7 +896,7 @@ def outbox_retry(request: HttpRequest, notification_id: int) -> HttpResponse:
     return redirect(reverse("board:outbox") + query)
 
 
-@require_GET
+@require_safe
 @board_access_required
 def impact(request: HttpRequest) -> HttpResponse:
     available = selectors.seasons()
@@ -901,6 +906,10 @@ def impact(request: HttpRequest) -> HttpResponse:
     except (KeyError, ValueError):
         season = available[0] if available else None
     total, per_tour = selectors.impact(season=season)
+    year = season or timezone.localdate().year
+    export_form = ExportScopeForm(
+        initial={"date_from": dt.date(year, 1, 1), "date_to": dt.date(year, 12, 31)}
+    )
     return render(
         request,
         "events/board/impact.html",
@@ -909,6 +918,34 @@ def impact(request: HttpRequest) -> HttpResponse:
             "seasons": available,
             "total": total,
             "per_tour": per_tour,
+            "tours": selectors.season_tours(season=season),
+            "export_form": export_form,
+            "export_kinds": exports.KINDS,
             "section": "impact",
         },
     )
+
+
+@require_safe
+@board_access_required
+def export(request: HttpRequest, kind: str) -> HttpResponse:
+    """A CSV download (events.exports): ?tour=<id>, or ?date_from=&date_to= for a season."""
+    if kind not in exports.KINDS:
+        raise Http404
+    form = ExportScopeForm(request.GET)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        scope = exports.make_scope(
+            tour_id=form.cleaned_data["tour"],
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+        )
+    except ValidationError as exc:
+        return render(
+            request,
+            "events/board/export_error.html",
+            {"errors": exc.messages, "section": "impact"},
+            status=400,
+        )
+    return exports.download(kind=kind, scope=scope)

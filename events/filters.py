@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from events import selectors
+from events.board_forms import DateInput
 from events.models import Organization, SpeakerRequest
 
 DEFAULT_RADIUS_KM = 100.0
@@ -34,25 +35,59 @@ class PointFilter(filters.Filter):
 
 
 class SpeakerRequestFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=SpeakerRequest.Status.choices)
-    state = filters.CharFilter(field_name="state", lookup_expr="iexact")
-    organization_kind = filters.MultipleChoiceFilter(
-        field_name="organization__kind", choices=Organization.Kind.choices
+    """The request queue's filters (board and API), with the words staff use as labels."""
+
+    status = filters.MultipleChoiceFilter(
+        label=_("Status"),
+        choices=SpeakerRequest.Status.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
-    source = filters.ChoiceFilter(choices=SpeakerRequest.Source.choices)
-    audience_min = filters.NumberFilter(field_name="expected_audience", lookup_expr="gte")
-    audience_max = filters.NumberFilter(field_name="expected_audience", lookup_expr="lte")
+    state = filters.CharFilter(
+        label=_("State"),
+        field_name="state",
+        lookup_expr="iexact",
+        widget=forms.TextInput({"size": 3, "maxlength": 2, "placeholder": "NY"}),
+        help_text=_("Two-letter state code."),
+    )
+    organization_kind = filters.MultipleChoiceFilter(
+        label=_("Kind of host"),
+        field_name="organization__kind",
+        choices=Organization.Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    source = filters.ChoiceFilter(
+        label=_("Came in by"), choices=SpeakerRequest.Source.choices, empty_label=_("Any way")
+    )
+    audience_min = filters.NumberFilter(
+        label=_("Audience at least"),
+        field_name="expected_audience",
+        lookup_expr="gte",
+        widget=forms.NumberInput({"min": 0, "size": 6}),
+    )
+    audience_max = filters.NumberFilter(
+        label=_("Audience at most"),
+        field_name="expected_audience",
+        lookup_expr="lte",
+        widget=forms.NumberInput({"min": 0, "size": 6}),
+    )
     date_from = filters.DateFilter(
-        method="filter_windows", help_text=_("Has a date window ending on or after this date.")
+        label=_("Windows from"),
+        method="filter_windows",
+        widget=DateInput,
+        help_text=_("Has a date window ending on or after this date."),
     )
     date_to = filters.DateFilter(
-        method="filter_windows", help_text=_("Has a date window starting on or before this date.")
+        label=_("Windows to"),
+        method="filter_windows",
+        widget=DateInput,
+        help_text=_("Has a date window starting on or before this date."),
     )
     near = PointFilter(
+        label=_("Near (latitude,longitude)"),
         method="filter_near",
         help_text=_("latitude,longitude; with radius_km (default 100), nearest first."),
     )
-    radius_km = filters.NumberFilter(method="filter_nothing", min_value=0)
+    radius_km = filters.NumberFilter(label=_("Within (km)"), method="filter_nothing", min_value=0)
 
     class Meta:
         model = SpeakerRequest

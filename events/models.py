@@ -15,6 +15,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from common import time_display
 from common.local_times import validate_zone_name
 from common.text_input import free_text_limit, one_line
 from fellows.models import Fellow, Tour, new_ical_uid
@@ -277,7 +278,7 @@ class Event(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.starts_at:%Y-%m-%d %H:%M} UTC)"
+        return f"{self.title} ({time_display.format_date_time(self.starts_at, self.timezone)})"
 
     @property
     def location_text(self) -> str:

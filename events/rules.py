@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
+from common import time_display
 from fellows.models import Fellow, Tour, Unavailability
 from planner.days import event_day, is_rest_day, within_working_hours
 from planner.travel import travel_minutes
@@ -133,14 +134,14 @@ def _fellow_conflicts(slot: Slot, fellow: Fellow, event_model) -> Iterable[Findi
                 "overlap",
                 "starts_at",
                 _(
-                    "%(name)s is already booked at “%(title)s” %(start)s–%(end)s; with travel "
+                    "%(name)s is already booked at “%(title)s” %(start)s – %(end)s; with travel "
                     "and the tour's %(gap)d-minute minimum gap the events would overlap."
                 )
                 % {
                     "name": fellow.display_name,
                     "title": other.title,
-                    "start": other.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                    "end": other.ends_at.astimezone(zone).strftime("%H:%M %Z"),
+                    "start": time_display.format_date_time(other.starts_at, zone),
+                    "end": time_display.format_time(other.ends_at, zone),
                     "gap": tour.min_gap_minutes,
                 },
             )
@@ -152,7 +153,7 @@ def _fellow_conflicts(slot: Slot, fellow: Fellow, event_model) -> Iterable[Findi
             % {
                 "name": fellow.display_name,
                 "count": same_day,
-                "day": day.isoformat(),
+                "day": time_display.format_day(day),
                 "max": tour.max_events_per_day,
             },
         )
@@ -168,8 +169,8 @@ def _fellow_conflicts(slot: Slot, fellow: Fellow, event_model) -> Iterable[Findi
             _("%(name)s is unavailable from %(start)s to %(end)s.")
             % {
                 "name": fellow.display_name,
-                "start": blocked.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                "end": blocked.ends_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+                "start": time_display.format_date_time(blocked.starts_at, zone),
+                "end": time_display.format_date_time(blocked.ends_at, zone),
             },
         )
 

@@ -420,7 +420,7 @@ class TourTotals:
     driving_hours: float
 
 
-def _reported(event: Event) -> int | None:
+def reported_attendance(event: Event) -> int | None:
     """The event's own count if staff entered one, else what the host reported."""
     if event.attendance is not None:
         return event.attendance
@@ -433,7 +433,7 @@ def tour_totals(*, events: list[Event], routes: list[TeamRoute]) -> TourTotals:
         events=len(active),
         confirmed=sum(e.status == Event.Status.CONFIRMED for e in active),
         expected_audience=sum(e.request.expected_audience for e in active if e.request),
-        reported_audience=sum(_reported(e) or 0 for e in active),
+        reported_audience=sum(reported_attendance(e) or 0 for e in active),
         km=round(sum(r.km for r in routes), 1),
         driving_hours=round(sum(r.driving_minutes for r in routes) / 60, 1),
     )
@@ -561,7 +561,7 @@ def _impact_for(label: str, tours: list[Tour], now: dt.datetime) -> Impact:
     return Impact(
         label=label,
         events_held=len(held),
-        audience_reported=sum(_reported(e) or 0 for e in held),
+        audience_reported=sum(reported_attendance(e) or 0 for e in held),
         first_time=sum(r.first_time_count or 0 for r in reports.values()),
         first_time_reported_audience=sum(r.attendance_count or 0 for r in reports.values()),
         declined=len(declined_ids),
@@ -576,12 +576,24 @@ def impact(
 
     A declined request counts for a tour when one of its windows touches the tour's dates.
     """
-    now = now or timezone.now()
-    tours = list(Tour.objects.order_by("start_date", "name"))
-    if season is not None:
-        tours = [t for t in tours if t.start_date.year == season]
-    per_tour = [_impact_for(t.name, [t], now) for t in tours]
     label = str(season) if season is not None else "all"
+    return impact_of_tours(tours=season_tours(season=season), label=label, now=now)
+
+
+def season_tours(*, season: int | None) -> list[Tour]:
+    """Tours starting in that year (every tour for None), by start date."""
+    tours = Tour.objects.order_by("start_date", "name")
+    if season is not None:
+        tours = tours.filter(start_date__year=season)
+    return list(tours)
+
+
+def impact_of_tours(
+    *, tours: list[Tour], label: str, now: dt.datetime | None = None
+) -> tuple[Impact, list[Impact]]:
+    """Totals over the given tours (labelled `label`) and one Impact per tour, in their order."""
+    now = now or timezone.now()
+    per_tour = [_impact_for(t.name, [t], now) for t in tours]
     return _impact_for(label, tours, now), per_tour
 
 

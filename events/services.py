@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
 
-from common import local_times
+from common import local_times, time_display
 from events import lifecycle, selectors
 from events.geocoding import UnknownZip, locate_zip
 from events.models import (
@@ -273,8 +272,7 @@ def _follow_with_itinerary(tour: Tour) -> None:
 
 
 def _local(moment: dt.datetime, zone: str) -> str:
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%a %b %-d, %Y %-I:%M %p} {local.tzname()}"
+    return time_display.format_date_time(moment, zone)
 
 
 def describe_changes(

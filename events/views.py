@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from common.api_errors import RETRY_AFTER_SECONDS
 from events import intake, lifecycle, selectors, services
@@ -130,12 +130,12 @@ def _too_many_attempts(request: HttpRequest, wait_seconds: int) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def request_speaker(request: HttpRequest) -> HttpResponse:
     """The public request form."""
     window_errors: list[str] = []
     unavailable = False
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form = SpeakerRequestForm()
         formset = RequestWindowFormSet(prefix=WINDOWS_PREFIX)
     elif "add_window" in request.POST:
@@ -200,7 +200,7 @@ def _venue_timezone(form: SpeakerRequestForm) -> str:
         return ""
 
 
-@require_GET
+@require_safe
 def request_received(request: HttpRequest) -> HttpResponse:
     reference = request.session.get(SESSION_REFERENCE)
     if not reference:
@@ -242,7 +242,7 @@ def _windows_initial(speaker_request: SpeakerRequest) -> list[dict[str, Any]]:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def host_request(request: HttpRequest, token: str) -> HttpResponse:
     """The host's private page: status, date, fellow's display name; edits while open."""
     speaker_request = _host_request_or_404(token)
@@ -295,7 +295,7 @@ def host_request(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def host_withdraw(request: HttpRequest, token: str) -> HttpResponse:
     """Withdrawing asks once more: GET shows the question, POST does it."""
     speaker_request = _host_request_or_404(token)
@@ -315,10 +315,10 @@ def host_withdraw(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def host_attendance(request: HttpRequest, token: str) -> HttpResponse:
     speaker_request = _host_request_or_404(token)
-    if request.method == "GET":  # a bookmarked or reloaded form address: show the page
+    if request.method in ("GET", "HEAD"):  # a bookmarked or reloaded form address: show the page
         return redirect("events:host-request", token=token)
     form = AttendanceForm(request.POST)
     if form.is_valid():
@@ -338,11 +338,11 @@ def host_attendance(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def host_answer_proposal(request: HttpRequest, token: str) -> HttpResponse:
     """The host says whether the proposed time works ("yes"), or not ("no", with a comment)."""
     speaker_request = _host_request_or_404(token)
-    if request.method == "GET":  # a bookmarked or reloaded form address: show the page
+    if request.method in ("GET", "HEAD"):  # a bookmarked or reloaded form address: show the page
         return redirect("events:host-request", token=token)
     form = ProposalAnswerForm(request.POST)
     if form.is_valid():

@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from common.admin_times import LocalTimesAdmin
 from fellows.feeds import feed_url, local_text, webcal_url
 from fellows.models import (
     Fellow,
@@ -230,8 +231,8 @@ class StaffFeedTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(ItineraryItem)
-class ItineraryItemAdmin(admin.ModelAdmin):
-    list_display = ["title", "tour", "kind", "starts_at", "ends_at", "source"]
+class ItineraryItemAdmin(LocalTimesAdmin):
+    list_display = ["title", "tour", "kind", "starts_local", "ends_local", "source"]
     list_filter = ["kind", "source", "tour"]
     search_fields = ["title", "from_location", "to_location"]
     readonly_fields = ["ical_uid", "sequence"]

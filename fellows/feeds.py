@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from common import time_display
 from common.calendars import calendar_bytes, event_vevent, itinerary_vevent
 from events.models import Event
 from fellows.models import ItineraryItem
@@ -57,9 +58,8 @@ def day_sheets_url(*, token: str, day: dt.date | None = None) -> str:
 
 
 def local_text(moment: dt.datetime, zone: str) -> str:
-    """A time as the venue lives it, unambiguous in any language: 2027-03-14 09:30 EDT."""
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    """A time as the venue lives it, in the one display format: Sun Mar 14, 2027, 9:30 AM EDT."""
+    return time_display.format_date_time(moment, zone)
 
 
 def event_description(event: Event, *, link: str = "", fellows: str = "") -> str:

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from common import time_display
 from common.local_times import validate_zone_name
 from common.text_input import free_text_limit, one_line
 
@@ -258,7 +259,7 @@ class Unavailability(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.fellow} unavailable {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+        return f"{self.fellow} unavailable {time_display.format_span(self.starts_at, self.ends_at)}"
 
 
 class ItineraryItem(models.Model):

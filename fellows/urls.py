@@ -1,9 +1,9 @@
 """URLs of the private feeds, day sheets and the fellow's own page."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from fellows import views
+from scheduler.views import FellowLoginView, FellowSignOutView
 
 app_name = "fellows"
 
@@ -16,11 +16,8 @@ urlpatterns = [
         views.token_day_sheets,
         name="token-day-sheets",
     ),
-    path(
-        "me/login/",
-        auth_views.LoginView.as_view(template_name="fellows/login.html", next_page="fellows:me"),
-        name="login",
-    ),
+    path("me/login/", FellowLoginView.as_view(), name="login"),
+    path("me/logout/", FellowSignOutView.as_view(), name="logout"),
     path("me/", views.my_page, name="me"),
     path("me/day-sheets/", views.my_day_sheets, name="my-day-sheets"),
     path("me/language/", views.my_language, name="my-language"),

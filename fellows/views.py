@@ -245,7 +245,7 @@ def my_feed_rotate(request: HttpRequest) -> HttpResponse:
         )
 
 
-@staff_member_required
+@staff_member_required(login_url="board:login")
 def staff_feed(request: HttpRequest) -> HttpResponse:
     """A staff member's own all-tours feed: status on GET, a new link on POST."""
     if request.method == "POST":

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
 
@@ -23,6 +24,11 @@ class StaffAdminSite(AdminSite):
     """Django's admin site, with django-otp's checks while OTP_REQUIRED_FOR_STAFF is on."""
 
     # AdminSite declares these as plain attributes; a property decides per login.
+    site_header = _("LiNK Fellow Tours — administration")
+    site_title = _("LiNK Fellow Tours")
+    index_title = _("Administration")
+    site_url = "/staff/"  # "View site" leads staff back to the tour board
+
     @property
     def login_form(self) -> type[OTPAdminAuthenticationForm] | None:  # type: ignore[override]
         return OTPAdminAuthenticationForm if otp_required_for_staff() else None

@@ -2,18 +2,26 @@
 
 from rest_framework.routers import DefaultRouter
 
-from events.api import EventViewSet, OrganizationViewSet, SpeakerRequestViewSet
+from events.api import EventViewSet, ExportViewSet, OrganizationViewSet, SpeakerRequestViewSet
 from events.proposals_api import PlanningRunViewSet
 from fellows.api import FellowViewSet, TourViewSet
 from notifications.api import NotificationViewSet
+from scheduler.api_docs import document
 
 router = DefaultRouter()
-router.register("organizations", OrganizationViewSet, basename="organization")
-router.register("requests", SpeakerRequestViewSet, basename="speakerrequest")
-router.register("events", EventViewSet, basename="event")
-router.register("fellows", FellowViewSet, basename="fellow")
-router.register("tours", TourViewSet, basename="tour")
-router.register("notifications", NotificationViewSet, basename="notification")
-router.register("proposals", PlanningRunViewSet, basename="proposal")
+router.register(
+    "organizations", document(OrganizationViewSet, "organization"), basename="organization"
+)
+router.register(
+    "requests", document(SpeakerRequestViewSet, "speakerrequest"), basename="speakerrequest"
+)
+router.register("events", document(EventViewSet, "event"), basename="event")
+router.register("fellows", document(FellowViewSet, "fellow"), basename="fellow")
+router.register("tours", document(TourViewSet, "tour"), basename="tour")
+router.register(
+    "notifications", document(NotificationViewSet, "notification"), basename="notification"
+)
+router.register("proposals", document(PlanningRunViewSet, "proposal"), basename="proposal")
+router.register("exports", document(ExportViewSet, "export"), basename="export")
 
 urlpatterns = router.urls

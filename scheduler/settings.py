@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "scheduler",
+    "common",
     "fellows",
     "events",
     "notifications",
@@ -135,7 +136,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# The board's own sign-in page (the admin's rules, the product's look); the admin keeps its own.
+LOGIN_URL = "board:login"
 # django-axes refuses a login (admin, board, /me/login/) once a username from one address failed
 # AXES_FAILURE_LIMIT times, for AXES_COOLOFF_MINUTES, even with the right password. It only
 # watches username/password logins: API tokens and existing sessions are untouched.
@@ -164,6 +166,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# Django's own date output (the admin) in the product's one format, zone named: scheduler/formats.
+FORMAT_MODULE_PATH = ["scheduler.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
+    path("favicon.ico", views.favicon, name="favicon"),
     # Feeds are the most polled URLs: resolve them before the admin's and the API's patterns.
     path("", include("fellows.urls")),
     path("admin/", admin.site.urls),

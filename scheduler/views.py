@@ -1,15 +1,28 @@
-"""Project-level views: the landing page and the health check."""
+"""Project-level views: the landing page, the health check, the favicon and staff sign-in/out."""
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_safe
+from django_otp.forms import OTPAuthenticationForm
 from kombu import Connection
 
+from scheduler.admin_site import otp_required_for_staff
 
+FAVICON = Path(__file__).parent / "static" / "scheduler" / "favicon.ico"
+
+
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
@@ -37,11 +50,13 @@ def _broker_ok() -> str | None:
     return None
 
 
+@require_safe
 def ping(request: HttpRequest) -> HttpResponse:
     """The cheapest answer the stack can give: a baseline for load tests, no database."""
     return HttpResponse(b"pong", content_type="text/plain")
 
 
+@require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the broker answer, 503 naming what failed."""
@@ -50,3 +65,55 @@ def healthz(request: HttpRequest) -> JsonResponse:
     healthy = all(error is None for error in checks.values())
     body["status"] = "ok" if healthy else "unavailable"
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@cache
+def _favicon_bytes() -> bytes:
+    return FAVICON.read_bytes()
+
+
+@require_safe
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on pages without an icon link (the admin's)."""
+    return HttpResponse(_favicon_bytes(), content_type="image/x-icon")
+
+
+class StaffOTPAuthenticationForm(OTPAuthenticationForm, AdminAuthenticationForm):
+    """Staff only (as the admin's form), and a TOTP token when staff two-factor is on."""
+
+
+class StaffLoginView(auth_views.LoginView):
+    """The board's sign-in page: the admin's rules (staff only; a TOTP token while
+    OTP_REQUIRED_FOR_STAFF is on) on a page in the product's own look."""
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = False
+    extra_context = {"audience": "staff"}
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("board:home")
+
+    def get_form_class(self):
+        return StaffOTPAuthenticationForm if otp_required_for_staff() else AdminAuthenticationForm
+
+
+class FellowLoginView(auth_views.LoginView):
+    """/me/login/: fellows sign in to their own page, day sheets and feed link."""
+
+    template_name = "fellows/login.html"
+    extra_context = {"audience": "fellow"}
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("fellows:me")
+
+
+class SignOutView(auth_views.LogoutView):
+    """POST only (Django's LogoutView), behind CSRF; a page saying so, with the way back in."""
+
+    template_name = "registration/signed_out.html"
+    extra_context = {"sign_in_url": reverse_lazy("board:login")}
+
+
+class FellowSignOutView(SignOutView):
+    extra_context = {"sign_in_url": reverse_lazy("fellows:login")}

@@ -37,8 +37,9 @@ cat <<TXT
 
 Fellow Tour Scheduler is running (logs in var/web.log, var/worker.log, var/beat.log; mail in var/mail/).
   Host request page:  ${SITE_URL}/request/
-  Staff login:        ${SITE_URL}/admin/   (demo only: user "staff", password "fellow-tours-demo")
-  Staff tour board:   ${SITE_URL}/staff/
+  Staff tour board:   ${SITE_URL}/staff/   (demo only: user "staff", password "fellow-tours-demo")
+  Fellow's own page:  ${SITE_URL}/me/      (demo only: user "grace", password "fellow-tours-demo")
+  Admin:              ${SITE_URL}/admin/
   API docs:           ${SITE_URL}/api/docs/
   Health:             ${SITE_URL}/healthz
 $(echo "$seed_output" | sed -n 's/^Demo fellow feed: /  Fellow feed:        /p')

@@ -224,7 +224,29 @@ def test_with_otp_required_the_tour_board_also_needs_the_second_factor(staff_wit
     client.force_login(staff)  # password only
     response = client.get("/staff/")
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("admin:login"))
+    assert response["Location"].startswith(reverse("board:login"))
+    # The board's own sign-in page asks for the token too: the password alone is refused.
+    answer = client.post(reverse("board:login"), {"username": staff.username, "password": PASSWORD})
+    assert answer.status_code == 200
+    assert client.get("/staff/").status_code == 302
+
+
+@pytest.mark.django_db
+@override_settings(OTP_REQUIRED_FOR_STAFF=True)
+def test_with_otp_required_the_board_sign_in_accepts_a_valid_token(staff_with_device):
+    staff, device = staff_with_device
+    client = Client()
+    login = client.post(
+        reverse("board:login"),
+        {
+            "username": staff.username,
+            "password": PASSWORD,
+            "otp_device": device.persistent_id,
+            "otp_token": current_token(device),
+        },
+    )
+    assert login.status_code == 302, login.content.decode()[:2000]
+    assert client.get("/staff/").status_code == 200
 
 
 @pytest.mark.django_db

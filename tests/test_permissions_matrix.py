@@ -77,6 +77,7 @@ WEB_MATRIX: dict[str, Rule] = {
     "home": Rule(PUBLIC),
     "healthz": Rule(PUBLIC),
     "ping": Rule(PUBLIC),
+    "favicon": Rule(PUBLIC),
     "api-schema": Rule(PUBLIC),
     "api-docs": Rule(PUBLIC),
     "api-root": Rule(STAFF),
@@ -92,12 +93,15 @@ WEB_MATRIX: dict[str, Rule] = {
     "fellows:tour-feed": _token_rule(STAFF, "tour_feed_token"),
     "fellows:staff-feed": _token_rule(STAFF, "staff_feed_token"),
     "fellows:login": Rule(PUBLIC),
+    "fellows:logout": Rule(PUBLIC, method="post"),
     "fellows:me": Rule(FELLOW, denies_with_404=True),
     "fellows:my-day-sheets": Rule(FELLOW, denies_with_404=True),
     "fellows:my-language": Rule(FELLOW, method="post", denies_with_404=True),
     "fellows:my-feed-rotate": Rule(FELLOW, method="post", denies_with_404=True),
     "fellows:staff-feed-page": Rule(STAFF),
     "board:home": Rule(STAFF),
+    "board:login": Rule(PUBLIC),
+    "board:logout": Rule(PUBLIC, method="post"),
     "board:tour-create": Rule(STAFF),
     "board:tour": Rule(STAFF, args=("tour_id",)),
     "board:tour-propose": Rule(STAFF, method="post", args=("tour_id",)),
@@ -125,6 +129,7 @@ WEB_MATRIX: dict[str, Rule] = {
     "board:outbox": Rule(STAFF),
     "board:outbox-retry": Rule(STAFF, method="post", args=("notification_id",)),
     "board:impact": Rule(STAFF),
+    "board:export": Rule(STAFF, args=("export_kind",), query={"tour": "1"}),
     "admin:login": Rule(PUBLIC),
     "admin:logout": Rule(PUBLIC, method="post"),
     "admin:index": Rule(STAFF),
@@ -166,6 +171,9 @@ API_MATRIX: dict[str, frozenset[str]] = {
         "GET /api/v1/events/",
         "POST /api/v1/events/",
         "GET /api/v1/events/{id}/",
+        "GET /api/v1/exports/events/",
+        "GET /api/v1/exports/impact/",
+        "GET /api/v1/exports/requests/",
         "POST /api/v1/events/{id}/cancel/",
         "POST /api/v1/events/{id}/confirm/",
         "POST /api/v1/events/{id}/reschedule/",
@@ -371,6 +379,7 @@ def build_world() -> SimpleNamespace:
         event_id=event.pk,
         notification_id=ids["notifications"],
         app_label="events",
+        export_kind="events",
         user_content_type_id=ContentType.objects.get_for_model(admin_user).pk,
         admin_user_id=admin_user.pk,
     )
@@ -483,12 +492,19 @@ def test_model_admin_pages_follow_model_permissions(role, world):
 # -- API ---------------------------------------------------------------------------------------
 
 
+def api_path(template: str, world: SimpleNamespace) -> str:
+    """The operation's path for the world's objects; exports are asked for the world's tour."""
+    resource = template.split("/")[3]
+    if resource == "exports":
+        return f"{template}?tour={world.tour_id}"
+    return template.replace("{id}", str(world.api_ids[resource]))
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("operation", sorted(API_MATRIX))
 def test_api_access_follows_the_matrix(operation, role, world):
     method, template = operation.split(" ", 1)
-    resource = template.split("/")[3]
-    path = template.replace("{id}", str(world.api_ids[resource]))
+    path = api_path(template, world)
     client = client_for(role, world)
     response = getattr(client, method.lower())(path, {}, content_type="application/json")
     problem = check(

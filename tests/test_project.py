@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -112,3 +114,40 @@ def test_seed_demo_loads_once_and_is_idempotent():
     assert SpeakerRequest.objects.filter(latitude__isnull=True).count() == 0
     call_command("seed_demo", verbosity=0)
     assert (Fellow.objects.count(), Tour.objects.count(), SpeakerRequest.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_seed_demo_logins_and_a_season_clear_of_holidays(client):
+    from zoneinfo import ZoneInfo
+
+    from events.management.commands.seed_demo import demo_holidays
+    from events.models import RequestWindow
+
+    call_command("seed_demo", verbosity=0)
+    tours = list(Tour.objects.order_by("start_date"))
+    days_off = demo_holidays(tours[0].start_date, tours[-1].end_date)
+    assert dt.date(2027, 12, 24) in demo_holidays(dt.date(2027, 12, 1), dt.date(2027, 12, 31))
+    for window in RequestWindow.objects.all():
+        assert not [d for d in days_off if window.start_date <= d <= window.end_date], window
+    for event in Event.objects.all():
+        assert event.starts_at.astimezone(ZoneInfo(event.timezone)).date() not in days_off
+    # The coordinator is staff with the group's permissions, not a superuser.
+    staff = get_user_model().objects.get(username="staff")
+    assert (staff.is_staff, staff.is_superuser) == (True, False)
+    assert staff.has_perm("fellows.view_private_details")
+    assert not staff.has_perm("events.delete_event")
+    assert (
+        client.post(
+            "/staff/login/", {"username": "staff", "password": "fellow-tours-demo"}
+        ).status_code
+        == 302
+    )
+    assert client.get("/staff/").status_code == 200
+    fellow = Client()
+    assert (
+        fellow.post(
+            "/me/login/", {"username": "grace", "password": "fellow-tours-demo"}
+        ).status_code
+        == 302
+    )
+    assert fellow.get("/me/").status_code == 200

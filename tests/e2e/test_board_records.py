@@ -130,7 +130,9 @@ def test_a_request_is_read_checked_booked_and_another_declined(browser, live_ser
     expect(details).to_contain_text("Faith and escape")
     expect(details).to_contain_text("Korean–English interpretation needed")
     expect(page.locator("#request-contact")).to_contain_text("+1 212 555 0199")
-    expect(page.locator("#windows li.preferred")).to_contain_text("Sun 7 Mar 2027, 09:00–12:00")
+    expect(page.locator("#windows li.preferred")).to_contain_text(
+        "Sun Mar 7, 2027, 9:00 AM – 12:00 PM"
+    )
     expect(page.locator("#windows li.possible")).to_contain_text("Possible")
     # Sunday is the tour's rest day: the church's only preferred window is named as lost.
     expect(page.locator("#rest-day-losses")).to_contain_text("Spring East 2027 rests on Sunday")
@@ -138,7 +140,7 @@ def test_a_request_is_read_checked_booked_and_another_declined(browser, live_ser
     # Grace speaks at Columbia on Tuesday evening: the clash shows before anything is saved.
     form = page.locator("#book-form")
     form.get_by_label("Tour and team").select_option(
-        label="Spring East 2027 (1 Mar – 28 Mar 2027), team A: Grace"
+        label="Spring East 2027 (Mon Mar 1, 2027 – Sun Mar 28, 2027), team A: Grace"
     )
     form.get_by_label("Date").fill(DAY.isoformat())
     form.get_by_label("Starts (venue time)").fill("18:30")
@@ -221,7 +223,7 @@ def test_a_tour_is_edited_with_overlaps_and_rest_days_named(browser, live_server
 def test_a_fellow_is_added_by_zip_and_given_an_unavailability(browser, live_server, season):
     context, page = signed_in_page(browser, live_server, season["staff"], DESKTOP)
     page.goto(f"{live_server.url}/staff/")
-    page.get_by_role("link", name="Fellows").click()
+    page.get_by_role("link", name="Fellows", exact=True).click()
     page.get_by_role("link", name="Add a fellow").click()
     page.get_by_label("Display name").fill("Joy")
     page.get_by_label("Legal name (private)").fill("Park Ji-woo")

@@ -85,4 +85,4 @@ def test_fellow_logs_in_and_gets_a_clear_error_for_a_backwards_blackout(
     page.fill("input[name=starts_at]", "2027-03-02T17:00")
     page.fill("input[name=ends_at]", "2027-03-02T20:00")
     page.get_by_role("button", name="Add").click()
-    assert page.get_by_text("Harvard Korea Society (2027-03-02 18:00 EST)").is_visible()
+    assert page.get_by_text("Harvard Korea Society (Tue Mar 2, 2027, 6:00 PM EST)").is_visible()

@@ -87,7 +87,7 @@ def test_the_whole_story(live_server, worker, smtp, page, browser):  # noqa: F81
     staff.goto(f"{live_server.url}/staff/")
     staff.get_by_label("Username").fill("coordinator")
     staff.get_by_label("Password").fill("correct-horse-battery")
-    staff.get_by_role("button", name="Log in").click()
+    staff.get_by_role("button", name="Sign in").click()
     staff.get_by_role("link", name="Create a tour").click()
     staff.get_by_label("Name").fill("Spring Midwest 2027")
     staff.get_by_label("Start date").fill(START.isoformat())

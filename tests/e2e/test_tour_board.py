@@ -101,10 +101,10 @@ def wait_for(condition, timeout: float = 30.0, what: str = "") -> None:
 def test_staff_plan_confirm_move_and_cancel_on_the_board(live_server, worker, smtp, season, page):
     page.set_viewport_size({"width": 1440, "height": 900})  # a laptop screen
     page.goto(f"{live_server.url}/staff/")
-    page.wait_for_url("**/admin/login/**")
+    page.wait_for_url("**/staff/login/**")
     page.get_by_label("Username").fill("coordinator")
     page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/staff/")
 
     # Create the tour on the board.

@@ -61,7 +61,7 @@ BOARD_PAGES = [
 def test_anonymous_visitors_are_sent_to_log_in(db, client, name, args):
     response = client.get(reverse(name, args=args))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("admin:login"))
+    assert response["Location"].startswith(reverse("board:login"))
 
 
 @pytest.mark.parametrize(("name", "args"), BOARD_PAGES)

@@ -99,8 +99,8 @@ def test_request_page_shows_everything_the_host_sent(staff_client):
         "pastor@church.example",
         "+1 212 555 0199",
         "America/New_York",
-        "Tue 2 Mar 2027, 09:00–12:00",
-        "Thu 4 Mar 2027 – Fri 5 Mar 2027, 18:00–21:00",
+        "Tue Mar 2, 2027, 9:00 AM – 12:00 PM",
+        "Thu Mar 4, 2027 – Fri Mar 5, 2027, 6:00 PM – 9:00 PM",
     ):
         assert text in page, text
     assert page.index("<strong>Preferred</strong>") < page.index("<strong>Possible</strong>")

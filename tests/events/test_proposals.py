@@ -46,7 +46,7 @@ def test_booking_asks_the_host_with_their_working_link(client, proposed):
 
     proposal = Notification.objects.get(kind=Notification.Kind.PROPOSAL)
 
-    assert proposal.subject == "Proposed: Wed Mar 3, 1:00 PM CST, Chicago"
+    assert proposal.subject == "Proposed: Wed Mar 3, 2027, 1:00 PM CST, Chicago"
     # Stored sealed, filled in when sent (notifications.sealed_links).
     assert host_url not in proposal.body_text
     assert host_url in delivery.with_link_filled_in(proposal).body_text
@@ -120,8 +120,8 @@ def test_moving_a_proposed_time_asks_again_and_forgets_the_old_answer(client, pr
         .values_list("subject", flat=True)
     )
     assert subjects == [
-        "Proposed: Wed Mar 3, 1:00 PM CST, Chicago",
-        "Proposed: Wed Mar 3, 3:00 PM CST, Chicago",
+        "Proposed: Wed Mar 3, 2027, 1:00 PM CST, Chicago",
+        "Proposed: Wed Mar 3, 2027, 3:00 PM CST, Chicago",
     ]
 
 

@@ -151,7 +151,7 @@ def test_api_reschedule_tells_the_host_old_and_new_time(staff_api, booked):
 
     assert response.status_code == 200, response.content
     [update] = updates(booked)
-    assert "Time: Tue Mar 2, 2027 2:00 PM EST → Tue Mar 2, 2027 4:00 PM EST" in update.body_text
+    assert "Time: Tue Mar 2, 2027, 2:00 PM EST → Tue Mar 2, 2027, 4:00 PM EST" in update.body_text
 
 
 def test_cancellation_carries_the_reason_for_the_host(booked):
@@ -263,7 +263,7 @@ def test_board_move_and_cancel_on_a_confirmed_event_tell_the_host(client, staff_
     )
     assert moved.status_code == 302
     [update] = updates(booked)
-    assert "Time: Tue Mar 2, 2027 2:00 PM EST → Tue Mar 2, 2027 4:00 PM EST" in update.body_text
+    assert "Time: Tue Mar 2, 2027, 2:00 PM EST → Tue Mar 2, 2027, 4:00 PM EST" in update.body_text
 
     cancelled = client.post(
         reverse("board:event-cancel", args=[booked.pk]),

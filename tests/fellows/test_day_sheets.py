@@ -82,8 +82,8 @@ def test_token_day_sheet_shows_the_days_events_travel_lodging_and_contacts(
     assert 'id="day-2027-03-02"' in html
     for text in (
         "Harvard Korea Society",
-        "18:00",
-        "17:30",  # arrival: 30 minutes before
+        "6:00 PM – 7:00 PM EST",
+        "5:30 PM EST",  # arrival: 30 minutes before
         "Min Park",
         "+1 617 555 0199",
         "Side entrance.",
@@ -117,7 +117,7 @@ def test_feed_descriptions_follow_the_fellows_language(client, fellow, schedule,
     descriptions = [str(v["description"]) for v in Calendar.from_ical(body).walk("VEVENT")]
 
     assert any("현장 담당자: Min Park" in d for d in descriptions)
-    assert any("도착 시간: 2027-03-02 17:30 EST" in d for d in descriptions)
+    assert any("도착 시간: 2027년 3월 2일 (화요일), 오후 5:30 EST" in d for d in descriptions)
 
 
 def test_day_sheet_hides_cancelled_events_and_other_fellows(client, tour, schedule, feed_token):
@@ -183,7 +183,8 @@ def test_fellow_rotates_their_feed_from_their_page(client, fellow, fellow_user, 
     assert response["Cache-Control"] == "no-store"
     old = reverse("fellows:fellow-feed", kwargs={"token": feed_token})
     assert client.get(old).status_code == 404
-    new_path = html.split('value="', 1)[1].split('"', 1)[0].split("://", 1)[1]
+    new_path = html.split('id="feed-url"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+    new_path = new_path.split("://", 1)[1]
     assert client.get("/" + new_path.split("/", 1)[1]).status_code == 200
 
 
@@ -223,7 +224,7 @@ def test_unavailability_warns_the_fellow_about_their_own_overlapping_events(
     assert response.status_code == 302
     texts = [str(m) for m in get_messages(response.wsgi_request)]
     warning = next(t for t in texts if "overlaps" in t)
-    assert "Harvard Korea Society (2027-03-02 18:00 EST)" in warning
+    assert "Harvard Korea Society (Tue Mar 2, 2027, 6:00 PM EST)" in warning
     assert "Joseph" not in warning
     saved = Unavailability.objects.get()
     assert saved.reason == "Doctor"

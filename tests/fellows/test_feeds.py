@@ -197,7 +197,7 @@ def test_description_carries_the_day_sheet(client, itinerary, feed_token):
     description = str(vevent["description"])
 
     assert "Korean Church of Queens, 1 Main St, Flushing, NY 11354" in description
-    assert "Arrive by: 2027-03-14 09:15 EDT" in description
+    assert "Arrive by: Sun Mar 14, 2027, 9:15 AM EDT" in description
     assert "On-site contact: Pastor Kim +1 718 555 0101" in description
     assert "Notes: Park behind the hall." in description
     assert f"/feeds/fellow/{feed_token}/day-sheets/#day-2027-03-14" in description

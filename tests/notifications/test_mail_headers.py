@@ -64,7 +64,7 @@ def test_plain_text_subject_and_body_are_not_html_escaped(worker, sink, tour, te
         "\n"
         f"Good news: your speaker visit (request {reference}) is confirmed.\n"
         "\n"
-        "When: Tuesday, March 2, 2027, 10:00 AM – 11:00 AM EST\n"
+        "When: Tue Mar 2, 2027, 10:00 AM – 11:00 AM EST\n"
         "Where: Barnes & Noble's Hall, Chicago, IL 60601\n"
         f"Speakers: {names}\n"
         "\n"

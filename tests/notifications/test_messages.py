@@ -239,9 +239,9 @@ def test_fellow_day_sheet_is_in_the_fellows_language(tour, host_event):
     by_recipient = {m.to[0]: m for m in mail.outbox}
     korean_mail = by_recipient[korean.email]
     english_mail = by_recipient[english.email]
-    assert korean_mail.subject == "2027-03-02 일정표"
+    assert korean_mail.subject == "2027년 3월 2일 (화요일) 일정표"
     assert "현장 담당자" in korean_mail.body and "Pastor Kim" in korean_mail.body
-    assert english_mail.subject == "Your day sheet for 2027-03-02"
+    assert english_mail.subject == "Your day sheet for Tue Mar 2, 2027"
     assert "On-site contact: Pastor Kim" in english_mail.body
     assert Notification.objects.get(fellow=korean).language == "ko"
 

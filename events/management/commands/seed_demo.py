@@ -1,6 +1,9 @@
-"""Load demo data: 3 fellows, 2 tours, about 40 speaker requests at real ZIP codes, some events.
+"""Load demo data: 3 fellows, 2 tours, about 40 speaker requests at real ZIP codes, some events,
+a demo staff login (a coordinator, not a superuser) and a demo fellow login for /me/.
 
-Safe to run again: it does nothing when the demo tours exist already.
+Safe to run again: it does nothing when the demo tours exist already. Hosts' windows and the
+booked events keep off US public holidays (the `holidays` package) and the days around them
+when people are away (Christmas Eve, New Year's Eve, the Friday after Thanksgiving).
 """
 
 from __future__ import annotations
@@ -9,10 +12,13 @@ import datetime as dt
 import random
 from zoneinfo import ZoneInfo
 
+import holidays
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Q
 
 from common.tokens import derived_token, hash_token, new_salt
 from events import services as event_services
@@ -24,6 +30,14 @@ from fellows.services import rotate_feed_token
 
 DEMO_STAFF_USERNAME = "staff"
 DEMO_STAFF_PASSWORD = "fellow-tours-demo"  # demo data only; never used outside `make run`
+DEMO_FELLOW_USERNAME = "grace"
+DEMO_FELLOW_PASSWORD = "fellow-tours-demo"  # demo data only, as above
+COORDINATORS_GROUP = "Tour coordinators"
+# What a coordinator needs beyond the board (which asks only for is_staff): the admin's pages of
+# the scheduling apps, and the fellows' private details they arrange travel with. No deletes,
+# no user accounts, no site settings: that stays with an administrator.
+COORDINATOR_APPS = ("events", "fellows", "notifications")
+COORDINATOR_ACTIONS = ("view", "add", "change")
 
 # (organization, kind, ZIP, state, audience type, expected audience)
 DEMO_HOSTS = [
@@ -81,6 +95,53 @@ def _next_monday(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=(7 - day.weekday()) % 7 or 7)
 
 
+# Days most hosts are away although no law says so (the package's "unofficial" category also
+# holds Groundhog Day and Valentine's Day, which keep no one home).
+DAYS_OFF_UNOFFICIAL = {"Christmas Eve", "New Year's Eve"}
+
+
+def demo_holidays(first: dt.date, last: dt.date) -> dict[dt.date, str]:
+    """US public holidays, Christmas Eve, New Year's Eve and the Friday after Thanksgiving."""
+    years = range(first.year, last.year + 1)
+    days_off = dict(holidays.US(years=years))
+    for day, name in holidays.US(years=years, categories=("unofficial",)).items():
+        if DAYS_OFF_UNOFFICIAL & {part.strip() for part in name.split(";")}:
+            days_off[day] = name
+    for day, name in list(days_off.items()):
+        if "Thanksgiving" in name:
+            days_off[day + dt.timedelta(days=1)] = "Day after Thanksgiving"
+    return days_off
+
+
+def _working_day(day: dt.date, days_off: dict[dt.date, str]) -> dt.date:
+    while day in days_off:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def _window_end(first: dt.date, days: int, days_off: dict[dt.date, str]) -> dt.date:
+    """first + days, cut short before the next day off, so a window never spans a holiday."""
+    end = first
+    while end < first + dt.timedelta(days=days) and end + dt.timedelta(days=1) not in days_off:
+        end += dt.timedelta(days=1)
+    return end
+
+
+def coordinators_group() -> Group:
+    group, _ = Group.objects.get_or_create(name=COORDINATORS_GROUP)
+    codenames = [
+        Q(content_type__app_label=app, codename__startswith=f"{action}_")
+        for app in COORDINATOR_APPS
+        for action in COORDINATOR_ACTIONS
+    ]
+    wanted = Q()
+    for condition in codenames:
+        wanted |= condition
+    wanted |= Q(content_type__app_label="fellows", codename="view_private_details")
+    group.permissions.set(Permission.objects.filter(wanted))
+    return group
+
+
 class Command(BaseCommand):
     help = (
         "Load demo data (3 fellows, 2 tours, ~40 speaker requests at real US ZIP codes, a few "
@@ -96,22 +157,47 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already loaded.")
             if feed_url_file.exists():
                 self.stdout.write(f"Demo fellow feed: {feed_url_file.read_text().strip()}")
+            self._print_logins()
             return
         with transaction.atomic():
             feed_url = self._load(random.Random(seed))
         feed_url_file.write_text(feed_url + "\n")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"Demo fellow feed: {feed_url}")
+        self._print_logins()
+
+    def _print_logins(self) -> None:
+        self.stdout.write(
+            f"Demo staff login: {settings.SITE_URL}/staff/login/ "
+            f'user "{DEMO_STAFF_USERNAME}", password "{DEMO_STAFF_PASSWORD}"'
+        )
+        self.stdout.write(
+            f"Demo fellow login: {settings.SITE_URL}/me/login/ "
+            f'user "{DEMO_FELLOW_USERNAME}", password "{DEMO_FELLOW_PASSWORD}"'
+        )
+
+    def _user(self, username: str, password: str, **fields) -> User:
+        user, created = get_user_model().objects.get_or_create(username=username, defaults=fields)
+        if created:
+            user.set_password(password)
+            user.save()
+        return user
 
     def _load(self, rng: random.Random) -> str:
-        user_model = get_user_model()
-        staff, created = user_model.objects.get_or_create(
-            username=DEMO_STAFF_USERNAME,
-            defaults={"is_staff": True, "is_superuser": True, "email": settings.STAFF_MAILBOX},
+        # A coordinator with the permissions the work needs, not a superuser: the demo shows
+        # what staff really see (a superuser would see every private field and every action).
+        staff = self._user(
+            DEMO_STAFF_USERNAME,
+            DEMO_STAFF_PASSWORD,
+            is_staff=True,
+            first_name="Demo",
+            last_name="Coordinator",
+            email=settings.STAFF_MAILBOX,
         )
-        if created:
-            staff.set_password(DEMO_STAFF_PASSWORD)
-            staff.save()
+        staff.groups.add(coordinators_group())
+        fellow_user = self._user(
+            DEMO_FELLOW_USERNAME, DEMO_FELLOW_PASSWORD, email="grace@fellows.example.org"
+        )
 
         fellows = []
         for name, legal, language, home, lat, lon in DEMO_FELLOWS:
@@ -129,10 +215,12 @@ class Command(BaseCommand):
                 },
             )
             fellows.append(fellow)
+        Fellow.objects.filter(pk=fellows[1].pk, user__isnull=True).update(user=fellow_user)
 
         today = dt.date.today()
         east_start = _next_monday(today + dt.timedelta(days=21))
         west_start = east_start + dt.timedelta(days=35)
+        days_off = demo_holidays(east_start, west_start + dt.timedelta(days=27))
         east = Tour.objects.create(
             name="Demo East Coast Tour",
             start_date=east_start,
@@ -190,11 +278,13 @@ class Command(BaseCommand):
                 interpretation_needed=rng.random() < 0.3,
                 source=SpeakerRequest.Source.WEB,
             )
-            first = tour.start_date + dt.timedelta(days=rng.randrange(0, 20))
+            first = _working_day(
+                tour.start_date + dt.timedelta(days=rng.randrange(0, 20)), days_off
+            )
             RequestWindow.objects.create(
                 request=speaker_request,
                 start_date=first,
-                end_date=first + dt.timedelta(days=rng.choice([0, 2, 6])),
+                end_date=_window_end(first, rng.choice([0, 2, 6]), days_off),
                 earliest_start=dt.time(rng.choice([9, 10, 13, 18])),
                 latest_end=dt.time(21),
             )
