@@ -6,7 +6,9 @@ is how hosts and fellows talk about them; the forms turn them into aware datetim
 
 from __future__ import annotations
 
-from typing import cast
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -14,10 +16,17 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from common import local_times
+from common.text_input import one_line
+from common.time_display import format_day
+from events import lifecycle
 from events.geocoding import UnknownZip, locate_zip
 from events.models import Event, SpeakerRequest
 from events.rules import Slot
 from fellows.models import Fellow, Tour, validate_state_codes
+from fellows.services import FELLOW_PRIVATE_FIELDS
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -39,12 +48,20 @@ class TimeInput(forms.TimeInput):
 
 
 class TourForm(forms.ModelForm):
-    """A new tour: dates, rules, where it starts (by ZIP, located offline) and its teams."""
+    """A tour's dates, rules, region, where it starts and ends (by ZIP, located offline) and its
+    teams; for a new tour or, with `instance`, an existing one (then an empty start ZIP keeps
+    the start)."""
 
     start_zip = forms.CharField(
         label=_("Start ZIP code"),
         max_length=10,
         help_text=_("Where the team sets out; the planner measures travel from here."),
+    )
+    end_zip = forms.CharField(
+        label=_("End ZIP code (optional)"),
+        max_length=10,
+        required=False,
+        help_text=_("Where the team finishes; empty: back where it started."),
     )
     rest_weekdays = forms.TypedMultipleChoiceField(
         label=_("Rest weekdays"),
@@ -69,6 +86,10 @@ class TourForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+    accept_overlap = forms.BooleanField(
+        label=_("Save anyway: these fellows are on both tours on purpose"),
+        required=False,
+    )
 
     class Meta:
         model = Tour
@@ -79,6 +100,7 @@ class TourForm(forms.ModelForm):
             "region",
             "max_events_per_day",
             "min_gap_minutes",
+            "default_event_minutes",
             "max_driving_hours_per_day",
             "work_day_start",
             "work_day_end",
@@ -95,17 +117,88 @@ class TourForm(forms.ModelForm):
             "work_day_end": TimeInput,
         }
 
+    # How the page groups the fields, in staff's order of thinking.
+    SECTIONS = (
+        (_("Dates and places"), ("name", "start_date", "end_date", "start_zip", "end_zip")),
+        (_("Region"), ("region", "region_state_codes", "region_radius_km")),
+        (
+            _("Rules every booking keeps"),
+            (
+                "max_events_per_day",
+                "min_gap_minutes",
+                "default_event_minutes",
+                "work_day_start",
+                "work_day_end",
+                "rest_weekdays",
+                "max_driving_hours_per_day",
+                "max_flights_per_week",
+            ),
+        ),
+        (
+            _("What travel is worth to the planner"),
+            (
+                "flight_worth_attendees",
+                "travel_hour_worth_attendees",
+                "hotel_night_worth_attendees",
+            ),
+        ),
+        (_("Teams"), ("team_a", "team_b")),
+    )
+
     # The planner's plain-terms settings: left empty, they keep the documented defaults.
     OPTIONAL_WITH_DEFAULT = (
+        "default_event_minutes",
         "flight_worth_attendees",
         "travel_hour_worth_attendees",
         "hotel_night_worth_attendees",
     )
+    # What the form sets besides Meta.fields: all of it goes to the tour service as changes.
+    DERIVED_FIELDS = (
+        "rest_weekdays",
+        "region_states",
+        "start_location",
+        "start_latitude",
+        "start_longitude",
+        "timezone",
+        "end_location",
+        "end_latitude",
+        "end_longitude",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Other tours a chosen fellow is on at the same time (events.selectors.TourOverlap),
+        # filled in by the view before saving.
+        self.overlaps: list = []
         for name in self.OPTIONAL_WITH_DEFAULT:
             self.fields[name].required = False
+        self.editing = self.instance.pk is not None
+        if self.editing:
+            tour = self.instance
+            self.fields["start_zip"].required = False
+            self.fields["start_zip"].help_text = _(
+                "Now: %(place)s. Empty keeps it; a ZIP code moves the start there."
+            ) % {"place": tour.start_label}
+            self.fields["end_zip"].help_text = _(
+                "Now: %(place)s. Empty keeps it; type “start” to end where it started."
+            ) % {"place": tour.end_location or _("back at the start")}
+            teams: dict[str, list[int]] = {"A": [], "B": []}
+            for member in tour.members.filter(role="fellow"):
+                teams.setdefault(member.team, []).append(member.fellow_id)
+            self.initial.update(
+                rest_weekdays=tour.rest_weekdays,
+                region_state_codes=", ".join(tour.region_states or []),
+                team_a=teams["A"],
+                team_b=[pk for team, ids in teams.items() if team != "A" for pk in ids],
+            )
+            # A fellow made inactive since stays listed while on the tour.
+            on_tour = Fellow.objects.filter(tour_memberships__tour=tour)
+            for name in ("team_a", "team_b"):
+                cast(forms.ModelMultipleChoiceField, self.fields[name]).queryset = (
+                    Fellow.objects.filter(active=True) | on_tour
+                ).distinct()
+        else:
+            self.fields["rest_weekdays"].initial = [6]  # Sunday, the tours' usual rest day
 
     def clean(self) -> dict:
         super().clean()
@@ -114,24 +207,43 @@ class TourForm(forms.ModelForm):
             if data.get(name) is None:
                 data[name] = cast(models.Field, Tour._meta.get_field(name)).get_default()
                 setattr(self.instance, name, data[name])
-        zip_code = data.get("start_zip")
-        if zip_code:
-            try:
-                place = locate_zip(zip_code)
-            except UnknownZip:
-                self.add_error("start_zip", _("We do not know this ZIP code."))
-            else:
-                self.instance.start_location = f"{place.city}, {place.state}"
-                self.instance.start_latitude = place.latitude
-                self.instance.start_longitude = place.longitude
-                self.instance.timezone = place.timezone
+        place = self._place("start_zip")
+        if place is not None:
+            self.instance.start_location = f"{place.city}, {place.state}"
+            self.instance.start_latitude = place.latitude
+            self.instance.start_longitude = place.longitude
+            self.instance.timezone = place.timezone
+        if (data.get("end_zip") or "").strip().lower() == "start":
+            self.instance.end_location = ""
+            self.instance.end_latitude = self.instance.end_longitude = None
+        else:
+            end = self._place("end_zip")
+            if end is not None:
+                self.instance.end_location = f"{end.city}, {end.state}"
+                self.instance.end_latitude = end.latitude
+                self.instance.end_longitude = end.longitude
         self.instance.rest_weekdays = data.get("rest_weekdays") or []
         return data
+
+    def _place(self, name: str):
+        zip_code = (self.cleaned_data.get(name) or "").strip()
+        if not zip_code:
+            return None
+        try:
+            return locate_zip(zip_code)
+        except UnknownZip:
+            self.add_error(name, _("We do not know this ZIP code."))
+            return None
 
     def clean_region_state_codes(self) -> str:
         text = self.cleaned_data.get("region_state_codes", "")
         codes = [code.strip().upper() for code in text.replace(";", ",").split(",") if code.strip()]
-        validate_state_codes(codes)
+        try:
+            validate_state_codes(codes)
+        except forms.ValidationError:
+            raise forms.ValidationError(
+                _("Two-letter state codes separated by commas, e.g. CA, OR.")
+            ) from None
         self.instance.region_states = codes
         return text
 
@@ -140,6 +252,15 @@ class TourForm(forms.ModelForm):
         if self.cleaned_data.get("team_b"):
             teams["B"] = list(self.cleaned_data["team_b"])
         return teams
+
+    def sections(self) -> list[tuple[StrOrPromise, list]]:
+        """(title, bound fields) for each group of the page."""
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
+    def changes(self) -> dict:
+        """Every tour field the form sets, for events.services.update_tour."""
+        names = [*self.Meta.fields, *self.DERIVED_FIELDS]
+        return {name: getattr(self.instance, name) for name in names}
 
 
 class ProposeForm(forms.Form):
@@ -281,6 +402,183 @@ class BulkRequestForm(forms.Form):
         if data.get("action") == self.DECLINE and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Tell the hosts why, in a sentence or two."))
         return data
+
+
+class RequestStatusForm(forms.Form):
+    """A staff move of a request by hand; the choices are the lifecycle's manual moves."""
+
+    status = forms.ChoiceField(label=_("Move the request to"))
+
+    def __init__(self, *args, speaker_request: SpeakerRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        targets = [
+            value
+            for value in lifecycle.staff_targets(speaker_request.status)
+            # Declining has its own form (the host reads the reason); proposing and
+            # confirming follow from booking and confirming an event.
+            if value
+            not in (
+                SpeakerRequest.Status.DECLINED,
+                SpeakerRequest.Status.PROPOSED,
+                SpeakerRequest.Status.CONFIRMED,
+            )
+        ]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
+            (value, SpeakerRequest.Status(value).label) for value in targets
+        ]
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for declining (the host reads it)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Tell the host why, in a sentence or two.")},
+    )
+
+
+class RequestBookingForm(forms.Form):
+    """Book a request on a tour, for one of its teams, at a wall-clock time at the venue."""
+
+    where = forms.ChoiceField(label=_("Tour and team"))
+    day = local_times.DateField(label=_("Date"), widget=DateInput)
+    start = forms.TimeField(label=_("Starts (venue time)"), widget=TimeInput)
+    end = forms.TimeField(label=_("Ends (venue time)"), widget=TimeInput)
+    occurrence = local_times.occurrence_field()
+    override_reason = forms.CharField(
+        label=_("Reason to override warnings"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed only when the time is outside the host's windows or the tour's rules."),
+    )
+
+    def __init__(self, *args, speaker_request: SpeakerRequest, tours: Sequence[Tour], **kwargs):
+        self.speaker_request = speaker_request
+        self.tours = {tour.pk: tour for tour in tours}
+        preferred = [w for w in speaker_request.windows.all() if w.preference == "preferred"]
+        windows = preferred or list(speaker_request.windows.all())
+        if windows:
+            first = windows[0]
+            start = dt.datetime.combine(first.start_date, first.earliest_start)
+            end = start + dt.timedelta(minutes=speaker_request.event_length_minutes)
+            kwargs.setdefault(
+                "initial", {"day": first.start_date, "start": start.time(), "end": end.time()}
+            )
+        super().__init__(*args, **kwargs)
+        choices = []
+        for tour in tours:
+            teams: dict[str, list[str]] = {}
+            for member in tour.members.all():
+                if member.fellow is not None:
+                    teams.setdefault(member.team, []).append(member.fellow.display_name)
+            for team, names in sorted(teams.items()):
+                label = _("%(tour)s (%(start)s – %(end)s), team %(team)s: %(names)s") % {
+                    "tour": tour.name,
+                    "start": format_day(tour.start_date),
+                    "end": format_day(tour.end_date),
+                    "team": team,
+                    "names": ", ".join(names),
+                }
+                choices.append((f"{tour.pk}:{team}", label))
+        cast(forms.ChoiceField, self.fields["where"]).choices = choices
+
+    @property
+    def asks_occurrence(self) -> bool:
+        return bool(self.data.get("occurrence")) or any(
+            error.code == "ambiguous_time"
+            for name in ("start", "end")
+            for error in self.errors.as_data().get(name, [])
+        )
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("where"):
+            tour_id, team = data["where"].split(":", 1)
+            data["tour"] = self.tours[int(tour_id)]
+            data["fellows"] = [
+                member.fellow
+                for member in data["tour"].members.all()
+                if member.team == team and member.fellow is not None
+            ]
+        if {"day", "start", "end"} <= data.keys():
+            moments = {}
+            for name in ("start", "end"):
+                try:
+                    moments[name] = local_times.aware(
+                        data["day"],
+                        data[name],
+                        self.speaker_request.timezone,
+                        occurrence=data.get("occurrence"),
+                    )
+                except forms.ValidationError as exc:
+                    self.add_error(name, exc)
+            if len(moments) == 2:
+                data["starts_at"], data["ends_at"] = moments["start"], moments["end"]
+                if data["ends_at"] <= data["starts_at"]:
+                    self.add_error("end", _("The event must end after it starts."))
+        return data
+
+    def slot(self) -> Slot:
+        request = self.speaker_request
+        return Slot(
+            tour=self.cleaned_data["tour"],
+            fellows=self.cleaned_data["fellows"],
+            starts_at=self.cleaned_data["starts_at"],
+            ends_at=self.cleaned_data["ends_at"],
+            latitude=request.latitude,
+            longitude=request.longitude,
+            timezone=request.timezone,
+        )
+
+
+class FellowForm(forms.ModelForm):
+    """A fellow on the board. The private fields (legal name, email, phone, home base) are
+    only in the form for staff with fellows.view_private_details; the home base is typed as a
+    ZIP code or an address with one, and located offline by fellows.services."""
+
+    home = forms.CharField(
+        label=_("Home base (private): ZIP code, or address with ZIP code"),
+        required=False,
+        max_length=200,
+        validators=[one_line],
+        help_text=_("Located offline from the ZIP code; empty keeps the current home base."),
+    )
+
+    class Meta:
+        model = Fellow
+        fields = [
+            "display_name",
+            "legal_name",
+            "email",
+            "phone",
+            "languages",
+            "preferred_language",
+            "bio",
+            "active",
+        ]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 3})}
+
+    field_order = ["display_name", "legal_name", "email", "phone", "home"]
+
+    def __init__(self, *args, show_private: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.show_private = show_private
+        if not show_private:
+            for name in (*FELLOW_PRIVATE_FIELDS, "home"):
+                del self.fields[name]
+        elif self.instance.home_base:
+            self.fields["home"].help_text = _("Now: %(place)s. Empty keeps it.") % {
+                "place": self.instance.home_base
+            }
+
+    def _post_clean(self):
+        # The service runs the model's checks on save; here only the fields' own.
+        pass
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.fields}
 
 
 class ExportScopeForm(forms.Form):

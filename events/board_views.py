@@ -13,8 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import wraps
+from typing import cast
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -22,25 +24,34 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
-from events import board_map, exports, intake, proposals, selectors, services
+from common.time_display import format_day
+from events import board_map, exports, intake, lifecycle, proposals, selectors, services
 from events.board_forms import (
     AcceptForm,
     BulkRequestForm,
+    DeclineForm,
     EventChoiceForm,
     ExportScopeForm,
+    FellowForm,
     ProposeForm,
+    RequestBookingForm,
+    RequestStatusForm,
     RescheduleForm,
     TourForm,
 )
 from events.filters import SpeakerRequestFilter
-from events.models import Event, PlanningRun
+from events.models import LIVE_STATUSES, Event, PlanningRun, SpeakerRequest
 from events.rules import Finding
+from fellows import selectors as fellow_selectors
 from fellows import services as fellow_services
-from fellows.models import Tour
+from fellows.feeds import DEFAULT_FEED_TIMEZONE
+from fellows.forms import UnavailabilityForm
+from fellows.models import Fellow, Tour, Unavailability
 from fellows.permissions import can_view_private_details
 from notifications import selectors as notification_selectors
 from notifications import services as notification_services
@@ -88,6 +99,15 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _add_errors(form, exc: ValidationError) -> None:
+    """A service's refusal beside the form's fields it names, the rest above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
 def _tour_url(tour_id: int, anchor: str = "") -> str:
     return reverse("board:tour", args=[tour_id]) + (f"#{anchor}" if anchor else "")
 
@@ -101,7 +121,88 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "events/board/home.html",
-        {"tours": selectors.board_tours(), "section": "tours"},
+        {
+            "tours": [(tour, Tour.Status(tour.progress).label) for tour in selectors.board_tours()],
+            "section": "tours",
+        },
+    )
+
+
+def _save_tour(request: HttpRequest, form: TourForm) -> HttpResponse | None:
+    """Save a valid tour form through the tour services, or None to show the form again: a
+    fellow already on an overlapping tour needs staff to say it is on purpose, and a change
+    the booked events cannot take comes back as the form's errors."""
+    tour = form.instance
+    fellows = [fellow for team in form.teams().values() for fellow in team]
+    overlaps = selectors.overlapping_tours(
+        fellows=fellows,
+        start_date=form.cleaned_data["start_date"],
+        end_date=form.cleaned_data["end_date"],
+        exclude_tour_id=tour.pk,
+    )
+    form.overlaps = overlaps
+    if overlaps and not form.cleaned_data.get("accept_overlap"):
+        return None
+    try:
+        if form.editing:
+            tour = services.update_tour(tour=tour, changes=form.changes(), teams=form.teams())
+        else:
+            tour = fellow_services.create_tour(tour=tour, teams=form.teams())
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        return None
+    done = _("Tour “%(name)s” saved.") if form.editing else _("Tour “%(name)s” created.")
+    messages.success(request, done % {"name": tour.name})
+    for overlap in overlaps:
+        messages.warning(request, _overlap_text(overlap))
+    for loss in selectors.rest_day_losses(tours=[tour]):
+        messages.warning(request, _rest_day_text(loss))
+    return redirect(_tour_url(tour.pk))
+
+
+def _overlap_text(overlap: selectors.TourOverlap) -> str:
+    return _("%(fellow)s is also on “%(tour)s” (%(start)s – %(end)s), at the same time.") % {
+        "fellow": overlap.fellow.display_name,
+        "tour": overlap.tour.name,
+        "start": format_day(overlap.tour.start_date),
+        "end": format_day(overlap.tour.end_date),
+    }
+
+
+def _rest_day_text(loss: selectors.RestDayLoss) -> str:
+    return _(
+        "%(tour)s rests on %(days)s: %(request)s (%(host)s) loses its preferred window "
+        "%(window)s. Change the rest days, or book it with a reason."
+    ) % {
+        "tour": loss.tour.name,
+        "days": ", ".join(loss.weekdays),
+        "request": loss.request.reference,
+        "host": loss.request.organization.name,
+        "window": _window_text(loss.window),
+    }
+
+
+def _window_text(window) -> str:
+    days = format_day(window.start_date)
+    if window.end_date != window.start_date:
+        days += " – " + format_day(window.end_date)
+    start, end = (time_format(t, "g:i A") for t in (window.earliest_start, window.latest_end))
+    return f"{days}, {start} – {end}"
+
+
+def _tour_form_page(request: HttpRequest, form: TourForm, status: int) -> HttpResponse:
+    tour = form.instance if form.editing else None
+    return render(
+        request,
+        "events/board/tour_form.html",
+        {
+            "form": form,
+            "tour": tour,
+            "overlaps": form.overlaps,
+            "rest_day_losses": selectors.rest_day_losses(tours=[tour]) if tour else [],
+            "section": "tours",
+        },
+        status=status,
     )
 
 
@@ -109,17 +210,36 @@ def home(request: HttpRequest) -> HttpResponse:
 def tour_create(request: HttpRequest) -> HttpResponse:
     form = TourForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            tour = fellow_services.create_tour(tour=form.instance, teams=form.teams())
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Tour “%(name)s” created.") % {"name": tour.name})
-            return redirect(_tour_url(tour.pk))
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request, "events/board/tour_form.html", {"form": form, "section": "tours"}, status=status
-    )
+        saved = _save_tour(request, form)
+        if saved is not None:
+            return saved
+    return _tour_form_page(request, form, _form_status(request, form))
+
+
+@board_access_required
+def tour_edit(request: HttpRequest, tour_id: int) -> HttpResponse:
+    tour = get_object_or_404(Tour, pk=tour_id)
+    form = TourForm(request.POST or None, instance=tour)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_tour(request, form)
+        if saved is not None:
+            return saved
+    elif request.method != "POST":
+        # Said up front, so staff can tick "save anyway" before their first save.
+        form.overlaps = selectors.overlapping_tours(
+            fellows=list(selectors.tour_fellows(tour=tour)),
+            start_date=tour.start_date,
+            end_date=tour.end_date,
+            exclude_tour_id=tour.pk,
+        )
+    return _tour_form_page(request, form, _form_status(request, form))
+
+
+def _form_status(request: HttpRequest, form) -> int:
+    """200 for a blank form or one waiting for a yes; 400 for one with errors."""
+    if request.method != "POST":
+        return 200
+    return 400 if form.errors else 200
 
 
 def _map_box(routes: list[selectors.TeamRoute]) -> dict:
@@ -130,6 +250,7 @@ def _map_box(routes: list[selectors.TeamRoute]) -> dict:
 
 def _tour_context(tour: Tour) -> dict:
     events = list(selectors.tour_events(tour=tour))
+    fellows = list(selectors.tour_fellows(tour=tour))
     routes = selectors.tour_routes(tour=tour, events=events)
     team_names, days = selectors.tour_timeline(tour=tour, events=events)
     finished = selectors.latest_finished_proposal(tour=tour)
@@ -153,6 +274,17 @@ def _tour_context(tour: Tour) -> dict:
         "proposed": proposed,
         "proposal_map": selectors.proposal_map(run=finished) if finished else None,
         "propose_form": ProposeForm(),
+        "progress": Tour.Status(selectors.tour_progress(tour=tour)).label,
+        "overlaps": [
+            _overlap_text(overlap)
+            for overlap in selectors.overlapping_tours(
+                fellows=fellows,
+                start_date=tour.start_date,
+                end_date=tour.end_date,
+                exclude_tour_id=tour.pk,
+            )
+        ],
+        "rest_day_losses": selectors.rest_day_losses(tours=[tour]),
         "section": "tours",
     }
 
@@ -332,7 +464,7 @@ def event_reschedule(request: HttpRequest, event_id: int) -> HttpResponse:
             request, event, form, refused.findings, checked=True, blocking=True, status=409
         )
     except ValidationError as exc:
-        form.add_error(None, exc)
+        _add_errors(form, exc)
         return _render_event(request, event, form, status=400)
     messages.success(request, _("“%(title)s” moved.") % {"title": event.title})
     return _go(request, _tour_url(event.tour_id))
@@ -428,6 +560,299 @@ def request_bulk(request: HttpRequest) -> HttpResponse:
             % {"count": done},
         )
     return redirect(back)
+
+
+# -- one request -----------------------------------------------------------------------------
+
+
+def _request_or_404(request_id: int) -> SpeakerRequest:
+    try:
+        return selectors.request_for_board(pk=request_id)
+    except SpeakerRequest.DoesNotExist:
+        raise Http404 from None
+
+
+def _request_url(request_id: int) -> str:
+    return reverse("board:request", args=[request_id])
+
+
+def _render_request(
+    request: HttpRequest,
+    speaker_request: SpeakerRequest,
+    *,
+    booking_form: RequestBookingForm | None = None,
+    decline_form: DeclineForm | None = None,
+    findings: list[Finding] | None = None,
+    checked: bool = False,
+    blocking: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    tours = list(selectors.tours_for_booking(speaker_request=speaker_request))
+    events = list(selectors.request_events(speaker_request=speaker_request))
+    closed = speaker_request.status not in lifecycle.BOOKABLE
+    bookable = not closed and not any(event.status in LIVE_STATUSES for event in events)
+    context = {
+        "req": speaker_request,
+        "windows": speaker_request.windows.all(),
+        "history": selectors.request_history(speaker_request=speaker_request),
+        "events": events,
+        "bookable": bookable,
+        "closed": closed,
+        "booking_form": booking_form
+        or RequestBookingForm(speaker_request=speaker_request, tours=tours),
+        "decline_form": decline_form or DeclineForm(),
+        "status_form": RequestStatusForm(speaker_request=speaker_request),
+        "can_decline": lifecycle.can_move(speaker_request.status, SpeakerRequest.Status.DECLINED),
+        "rest_day_losses": [
+            _rest_day_text(loss)
+            for loss in selectors.rest_day_losses_for_request(speaker_request=speaker_request)
+        ],
+        "findings": findings or [],
+        "checked": checked,
+        "blocking": blocking,
+        "section": "requests",
+    }
+    return render(request, "events/board/request.html", context, status=status)
+
+
+@require_safe
+@board_access_required
+def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
+    return _render_request(request, _request_or_404(request_id))
+
+
+@require_POST
+@board_access_required
+def request_status(request: HttpRequest, request_id: int) -> HttpResponse:
+    speaker_request = _request_or_404(request_id)
+    form = RequestStatusForm(request.POST, speaker_request=speaker_request)
+    if not form.is_valid():
+        messages.error(request, _("That move is not open to this request now."))
+        return _render_request(request, speaker_request, status=400)
+    try:
+        intake.change_request_status(
+            speaker_request=speaker_request, status=form.cleaned_data["status"]
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return _render_request(request, speaker_request, status=409)
+    messages.success(
+        request,
+        _("%(ref)s is now %(status)s.")
+        % {
+            "ref": speaker_request.reference,
+            "status": SpeakerRequest.Status(form.cleaned_data["status"]).label.lower(),
+        },
+    )
+    return redirect(_request_url(speaker_request.pk))
+
+
+@require_POST
+@board_access_required
+def request_decline(request: HttpRequest, request_id: int) -> HttpResponse:
+    speaker_request = _request_or_404(request_id)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        return _render_request(request, speaker_request, decline_form=form, status=400)
+    try:
+        intake.decline_request(speaker_request=speaker_request, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        # The request moved on (declined or withdrawn meanwhile): the form may be gone.
+        messages.error(request, _error_text(exc))
+        return _render_request(request, speaker_request, decline_form=form, status=409)
+    messages.success(
+        request,
+        _("%(ref)s declined; the host is told why.") % {"ref": speaker_request.reference},
+    )
+    return redirect(_request_url(speaker_request.pk))
+
+
+@require_POST
+@board_access_required
+def request_book(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Check a time on a tour (the "Check" button) or book it; findings show before saving."""
+    speaker_request = _request_or_404(request_id)
+    tours = list(selectors.tours_for_booking(speaker_request=speaker_request))
+    form = RequestBookingForm(request.POST, speaker_request=speaker_request, tours=tours)
+
+    def again(findings=None, *, checked=False, blocking=False, status=200):
+        return _render_request(
+            request,
+            speaker_request,
+            booking_form=form,
+            findings=findings,
+            checked=checked,
+            blocking=blocking,
+            status=status,
+        )
+
+    if not form.is_valid():
+        return again(status=400)
+    reason = form.cleaned_data["override_reason"]
+    try:
+        warnings = services.check_booking(
+            slot=form.slot(),
+            request=speaker_request,
+            timezone_name=speaker_request.timezone,
+            override_reason=reason,
+        )
+        if "check" in request.POST:
+            return again(warnings, checked=True)
+        event = services.book_event(
+            tour=form.cleaned_data["tour"],
+            fellows=form.cleaned_data["fellows"],
+            starts_at=form.cleaned_data["starts_at"],
+            ends_at=form.cleaned_data["ends_at"],
+            request=speaker_request,
+            override_reason=reason,
+        )
+    except services.BookingRefused as refused:
+        return again(refused.findings, checked=True, blocking=True, status=409)
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        return again(status=400)
+    messages.success(
+        request,
+        _("“%(title)s” booked on %(tour)s as tentative; the host is asked whether the time works.")
+        % {"title": event.title, "tour": event.tour.name},
+    )
+    return redirect(_request_url(speaker_request.pk))
+
+
+# -- fellows ---------------------------------------------------------------------------------
+
+
+@require_safe
+@board_access_required
+def fellow_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "events/board/fellows.html",
+        {
+            "fellows": fellow_selectors.board_fellows(),
+            "show_private": can_view_private_details(request.user),
+            "section": "fellows",
+        },
+    )
+
+
+def _save_fellow_form(request: HttpRequest, form: FellowForm, fellow: Fellow) -> Fellow | None:
+    try:
+        return fellow_services.save_fellow(
+            fellow=fellow,
+            changes=form.changes(),
+            home=form.cleaned_data.get("home") or None,
+            by=cast(User, request.user),  # board_access_required: a signed-in staff member
+        )
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        return None
+
+
+@board_access_required
+def fellow_create(request: HttpRequest) -> HttpResponse:
+    show_private = can_view_private_details(request.user)
+    form = FellowForm(request.POST or None, show_private=show_private)
+    if request.method == "POST" and form.is_valid():
+        fellow = _save_fellow_form(request, form, Fellow())
+        if fellow is not None:
+            messages.success(request, _("%(name)s added.") % {"name": fellow.display_name})
+            return redirect(reverse("board:fellow", args=[fellow.pk]))
+    return render(
+        request,
+        "events/board/fellow_form.html",
+        {"form": form, "section": "fellows"},
+        status=_form_status(request, form),
+    )
+
+
+def _fellow_page(
+    request: HttpRequest,
+    fellow: Fellow,
+    form: FellowForm | None = None,
+    away_form: UnavailabilityForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    show_private = can_view_private_details(request.user)
+    if away_form is None:
+        away_form = UnavailabilityForm()
+    if not show_private:
+        away_form.fields.pop("reason", None)
+    return render(
+        request,
+        "events/board/fellow.html",
+        {
+            "fellow": fellow,
+            "form": form or FellowForm(instance=fellow, show_private=show_private),
+            "away_form": away_form,
+            "unavailabilities": fellow_selectors.fellow_unavailabilities(fellow=fellow),
+            "tours": fellow_selectors.fellow_tours(fellow=fellow),
+            # Unavailability has no zone of its own: shown where the fellow last toured.
+            "zone": fellow_selectors.fellow_feed_timezone(
+                fellow=fellow, default=DEFAULT_FEED_TIMEZONE
+            ),
+            "show_private": show_private,
+            "section": "fellows",
+        },
+        status=status,
+    )
+
+
+@board_access_required
+def fellow_detail(request: HttpRequest, fellow_id: int) -> HttpResponse:
+    fellow = get_object_or_404(Fellow, pk=fellow_id)
+    if request.method != "POST":
+        return _fellow_page(request, fellow)
+    form = FellowForm(
+        request.POST, instance=fellow, show_private=can_view_private_details(request.user)
+    )
+    if form.is_valid():
+        saved = _save_fellow_form(request, form, fellow)
+        if saved is not None:
+            messages.success(request, _("%(name)s saved.") % {"name": saved.display_name})
+            return redirect(reverse("board:fellow", args=[saved.pk]))
+    fellow.refresh_from_db()
+    return _fellow_page(request, fellow, form=form, status=400)
+
+
+@require_POST
+@board_access_required
+def fellow_unavailability_add(request: HttpRequest, fellow_id: int) -> HttpResponse:
+    fellow = get_object_or_404(Fellow, pk=fellow_id)
+    form = UnavailabilityForm(request.POST)
+    if not can_view_private_details(request.user):
+        form.fields.pop("reason", None)
+    if not form.is_valid():
+        return _fellow_page(request, fellow, away_form=form, status=400)
+    try:
+        away = fellow_services.add_unavailability(
+            fellow=fellow,
+            starts_at=form.cleaned_data["starts_at"],
+            ends_at=form.cleaned_data["ends_at"],
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        return _fellow_page(request, fellow, away_form=form, status=400)
+    messages.success(request, _("Unavailability added."))
+    for event in fellow_selectors.unavailability_conflicts(unavailability=away):
+        messages.warning(
+            request,
+            _("%(name)s is booked at “%(event)s” (%(tour)s) then: move or cancel it.")
+            % {"name": fellow.display_name, "event": event.title, "tour": event.tour.name},
+        )
+    return redirect(reverse("board:fellow", args=[fellow.pk]) + "#unavailability")
+
+
+@require_POST
+@board_access_required
+def fellow_unavailability_remove(
+    request: HttpRequest, fellow_id: int, unavailability_id: int
+) -> HttpResponse:
+    away = get_object_or_404(Unavailability, pk=unavailability_id, fellow_id=fellow_id)
+    fellow_services.remove_unavailability(unavailability=away)
+    messages.success(request, _("Unavailability removed."))
+    return redirect(reverse("board:fellow", args=[fellow_id]) + "#unavailability")
 
 
 # -- outbox and impact -----------------------------------------------------------------------

@@ -144,6 +144,31 @@ class SpeakerRequest(models.Model):
         return f"REQ-{self.pk:05d}"
 
 
+class RequestStatusChange(models.Model):
+    """One move of a request along events.lifecycle, written by set_request_status alone.
+
+    The request page's history reads these; no contact data is copied here, so retention has
+    nothing to scrub. `changed_by` is the signed-in user of the web request that made the move
+    (none for the host's own moves, tasks and commands).
+    """
+
+    request = models.ForeignKey(
+        SpeakerRequest, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    old_status = models.CharField(max_length=20, choices=SpeakerRequest.Status)
+    new_status = models.CharField(max_length=20, choices=SpeakerRequest.Status)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.old_status} → {self.new_status}"
+
+
 class RequestWindow(models.Model):
     """A span of dates on each of which the event could run between two local times."""
 

@@ -9,14 +9,17 @@ appears by display name only, never by legal name or contact details.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import (
+    Case,
+    CharField,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     FloatField,
@@ -26,20 +29,34 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from common.tokens import derived_token, hash_token
 from events import board_map
 from events.models import Event, PlanningRun, RequestWindow, SpeakerRequest
-from fellows.models import ItineraryItem, Tour, TourMember
+from fellows.models import Fellow, ItineraryItem, Tour, TourMember
 from planner.jsonio import problem_from_json
 from planner.model import Location, Team
 from planner.reasons import WEEKDAY_NAMES, days_text, describe_region
 from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+
+class Progress(TypedDict):
+    progress: str  # a Tour.Status value, derived (with_progress)
+
+
+class MeetsWindows(TypedDict):
+    meets_windows: bool
+
 
 HOST_LINK_LIFETIME = dt.timedelta(days=90)
 ACTIVE_EVENT_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED, Event.Status.COMPLETED)
@@ -219,10 +236,12 @@ def request_queue(*, sort: str = "newest") -> QuerySet[SpeakerRequest]:
     )
 
 
-def board_tours() -> QuerySet[Tour]:
+def board_tours() -> QuerySet[WithAnnotations[Tour, Progress]]:
     """Tours for the board's front page, newest first, with their active event counts."""
-    return Tour.objects.annotate(
-        active_events=Count("events", filter=Q(events__status__in=ACTIVE_EVENT_STATUSES))
+    return with_progress(
+        Tour.objects.annotate(
+            active_events=Count("events", filter=Q(events__status__in=ACTIVE_EVENT_STATUSES))
+        )
     ).order_by("-start_date", "name")
 
 
@@ -233,6 +252,11 @@ def tour_events(*, tour: Tour) -> QuerySet[Event]:
         .prefetch_related("fellows")
         .order_by("starts_at")
     )
+
+
+def tour_fellows(*, tour: Tour) -> QuerySet[Fellow]:
+    """The fellows on the tour, whatever their team."""
+    return Fellow.objects.filter(tour_memberships__tour=tour)
 
 
 def team_of_fellows(*, tour: Tour) -> dict[int, str]:
@@ -825,3 +849,221 @@ def outbox_counts() -> dict[str, int]:
     counts = dict.fromkeys(Notification.Status.values, 0)
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
+
+
+# -- the request page ------------------------------------------------------------------------
+
+
+def request_for_board(*, pk: int) -> SpeakerRequest:
+    """One request with what its board page shows (organization, windows); raises
+    SpeakerRequest.DoesNotExist."""
+    return (
+        SpeakerRequest.objects.select_related("organization").prefetch_related("windows").get(pk=pk)
+    )
+
+
+def request_events(*, speaker_request: SpeakerRequest) -> QuerySet[Event]:
+    """Every event ever booked for the request, across tours, newest first (cancelled too)."""
+    return (
+        Event.objects.filter(request=speaker_request)
+        .select_related("tour")
+        .prefetch_related("fellows")
+        .order_by("-starts_at")
+    )
+
+
+@dataclass(frozen=True)
+class StatusStep:
+    """One line of a request's history: when, who (None: the host or the system), and the
+    status it reached (`old` is None for the submission itself)."""
+
+    when: dt.datetime
+    who: object | None
+    old: str | None
+    new: StrOrPromise
+
+
+def request_history(*, speaker_request: SpeakerRequest) -> list[StatusStep]:
+    """The request's status changes, oldest first, starting with its submission."""
+    steps = [
+        StatusStep(
+            when=speaker_request.created_at,
+            who=None,
+            old=None,
+            new=SpeakerRequest.Status.SUBMITTED.label,
+        )
+    ]
+    for change in speaker_request.status_changes.select_related("changed_by"):
+        steps.append(
+            StatusStep(
+                when=change.changed_at,
+                who=change.changed_by,
+                old=change.get_old_status_display(),
+                new=change.get_new_status_display(),
+            )
+        )
+    return steps
+
+
+def tours_for_booking(
+    *, speaker_request: SpeakerRequest
+) -> QuerySet[WithAnnotations[Tour, MeetsWindows]]:
+    """Tours a request could be booked on from its page: not yet over, dates meeting one of its
+    windows first, then the others by start date."""
+    today = timezone.localdate()
+    windows = speaker_request.windows.all()
+    meets = Q(pk__in=[])
+    for window in windows:
+        meets |= Q(start_date__lte=window.end_date, end_date__gte=window.start_date)
+    return (
+        Tour.objects.filter(end_date__gte=today)
+        .annotate(
+            meets_windows=Case(When(meets, then=Value(True)), default=Value(False)),
+        )
+        .prefetch_related("members__fellow")
+        .order_by("-meets_windows", "start_date", "name")
+    )
+
+
+# -- rest days against preferred windows -----------------------------------------------------
+
+# Requests still waiting for a date: those a rest day can still cost a preferred window.
+OPEN_REQUEST_STATUSES = (
+    SpeakerRequest.Status.SUBMITTED,
+    SpeakerRequest.Status.IN_REVIEW,
+    SpeakerRequest.Status.PROPOSED,
+)
+
+
+@dataclass(frozen=True)
+class RestDayLoss:
+    """A host's preferred window that falls wholly on a tour's rest weekdays: the planner and
+    the booking rules (events.rules, soft) would not use it without staff overriding."""
+
+    tour: Tour
+    request: SpeakerRequest
+    window: RequestWindow
+    weekdays: tuple[str, ...]  # the rest weekdays it falls on, e.g. ("Sunday",)
+
+
+def _lost_to_rest_days(tour: Tour, window) -> tuple[str, ...]:
+    """Weekday names when every day the window shares with the tour is a rest day, else ()."""
+    rest = set(tour.rest_weekdays or [])
+    first, last = max(window.start_date, tour.start_date), min(window.end_date, tour.end_date)
+    if not rest or first > last:
+        return ()
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    if any(day.weekday() not in rest for day in days):
+        return ()
+    return tuple(dict.fromkeys(date_format(day, "l") for day in days))
+
+
+def rest_day_losses(
+    *, tours: Sequence[Tour], requests: QuerySet[SpeakerRequest] | None = None
+) -> list[RestDayLoss]:
+    """Preferred windows of open requests that the tours' rest weekdays would exclude.
+
+    `requests` defaults to every open request; a tour limited to states only looks at requests
+    in those states (virtual ones everywhere). Staff are told, nothing is removed.
+    """
+    losses = []
+    if requests is None:
+        requests = SpeakerRequest.objects.filter(status__in=OPEN_REQUEST_STATUSES)
+    for tour in tours:
+        if not tour.rest_weekdays:
+            continue
+        candidates = requests.filter(
+            windows__preference="preferred",
+            windows__start_date__lte=tour.end_date,
+            windows__end_date__gte=tour.start_date,
+        )
+        if tour.region_states:
+            candidates = candidates.filter(
+                Q(state__in=tour.region_states) | Q(format=SpeakerRequest.Format.VIRTUAL)
+            )
+        for speaker_request in (
+            candidates.distinct().select_related("organization").prefetch_related("windows")
+        ):
+            for window in speaker_request.windows.all():
+                if window.preference != "preferred":
+                    continue
+                weekdays = _lost_to_rest_days(tour, window)
+                if weekdays:
+                    losses.append(RestDayLoss(tour, speaker_request, window, weekdays))
+    return losses
+
+
+def rest_day_losses_for_request(*, speaker_request: SpeakerRequest) -> list[RestDayLoss]:
+    """The tours (not yet over) whose rest weekdays exclude one of this request's preferred
+    windows."""
+    if speaker_request.status not in OPEN_REQUEST_STATUSES:
+        return []
+    tours = [
+        tour for tour in tours_for_booking(speaker_request=speaker_request) if tour.meets_windows
+    ]
+    return rest_day_losses(
+        tours=tours, requests=SpeakerRequest.objects.filter(pk=speaker_request.pk)
+    )
+
+
+# -- tours: derived status and overlapping memberships ----------------------------------------
+
+
+def with_progress(
+    tours: QuerySet[Tour], *, today: dt.date | None = None
+) -> QuerySet[WithAnnotations[Tour, Progress]]:
+    """Tours annotated with `progress`, their status derived from the work, never tracked:
+    completed after the end date; published once an event is confirmed (or held); planning
+    once a proposal was asked for or an event is pencilled in; draft before that."""
+    today = today or timezone.localdate()
+    events = Event.objects.filter(tour=OuterRef("pk"))
+    return tours.annotate(
+        progress=Case(
+            When(end_date__lt=today, then=Value(Tour.Status.COMPLETED.value)),
+            When(
+                Exists(events.filter(status__in=[Event.Status.CONFIRMED, Event.Status.COMPLETED])),
+                then=Value(Tour.Status.PUBLISHED.value),
+            ),
+            When(
+                Exists(PlanningRun.objects.filter(tour=OuterRef("pk")))
+                | Exists(events.filter(status=Event.Status.TENTATIVE)),
+                then=Value(Tour.Status.PLANNING.value),
+            ),
+            default=Value(Tour.Status.DRAFT.value),
+            output_field=CharField(),
+        )
+    )
+
+
+def tour_progress(*, tour: Tour) -> str:
+    """The tour's derived status (see with_progress), e.g. "published"; a tour read through
+    with_progress already carries it."""
+    if hasattr(tour, "progress"):
+        return tour.progress
+    return with_progress(Tour.objects.filter(pk=tour.pk)).get().progress
+
+
+@dataclass(frozen=True)
+class TourOverlap:
+    fellow: Fellow
+    tour: Tour
+
+
+def overlapping_tours(
+    *,
+    fellows: Sequence[Fellow],
+    start_date: dt.date,
+    end_date: dt.date,
+    exclude_tour_id: int | None = None,
+) -> list[TourOverlap]:
+    """Other tours whose dates meet these dates and that already have one of these fellows:
+    the fellow would be on two tours at once."""
+    members = TourMember.objects.filter(
+        fellow__in=fellows, tour__start_date__lte=end_date, tour__end_date__gte=start_date
+    )
+    if exclude_tour_id is not None:
+        members = members.exclude(tour_id=exclude_tour_id)
+    members = members.select_related("fellow", "tour").order_by(
+        "fellow__display_name", "tour__start_date"
+    )
+    return [TourOverlap(fellow=m.fellow, tour=m.tour) for m in members if m.fellow is not None]

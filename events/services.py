@@ -18,12 +18,21 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.models import HistoricalRecords
 
 from common import local_times, time_display
 from events import lifecycle, selectors
 from events.geocoding import UnknownZip, locate_zip
-from events.models import LIVE_STATUSES, Event, EventAssignment, HostAnswer, SpeakerRequest
+from events.models import (
+    LIVE_STATUSES,
+    Event,
+    EventAssignment,
+    HostAnswer,
+    RequestStatusChange,
+    SpeakerRequest,
+)
 from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
+from fellows import services as fellow_services
 from fellows.models import Fellow, ItineraryItem, Tour
 from notifications import services as notifications
 
@@ -468,21 +477,33 @@ def cancel_event(
     return event
 
 
-def check_tour_changes(*, tour: Tour, changes: Mapping[str, Any]) -> Tour:
+def check_tour_changes(
+    *,
+    tour: Tour,
+    changes: Mapping[str, Any],
+    teams: Mapping[str, Sequence[Fellow]] | None = None,
+) -> Tour:
     """The tour with `changes` applied (not saved), after re-checking its booked events.
 
-    Raises ValidationError naming each tentative or confirmed event that the new dates or
-    limits would break, or the model's own field errors.
+    `teams` (team name → fellows), when given, is the tour's new membership: a fellow who
+    would leave the tour while booked on one of its live events is a conflict too. Raises
+    ValidationError naming each tentative or confirmed event that the new dates, limits or
+    teams would break, or the model's own field errors.
     """
     tour = copy.copy(tour)
     for name, value in changes.items():
         setattr(tour, name, value)
     tour.full_clean()
+    staying = None
+    if teams is not None:
+        fellow_services.check_teams(teams)
+        staying = {fellow.pk for fellows in teams.values() for fellow in fellows}
     conflicts = []
     for event in tour.events.filter(status__in=LIVE_STATUSES).prefetch_related("fellows"):
+        fellows = list(event.fellows.all())
         slot = Slot(
             tour=tour,
-            fellows=list(event.fellows.all()),
+            fellows=fellows,
             starts_at=event.starts_at,
             ends_at=event.ends_at,
             latitude=event.latitude,
@@ -490,13 +511,20 @@ def check_tour_changes(*, tour: Tour, changes: Mapping[str, Any]) -> Tour:
             exclude_event_id=event.pk,
             timezone=event.timezone,
         )
-        for finding in hard_rule_violations(slot):
+        problems = [finding.message for finding in hard_rule_violations(slot)]
+        if staying is not None:
+            problems += [
+                _("%(name)s would no longer be on the tour.") % {"name": fellow.display_name}
+                for fellow in fellows
+                if fellow.pk not in staying
+            ]
+        for problem in problems:
             conflicts.append(
                 _("%(event)s on %(when)s: %(problem)s")
                 % {
                     "event": event.title,
                     "when": _local(event.starts_at, event.timezone),
-                    "problem": finding.message,
+                    "problem": problem,
                 }
             )
     if conflicts:
@@ -510,11 +538,19 @@ def check_tour_changes(*, tour: Tour, changes: Mapping[str, Any]) -> Tour:
 
 
 @transaction.atomic
-def update_tour(*, tour: Tour, changes: Mapping[str, Any]) -> Tour:
-    """Change a tour's dates, rules or details; see check_tour_changes for what is refused."""
+def update_tour(
+    *,
+    tour: Tour,
+    changes: Mapping[str, Any],
+    teams: Mapping[str, Sequence[Fellow]] | None = None,
+) -> Tour:
+    """Change a tour's dates, rules, details and (with `teams`) its fellows by team; see
+    check_tour_changes for what is refused."""
     tour = Tour.objects.select_for_update().get(pk=tour.pk)
-    tour = check_tour_changes(tour=tour, changes=changes)
+    tour = check_tour_changes(tour=tour, changes=changes, teams=teams)
     tour.save()
+    if teams is not None:
+        fellow_services.set_tour_teams(tour=tour, teams=teams)
     return tour
 
 
@@ -607,10 +643,26 @@ def set_request_status(
                 }
             }
         )
+    previous = speaker_request.status
     speaker_request.status = status
     speaker_request.status_changed_at = timezone.now()
     speaker_request.save(update_fields=["status", "status_changed_at", "updated_at"])
+    RequestStatusChange.objects.create(
+        request=speaker_request,
+        old_status=previous,
+        new_status=status,
+        changed_at=speaker_request.status_changed_at,
+        changed_by=_signed_in_user(),
+    )
     return speaker_request
+
+
+def _signed_in_user():
+    """The staff member behind the current web request, as the events' audit trail records it
+    (simple_history's request middleware); None for hosts, tasks and commands."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated and user.is_staff else None
 
 
 def _check_request_bookable(request: SpeakerRequest, *, exclude_event_id: int | None = None):

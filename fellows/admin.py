@@ -158,12 +158,23 @@ class TourAdminForm(forms.ModelForm):
 @admin.register(Tour)
 class TourAdmin(admin.ModelAdmin):
     form = TourAdminForm
-    list_display = ["name", "start_date", "end_date", "region", "status"]
-    list_filter = ["status", "region"]
+    list_display = ["name", "start_date", "end_date", "region", "progress"]
+    list_filter = ["region"]
     search_fields = ["name", "region"]
     readonly_fields = ["feed_token_hash", "feed_token_created_at", "feed_last_used_at"]
     inlines = [TourMemberInline]
     actions = ["rotate_feed_tokens"]
+
+    def get_queryset(self, request):
+        from events.selectors import with_progress
+
+        return with_progress(super().get_queryset(request))
+
+    @admin.display(description=_("status"), ordering="progress")
+    def progress(self, tour: Tour) -> str:
+        from events.selectors import tour_progress
+
+        return str(Tour.Status(tour_progress(tour=tour)).label)
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:

@@ -2,6 +2,7 @@
 
 from typing import cast
 
+import django_filters
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -35,10 +36,27 @@ class FellowViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
+class TourFilter(django_filters.FilterSet):
+    # The status is derived from the work (events.selectors.with_progress), so the filter reads
+    # the annotation the view's queryset carries.
+    status = django_filters.ChoiceFilter(
+        field_name="progress", choices=Tour.Status.choices, label="Status"
+    )
+
+    class Meta:
+        model = Tour
+        fields: list[str] = []
+
+
 class TourViewSet(ProtectedDeleteMixin, viewsets.ModelViewSet):
     queryset = Tour.objects.prefetch_related("members")
     serializer_class = TourSerializer
-    filterset_fields = ["status"]
+    filterset_class = TourFilter
+
+    def get_queryset(self):
+        from events.selectors import with_progress  # events imports fellows; stay lazy
+
+        return with_progress(super().get_queryset())
 
     def perform_update(self, serializer: BaseSerializer[Tour]) -> None:
         # Changing a tour's dates or limits re-checks its booked events (events.services).

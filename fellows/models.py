@@ -86,6 +86,9 @@ class Fellow(models.Model):
 
 
 class Tour(models.Model):
+    # Derived from the work, never stored (events.selectors.with_progress): draft until a
+    # proposal is asked for or an event pencilled in, planning until an event is confirmed,
+    # published then, completed after the end date.
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PLANNING = "planning", _("Planning")
@@ -96,7 +99,6 @@ class Tour(models.Model):
     start_date = models.DateField()
     end_date = models.DateField()
     region = models.CharField(max_length=100, blank=True, validators=[one_line])
-    status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
     timezone = models.CharField(
         _("home time zone"),
         max_length=64,

@@ -26,7 +26,14 @@ from django.utils.functional import cached_property
 
 from common.tokens import hash_token
 from events.models import Event
-from fellows.models import Fellow, ItineraryItem, StaffFeedToken, Tour, Unavailability
+from fellows.models import (
+    Fellow,
+    ItineraryItem,
+    StaffFeedToken,
+    Tour,
+    TourMember,
+    Unavailability,
+)
 
 # Cancelled events stay in feeds this long so that subscribed clients see STATUS:CANCELLED and
 # drop them; after that they disappear from the feed altogether.
@@ -313,7 +320,11 @@ def day_sheets(*, fellow: Fellow, since: dt.date | None = None) -> list[DaySheet
     Each entry is grouped by its local date in its own venue's zone, as the fellow lives it.
     """
     entries: list[DaySheetEntry] = []
-    events = Event.objects.filter(assignments__fellow=fellow, status__in=ACTIVE_STATUSES)
+    # The request brings the host's topics, notes, interpretation need and contact: this
+    # fellow is booked at the event, so they may read them.
+    events = Event.objects.filter(
+        assignments__fellow=fellow, status__in=ACTIVE_STATUSES
+    ).select_related("request")
     items = ItineraryItem.objects.filter(fellows=fellow)
     if since is not None:
         # A day earlier in UTC so that zones west of UTC keep their whole first day.
@@ -348,3 +359,19 @@ def day_sheets(*, fellow: Fellow, since: dt.date | None = None) -> list[DaySheet
         by_day[day].date = day
         by_day[day].entries.append(entry)
     return [by_day[day] for day in sorted(by_day)]
+
+
+def board_fellows() -> QuerySet[Fellow]:
+    """Every fellow for the board's list, active first, with how many tours each is on."""
+    return Fellow.objects.annotate(tour_count=Count("tour_memberships")).order_by(
+        "-active", "display_name"
+    )
+
+
+def fellow_unavailabilities(*, fellow: Fellow) -> QuerySet[Unavailability]:
+    return fellow.unavailabilities.order_by("starts_at")
+
+
+def fellow_tours(*, fellow: Fellow) -> QuerySet[TourMember]:
+    """The fellow's tour memberships, newest tour first."""
+    return fellow.tour_memberships.select_related("tour").order_by("-tour__start_date")

@@ -35,6 +35,16 @@ class TourMemberSerializer(serializers.ModelSerializer):
 
 class TourSerializer(serializers.ModelSerializer):
     members = TourMemberSerializer(many=True, read_only=True)
+    status = serializers.SerializerMethodField(
+        help_text="Derived from the work, not set: draft, planning (a proposal was asked for or "
+        "an event is tentative), published (an event is confirmed), completed (after the end "
+        "date)."
+    )
+
+    def get_status(self, tour: Tour) -> str:
+        from events.selectors import tour_progress  # events imports fellows; stay lazy
+
+        return tour_progress(tour=tour)
 
     class Meta:
         model = Tour

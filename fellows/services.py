@@ -1,4 +1,6 @@
-"""Writes for fellows and tours: feed tokens, their last use, and unavailability.
+"""Writes for fellows and tours: fellows' profiles (private fields behind their permission,
+home base located offline), tours with their teams, feed tokens and their last use, and
+unavailability.
 
 Tokens are returned once, at creation, and stored only as a hash (common/tokens.py); a new
 token replaces the hash, so the previous URL stops working in the same transaction.
@@ -7,7 +9,9 @@ token replaces the hash, so the previous URL stops working in the same transacti
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -16,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.tokens import hash_token, new_token
+from events.geocoding import UnknownZip, locate_zip
 from fellows.models import (
     Fellow,
     ItineraryItem,
@@ -24,6 +29,7 @@ from fellows.models import (
     TourMember,
     Unavailability,
 )
+from fellows.permissions import PRIVATE_FELLOW_FIELDS, can_view_private_details
 
 # Recording every fetch would turn each feed poll into a write; a coarse stamp is all staff need
 # to tell a live subscription from a dead one.
@@ -117,22 +123,42 @@ def set_preferred_language(*, fellow: Fellow, language: str) -> Fellow:
     return fellow
 
 
+def check_teams(teams: Mapping[str, Iterable[Fellow]]) -> None:
+    """Raise ValidationError({"teams": …}) when a fellow is in two teams of one tour."""
+    chosen = [fellow.pk for fellows in teams.values() for fellow in fellows]
+    if len(chosen) != len(set(chosen)):
+        raise ValidationError({"teams": _("A fellow can be in only one team of a tour.")})
+
+
 @transaction.atomic
-def create_tour(*, tour: Tour, teams: dict[str, list[Fellow]]) -> Tour:
+def create_tour(*, tour: Tour, teams: Mapping[str, Iterable[Fellow]]) -> Tour:
     """Save a new tour with its fellows, team by team (members of a team travel together).
 
     Raises ValidationError({"teams": …}) for a fellow in two teams, and the tour's own
     model errors.
     """
-    chosen = [fellow.pk for fellows in teams.values() for fellow in fellows]
-    if len(chosen) != len(set(chosen)):
-        raise ValidationError({"teams": _("A fellow can be in only one team of a tour.")})
+    check_teams(teams)
     tour.full_clean()
     tour.save()
-    for team, fellows in teams.items():
-        for fellow in fellows:
-            TourMember.objects.create(tour=tour, fellow=fellow, team=team)
+    set_tour_teams(tour=tour, teams=teams)
     return tour
+
+
+@transaction.atomic
+def set_tour_teams(*, tour: Tour, teams: Mapping[str, Iterable[Fellow]]) -> None:
+    """Make the tour's fellows exactly `teams` (team name → fellows); staff escorts stay.
+
+    Callers that may remove a fellow with booked events go through events.services.update_tour,
+    which refuses that first.
+    """
+    check_teams(teams)
+    wanted = {fellow.pk: team for team, fellows in teams.items() for fellow in fellows}
+    current = TourMember.objects.filter(tour=tour, role=TourMember.Role.FELLOW)
+    current.exclude(fellow_id__in=wanted).delete()
+    for fellow_id, team in wanted.items():
+        TourMember.objects.update_or_create(
+            tour=tour, fellow_id=fellow_id, defaults={"team": team, "role": "fellow"}
+        )
 
 
 # What a calendar shows of an itinerary item: a change raises its SEQUENCE.
@@ -165,3 +191,73 @@ def save_itinerary_item(
     if fellows is not None:
         item.fellows.set(fellows)
     return item
+
+
+# Fields the board may change on a fellow; the private ones need fellows.view_private_details.
+FELLOW_PUBLIC_FIELDS = ("display_name", "languages", "preferred_language", "bio", "active")
+# Private fields typed as they are; the home base and its coordinates come from `home` only.
+HOME_FIELDS = ("home_base", "home_latitude", "home_longitude")
+FELLOW_PRIVATE_FIELDS = tuple(name for name in PRIVATE_FELLOW_FIELDS if name not in HOME_FIELDS)
+_ZIP_IN_ADDRESS = re.compile(r"(?<![0-9])([0-9]{5})(?:-[0-9]{4})?(?![0-9])", re.ASCII)
+
+
+def locate_home_base(text: str) -> tuple[str, float, float]:
+    """A home base typed as a ZIP code or an address ending in one, located offline.
+
+    Returns (label, latitude, longitude): the label is the address as typed, or "City, ST" for
+    a bare ZIP code. Raises ValidationError({"home": …}) without a known ZIP code: the street
+    itself cannot be located offline, and nobody types coordinates.
+    """
+    text = " ".join((text or "").split())
+    found = _ZIP_IN_ADDRESS.findall(text)
+    if not found:
+        raise ValidationError(
+            {"home": _("Give a ZIP code, or an address with its ZIP code (e.g. 90005).")}
+        )
+    try:
+        place = locate_zip(found[-1])
+    except UnknownZip as exc:
+        raise ValidationError(
+            {"home": _("We do not know the ZIP code %(zip)s.") % {"zip": found[-1]}}
+        ) from exc
+    label = f"{place.city}, {place.state}" if _ZIP_IN_ADDRESS.fullmatch(text) else text
+    return label, place.latitude, place.longitude
+
+
+@transaction.atomic
+def save_fellow(
+    *,
+    fellow: Fellow,
+    changes: Mapping[str, Any],
+    home: str | None = None,
+    by: User,
+) -> Fellow:
+    """Create (unsaved `fellow`) or change a fellow from the board.
+
+    `changes` maps FELLOW_PUBLIC_FIELDS and, for staff holding fellows.view_private_details,
+    FELLOW_PRIVATE_FIELDS to new values; `home` (a ZIP code or an address with one) sets the
+    home base and its coordinates, also private. Raises ValidationError for a field not
+    allowed to `by`, an unknown ZIP code or a value the model refuses (e.g. a display name
+    already taken).
+    """
+    allowed = set(FELLOW_PUBLIC_FIELDS)
+    if can_view_private_details(by):
+        allowed |= set(FELLOW_PRIVATE_FIELDS)
+    elif home:
+        raise ValidationError({"home": _("Only staff allowed to see private details set it.")})
+    refused = set(changes) - allowed
+    if refused:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in refused})
+    for name, value in changes.items():
+        setattr(fellow, name, value.strip() if isinstance(value, str) else value)
+    if home:
+        fellow.home_base, fellow.home_latitude, fellow.home_longitude = locate_home_base(home)
+    fellow.full_clean(exclude=["user"])
+    fellow.save()
+    return fellow
+
+
+@transaction.atomic
+def remove_unavailability(*, unavailability: Unavailability) -> None:
+    """Drop a blackout the fellow no longer has; the booking rules stop refusing those dates."""
+    unavailability.delete()

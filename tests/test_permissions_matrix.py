@@ -36,7 +36,13 @@ from impact import services as survey_services
 from impact.models import PublicListing
 from tests.conftest import registered_models
 from tests.events.conftest import request_data
-from tests.factories import FellowFactory, TourFactory, TourMemberFactory, UserFactory
+from tests.factories import (
+    FellowFactory,
+    TourFactory,
+    TourMemberFactory,
+    UnavailabilityFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +116,18 @@ WEB_MATRIX: dict[str, Rule] = {
     "board:event-lock": Rule(STAFF, method="post", args=("event_id",)),
     "board:requests": Rule(STAFF),
     "board:requests-bulk": Rule(STAFF, method="post"),
+    "board:request": Rule(STAFF, args=("request_id",)),
+    "board:request-status": Rule(STAFF, method="post", args=("request_id",)),
+    "board:request-decline": Rule(STAFF, method="post", args=("request_id",)),
+    "board:request-book": Rule(STAFF, method="post", args=("request_id",)),
+    "board:tour-edit": Rule(STAFF, args=("tour_id",)),
+    "board:fellows": Rule(STAFF),
+    "board:fellow-create": Rule(STAFF),
+    "board:fellow": Rule(STAFF, args=("fellow_id",)),
+    "board:fellow-unavailability": Rule(STAFF, method="post", args=("fellow_id",)),
+    "board:fellow-unavailability-remove": Rule(
+        STAFF, method="post", args=("fellow_id", "unavailability_id")
+    ),
     "board:outbox": Rule(STAFF),
     "board:outbox-retry": Rule(STAFF, method="post", args=("notification_id",)),
     "board:impact": Rule(STAFF),
@@ -377,6 +395,13 @@ def build_world() -> SimpleNamespace:
         api_ids=ids,
         tour_id=tour.pk,
         run_id=run.pk,
+        request_id=speaker_request.pk,
+        fellow_id=fellow.pk,
+        unavailability_id=UnavailabilityFactory(
+            fellow=fellow,
+            starts_at=starts + dt.timedelta(days=3),
+            ends_at=starts + dt.timedelta(days=4),
+        ).pk,
         event_id=event.pk,
         notification_id=ids["notifications"],
         app_label="events",

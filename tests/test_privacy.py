@@ -228,6 +228,10 @@ def staff_outputs(world, client: Client) -> dict[str, str]:
         reverse("board:event", args=[world.event.pk]),
         reverse("board:outbox"),
         reverse("board:requests"),
+        reverse("board:request", args=[world.event.request_id]),
+        reverse("board:tour-edit", args=[world.tour.pk]),
+        reverse("board:fellows"),
+        reverse("board:fellow", args=[first.pk]),
         reverse("admin:fellows_fellow_changelist"),
         reverse("admin:fellows_fellow_change", args=[first.pk]),
         reverse("admin:fellows_unavailability_changelist"),
@@ -306,6 +310,10 @@ def test_staff_with_the_permission_see_the_private_details(world):
     )
     assert reason in outputs[unavailability]
     assert first.email in outputs[reverse("board:outbox")]
+    board_fellow = outputs[reverse("board:fellow", args=[first.pk])]
+    assert first.legal_name in board_fellow and first.home_base in board_fellow
+    assert reason in board_fellow
+    assert first.home_base in outputs[reverse("board:fellows")]
 
 
 def test_a_tour_cannot_lose_its_start_location(staff_api):

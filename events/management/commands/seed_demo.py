@@ -230,7 +230,6 @@ class Command(BaseCommand):
             # The planner keeps to these states; hosts further south are left out with the
             # reason "outside the tour's region", for staff to widen it if they wish.
             region_states=["NY", "NJ", "PA", "CT", "MA", "RI", "DE", "MD", "DC", "VA", "NC"],
-            status=Tour.Status.PLANNING,
             timezone="America/New_York",
             start_location="New York, NY",
             start_latitude=40.71,
@@ -245,7 +244,6 @@ class Command(BaseCommand):
             # A day's drive around Chicago: the West Coast's hosts are left out as "outside
             # the tour's region" (they wait for a West Coast tour) instead of costing flights.
             region_radius_km=700,
-            status=Tour.Status.DRAFT,
             timezone="America/Chicago",
             start_location="Chicago, IL",
             start_latitude=41.88,
