@@ -276,10 +276,18 @@ class TourModel:
 
     def _stops(self, origin: int, destination: int, parts: int) -> list[int]:
         """The overnight stops that cut the straight line from origin to destination into
-        ``parts`` equal stages, each named after a known place near it or by the road."""
+        ``parts`` equal stages, each named after a known place near it or by the road.
+
+        A stop is one place whichever way the team drives through it (out and home share
+        it), so its road name counts from the end whose name sorts first.
+        """
+        ends = sorted(
+            ((self.locations[origin], 0.0), (self.locations[destination], 1.0)),
+            key=lambda end: self._place_name(end[0]),
+        )
+        (first, first_at), (second, _at) = ends
+        road_km = self.travel_model.overland(first, second).km
         a, b = self.locations[origin], self.locations[destination]
-        road_km = self.travel_model.overland(a, b).km
-        towards = self._place_name(b) or "the next stop"
         out = []
         for k in range(1, parts):
             point = waypoint(a, b, k / parts)
@@ -287,7 +295,11 @@ class TourModel:
                 self.known_places, key=lambda known: great_circle_km(known[0], point)
             )
             if not name or great_circle_km(place, point) > NEAR_KNOWN_PLACE_KM:
-                name = f"a stop {round(road_km * k / parts, -1):.0f} km on the road to {towards}"
+                along = road_km * abs(k / parts - first_at)
+                name = (
+                    f"a stop {round(along, -1):.0f} km from {self._place_name(first) or 'start'}"
+                    f" towards {self._place_name(second) or 'the next stop'}"
+                )
             # The zone of the nearest known place: the team sleeps near the line between two
             # of them, and a wrong zone there only shifts the hours shown for the stop.
             out.append(self._loc(Location(point.lat, point.lon, name, zone)))
@@ -598,7 +610,8 @@ class TourModel:
     ) -> tuple[int, int] | None:
         """(day index, departure) of the trip home after the team's last event, at ``here``
         from ``free_from`` on day d: that evening if it fits, else the first working day that
-        holds the whole leg; None if no day of the tour does."""
+        holds the whole leg; for a drive too long for one day, the day of its last stage (see
+        ``_home_stages``) and the first stage's opening hour; None if no day of the tour does."""
         team = self.teams[ti]
         leg = self.leg(here, team.home_loc)
         if leg.minutes == 0:
@@ -608,8 +621,10 @@ class TourModel:
             depart = self._first_free([day.work], leg.minutes, day.blocks, free_from)
             if depart is not None:
                 return d, depart
-        if leg.driving_minutes > team.max_drive:
-            return None
+        if self._needs_stages(ti, leg):
+            stages = self._home_stages(ti, d, here)
+            # The day it is home: the last stage's (the hotel nights run until then).
+            return None if stages is None else (stages[-1][0], team.days[stages[0][0]].work[0])
         for x in range(d + 1, len(team.days)):
             later = team.days[x]
             if later.rest:
@@ -617,6 +632,19 @@ class TourModel:
             depart = self._first_free([later.work], leg.minutes, later.blocks, later.work[0])
             if depart is not None:
                 return x, depart
+        return None
+
+    def _home_stages(self, ti: int, d: int, here: int) -> tuple[Stage, ...] | None:
+        """A trip home too long for one day, in stages on the working days after day d."""
+        team = self.teams[ti]
+        leg = self.leg(here, team.home_loc)
+        free = [x for x in range(d + 1, len(team.days)) if not team.days[x].rest]
+        base = math.ceil(leg.driving_minutes / team.max_drive)
+        for parts in (base, base + 1):
+            points = [here, *self._stops(here, team.home_loc, parts), team.home_loc]
+            portions = list(zip(points, points[1:], strict=False))
+            if not any(self._needs_stages(ti, self.leg(a, b)) for a, b in portions):
+                return self._stage_days(ti, free, portions)
         return None
 
     def _next_busy(self, ti: int, d: int) -> int | None:
@@ -1048,6 +1076,9 @@ class TourModel:
             if trip is not None and self.leg(here, team.home_loc).minutes:
                 if trip[0] == last:
                     home_same_day = (last, trip[1])
+                elif self._needs_stages(ti, self.leg(here, team.home_loc)):
+                    for x, a, b in self._home_stages(ti, last, here) or ():
+                        travel_days[x] = (a, b)
                 else:
                     travel_days[trip[0]] = (here, team.home_loc)
         km = 0.0
