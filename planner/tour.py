@@ -62,6 +62,8 @@ _ZONE_SPAN_MINUTES = 12 * 60
 # A split drive's overnight stop takes the name of a known place (a venue's city, a team's
 # start) when one lies this close to it (great circle); otherwise it is described by the road.
 NEAR_KNOWN_PLACE_KM = 80.0
+# A split drive starts on the evening after a talk only if that leaves this much driving.
+MIN_EVENING_STAGE_MINUTES = 60
 # A stage of a split drive: (day index it is driven on, from location, to location).
 Stage = tuple[int, int, int]
 
@@ -227,34 +229,75 @@ class TourModel:
         """A drive too long for one day, in stages of at most the daily limit on the working
         days after day p (the previous busy day, -1 for the tour's start) and before day d.
 
-        The stops are evenly spaced on the great circle. Every stage on a travel day of its
-        own when there are days enough; else the last stage is driven on the morning of day
-        d, before its events. Returns (where the team wakes on day d, the first travel day,
-        the stages), or None if the days between cannot hold the drive.
+        The stops lie on the great circle, the stages of equal length. Tried in turn: every
+        stage on a travel day of its own; the last stage on the morning of day d, before its
+        events; and then the same with a first, shorter stage on the evening after day p's
+        last talk (what is left of that day's hours and driving). Returns (where the team
+        wakes on day d, the first day that carries a stage, the stages), or None if the days
+        between cannot hold the drive.
         """
         team = self.teams[ti]
         model = self.travel_model
-        base = max(
-            math.ceil(leg.driving_minutes / team.max_drive),
-            math.ceil(leg.km / model.road_factor / model.flight_threshold_km),
-        )
         free = [x for x in range(p + 1, d) if not team.days[x].rest]
-        if len(free) < base - 1:
-            return None
-        # Minute rounding can push a stage a minute over the limit; one more stage fixes it.
-        for parts in (base, base + 1):
-            points = [origin, *self._stops(origin, destination, parts), destination]
-            portions = list(zip(points, points[1:], strict=False))
-            if any(
-                self.leg(a, b).mode != "drive" or self._needs_stages(ti, self.leg(a, b))
-                for a, b in portions
-            ):
+        heads = [0.0]  # the share of the drive done on the evening of day p
+        room = self._evening_room(ti, p)
+        if room >= MIN_EVENING_STAGE_MINUTES:
+            # A couple of minutes' margin for the rounding of the stage's own leg.
+            heads.append(min(0.9, (room - 2) / leg.driving_minutes))
+        for head in heads:
+            base = max(
+                math.ceil(leg.driving_minutes * (1 - head) / team.max_drive),
+                math.ceil(leg.km * (1 - head) / model.road_factor / model.flight_threshold_km),
+            )
+            if len(free) < base - 1:
                 continue
-            for before in (portions, portions[:-1]):
-                stages = self._stage_days(ti, free, before)
-                if stages is not None:
-                    return before[-1][1], stages[0][0], stages
+            # Minute rounding can push a stage a minute over the limit; one more fixes it.
+            for parts in (base, base + 1):
+                cuts = [head] if head else []
+                cuts += [head + (1 - head) * k / parts for k in range(1, parts)]
+                points = [origin, *self._stops(origin, destination, cuts), destination]
+                portions = list(zip(points, points[1:], strict=False))
+                if any(
+                    self.leg(a, b).mode != "drive" or self._needs_stages(ti, self.leg(a, b))
+                    for a, b in portions
+                ):
+                    continue
+                evening: tuple[Stage, ...] = ()
+                if head:
+                    if not self._fits_evening(ti, p, self.leg(*portions[0])):
+                        continue
+                    evening = ((p, *portions[0]),)
+                    portions = portions[1:]
+                for before in (portions, portions[:-1]):
+                    stages = self._stage_days(ti, free, before)
+                    if stages is not None and evening + stages:
+                        morning = before[-1][1] if before else evening[-1][2]
+                        return morning, (evening + stages)[0][0], evening + stages
         return None
+
+    def _evening_room(self, ti: int, p: int) -> int:
+        """Minutes the team could still drive after day p's last talk: what is left of that
+        day's driving limit and of its working hours (0 when day p has no talk)."""
+        if p < 0:
+            return 0
+        before = self.sched[ti][p]
+        if before is None or not before.events:
+            return 0
+        team = self.teams[ti]
+        end = before.starts[-1] + self.req_dur[before.events[-1]]
+        return max(0, min(team.max_drive - before.driving, team.days[p].work[1] - end))
+
+    def _fits_evening(self, ti: int, p: int, leg: Leg) -> bool:
+        """Whether ``leg`` can be driven after day p's last talk, as ``_team_plan`` will."""
+        before = self.sched[ti][p]
+        if before is None or not before.events:
+            return False
+        team = self.teams[ti]
+        if before.driving + leg.driving_minutes > team.max_drive:
+            return False
+        day = team.days[p]
+        end = before.starts[-1] + self.req_dur[before.events[-1]]
+        return self._first_free([day.work], leg.minutes, day.blocks, end) is not None
 
     def _stage_days(
         self, ti: int, free: list[int], portions: list[tuple[int, int]]
@@ -274,9 +317,9 @@ class TourModel:
                 return None
         return tuple(stages)
 
-    def _stops(self, origin: int, destination: int, parts: int) -> list[int]:
-        """The overnight stops that cut the straight line from origin to destination into
-        ``parts`` equal stages, each named after a known place near it or by the road.
+    def _stops(self, origin: int, destination: int, cuts: list[float]) -> list[int]:
+        """The overnight stops at the given shares (0 to 1) of the straight line from origin
+        to destination, each named after a known place near it or by the road.
 
         A stop is one place whichever way the team drives through it (out and home share
         it), so its road name counts from the end whose name sorts first.
@@ -289,13 +332,13 @@ class TourModel:
         road_km = self.travel_model.overland(first, second).km
         a, b = self.locations[origin], self.locations[destination]
         out = []
-        for k in range(1, parts):
-            point = waypoint(a, b, k / parts)
+        for cut in cuts:
+            point = waypoint(a, b, cut)
             place, name, zone = min(
                 self.known_places, key=lambda known: great_circle_km(known[0], point)
             )
             if not name or great_circle_km(place, point) > NEAR_KNOWN_PLACE_KM:
-                along = road_km * abs(k / parts - first_at)
+                along = road_km * abs(cut - first_at)
                 name = (
                     f"a stop {round(along, -1):.0f} km from {self._place_name(first) or 'start'}"
                     f" towards {self._place_name(second) or 'the next stop'}"
@@ -641,7 +684,8 @@ class TourModel:
         free = [x for x in range(d + 1, len(team.days)) if not team.days[x].rest]
         base = math.ceil(leg.driving_minutes / team.max_drive)
         for parts in (base, base + 1):
-            points = [here, *self._stops(here, team.home_loc, parts), team.home_loc]
+            cuts = [k / parts for k in range(1, parts)]
+            points = [here, *self._stops(here, team.home_loc, cuts), team.home_loc]
             portions = list(zip(points, points[1:], strict=False))
             if not any(self._needs_stages(ti, self.leg(a, b)) for a, b in portions):
                 return self._stage_days(ti, free, portions)

@@ -132,3 +132,26 @@ def test_the_verifier_rejects_the_whole_drive_on_one_day():
     broken = replace(plan, teams=(replace(plan.teams[0], days=tuple(days)),))
     codes = {v.code for v in verify_plan(no_flights_problem(), broken)}
     assert "driving_limit" in codes
+
+
+def test_a_split_drive_can_start_on_the_evening_after_a_talk():
+    # Memphis on Wednesday: Tuesday alone cannot hold two of the three stages, so the team
+    # leaves after Monday's morning talk and drives the rest of that day's limit.
+    problem = replace(
+        no_flights_problem(memphis_day=date(2026, 3, 4)),
+        requests=(
+            request("philly", PHILLY, MONDAY, 9, 11, audience=1000),
+            request("memphis", MEMPHIS, date(2026, 3, 4), 9, 20, audience=1000),
+        ),
+    )
+    plan = solve(problem)
+    assert plan.left_out == ()
+    monday, tuesday, wednesday = plan.teams[0].days[:3]
+    assert [e.request_id for e in monday.events] == ["philly"]
+    (evening,) = monday.legs
+    assert evening.depart >= monday.events[0].end and evening.mode == "drive"
+    assert "km from" in monday.overnight_location.label
+    assert tuesday.legs and not tuesday.events
+    assert [e.request_id for e in wednesday.events] == ["memphis"] and wednesday.legs
+    for day in (monday, tuesday, wednesday):
+        assert sum(leg.driving_minutes for leg in day.legs) <= EIGHT_HOURS
