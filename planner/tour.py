@@ -141,6 +141,7 @@ class TourModel:
         self._loc_index: dict[tuple[float, float], int] = {}
         self._legs: dict[tuple[int, int], Leg] = {}
         self._overland: dict[tuple[int, int], Leg] = {}
+        self._stops_found: dict[tuple[int, int, tuple[float, ...]], list[int]] = {}
         self.teams = [self._team_data(i) for i in range(len(problem.teams))]
         # One person, one place: teams that share a fellow keep clear of each other's events,
         # and every team keeps clear of its fellows' commitments outside this problem.
@@ -322,8 +323,13 @@ class TourModel:
         to destination, each named after a known place near it or by the road.
 
         A stop is one place whichever way the team drives through it (out and home share
-        it), so its road name counts from the end whose name sorts first.
+        it), so its road name counts from the end whose name sorts first. Remembered per
+        run: a day evaluation asks again for the same drive many times.
         """
+        key = (origin, destination, tuple(cuts))
+        known = self._stops_found.get(key)
+        if known is not None:
+            return known
         ends = sorted(
             ((self.locations[origin], 0.0), (self.locations[destination], 1.0)),
             key=lambda end: self._place_name(end[0]),
@@ -346,6 +352,7 @@ class TourModel:
             # The zone of the nearest known place: the team sleeps near the line between two
             # of them, and a wrong zone there only shifts the hours shown for the stop.
             out.append(self._loc(Location(point.lat, point.lon, name, zone)))
+        self._stops_found[key] = out
         return out
 
     def _place_name(self, location: Location) -> str:
