@@ -599,7 +599,7 @@ class TourModel:
         loc = morning
         t = day.work[0]
         driving = 0
-        starts = []
+        starts: list[int] = []
         prev_end: int | None = None
         for ri in events:
             if from_start and not starts:
