@@ -15,6 +15,7 @@ where its last event of the day was or where its travel day ended.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -45,7 +46,7 @@ from planner.neighbourhoods import (
 )
 from planner.reasons import explain
 from planner.search import Budget, iterated_ruin_recreate
-from planner.travel import Leg, TravelModel, in_region
+from planner.travel import Leg, TravelModel, great_circle_km, in_region, waypoint
 from planner.validate import check_problem
 
 Interval = tuple[int, int]
@@ -58,6 +59,13 @@ START_STEP_MINUTES = 15
 # Seconds kept back per request for building the answer after the search (see plan_tour).
 ANSWER_SECONDS_PER_REQUEST = 0.002
 _ZONE_SPAN_MINUTES = 12 * 60
+# A split drive's overnight stop takes the name of a known place (a venue's city, a team's
+# start) when one lies this close to it (great circle); otherwise it is described by the road.
+NEAR_KNOWN_PLACE_KM = 80.0
+# A split drive starts on the evening after a talk only if that leaves this much driving.
+MIN_EVENING_STAGE_MINUTES = 60
+# A stage of a split drive: (day index it is driven on, from location, to location).
+Stage = tuple[int, int, int]
 
 
 def _minutes(moment: datetime, epoch: datetime) -> int:
@@ -101,6 +109,11 @@ class _TeamData:
     costs: CostModel
     flight_cap: int | None  # flights per tour-week (day index // 7), first and last legs aside
 
+    @property
+    def drives_only(self) -> bool:
+        """A team whose cap allows no flight drives between stops, however far (in stages)."""
+        return self.flight_cap == 0
+
 
 @dataclass
 class _DaySchedule:
@@ -110,6 +123,9 @@ class _DaySchedule:
     travel_day: int | None  # day index on which the incoming leg was driven, if not this day
     driving: int
     home_day: int | None = None  # if this is the team's last busy day: when it travels home
+    # A drive too long for one day, split: the stages driven on the days before this one
+    # (``travel_day`` is then the first of them). Empty for a leg driven in one piece.
+    stages: tuple[Stage, ...] = ()
 
 
 class TourModel:
@@ -124,6 +140,8 @@ class TourModel:
         self.locations: list[Location] = []
         self._loc_index: dict[tuple[float, float], int] = {}
         self._legs: dict[tuple[int, int], Leg] = {}
+        self._overland: dict[tuple[int, int], Leg] = {}
+        self._stops_found: dict[tuple[int, int, tuple[float, ...]], list[int]] = {}
         self.teams = [self._team_data(i) for i in range(len(problem.teams))]
         # One person, one place: teams that share a fellow keep clear of each other's events,
         # and every team keeps clear of its fellows' commitments outside this problem.
@@ -147,6 +165,12 @@ class TourModel:
         self.req_dur = [r.duration_minutes for r in problem.requests]
         self.value = [problem.weights.value(r) for r in problem.requests]
         self.req_index = {r.id: i for i, r in enumerate(problem.requests)}
+        # Places people know by name, for naming the overnight stops of split drives.
+        self.known_places: list[tuple[Location, str, str]] = [
+            (place, place.label, t.timezone)
+            for t in problem.teams
+            for place in (t.start_location, t.home)
+        ] + [(r.location, r.city or r.location.label, r.timezone) for r in problem.requests]
         # windows[(request, team, day)] -> intervals clipped to that day's working hours
         self.windows: dict[tuple[int, int, int], list[Interval]] = {}
         self.candidates: list[list[tuple[int, int]]] = [[] for _ in problem.requests]
@@ -178,6 +202,164 @@ class TourModel:
             found = self.travel_model.leg(self.locations[a], self.locations[b])
             self._legs[key] = found
         return found
+
+    def hop(self, ti: int, a: int, b: int) -> Leg:
+        """The leg team ti travels between two of its stops: the travel model's, except that a
+        team that does not fly (``drives_only``) drives where the model would fly."""
+        leg = self.leg(a, b)
+        if leg.mode != "flight" or not self.teams[ti].drives_only:
+            return leg
+        found = self._overland.get((a, b))
+        if found is None:
+            found = self.travel_model.overland(self.locations[a], self.locations[b])
+            self._overland[(a, b)] = found
+        return found
+
+    def _needs_stages(self, ti: int, leg: Leg) -> bool:
+        """Whether a drive cannot be done in one day: over the daily driving limit, or longer
+        than any single drive leg of the travel model (a team that does not fly)."""
+        model = self.travel_model
+        return leg.mode == "drive" and (
+            leg.driving_minutes > self.teams[ti].max_drive
+            or leg.km > model.flight_threshold_km * model.road_factor
+        )
+
+    def _split_drive(
+        self, ti: int, p: int, d: int, origin: int, destination: int, leg: Leg
+    ) -> tuple[int, int, tuple[Stage, ...]] | None:
+        """A drive too long for one day, in stages of at most the daily limit on the working
+        days after day p (the previous busy day, -1 for the tour's start) and before day d.
+
+        The stops lie on the great circle, the stages of equal length. Tried in turn: every
+        stage on a travel day of its own; the last stage on the morning of day d, before its
+        events; and then the same with a first, shorter stage on the evening after day p's
+        last talk (what is left of that day's hours and driving). Returns (where the team
+        wakes on day d, the first day that carries a stage, the stages), or None if the days
+        between cannot hold the drive.
+        """
+        team = self.teams[ti]
+        model = self.travel_model
+        free = [x for x in range(p + 1, d) if not team.days[x].rest]
+        heads = [0.0]  # the share of the drive done on the evening of day p
+        room = self._evening_room(ti, p)
+        if room >= MIN_EVENING_STAGE_MINUTES:
+            # A couple of minutes' margin for the rounding of the stage's own leg.
+            heads.append(min(0.9, (room - 2) / leg.driving_minutes))
+        for head in heads:
+            base = max(
+                math.ceil(leg.driving_minutes * (1 - head) / team.max_drive),
+                math.ceil(leg.km * (1 - head) / model.road_factor / model.flight_threshold_km),
+            )
+            if len(free) < base - 1:
+                continue
+            # Minute rounding can push a stage a minute over the limit; one more fixes it.
+            for parts in (base, base + 1):
+                cuts = [head] if head else []
+                cuts += [head + (1 - head) * k / parts for k in range(1, parts)]
+                points = [origin, *self._stops(origin, destination, cuts), destination]
+                portions = list(zip(points, points[1:], strict=False))
+                if any(
+                    self.leg(a, b).mode != "drive" or self._needs_stages(ti, self.leg(a, b))
+                    for a, b in portions
+                ):
+                    continue
+                evening: tuple[Stage, ...] = ()
+                if head:
+                    if not self._fits_evening(ti, p, self.leg(*portions[0])):
+                        continue
+                    evening = ((p, *portions[0]),)
+                    portions = portions[1:]
+                for before in (portions, portions[:-1]):
+                    stages = self._stage_days(ti, free, before)
+                    if stages is not None and evening + stages:
+                        morning = before[-1][1] if before else evening[-1][2]
+                        return morning, (evening + stages)[0][0], evening + stages
+        return None
+
+    def _evening_room(self, ti: int, p: int) -> int:
+        """Minutes the team could still drive after day p's last talk: what is left of that
+        day's driving limit and of its working hours (0 when day p has no talk)."""
+        if p < 0:
+            return 0
+        before = self.sched[ti][p]
+        if before is None or not before.events:
+            return 0
+        team = self.teams[ti]
+        end = before.starts[-1] + self.req_dur[before.events[-1]]
+        return max(0, min(team.max_drive - before.driving, team.days[p].work[1] - end))
+
+    def _fits_evening(self, ti: int, p: int, leg: Leg) -> bool:
+        """Whether ``leg`` can be driven after day p's last talk, as ``_team_plan`` will."""
+        before = self.sched[ti][p]
+        if before is None or not before.events:
+            return False
+        team = self.teams[ti]
+        if before.driving + leg.driving_minutes > team.max_drive:
+            return False
+        day = team.days[p]
+        end = before.starts[-1] + self.req_dur[before.events[-1]]
+        return self._first_free([day.work], leg.minutes, day.blocks, end) is not None
+
+    def _stage_days(
+        self, ti: int, free: list[int], portions: list[tuple[int, int]]
+    ) -> tuple[Stage, ...] | None:
+        """Each portion on the next of the ``free`` days whose working hours hold it."""
+        team = self.teams[ti]
+        days = iter(free)
+        stages: list[Stage] = []
+        for a, b in portions:
+            minutes = self.leg(a, b).minutes
+            for x in days:
+                day = team.days[x]
+                if self._first_free([day.work], minutes, day.blocks, day.work[0]) is not None:
+                    stages.append((x, a, b))
+                    break
+            else:
+                return None
+        return tuple(stages)
+
+    def _stops(self, origin: int, destination: int, cuts: list[float]) -> list[int]:
+        """The overnight stops at the given shares (0 to 1) of the straight line from origin
+        to destination, each named after a known place near it or by the road.
+
+        A stop is one place whichever way the team drives through it (out and home share
+        it), so its road name counts from the end whose name sorts first. Remembered per
+        run: a day evaluation asks again for the same drive many times.
+        """
+        key = (origin, destination, tuple(cuts))
+        known = self._stops_found.get(key)
+        if known is not None:
+            return known
+        ends = sorted(
+            ((self.locations[origin], 0.0), (self.locations[destination], 1.0)),
+            key=lambda end: self._place_name(end[0]),
+        )
+        (first, first_at), (second, _at) = ends
+        road_km = self.travel_model.overland(first, second).km
+        a, b = self.locations[origin], self.locations[destination]
+        out = []
+        for cut in cuts:
+            point = waypoint(a, b, cut)
+            place, name, zone = min(
+                self.known_places, key=lambda known: great_circle_km(known[0], point)
+            )
+            if not name or great_circle_km(place, point) > NEAR_KNOWN_PLACE_KM:
+                along = road_km * abs(cut - first_at)
+                name = (
+                    f"a stop {round(along, -1):.0f} km from {self._place_name(first) or 'start'}"
+                    f" towards {self._place_name(second) or 'the next stop'}"
+                )
+            # The zone of the nearest known place: the team sleeps near the line between two
+            # of them, and a wrong zone there only shifts the hours shown for the stop.
+            out.append(self._loc(Location(point.lat, point.lon, name, zone)))
+        self._stops_found[key] = out
+        return out
+
+    def _place_name(self, location: Location) -> str:
+        for place, name, _zone in self.known_places:
+            if great_circle_km(place, location) < 0.1 and name:
+                return name
+        return location.label
 
     def _team_data(self, index: int) -> _TeamData:
         team = self.problem.teams[index]
@@ -347,17 +529,24 @@ class TourModel:
                     )
         return tuple(out)
 
-    def _incoming(self, ti: int, d: int, first_loc: int) -> tuple[int, int | None]:
-        """Where the team wakes up on day d and which earlier day carried the leg there."""
+    def _incoming(
+        self, ti: int, d: int, first_loc: int
+    ) -> tuple[int, int | None, tuple[Stage, ...]]:
+        """Where the team wakes up on day d, which earlier day carried the leg there (the first
+        of them for a split drive) and the stages of a split drive."""
         team = self.teams[ti]
         p = d - 1
         while p >= 0 and not self.plan[ti][p]:
             p -= 1
         origin = self.plan[ti][p][-1] if p >= 0 else -1
         origin_loc = self.req_loc[origin] if origin >= 0 else team.start_loc
-        leg = self.leg(origin_loc, first_loc)
+        # The first leg out keeps the travel model's mode (the flight cap leaves it aside).
+        leg = self.hop(ti, origin_loc, first_loc) if p >= 0 else self.leg(origin_loc, first_loc)
         if leg.minutes == 0:
-            return first_loc, None
+            return first_loc, None, ()
+        if self._needs_stages(ti, leg):
+            split = self._split_drive(ti, p, d, origin_loc, first_loc, leg)
+            return split if split is not None else (origin_loc, None, ())
         if leg.driving_minutes <= team.max_drive:
             for x in range(p + 1, d):
                 day = team.days[x]
@@ -366,11 +555,11 @@ class TourModel:
                     continue
                 start = self._first_free([day.work], leg.minutes, day.blocks, day.work[0])
                 if start is not None:
-                    return first_loc, x
+                    return first_loc, x, ()
             if p >= 0 and self._evening_departure(ti, p, leg) is not None:
                 # No free day between: travel on the evening after the last event of day p.
-                return first_loc, p
-        return origin_loc, None
+                return first_loc, p, ()
+        return origin_loc, None, ()
 
     def _evening_departure(self, ti: int, p: int, leg: Leg) -> int | None:
         """When the team can leave after day p's last event for ``leg``, in the same working
@@ -404,14 +593,21 @@ class TourModel:
             return _DaySchedule((), (), -1, None, 0)
         if not lenient and ((limits.event_cap and len(events) > team.max_events) or day.rest):
             return None
-        morning, travel_day = self._incoming(ti, d, self.req_loc[events[0]])
+        morning, travel_day, stages = self._incoming(ti, d, self.req_loc[events[0]])
+        # Leaving the tour's start keeps the model's mode; between stops, the team's own.
+        from_start = not stages and self._previous_busy(ti, d) is None
         loc = morning
         t = day.work[0]
         driving = 0
-        starts = []
+        starts: list[int] = []
         prev_end: int | None = None
         for ri in events:
-            leg = self.leg(loc, self.req_loc[ri])
+            if from_start and not starts:
+                leg = self.leg(loc, self.req_loc[ri])
+            else:
+                leg = self.hop(ti, loc, self.req_loc[ri])
+            if self._needs_stages(ti, leg) and not lenient:
+                return None  # a drive that takes days, with no days before this one to hold it
             driving += leg.driving_minutes
             ready = t if prev_end is None else prev_end
             if leg.minutes:
@@ -455,14 +651,17 @@ class TourModel:
             if home is None and not lenient:
                 return None
             home_day = home[0] if home is not None else None
-        return _DaySchedule(tuple(events), tuple(starts), morning, travel_day, driving, home_day)
+        return _DaySchedule(
+            tuple(events), tuple(starts), morning, travel_day, driving, home_day, stages
+        )
 
     def _home_trip(
         self, ti: int, d: int, here: int, free_from: int, driving: int
     ) -> tuple[int, int] | None:
         """(day index, departure) of the trip home after the team's last event, at ``here``
         from ``free_from`` on day d: that evening if it fits, else the first working day that
-        holds the whole leg; None if no day of the tour does."""
+        holds the whole leg; for a drive too long for one day, the day of its last stage (see
+        ``_home_stages``) and the first stage's opening hour; None if no day of the tour does."""
         team = self.teams[ti]
         leg = self.leg(here, team.home_loc)
         if leg.minutes == 0:
@@ -472,8 +671,10 @@ class TourModel:
             depart = self._first_free([day.work], leg.minutes, day.blocks, free_from)
             if depart is not None:
                 return d, depart
-        if leg.driving_minutes > team.max_drive:
-            return None
+        if self._needs_stages(ti, leg):
+            stages = self._home_stages(ti, d, here)
+            # The day it is home: the last stage's (the hotel nights run until then).
+            return None if stages is None else (stages[-1][0], team.days[stages[0][0]].work[0])
         for x in range(d + 1, len(team.days)):
             later = team.days[x]
             if later.rest:
@@ -481,6 +682,20 @@ class TourModel:
             depart = self._first_free([later.work], leg.minutes, later.blocks, later.work[0])
             if depart is not None:
                 return x, depart
+        return None
+
+    def _home_stages(self, ti: int, d: int, here: int) -> tuple[Stage, ...] | None:
+        """A trip home too long for one day, in stages on the working days after day d."""
+        team = self.teams[ti]
+        leg = self.leg(here, team.home_loc)
+        free = [x for x in range(d + 1, len(team.days)) if not team.days[x].rest]
+        base = math.ceil(leg.driving_minutes / team.max_drive)
+        for parts in (base, base + 1):
+            cuts = [k / parts for k in range(1, parts)]
+            points = [here, *self._stops(here, team.home_loc, cuts), team.home_loc]
+            portions = list(zip(points, points[1:], strict=False))
+            if not any(self._needs_stages(ti, self.leg(a, b)) for a, b in portions):
+                return self._stage_days(ti, free, portions)
         return None
 
     def _next_busy(self, ti: int, d: int) -> int | None:
@@ -504,7 +719,7 @@ class TourModel:
         for d, events in enumerate(self.plan[ti]):
             for ri in events:
                 here = self.req_loc[ri]
-                if previous >= 0 and self.leg(previous, here).mode == "flight":
+                if previous >= 0 and self.hop(ti, previous, here).mode == "flight":
                     counts[d // 7] = counts.get(d // 7, 0) + 1
                 previous = here
         return counts
@@ -548,12 +763,15 @@ class TourModel:
             self.plan[ti][d] = old
         prev_loc, from_start, next_loc, next_day = self._neighbours(ti, d, k)
         here = self.req_loc[ri]
-        into, out_of, skipped = (
-            self.leg(prev_loc, here),
-            self.leg(here, next_loc),
-            self.leg(prev_loc, next_loc),
-        )
         to_end = next_day is None
+        # The first leg out and the trip home keep the model's mode; between stops the team's.
+        into = self.leg(prev_loc, here) if from_start else self.hop(ti, prev_loc, here)
+        out_of = self.leg(here, next_loc) if to_end else self.hop(ti, here, next_loc)
+        skipped = (
+            self.leg(prev_loc, next_loc)
+            if from_start or to_end
+            else self.hop(ti, prev_loc, next_loc)
+        )
         added: dict[int, int] = {}
         if not from_start and into.mode == "flight":
             added[d // 7] = added.get(d // 7, 0) + 1
@@ -710,9 +928,14 @@ class TourModel:
             busy = [d for d, events in enumerate(self.plan[ti]) if events]
             if not busy:
                 continue
+            leaving = True  # the first leg out keeps the model's mode (see hop)
             for d in busy:
                 for ri in self.plan[ti][d]:
-                    leg = self.leg(loc, self.req_loc[ri])
+                    if leaving:
+                        leg = self.leg(loc, self.req_loc[ri])
+                    else:
+                        leg = self.hop(ti, loc, self.req_loc[ri])
+                    leaving = False
                     cost += leg_cost(leg.mode, leg.km, leg.minutes)
                     minutes += leg.minutes
                     loc = self.req_loc[ri]
@@ -883,7 +1106,10 @@ class TourModel:
         travel_days: dict[int, tuple[int, int]] = {}
         for d in range(len(team.days)):
             sched = self.sched[ti][d]
-            if sched is not None and sched.events and sched.travel_day is not None:
+            if sched is not None and sched.events and sched.stages:
+                for x, a, b in sched.stages:
+                    travel_days[x] = (a, b)
+            elif sched is not None and sched.events and sched.travel_day is not None:
                 p = d - 1
                 while p >= 0 and not self.plan[ti][p]:
                     p -= 1
@@ -901,6 +1127,9 @@ class TourModel:
             if trip is not None and self.leg(here, team.home_loc).minutes:
                 if trip[0] == last:
                     home_same_day = (last, trip[1])
+                elif self._needs_stages(ti, self.leg(here, team.home_loc)):
+                    for x, a, b in self._home_stages(ti, last, here) or ():
+                        travel_days[x] = (a, b)
                 else:
                     travel_days[trip[0]] = (here, team.home_loc)
         km = 0.0

@@ -58,6 +58,20 @@ class TravelModel:
         """The leg from ``a`` to ``b`` (computed afresh; a run memoises with ``TravelCache``)."""
         return _leg(self, round(a.lat, 6), round(a.lon, 6), round(b.lat, 6), round(b.lon, 6))
 
+    def overland(self, a: Location, b: Location) -> Leg:
+        """The drive from ``a`` to ``b`` whatever the distance (mode "drive", or "none").
+
+        What a team that does not fly faces between two far stops. Past the flight threshold
+        it is not one leg of this model: the planner drives it in stages along the great
+        circle (``waypoints``), each stage an ordinary drive leg of ``leg``.
+        """
+        gc = great_circle_km(a, b)
+        if gc < 0.05:
+            return Leg(minutes=0, km=0.0, mode="none", driving_minutes=0)
+        road = gc * self.road_factor
+        minutes = math.ceil(road / self.drive_kmh * 60)
+        return Leg(minutes=minutes, km=round(road, 1), mode="drive", driving_minutes=minutes)
+
 
 class TravelCache:
     """The legs one planner run (or one verification) has asked for, keyed by the two places.
@@ -96,6 +110,26 @@ def _leg(model: TravelModel, lat1: float, lon1: float, lat2: float, lon2: float)
     road = gc * model.road_factor
     minutes = math.ceil(road / model.drive_kmh * 60)
     return Leg(minutes=minutes, km=round(road, 1), mode="drive", driving_minutes=minutes)
+
+
+def waypoint(a: Location, b: Location, fraction: float) -> Location:
+    """The point ``fraction`` (0 to 1) of the way from ``a`` to ``b`` on the great circle.
+
+    Coordinates only (no label, no zone): the caller names it. Where a split drive stops for
+    the night; the road is assumed to follow the straight line, as the travel model does.
+    """
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
+    angle = great_circle_km(a, b) / EARTH_RADIUS_KM
+    if angle < 1e-9:
+        return Location(a.lat, a.lon)
+    wa = math.sin((1 - fraction) * angle) / math.sin(angle)
+    wb = math.sin(fraction * angle) / math.sin(angle)
+    x = wa * math.cos(lat1) * math.cos(lon1) + wb * math.cos(lat2) * math.cos(lon2)
+    y = wa * math.cos(lat1) * math.sin(lon1) + wb * math.cos(lat2) * math.sin(lon2)
+    z = wa * math.sin(lat1) + wb * math.sin(lat2)
+    lat = math.degrees(math.atan2(z, math.hypot(x, y)))
+    lon = math.degrees(math.atan2(y, x))
+    return Location(round(lat, 6), round(lon, 6))
 
 
 DEFAULT_MODEL = TravelModel()

@@ -529,3 +529,58 @@ def test_replanning_tells_hosts_only_the_new_time_or_that_it_is_off(tour_with_re
     assert not withdrawn & live  # nobody hears "off" for a request that was booked again
     proposed_again = {n.speaker_request_id for n in new.filter(kind="proposal")}
     assert proposed_again <= live
+
+
+def test_accepting_a_split_drive_writes_each_stage_and_the_overnights_between(db):
+    # Philadelphia and Memphis are ~1,400 km apart; 8 driving hours a day and no flights.
+    tour = TourFactory(
+        start_date=dt.date(2027, 3, 1),
+        end_date=dt.date(2027, 3, 5),
+        rest_weekdays=[6],
+        start_location="Philadelphia, PA",
+        start_latitude=39.9526,
+        start_longitude=-75.1652,
+        end_location="Memphis, TN",
+        end_latitude=35.1495,
+        end_longitude=-90.0490,
+        max_driving_hours_per_day=8,
+        max_flights_per_week=0,
+    )
+    TourMemberFactory(tour=tour, fellow=FellowFactory(), team="A")
+    hosts = (
+        ("Philadelphia", "PA", 39.9526, -75.1652, "America/New_York", 1),
+        ("Memphis", "TN", 35.1495, -90.0490, "America/Chicago", 4),
+    )
+    for city, state, lat, lon, zone, day in hosts:
+        RequestWindowFactory(
+            request=SpeakerRequestFactory(
+                city=city,
+                state=state,
+                latitude=lat,
+                longitude=lon,
+                timezone=zone,
+                expected_audience=1000,
+            ),
+            start_date=dt.date(2027, 3, day),
+            end_date=dt.date(2027, 3, day),
+            earliest_start=dt.time(9),
+            latest_end=dt.time(20),
+        )
+    run = _propose(tour)
+    plan = plan_from_json(run.plan)
+    assert engine.verify_plan(problem_from_json(run.problem), plan) == []
+    assert plan.left_out == ()
+    outcome = proposals.accept_proposal(run=run)
+    assert outcome.refused == {}
+    assert Event.objects.filter(tour=tour).count() == 2
+    drives = sorted(_items(tour, ItineraryItem.Kind.TRAVEL), key=lambda item: item.starts_at)
+    assert len(drives) == 3 and all(d.title.startswith("Drive to ") for d in drives)
+    assert drives[-1].to_location == "Memphis, TN"
+    for drive in drives:
+        assert drive.ends_at - drive.starts_at <= dt.timedelta(hours=8)
+    assert len({drive.starts_at.date() for drive in drives}) == 3  # one stage a day
+    assert sum(drive.distance_km for drive in drives) == pytest.approx(1839, abs=10)
+    stops = [drive.to_location for drive in drives[:-1]]
+    nights = [n.title for n in _items(tour, ItineraryItem.Kind.LODGING)]
+    assert nights == [f"Overnight near {stop}" for stop in stops]
+    assert all(" km from " in stop for stop in stops)
