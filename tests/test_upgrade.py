@@ -1,0 +1,97 @@
+"""A database of the previous release upgrades with `manage.py migrate` and keeps every request,
+event, token and queued message (the migrations of this release only add or derive).
+
+The previous release's leaf migrations are below; when a release lands, move them forward.
+Django's migration executor takes the database back to them, the rows are written with the
+historical models of that state, then every migration since runs, as `migrate` would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+PREVIOUS_RELEASE = [
+    ("events", "0010_one_line_text_and_zone_names"),
+    ("fellows", "0005_no_home_base_in_shared_items"),
+    ("notifications", "0005_proposal_withdrawn_and_host_link_kinds"),
+]  # impact/ is new in this release: going back to events 0010 unapplies it
+
+
+class Release:
+    """The historical models at a set of migrations, after migrating the database there."""
+
+    def __init__(self, targets: list[tuple[str, str]] | None = None) -> None:
+        executor = MigrationExecutor(connection)
+        targets = targets or executor.loader.graph.leaf_nodes()
+        executor.migrate(targets)
+        self.apps = executor.loader.project_state(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_previous_release_upgrades_and_keeps_what_users_submitted():
+    old = Release(PREVIOUS_RELEASE)
+    organization = old.apps.get_model("events", "Organization").objects.create(name="Grace Church")
+    request = old.apps.get_model("events", "SpeakerRequest").objects.create(
+        organization=organization,
+        contact_name="Dana Kim",
+        contact_email="dana@example.org",
+        expected_audience=120,
+        host_token_hash="h" * 64,
+        status="confirmed",
+    )
+    fellow = old.apps.get_model("fellows", "Fellow").objects.create(
+        display_name="Grace", feed_token_hash="f" * 64
+    )
+    tour = old.apps.get_model("fellows", "Tour").objects.create(
+        name="Spring",
+        start_date=dt.date(2027, 3, 1),
+        end_date=dt.date(2027, 3, 20),
+        status="published",
+    )
+    starts = dt.datetime(2027, 3, 3, 18, tzinfo=dt.UTC)
+    event = old.apps.get_model("events", "Event").objects.create(
+        tour=tour,
+        title="Grace Church",
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+        request=request,
+        status="confirmed",
+    )
+    old.apps.get_model("events", "EventAssignment").objects.create(
+        event=event, fellow=fellow, starts_at=event.starts_at, ends_at=event.ends_at
+    )
+    old.apps.get_model("notifications", "Notification").objects.create(
+        kind="confirmation",
+        recipient_email="dana@example.org",
+        subject="Confirmed",
+        body_text="See you there.",
+        dedupe_key="confirmation:1",
+        event=event,
+        status="pending",
+    )
+
+    new = Release()  # every migration since, as `manage.py migrate` runs them
+
+    upgraded = new.apps.get_model("events", "SpeakerRequest").objects.get(pk=request.pk)
+    assert (upgraded.contact_email, upgraded.host_token_hash, upgraded.status) == (
+        "dana@example.org",
+        "h" * 64,
+        "confirmed",
+    )
+    assert upgraded.list_publicly is False  # nobody opted in by upgrading
+    kept = new.apps.get_model("events", "Event").objects.get(pk=event.pk)
+    assert (kept.starts_at, kept.status, kept.request_id) == (starts, "confirmed", request.pk)
+    assert new.apps.get_model("fellows", "Fellow").objects.get(pk=fellow.pk).feed_token_hash == (
+        "f" * 64
+    )
+    queued = new.apps.get_model("notifications", "Notification").objects.get()
+    assert (queued.status, queued.dedupe_key, queued.event_id) == (
+        "pending",
+        "confirmation:1",
+        event.pk,
+    )
+    assert new.apps.get_model("fellows", "Tour").objects.get(pk=tour.pk).name == "Spring"
