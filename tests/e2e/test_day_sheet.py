@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import sync_playwright
 
 from fellows.services import rotate_feed_token
 from tests.factories import FellowFactory, ItineraryItemFactory, TourMemberFactory, UserFactory
@@ -16,18 +14,6 @@ from tests.fellows.conftest import book
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Sync Playwright runs an event loop in this thread; the test's own ORM calls are still
-    # plain synchronous code, so Django's async-safety guard must not refuse them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    executable = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
