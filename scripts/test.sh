@@ -22,6 +22,7 @@ $BIN/python manage.py makemigrations --check --dry-run >/dev/null || {
   echo "ERROR: models changed without a migration (run manage.py makemigrations)." >&2
   exit 1
 }
-# Two workers (pytest-xdist) sharing out the tests; each has its own test database and Redis
-# dbs (tests/conftest.py). PYTEST_WORKERS=0 runs in one process.
-exec $BIN/python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
+# Two workers (pytest-xdist), each taking whole files (a module's fixtures, such as its Celery
+# worker and SMTP sink, serve its tests in order, as in one process); each worker has its own
+# test database and Redis dbs (tests/conftest.py). PYTEST_WORKERS=0 runs in one process.
+exec $BIN/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from events import services as event_services
 from events.models import Event
@@ -29,18 +29,20 @@ def book_host_event(*, tour, fellows, day: dt.date = DAY, hour: int = 10, **requ
 
     Booking asks the host whether the time works ("Proposed: …", tests/events/
     test_proposals.py); these tests are about the invites that follow, so that message is
-    taken as answered and gone.
+    taken as answered and gone: deleted in the booking's transaction, so a running worker
+    never sees it (its task, published on commit, finds no row).
     """
     speaker_request = SpeakerRequestFactory(**request)
     RequestWindowFactory(request=speaker_request)
-    event = event_services.book_event(
-        tour=tour,
-        fellows=fellows,
-        starts_at=local(day, hour),
-        ends_at=local(day, hour + 1),
-        request=speaker_request,
-    )
-    Notification.objects.filter(kind=Notification.Kind.PROPOSAL, event=event).delete()
+    with transaction.atomic():
+        event = event_services.book_event(
+            tour=tour,
+            fellows=fellows,
+            starts_at=local(day, hour),
+            ends_at=local(day, hour + 1),
+            request=speaker_request,
+        )
+        Notification.objects.filter(kind=Notification.Kind.PROPOSAL, event=event).delete()
     return event
 
 
