@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
+from common import time_display
 from common.time_display import format_day
 from events import board_map, exports, intake, lifecycle, proposals, selectors, services
 from events.board_forms import (
@@ -272,6 +273,9 @@ def _tour_context(tour: Tour) -> dict:
         "finished": finished,
         "summary": summary,
         "proposed": proposed,
+        "cancelled_by_accepting_all": (
+            proposals.cancelled_by_accepting_all(finished) if finished else []
+        ),
         "proposal_map": selectors.proposal_map(run=finished) if finished else None,
         "propose_form": ProposeForm(),
         "progress": Tour.Status(selectors.tour_progress(tour=tour)).label,
@@ -352,6 +356,12 @@ def run_accept(request: HttpRequest, run_id: int) -> HttpResponse:
         )
         % {"count": len(outcome.booked)},
     )
+    if outcome.cancelled:
+        messages.warning(
+            request,
+            _("Cancelled, as the proposal leaves them out (their hosts were told): %(events)s")
+            % {"events": "; ".join(_event_text(event) for event in outcome.cancelled)},
+        )
     for request_id, reasons in outcome.refused.items():
         messages.warning(
             request,
@@ -359,6 +369,11 @@ def run_accept(request: HttpRequest, run_id: int) -> HttpResponse:
             % {"id": request_id, "reasons": " ".join(reasons)},
         )
     return _go(request, _tour_url(run.tour_id))
+
+
+def _event_text(event: Event) -> str:
+    """ "Grace Church, Tue Mar 2, 2027, 7:00 PM EST" for staff messages."""
+    return f"{event.title}, {time_display.format_date_time(event.starts_at, event.timezone)}"
 
 
 # -- events ----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 import planner as engine
 from events import services
-from events.models import Event, PlanningRun, SpeakerRequest
+from events.models import LIVE_STATUSES, Event, PlanningRun, SpeakerRequest
 from fellows.models import ItineraryItem, Tour, TourMember, Unavailability
 from planner.jsonio import plan_from_json, plan_to_json, problem_to_json
 
@@ -35,7 +35,6 @@ OPEN_REQUEST_STATUSES = (
     SpeakerRequest.Status.PROPOSED,
 )
 FIXED_EVENT_STATUSES = (Event.Status.CONFIRMED, Event.Status.COMPLETED)
-LIVE_EVENT_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED)
 SOFT_FINDINGS = {"outside_window", "rest_day", "working_hours", "override_required"}
 STAFF_EVENT_PREFIX = "event-"
 
@@ -146,7 +145,7 @@ def open_requests_for(tour: Tour):
     staff move it explicitly. Tentative unlocked events of this tour stay movable.
     """
     booked_elsewhere = (
-        Event.objects.filter(status__in=LIVE_EVENT_STATUSES, request__isnull=False)
+        Event.objects.filter(status__in=LIVE_STATUSES, request__isnull=False)
         .exclude(tour=tour)
         .values("request_id")
     )
@@ -178,7 +177,7 @@ def _commitments_elsewhere(
     margin = dt.timedelta(days=1)
     events = (
         Event.objects.filter(
-            status__in=LIVE_EVENT_STATUSES,
+            status__in=LIVE_STATUSES,
             fellows__in=list(fellow_ids),
             starts_at__lt=span_end + margin,
             ends_at__gt=span_start - margin,
@@ -256,7 +255,7 @@ def build_problem(tour: Tour, *, only_booked: bool = False) -> engine.Problem:
     # Confirmed and locked events stay; tentative unlocked ones may move.
     stays = Q(status__in=FIXED_EVENT_STATUSES) | Q(status=Event.Status.TENTATIVE, locked=True)
     if only_booked:
-        stays = Q(status__in=LIVE_EVENT_STATUSES)
+        stays = Q(status__in=LIVE_STATUSES)
     staying = Event.objects.filter(tour=tour).filter(stays).prefetch_related("fellows")
     requests: dict[str, engine.Request] = {}
     locked: list[engine.LockedEvent] = []
@@ -444,6 +443,40 @@ class Acceptance:
 
     booked: list[Event] = field(default_factory=list)
     refused: dict[str, list[str]] = field(default_factory=dict)
+    # Tentative events the acceptance took off and did not book again (their hosts are told).
+    cancelled: list[Event] = field(default_factory=list)
+
+
+def events_replaced(*, tour: Tour, starts: dict[str, dt.datetime], whole: bool) -> list[Event]:
+    """The tour's tentative, unlocked events that accepting a proposal cancels: those it moves
+    (`starts`: request id -> the proposal's start) and, when the whole proposal is accepted,
+    those it leaves out. Locked and confirmed events are never touched."""
+    movable = Event.objects.filter(tour=tour, status=Event.Status.TENTATIVE, locked=False)
+    return [
+        event
+        for event in movable.select_related("request__organization").order_by("starts_at")
+        if (str(event.request_id) in starts and starts[str(event.request_id)] != event.starts_at)
+        or (whole and str(event.request_id) not in starts)
+    ]
+
+
+def cancelled_by_accepting_all(run: PlanningRun) -> list[Event]:
+    """What "Accept the whole proposal" would cancel without booking again, for the page to
+    name before staff press it (the events it leaves out)."""
+    if not run.plan:
+        return []
+    plan = plan_from_json(run.plan)
+    starts = {
+        planned.request_id: planned.start
+        for team_plan in plan.teams
+        for day in team_plan.days
+        for planned in day.events
+    }
+    return [
+        event
+        for event in events_replaced(tour=run.tour, starts=starts, whole=True)
+        if str(event.request_id) not in starts
+    ]
 
 
 @transaction.atomic
@@ -490,17 +523,12 @@ def accept_proposal(
     )
     starts = {planned.request_id: planned.start for planned, _fellows in chosen}
 
-    movable = Event.objects.filter(tour=tour, status=Event.Status.TENTATIVE, locked=False)
     withdrawn: list[Event] = []
-    for event in movable:
-        key = str(event.request_id)
-        replaced = key in starts and starts[key] != event.starts_at
-        dropped = wanted is None and key not in starts
-        if replaced or dropped:
-            # Rewritten below; the host hears only the new time, or else that it is off.
-            withdrawn.append(
-                services.cancel_event(event=event, rewrite_itinerary=False, tell_host=False)
-            )
+    for event in events_replaced(tour=tour, starts=starts, whole=wanted is None):
+        # Rewritten below; the host hears only the new time, or else that it is off.
+        withdrawn.append(
+            services.cancel_event(event=event, rewrite_itinerary=False, tell_host=False)
+        )
 
     arrivals = _arrivals(plan)
     outcome = Acceptance()
@@ -531,6 +559,7 @@ def accept_proposal(
     for event in withdrawn:
         if event.request_id not in rebooked:
             services.tell_host_proposal_withdrawn(event=event)
+    outcome.cancelled = [e for e in withdrawn if e.request_id not in rebooked]
     run.accepted_request_ids = sorted(
         {*run.accepted_request_ids, *(str(e.request_id) for e in outcome.booked)}
     )
@@ -540,7 +569,7 @@ def accept_proposal(
 
 def _booked_here(tour: Tour, planned) -> bool:
     return Event.objects.filter(
-        tour=tour, request_id=int(planned.request_id), status__in=LIVE_EVENT_STATUSES
+        tour=tour, request_id=int(planned.request_id), status__in=LIVE_STATUSES
     ).exists()
 
 

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from common.tokens import derived_token, hash_token
 from events import board_map
-from events.models import Event, PlanningRun, RequestWindow, SpeakerRequest
+from events.models import LIVE_STATUSES, Event, PlanningRun, RequestWindow, SpeakerRequest
 from fellows.models import Fellow, ItineraryItem, Tour, TourMember
 from planner.jsonio import problem_from_json
 from planner.model import Location, Team
@@ -471,6 +471,12 @@ def proposed_events(*, run: PlanningRun) -> list[dict]:
             pk__in=[int(event["request_id"]) for _team, event in planned]
         ).values_list("pk", "organization__name")
     )
+    live = {
+        str(request_id): starts_at
+        for request_id, starts_at in Event.objects.filter(
+            tour=run.tour, status__in=LIVE_STATUSES, request__isnull=False
+        ).values_list("request_id", "starts_at")
+    }
     rows = [
         {
             "team": team,
@@ -480,7 +486,10 @@ def proposed_events(*, run: PlanningRun) -> list[dict]:
             "label": hosts.get(int(event["request_id"]), event["location"].get("label", "")),
             "city": event["location"].get("label", ""),
             "timezone": event["location"].get("timezone") or run.tour.timezone,
-            "accepted": event["request_id"] in run.accepted_request_ids,
+            # Booked: the request's live event on this tour is at the proposed time already;
+            # moves_from: it is booked at another time, which accepting would change.
+            "accepted": live.get(event["request_id"]) == dt.datetime.fromisoformat(event["start"]),
+            "moves_from": live.get(event["request_id"]),
         }
         for team, event in planned
     ]

@@ -19,14 +19,19 @@ from django.utils.translation import gettext_lazy as _
 from common import time_display
 from common.local_times import validate_zone_name
 from common.text_input import free_text_limit, one_line
+from common.us_states import STATE_CODES
 
 
 def validate_state_codes(value: object) -> None:
-    """A tour's region states: a list of two-letter codes such as "CA"."""
-    if not isinstance(value, list) or any(
-        not isinstance(code, str) or len(code) != 2 or not code.isalpha() for code in value
-    ):
+    """A tour's region states: a list of US postal codes such as "CA" (common.us_states)."""
+    if not isinstance(value, list) or any(not isinstance(code, str) for code in value):
         raise ValidationError(_('A list of two-letter state codes, e.g. ["CA", "OR"].'))
+    unknown = sorted({code for code in value if code.upper() not in STATE_CODES})
+    if unknown:
+        raise ValidationError(
+            _("Not a US state code: %(codes)s.") % {"codes": ", ".join(unknown)},
+            code="unknown_state",
+        )
 
 
 def new_ical_uid() -> str:
@@ -179,11 +184,14 @@ class Tour(models.Model):
         ordering = ["-start_date", "name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(end_date__gte=F("start_date")), name="tour_ends_after_start"
+                condition=Q(end_date__gte=F("start_date")),
+                name="tour_ends_after_start",
+                violation_error_message=_("The tour's last day is before its first day."),
             ),
             models.CheckConstraint(
                 condition=Q(work_day_end__gt=F("work_day_start")),
                 name="tour_work_day_ends_after_start",
+                violation_error_message=_("The working day must end after it starts."),
             ),
         ]
 
@@ -260,7 +268,9 @@ class Unavailability(models.Model):
         verbose_name_plural = "unavailabilities"
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_at__gt=F("starts_at")), name="unavailability_ends_after_start"
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="unavailability_ends_after_start",
+                violation_error_message=_("The unavailability must end after it starts."),
             ),
         ]
 
@@ -303,7 +313,9 @@ class ItineraryItem(models.Model):
         ordering = ["starts_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_at__gt=F("starts_at")), name="itinerary_item_ends_after_start"
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="itinerary_item_ends_after_start",
+                violation_error_message=_("The item must end after it starts."),
             ),
         ]
 

@@ -299,6 +299,20 @@ def test_region_states_must_be_two_letter_codes(tour_with_requests):
     with pytest.raises(ValidationError) as caught:
         tour.full_clean()
     assert "region_states" in caught.value.message_dict
+    tour.region_states = ["CA", "ZZ", "XX"]
+    with pytest.raises(ValidationError) as caught:
+        tour.full_clean()
+    assert caught.value.message_dict["region_states"] == ["Not a US state code: XX, ZZ."]
+
+
+def test_a_reversed_tour_is_refused_in_words_not_by_constraint_name(tour_with_requests):
+    from django.core.exceptions import ValidationError
+
+    tour, _fellows, _requests = tour_with_requests
+    tour.end_date = tour.start_date - dt.timedelta(days=1)
+    with pytest.raises(ValidationError) as caught:
+        tour.full_clean()
+    assert caught.value.messages == ["The tour's last day is before its first day."]
 
 
 def test_tour_api_sets_the_cost_model_and_region(tour_with_requests, staff_api):
@@ -584,3 +598,40 @@ def test_accepting_a_split_drive_writes_each_stage_and_the_overnights_between(db
     nights = [n.title for n in _items(tour, ItineraryItem.Kind.LODGING)]
     assert nights == [f"Overnight near {stop}" for stop in stops]
     assert all(" km from " in stop for stop in stops)
+
+
+def test_the_page_names_what_accepting_all_cancels_and_the_outcome_reports_it(
+    tour_with_requests, client, staff_user
+):
+    tour, fellows, _requests = tour_with_requests
+    # A tentative event the next proposal cannot keep: booked by hand, with a reason, outside
+    # its host's only window (in April), so the planner leaves the request out.
+    first = _propose(tour)
+    proposals.accept_proposal(run=first)
+    kept = Event.objects.filter(tour=tour).order_by("starts_at").first()
+    late = SpeakerRequestFactory(city="Trenton", latitude=40.22, longitude=-74.76)
+    RequestWindowFactory(request=late, start_date=dt.date(2027, 4, 5), end_date=dt.date(2027, 4, 6))
+    dropped = services.book_event(
+        tour=tour,
+        fellows=fellows,
+        starts_at=local(dt.date(2027, 3, 6), 19),
+        ends_at=local(dt.date(2027, 3, 6), 20),
+        request=late,
+        override_reason="Agreed by phone.",
+    )
+    second = _propose(tour)
+
+    named = proposals.cancelled_by_accepting_all(second)
+    rows = {row["request_id"]: row for row in selectors.proposed_events(run=second)}
+    client.force_login(staff_user)
+    page = client.get(f"/staff/tours/{tour.pk}/").content.decode()
+    outcome = proposals.accept_proposal(run=second)
+
+    assert [e.pk for e in named] == [dropped.pk]
+    assert 'id="accept-all-cancels"' in page and dropped.title in page
+    # A request already booked at the proposed time reads "yes", not "not yet".
+    if rows[str(kept.request_id)]["starts_at"] == kept.starts_at:
+        assert rows[str(kept.request_id)]["accepted"] is True
+    assert [e.pk for e in outcome.cancelled] == [dropped.pk]
+    dropped.refresh_from_db()
+    assert dropped.status == Event.Status.CANCELLED
