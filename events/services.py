@@ -35,6 +35,7 @@ from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
 from fellows import services as fellow_services
 from fellows.models import Fellow, ItineraryItem, Tour
 from notifications import services as notifications
+from planner.days import is_rest_day
 
 logger = logging.getLogger(__name__)
 
@@ -490,6 +491,7 @@ def check_tour_changes(
     ValidationError naming each tentative or confirmed event that the new dates, limits or
     teams would break, or the model's own field errors.
     """
+    before_rest_days = list(tour.rest_weekdays or [])
     tour = copy.copy(tour)
     for name, value in changes.items():
         setattr(tour, name, value)
@@ -512,6 +514,15 @@ def check_tour_changes(
             timezone=event.timezone,
         )
         problems = [finding.message for finding in hard_rule_violations(slot)]
+        if "rest_weekdays" in changes:
+            # A new rest day under a booked event is named, not slipped in: its booking had no
+            # reason to override a rest day that did not exist yet.
+            problems += [
+                finding.message
+                for finding in soft_rule_warnings(slot)
+                if finding.code == "rest_day"
+                and not is_rest_day(event.starts_at, event.timezone, before_rest_days)
+            ]
         if staying is not None:
             problems += [
                 _("%(name)s would no longer be on the tour.") % {"name": fellow.display_name}

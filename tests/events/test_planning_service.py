@@ -635,3 +635,21 @@ def test_the_page_names_what_accepting_all_cancels_and_the_outcome_reports_it(
     assert [e.pk for e in outcome.cancelled] == [dropped.pk]
     dropped.refresh_from_db()
     assert dropped.status == Event.Status.CANCELLED
+
+
+def test_a_new_rest_day_under_a_booked_event_is_named_not_slipped_in(tour_with_requests):
+    from django.core.exceptions import ValidationError
+
+    tour, _fellows, _requests = tour_with_requests
+    proposals.accept_proposal(run=_propose(tour))
+    event = Event.objects.filter(tour=tour).order_by("starts_at").first()
+    weekday = event.starts_at.astimezone(ZoneInfo(event.timezone)).weekday()
+
+    with pytest.raises(ValidationError) as caught:
+        services.update_tour(tour=tour, changes={"rest_weekdays": [weekday, 6]})
+
+    assert any(event.title in message and "rests" in message for message in caught.value.messages)
+    tour.refresh_from_db()
+    assert tour.rest_weekdays == [6]
+    # Rest days that were there already are not named again.
+    assert services.update_tour(tour=tour, changes={"rest_weekdays": [6]}).rest_weekdays == [6]
