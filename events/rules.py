@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from common import time_display
 from fellows.models import Fellow, Tour, Unavailability
 from planner.days import event_day, is_rest_day, within_working_hours
-from planner.travel import travel_minutes
+from planner.model import Location
+from planner.travel import travel_minutes, within_region
 
 ACTIVE_EVENT_STATUSES = ("tentative", "confirmed", "completed")
 # No leg in the travel model takes longer than this, so events further apart cannot clash.
@@ -190,6 +191,14 @@ def soft_rule_warnings(slot: Slot, *, request=None, timezone: str | None = None)
                 _("The time is outside every date window the host offered."),
             )
         )
+    if not _in_tour_region(slot, request):
+        warnings.append(
+            Finding(
+                "outside_region",
+                "tour",
+                _("The venue is outside the tour's region; the planner leaves it out."),
+            )
+        )
     if is_rest_day(slot.starts_at, venue_zone, tour.rest_weekdays or []):
         day_name = _local(slot.starts_at, venue_zone).strftime("%A")
         warnings.append(
@@ -210,6 +219,31 @@ def soft_rule_warnings(slot: Slot, *, request=None, timezone: str | None = None)
             )
         )
     return warnings
+
+
+def _in_tour_region(slot: Slot, request) -> bool:
+    """The planner's region rule (planner.travel.within_region) for one booking; a virtual
+    talk is everywhere."""
+    tour = slot.tour
+    if getattr(request, "format", "") == "virtual":
+        return True
+    start = (
+        Location(tour.start_latitude, tour.start_longitude)
+        if tour.start_latitude is not None and tour.start_longitude is not None
+        else None
+    )
+    place = (
+        Location(slot.latitude, slot.longitude)
+        if slot.latitude is not None and slot.longitude is not None
+        else None
+    )
+    return within_region(
+        states=tour.region_states or [] if request is not None else [],
+        radius_km=tour.region_radius_km,
+        start=start,
+        state=getattr(request, "state", "") or "",
+        place=place,
+    )
 
 
 def fits_request_windows(request, starts_at: dt.datetime, ends_at: dt.datetime, zone: str) -> bool:

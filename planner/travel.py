@@ -12,6 +12,7 @@ keeps no table that grows with every tour it ever planned).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from planner.model import Location, Request, Team
@@ -30,10 +31,31 @@ def great_circle_km(a: Location, b: Location) -> float:
 
 def in_region(team: Team, request: Request) -> bool:
     """Whether a request lies in the team's region (any state / any distance when unset)."""
-    if team.region_states and request.state.upper() not in team.region_states:
+    return within_region(
+        states=team.region_states,
+        radius_km=team.region_radius_km,
+        start=team.start_location,
+        state=request.state,
+        place=request.location,
+    )
+
+
+def within_region(
+    *,
+    states: Iterable[str],
+    radius_km: float | None,
+    start: Location | None,
+    state: str,
+    place: Location | None,
+) -> bool:
+    """The region rule (one home, for the planner and the booking warnings): the place's state
+    among `states` (upper-case postal codes; empty: any) and, with a radius, within
+    `radius_km` great-circle km of `start` (unknown places or starts pass the radius)."""
+    wanted = {code.upper() for code in states}
+    if wanted and state.upper() not in wanted:
         return False
-    if team.region_radius_km is not None:
-        return great_circle_km(team.start_location, request.location) <= team.region_radius_km
+    if radius_km is not None and start is not None and place is not None:
+        return great_circle_km(start, place) <= radius_km
     return True
 
 

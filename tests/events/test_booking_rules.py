@@ -303,3 +303,30 @@ def test_a_days_limits_count_the_day_where_the_fellow_is(tour, fellow):
     with pytest.raises(ValidationError) as refused:
         _book_in_la(tour, fellow, earlier, 21, 30)  # the same local day: over the limit
     assert "the tour allows 1 a day" in str(refused.value)
+
+
+def test_a_venue_outside_the_tours_region_is_a_warning_the_planner_would_agree_with(tour, fellow):
+    from events.rules import Slot, soft_rule_warnings
+    from tests.factories import SpeakerRequestFactory
+
+    tour.region_states, tour.region_radius_km = ["NY", "NJ"], 150
+    tour.save()
+    seattle = SpeakerRequestFactory(state="WA", latitude=47.61, longitude=-122.33)
+    newark = SpeakerRequestFactory(state="NJ", latitude=40.74, longitude=-74.17)
+    online = SpeakerRequestFactory(state="", format="virtual", latitude=None, longitude=None)
+    day = dt.date(2027, 3, 3)
+
+    def codes(request) -> set[str]:
+        slot = Slot(
+            tour=tour,
+            fellows=[fellow],
+            starts_at=local(day, 10),
+            ends_at=local(day, 11),
+            latitude=request.latitude,
+            longitude=request.longitude,
+        )
+        return {finding.code for finding in soft_rule_warnings(slot, request=request)}
+
+    assert "outside_region" in codes(seattle)
+    assert "outside_region" not in codes(newark)
+    assert "outside_region" not in codes(online)
