@@ -28,7 +28,8 @@ from impact.models import PublicListing, SupporterContact, SurveyLink, SurveyRes
 SURVEY_OPEN_FOR = dt.timedelta(days=7)
 # Events whose attendees may answer: a cancelled or merely proposed event has no survey.
 SURVEY_STATUSES = (Event.Status.CONFIRMED, Event.Status.COMPLETED)
-# Events counted as held, once they have ended.
+# Events counted as held once they have begun: the survey opens at the start, so figures count
+# the answers of a talk under way too, and agree with its comments and contacts.
 HELD_STATUSES = (Event.Status.CONFIRMED, Event.Status.COMPLETED)
 
 
@@ -107,6 +108,7 @@ def published_events(*, now: dt.datetime | None = None) -> list[PublicEvent]:
     now = now or timezone.now()
     details_from = dt.timedelta(days=settings.PUBLIC_EVENT_DETAILS_DAYS)
     events = (
+        # The same test as is_listable, in the database.
         Event.objects.filter(
             public_listing__isnull=False, status=Event.Status.CONFIRMED, ends_at__gt=now
         )
@@ -141,6 +143,12 @@ def published_events(*, now: dt.datetime | None = None) -> list[PublicEvent]:
 
 def is_published(event: Event) -> bool:
     return PublicListing.objects.filter(event=event).exists()
+
+
+def is_listable(event: Event, *, now: dt.datetime | None = None) -> bool:
+    """Whether a listing would show the event now: confirmed and not over (published_events
+    applies the same test to the page, the feed and the JSON)."""
+    return event.status == Event.Status.CONFIRMED and event.ends_at > (now or timezone.now())
 
 
 # -- figures ----------------------------------------------------------------------------------
@@ -195,8 +203,8 @@ class Figures:
 
 
 def held_events(*, now: dt.datetime | None = None) -> QuerySet[Event]:
-    """Confirmed or completed events that have ended."""
-    return Event.objects.filter(status__in=HELD_STATUSES, ends_at__lte=now or timezone.now())
+    """Confirmed or completed events that have begun (the survey opens at the start)."""
+    return Event.objects.filter(status__in=HELD_STATUSES, starts_at__lte=now or timezone.now())
 
 
 def events_between(*, date_from: dt.date, date_to: dt.date) -> QuerySet[Event]:

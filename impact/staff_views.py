@@ -132,6 +132,7 @@ def event(request: HttpRequest, event_id: int) -> HttpResponse:
         survey_url=services.survey_url(event=the_event) if has_survey else "",
         survey_state=selectors.survey_state(event=the_event),
         published=selectors.is_published(the_event),
+        listable=selectors.is_listable(the_event),
         export_query=f"event={the_event.pk}",
         comments=selectors.comments(events=Event.objects.filter(pk=the_event.pk)),
     )

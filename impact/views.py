@@ -78,7 +78,8 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
                 response = render(
                     request,
                     "impact/survey_busy.html",
-                    {"language": language, "token": token},
+                    # The page says the real wait: a room behind one address may wait long.
+                    {"language": language, "token": token, "minutes": max(1, -(-wait // 60))},
                     status=429,
                 )
                 response["Retry-After"] = str(wait)

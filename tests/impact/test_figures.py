@@ -153,3 +153,21 @@ def test_the_pages_are_for_staff_only(season):
     for path in (reverse("impact:season"), reverse("impact:contacts-csv")):
         response = Client().get(path)
         assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_talk_under_way_counts_its_answers_like_its_comments_and_contacts(now_tour, today):
+    event = held_event(now_tour, day=today - dt.timedelta(days=1))
+    # The talk began an hour ago and is still going: the survey is open.
+    event.starts_at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    event.ends_at = event.starts_at + dt.timedelta(hours=3)
+    event.save()
+    answer(event, ("yes", "yes"), ("no", "somewhat"), comment="Thank you")
+    services.record_survey_answer(
+        event=event, first_time="yes", email="fan@example.org", consent=True
+    )
+
+    figures = selectors.event_figures(event=event)
+
+    assert (figures.events_held, figures.responses, figures.contacts) == (1, 3, 1)
+    assert (figures.first_time.count, figures.first_time.answers) == (2, 3)
+    assert selectors.comments(events=type(event).objects.filter(pk=event.pk)).count() == 2

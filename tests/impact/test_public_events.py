@@ -180,3 +180,14 @@ def test_hosts_opt_in_through_the_csv_import(db):
     assert [r.outcome for r in report.rows] == ["created", "created"], report
     listed = dict(SpeakerRequest.objects.values_list("external_id", "list_publicly"))
     assert listed == {"P-1": True, "P-2": False}
+
+
+def test_staff_see_that_a_cancelled_published_event_is_no_longer_shown(soon, staff_client):
+
+    services.publish_event(event=soon)
+    event_services.cancel_event(event=soon, reason="The hall flooded.")
+
+    page = staff_client.get(reverse("impact:event", args=[soon.pk])).content.decode()
+
+    assert "Published, but not shown: the event is cancelled or over." in page
+    assert soon.title not in staff_client.get(reverse("impact:public-events")).content.decode()
