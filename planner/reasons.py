@@ -24,7 +24,8 @@ MAX_RUNS = 4
 
 
 def days_text(days: Iterable[date]) -> str:
-    """'Tue 3 Mar', '3–5 Mar', '28 Feb–2 Mar, Fri 6 Mar', at most four runs then 'and N more'."""
+    """'Tue Mar 3', 'Mar 3–5', 'Feb 28–Mar 2, Fri Mar 6', at most four runs then 'and N more'
+    (the product's one day format, common.time_display, without the year)."""
     ordered = sorted(set(days))
     runs: list[list[date]] = []
     for day in ordered:
@@ -36,11 +37,11 @@ def days_text(days: Iterable[date]) -> str:
     for run in runs[:MAX_RUNS]:
         first, last = run[0], run[-1]
         if first == last:
-            parts.append(f"{first:%a} {first.day} {first:%b}")
+            parts.append(f"{first:%a} {first:%b} {first.day}")
         elif first.month == last.month:
-            parts.append(f"{first.day}–{last.day} {last:%b}")
+            parts.append(f"{first:%b} {first.day}–{last.day}")
         else:
-            parts.append(f"{first.day} {first:%b}–{last.day} {last:%b}")
+            parts.append(f"{first:%b} {first.day}–{last:%b} {last.day}")
     rest = sum(len(run) for run in runs[MAX_RUNS:])
     return ", ".join(parts) + (f" and {rest} more day(s)" if rest else "")
 

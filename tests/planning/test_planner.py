@@ -243,20 +243,20 @@ def test_reasons_name_the_host_and_the_days_in_plain_words():
     plan = solve(problem)
     said = {x.request_id: x.message for x in plan.left_out}
     assert said["sunday"] == (
-        "Grace Church: its only days in the tour (Sun 8 Mar) fall on the tour's rest day (Sunday)."
+        "Grace Church: its only days in the tour (Sun Mar 8) fall on the tour's rest day (Sunday)."
     )
-    assert said["after"].startswith("Late College: its dates (Wed 1 Apr) fall outside the tour")
+    assert said["after"].startswith("Late College: its dates (Wed Apr 1) fall outside the tour")
     assert said["blocked"] == (
-        "Busy Library: a fellow is unavailable at the hours its windows allow on 4–5 Mar."
+        "Busy Library: a fellow is unavailable at the hours its windows allow on Mar 4–5."
     )
     assert said["night"] == (
-        "Night School: on Mon 2 Mar its hours (22:00–23:00) leave no 60 minutes inside the "
+        "Night School: on Mon Mar 2 its hours (22:00–23:00) leave no 60 minutes inside the "
         "tour's working hours (08:00–21:00)."
     )
     assert said["capped"] == (
-        "Small Hall: Tue 3 Mar already has the most events a day the tour allows (2)."
+        "Small Hall: Tue Mar 3 already has the most events a day the tour allows (2)."
     )
-    assert said["loser"].startswith("Tiny Club: it fits on Mon 2 Mar on its own, but that time")
+    assert said["loser"].startswith("Tiny Club: it fits on Mon Mar 2 on its own, but that time")
     # No internal ids in any sentence.
     assert not any(rid in message for message in said.values() for rid in ("r0", "t1", "ana"))
 
