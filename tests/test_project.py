@@ -151,3 +151,18 @@ def test_seed_demo_logins_and_a_season_clear_of_holidays(client):
         == 302
     )
     assert fellow.get("/me/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_signed_in_fellow_on_the_board_gets_a_page_that_says_where_to_go(client):
+    from django.contrib.auth import get_user_model
+
+    fellow_user = get_user_model().objects.create_user("fellow-user", password="x-long-password")
+    client.force_login(fellow_user)
+
+    response = client.get("/staff/")
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Not for this account" in page and "The tour board is for staff." in page
+    assert 'href="/me/"' in page
