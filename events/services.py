@@ -146,6 +146,9 @@ def book_event(
     location.update(details)
     # Without a request or a zone of its own, an event happens where the tour is.
     location.setdefault("timezone", tour.timezone)
+    # The tour's minimum gap holds after every arrival too (DESIGN: rules); the planner passes
+    # its itinerary's own arrival instead.
+    location.setdefault("arrival_minutes_before", tour.min_gap_minutes)
     event = Event(
         tour=tour,
         request=request,

@@ -330,3 +330,16 @@ def test_a_venue_outside_the_tours_region_is_a_warning_the_planner_would_agree_w
     assert "outside_region" in codes(seattle)
     assert "outside_region" not in codes(newark)
     assert "outside_region" not in codes(online)
+
+
+def test_a_hand_booked_event_keeps_the_tours_gap_after_arrival(tour, fellow):
+    tour.min_gap_minutes = 45
+    tour.save()
+    day = dt.date(2027, 3, 3)
+
+    event = services.book_event(
+        tour=tour, fellows=[fellow], starts_at=local(day, 14), ends_at=local(day, 15)
+    )
+
+    # The day sheet's "arrive by" and the invite's "arrives about … before" read this.
+    assert event.arrival_minutes_before == 45

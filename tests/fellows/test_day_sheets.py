@@ -83,7 +83,7 @@ def test_token_day_sheet_shows_the_days_events_travel_lodging_and_contacts(
     for text in (
         "Harvard Korea Society",
         "6:00 PM – 7:00 PM EST",
-        "5:30 PM EST",  # arrival: 30 minutes before
+        "5:00 PM EST",  # arrival: the tour's minimum gap (60 minutes) before
         "Min Park",
         "+1 617 555 0199",
         "Side entrance.",
@@ -117,7 +117,7 @@ def test_feed_descriptions_follow_the_fellows_language(client, fellow, schedule,
     descriptions = [str(v["description"]) for v in Calendar.from_ical(body).walk("VEVENT")]
 
     assert any("현장 담당자: Min Park" in d for d in descriptions)
-    assert any("도착 시간: 2027년 3월 2일 (화요일), 오후 5:30 EST" in d for d in descriptions)
+    assert any("도착 시간: 2027년 3월 2일 (화요일), 오후 5:00 EST" in d for d in descriptions)
 
 
 def test_day_sheet_hides_cancelled_events_and_other_fellows(client, tour, schedule, feed_token):
