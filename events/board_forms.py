@@ -343,22 +343,7 @@ class RescheduleForm(forms.Form):
     def clean(self) -> dict:
         super().clean()
         data = self.cleaned_data
-        if {"day", "start", "end"} <= data.keys():
-            moments = {}
-            for name in ("start", "end"):
-                try:
-                    moments[name] = local_times.aware(
-                        data["day"],
-                        data[name],
-                        self.event.timezone,
-                        occurrence=data.get("occurrence"),
-                    )
-                except forms.ValidationError as exc:
-                    self.add_error(name, exc)
-            if len(moments) == 2:
-                data["starts_at"], data["ends_at"] = moments["start"], moments["end"]
-                if data["ends_at"] <= data["starts_at"]:
-                    self.add_error("end", _("The event must end after it starts."))
+        _set_local_span(self, data, self.event.timezone)
         return data
 
     def slot(self) -> Slot:
@@ -502,22 +487,7 @@ class RequestBookingForm(forms.Form):
                 for member in data["tour"].members.all()
                 if member.team == team and member.fellow is not None
             ]
-        if {"day", "start", "end"} <= data.keys():
-            moments = {}
-            for name in ("start", "end"):
-                try:
-                    moments[name] = local_times.aware(
-                        data["day"],
-                        data[name],
-                        self.speaker_request.timezone,
-                        occurrence=data.get("occurrence"),
-                    )
-                except forms.ValidationError as exc:
-                    self.add_error(name, exc)
-            if len(moments) == 2:
-                data["starts_at"], data["ends_at"] = moments["start"], moments["end"]
-                if data["ends_at"] <= data["starts_at"]:
-                    self.add_error("end", _("The event must end after it starts."))
+        _set_local_span(self, data, self.speaker_request.timezone)
         return data
 
     def slot(self) -> Slot:
@@ -588,3 +558,22 @@ class ExportScopeForm(forms.Form):
     tour = forms.IntegerField(label=_("Tour"), required=False, min_value=1)
     date_from = forms.DateField(label=_("First day"), required=False, widget=DateInput)
     date_to = forms.DateField(label=_("Last day"), required=False, widget=DateInput)
+
+
+def _set_local_span(form: forms.Form, data: dict, zone: str) -> None:
+    """The form's venue-local day, start and end as `starts_at`/`ends_at` in UTC-aware
+    datetimes (common.local_times rules for gaps and repeated hours), or field errors."""
+    if not {"day", "start", "end"} <= data.keys():
+        return
+    moments = {}
+    for name in ("start", "end"):
+        try:
+            moments[name] = local_times.aware(
+                data["day"], data[name], zone, occurrence=data.get("occurrence")
+            )
+        except forms.ValidationError as exc:
+            form.add_error(name, exc)
+    if len(moments) == 2:
+        data["starts_at"], data["ends_at"] = moments["start"], moments["end"]
+        if data["ends_at"] <= data["starts_at"]:
+            form.add_error("end", _("The event must end after it starts."))
