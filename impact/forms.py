@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from impact.models import FirstTime, PerspectiveChange
+
+
+def new_submission_key() -> str:
+    """43 URL-safe characters (256 random bits)."""
+    return secrets.token_urlsafe(32)
 
 
 class SurveyForm(forms.Form):
@@ -32,3 +39,8 @@ class SurveyForm(forms.Form):
         widget=forms.EmailInput({"autocomplete": "email"}),
     )
     consent = forms.BooleanField(required=False)
+    # One key per form served (impact.models.SurveyResponse.submission_key): a second POST of
+    # the same form is the same answer.
+    submission_key = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=43, initial=new_submission_key
+    )

@@ -53,10 +53,21 @@ class SurveyResponse(models.Model):
     comment = models.CharField(max_length=300, blank=True, validators=[one_line])
     language = models.CharField(max_length=2, choices=settings.LANGUAGES, default="en")
     submitted_at = models.DateTimeField(auto_now_add=True)
+    # A random key the survey page puts in each form it serves: a double tap on "Send" or a
+    # resent POST carries the same key and is stored once. It names the form, not the person
+    # or the device (a new page load gets a new key). Blank for answers from before it existed.
+    submission_key = models.CharField(max_length=43, blank=True, editable=False)
 
     class Meta:
         ordering = ["submitted_at"]
         indexes = [models.Index(fields=["event", "submitted_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "submission_key"],
+                condition=~models.Q(submission_key=""),
+                name="one_answer_per_survey_form",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Answer {self.pk} to event {self.event_id}"

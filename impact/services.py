@@ -77,12 +77,15 @@ def record_survey_answer(
     language: str = "en",
     email: str = "",
     consent: bool = False,
+    submission_key: str = "",
     now: dt.datetime | None = None,
 ) -> SurveyResponse:
     """Store one attendee's anonymous answers and, apart from them, a consented contact.
 
     `first_time` is "yes", "no" or ""; `perspective_changed` "yes", "somewhat", "no" or "";
     `comment` one line of at most 300 characters. An `email` is kept only with `consent`.
+    `submission_key` is the survey form's own random key (impact.forms): an answer sent again
+    with the same key (a double tap, a resent POST) is stored once, and the first is returned.
     Raises ValidationError (by field) for a closed survey, unknown choices, an email without
     consent, or an empty answer.
     """
@@ -96,8 +99,13 @@ def record_survey_answer(
         errors["consent"] = _("Tick the box to agree, or leave the email address empty.")
     if not (first_time or perspective_changed or comment.strip() or email):
         errors["__all__"] = _("Answer at least one question.")
+    if submission_key and (
+        earlier := SurveyResponse.objects.filter(event=event, submission_key=submission_key).first()
+    ):
+        return earlier
     response = SurveyResponse(
         event=event,
+        submission_key=submission_key,
         first_time=first_time,
         perspective_changed=perspective_changed,
         comment=comment.strip(),
@@ -115,10 +123,16 @@ def record_survey_answer(
                 errors.setdefault(name, " ".join(messages))
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        response.save()
-        if email:
-            contact.save()
+    try:
+        with transaction.atomic():
+            response.save()
+            if email:
+                contact.save()
+    except IntegrityError:
+        if not submission_key:
+            raise
+        # The same form's other POST won the race between the check above and this insert.
+        return SurveyResponse.objects.get(event=event, submission_key=submission_key)
     return response
 
 

@@ -117,6 +117,39 @@ def test_keep_me_informed_needs_the_consent_box_and_is_kept_apart(open_event):
     assert not {f.name for f in SurveyResponse._meta.get_fields()} & {"contact", "email"}
 
 
+def test_a_form_sent_twice_is_one_answer_and_each_page_load_a_new_form(open_event):
+    """A double tap on "Send" (or a resent POST) on a slow phone must not count twice."""
+    client = Client()
+    page = client.get(path_of(open_event)).content.decode()
+    key = re.search(r'name="submission_key" value="([^"]+)"', page).group(1)
+    assert len(key) == 43
+    again = client.get(path_of(open_event)).content.decode()
+    assert key not in again
+    answer = {
+        "lang": "en",
+        "first_time": "yes",
+        "email": "friend@example.org",
+        "consent": "on",
+        "submission_key": key,
+    }
+    first = client.post(path_of(open_event), answer)
+    second = client.post(path_of(open_event), answer)
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert second["Location"] == first["Location"]
+    assert SurveyResponse.objects.count() == 1
+    assert SupporterContact.objects.count() == 1
+    # Another attendee's form (another key) is another answer.
+    client.post(path_of(open_event), {**answer, "submission_key": "k" * 43, "email": ""})
+    assert SurveyResponse.objects.count() == 2
+
+
+def test_a_second_answer_with_the_same_key_returns_the_first(open_event):
+    first = services.record_survey_answer(event=open_event, first_time="no", submission_key="x1")
+    second = services.record_survey_answer(event=open_event, first_time="yes", submission_key="x1")
+    assert second.pk == first.pk
+    assert SurveyResponse.objects.get().first_time == "no"
+
+
 def test_an_empty_or_bad_answer_is_a_400_with_the_reason(open_event):
     client = Client()
     empty = client.post(path_of(open_event), {"lang": "en"})
