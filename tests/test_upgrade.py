@@ -14,11 +14,12 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-PREVIOUS_RELEASE = [
-    ("events", "0010_one_line_text_and_zone_names"),
-    ("fellows", "0005_no_home_base_in_shared_items"),
+PREVIOUS_RELEASE = [  # the release of 2026-11-29 (9ece691)
+    ("events", "0012_request_status_changes"),
+    ("fellows", "0008_constraint_messages"),
     ("notifications", "0005_proposal_withdrawn_and_host_link_kinds"),
-]  # impact/ is new in this release: going back to events 0010 unapplies it
+    ("impact", "0001_initial"),
+]
 
 
 class Release:
@@ -50,7 +51,6 @@ def test_the_previous_release_upgrades_and_keeps_what_users_submitted():
         name="Spring",
         start_date=dt.date(2027, 3, 1),
         end_date=dt.date(2027, 3, 20),
-        status="published",
     )
     starts = dt.datetime(2027, 3, 3, 18, tzinfo=dt.UTC)
     event = old.apps.get_model("events", "Event").objects.create(
@@ -74,6 +74,13 @@ def test_the_previous_release_upgrades_and_keeps_what_users_submitted():
         status="pending",
     )
 
+    old.apps.get_model("impact", "SurveyLink").objects.create(
+        event=event, salt="s" * 32, token_hash="t" * 64
+    )
+    answer = old.apps.get_model("impact", "SurveyResponse").objects.create(
+        event=event, first_time="yes", comment="Moving story"
+    )
+
     new = Release()  # every migration since, as `manage.py migrate` runs them
 
     upgraded = new.apps.get_model("events", "SpeakerRequest").objects.get(pk=request.pk)
@@ -95,3 +102,10 @@ def test_the_previous_release_upgrades_and_keeps_what_users_submitted():
         event.pk,
     )
     assert new.apps.get_model("fellows", "Tour").objects.get(pk=tour.pk).name == "Spring"
+    assert new.apps.get_model("impact", "SurveyLink").objects.get().token_hash == "t" * 64
+    kept_answer = new.apps.get_model("impact", "SurveyResponse").objects.get(pk=answer.pk)
+    assert (kept_answer.first_time, kept_answer.comment, kept_answer.submission_key) == (
+        "yes",
+        "Moving story",
+        "",
+    )
