@@ -75,17 +75,6 @@ class TourForm(forms.ModelForm):
         required=False,
         help_text=_("Two-letter codes separated by commas, e.g. CA, OR, WA; empty: any state."),
     )
-    team_a = forms.ModelMultipleChoiceField(
-        label=_("Team A fellows"),
-        queryset=Fellow.objects.filter(active=True),
-        widget=forms.CheckboxSelectMultiple,
-    )
-    team_b = forms.ModelMultipleChoiceField(
-        label=_("Team B fellows (optional, travels separately)"),
-        queryset=Fellow.objects.filter(active=True),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
     accept_overlap = forms.BooleanField(
         label=_("Save anyway: these fellows are on both tours on purpose"),
         required=False,
@@ -142,8 +131,10 @@ class TourForm(forms.ModelForm):
                 "hotel_night_worth_attendees",
             ),
         ),
-        (_("Teams"), ("team_a", "team_b")),
     )
+    # Teams offered on every tour form; a tour's own team names (say "North", set through the
+    # API) are offered beside them, so editing never moves a fellow to another team.
+    TEAMS_OFFERED = ("A", "B", "C")
 
     # The planner's plain-terms settings: left empty, they keep the documented defaults.
     OPTIONAL_WITH_DEFAULT = (
@@ -182,23 +173,35 @@ class TourForm(forms.ModelForm):
             self.fields["end_zip"].help_text = _(
                 "Now: %(place)s. Empty keeps it; type “start” to end where it started."
             ) % {"place": tour.end_location or _("back at the start")}
-            teams: dict[str, list[int]] = {"A": [], "B": []}
+            members: dict[str, list[int]] = {}
             for member in tour.members.filter(role="fellow"):
-                teams.setdefault(member.team, []).append(member.fellow_id)
+                members.setdefault(member.team, []).append(member.fellow_id)
             self.initial.update(
                 rest_weekdays=tour.rest_weekdays,
                 region_state_codes=", ".join(tour.region_states or []),
-                team_a=teams["A"],
-                team_b=[pk for team, ids in teams.items() if team != "A" for pk in ids],
             )
             # A fellow made inactive since stays listed while on the tour.
             on_tour = Fellow.objects.filter(tour_memberships__tour=tour)
-            for name in ("team_a", "team_b"):
-                cast(forms.ModelMultipleChoiceField, self.fields[name]).queryset = (
-                    Fellow.objects.filter(active=True) | on_tour
-                ).distinct()
+            choices = (Fellow.objects.filter(active=True) | on_tour).distinct()
         else:
+            members = {}
+            choices = Fellow.objects.filter(active=True)
             self.fields["rest_weekdays"].initial = [6]  # Sunday, the tours' usual rest day
+        # team name → its field's name, in the page's order
+        self.team_fields: dict[str, str] = {}
+        for index, team in enumerate(sorted({*self.TEAMS_OFFERED, *members}), start=1):
+            readable = team.isascii() and team.isalnum() and not self._team_field_taken(team)
+            self.team_fields[team] = f"team_{team.lower()}" if readable else f"team_{index}"
+        for number, (team, name) in enumerate(self.team_fields.items()):
+            self.fields[name] = forms.ModelMultipleChoiceField(
+                label=_("Team %(team)s fellows") % {"team": team}
+                if number == 0
+                else _("Team %(team)s fellows (optional, travels separately)") % {"team": team},
+                queryset=choices,
+                widget=forms.CheckboxSelectMultiple,
+                required=False,  # at least one fellow in some team: clean()
+            )
+            self.initial[name] = members.get(team, [])
 
     def clean(self) -> dict:
         super().clean()
@@ -223,6 +226,10 @@ class TourForm(forms.ModelForm):
                 self.instance.end_latitude = end.latitude
                 self.instance.end_longitude = end.longitude
         self.instance.rest_weekdays = data.get("rest_weekdays") or []
+        team_errors = any(name in self.errors for name in self.team_fields.values())
+        if not team_errors and not self.teams():
+            first_team = next(iter(self.team_fields.values()))
+            self.add_error(first_team, _("Choose the fellows who go on this tour."))
         return data
 
     def _place(self, name: str):
@@ -247,15 +254,20 @@ class TourForm(forms.ModelForm):
         self.instance.region_states = codes
         return text
 
+    def _team_field_taken(self, team: str) -> bool:
+        return f"team_{team.lower()}" in self.team_fields.values()
+
     def teams(self) -> dict[str, list[Fellow]]:
-        teams = {"A": list(self.cleaned_data["team_a"])}
-        if self.cleaned_data.get("team_b"):
-            teams["B"] = list(self.cleaned_data["team_b"])
-        return teams
+        """Team name → its chosen fellows; teams left empty are not returned."""
+        chosen = {
+            team: list(self.cleaned_data.get(name) or []) for team, name in self.team_fields.items()
+        }
+        return {team: fellows for team, fellows in chosen.items() if fellows}
 
     def sections(self) -> list[tuple[StrOrPromise, list]]:
         """(title, bound fields) for each group of the page."""
-        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+        sections = [*self.SECTIONS, (_("Teams"), tuple(self.team_fields.values()))]
+        return [(title, [self[name] for name in names]) for title, names in sections]
 
     def changes(self) -> dict:
         """Every tour field the form sets, for events.services.update_tour."""

@@ -350,8 +350,10 @@ def tour_form(tour: Tour, **changes) -> dict:
         "rest_weekdays": [str(day) for day in tour.rest_weekdays],
         "region_state_codes": ", ".join(tour.region_states),
         "max_flights_per_week": "1",
-        "team_a": [pk for pk, team in members.items() if team == "A"],
-        "team_b": [pk for pk, team in members.items() if team != "A"],
+        **{
+            f"team_{team.lower()}": [pk for pk, its_team in members.items() if its_team == team]
+            for team in {"A", "B", *members.values()}
+        },
     }
     values.update(changes)
     return values
@@ -392,6 +394,40 @@ def test_edit_tour_changes_dates_rules_region_end_and_teams(staff_client, tour, 
     assert tour.end_location == "Philadelphia, PA" and tour.end_latitude is not None
     assert (tour.start_latitude, tour.start_longitude) == (40.71, -74.01)  # kept
     assert dict(tour.members.values_list("fellow_id", "team")) == {fellow.pk: "A", daniel.pk: "B"}
+
+
+def test_a_tour_of_three_teams_is_made_and_edited_without_moving_anyone(staff_client, tour, fellow):
+    daniel, mina, joon = (FellowFactory(display_name=name) for name in ("Daniel", "Mina", "Joon"))
+    url = reverse("board:tour-edit", args=[tour.pk])
+    page = staff_client.get(url).content.decode()
+    assert 'name="team_c"' in page and "Team C fellows" in page
+    response = staff_client.post(url, tour_form(tour, team_b=[daniel.pk], team_c=[mina.pk]))
+    assert response.status_code == 302
+    assert dict(tour.members.values_list("fellow_id", "team")) == {
+        fellow.pk: "A",
+        daniel.pk: "B",
+        mina.pk: "C",
+    }
+    # A team named through the API keeps its name and its fellows when the board edits the tour.
+    TourMember.objects.create(tour=tour, fellow=joon, role="fellow", team="North")
+    form = staff_client.get(url).context["form"]
+    north = form.team_fields["North"]
+    assert list(form[north].value()) == [joon.pk]
+    again = staff_client.post(url, {**tour_form(tour, min_gap_minutes=75), north: [joon.pk]})
+    assert again.status_code == 302
+    assert dict(tour.members.values_list("fellow_id", "team"))[joon.pk] == "North"
+    assert tour.members.filter(team="C").get().fellow == mina
+
+
+def test_a_tour_needs_a_fellow_in_some_team_and_one_team_per_fellow(staff_client, tour, fellow):
+    url = reverse("board:tour-edit", args=[tour.pk])
+    nobody = staff_client.post(url, tour_form(tour, team_a=[], team_b=[]))
+    assert nobody.status_code == 400
+    assert "Choose the fellows who go on this tour." in nobody.content.decode()
+    twice = staff_client.post(url, tour_form(tour, team_c=[fellow.pk]))
+    assert twice.status_code == 400
+    assert "A fellow can be in only one team of a tour." in twice.content.decode()
+    assert dict(tour.members.values_list("fellow_id", "team")) == {fellow.pk: "A"}
 
 
 def test_edit_tour_names_the_booked_events_the_change_would_break(staff_client, tour, fellow):
