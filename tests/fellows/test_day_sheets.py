@@ -197,6 +197,19 @@ def unavailability_post(start: str, end: str, reason: str = "Family") -> dict[st
     }
 
 
+def test_a_korean_fellows_own_page_has_no_english_controls(client, fellow, fellow_user):
+    fellow.preferred_language = "ko"
+    fellow.save()
+    client.force_login(fellow_user)
+
+    html = client.get(reverse("fellows:me")).content.decode()
+
+    assert "로그아웃" in html and "로그인됨" in html  # Sign out, Signed in as
+    assert "같은 시각이 두 번 있을 때" in html  # the question when a time happens twice
+    for english in ("Sign out", "Signed in as", "clocks go back", "Not needed"):
+        assert english not in html, english
+
+
 def test_unavailability_form_refuses_an_end_before_the_start(client, fellow, fellow_user):
     client.force_login(fellow_user)
 
