@@ -194,12 +194,15 @@ class TourForm(forms.ModelForm):
             self.team_fields[team] = f"team_{team.lower()}" if readable else f"team_{index}"
         for number, (team, name) in enumerate(self.team_fields.items()):
             self.fields[name] = forms.ModelMultipleChoiceField(
-                label=_("Team %(team)s fellows") % {"team": team}
+                label=_("Team %(team)s") % {"team": team}
                 if number == 0
-                else _("Team %(team)s fellows (optional, travels separately)") % {"team": team},
+                else _("Team %(team)s (optional)") % {"team": team},
                 queryset=choices,
                 widget=forms.CheckboxSelectMultiple,
                 required=False,  # at least one fellow in some team: clean()
+                help_text=_("Each team travels and speaks on its own; a fellow is in one team.")
+                if number == 0
+                else "",
             )
             self.initial[name] = members.get(team, [])
 

@@ -192,7 +192,7 @@ def test_a_tour_is_edited_with_overlaps_and_rest_days_named(browser, live_server
     expect(page.locator("#rest-day-losses")).to_contain_text("Hope Korean Church")
 
     # Daniel is on Midwest March from the 15th: putting him on this tour needs a yes.
-    page.get_by_role("group", name="Team B fellows").get_by_label("Daniel").check()
+    page.get_by_role("group", name="Team B (optional)").get_by_label("Daniel").check()
     page.get_by_label("Max events per day").fill("3")
     page.get_by_role("button", name="Save the tour").click()
     expect(page.locator("#overlaps")).to_contain_text("Daniel is also on “Midwest March”")

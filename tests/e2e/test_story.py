@@ -93,7 +93,7 @@ def test_the_whole_story(live_server, worker, smtp, page, browser):  # noqa: F81
     staff.get_by_label("Start date").fill(START.isoformat())
     staff.get_by_label("End date").fill((START + dt.timedelta(days=6)).isoformat())
     staff.get_by_label("Start ZIP code").fill("60601")
-    staff.get_by_role("group", name="Team A fellows").get_by_label("Grace").check()
+    staff.get_by_role("group", name="Team A").get_by_label("Grace").check()
     staff.get_by_role("button", name="Create the tour").click()
     staff.get_by_label("Planning time (seconds)").fill("3")
     staff.get_by_role("button", name="Propose an itinerary").click()
