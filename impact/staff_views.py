@@ -47,12 +47,23 @@ def bars(groups: list[selectors.Group], attribute: str = "attendance") -> dict:
     return {"rows": rows, "height": max(26, 26 * len(rows)), "chart_width": CHART_WIDTH}
 
 
+def _year_before(day: dt.date) -> dt.date:
+    """The day after the same date a year earlier (Nov 30, 2025 for Nov 29, 2026)."""
+    try:
+        return day.replace(year=day.year - 1) + dt.timedelta(days=1)
+    except ValueError:  # 29 February
+        return dt.date(day.year - 1, 3, 1)
+
+
 def _dates(request: HttpRequest) -> tuple[dt.date, dt.date]:
-    """?from=YYYY-MM-DD&to=YYYY-MM-DD, default this calendar year. ValueError when malformed."""
-    year = timezone.localdate().year
+    """?from=YYYY-MM-DD&to=YYYY-MM-DD, default the twelve months up to today. ValueError when
+    malformed."""
+    # Twelve months, not the calendar year: in January a season of tours that ran over the
+    # autumn still shows. Only held events count, so the window ends today.
+    today = timezone.localdate()
     raw_from, raw_to = request.GET.get("from", ""), request.GET.get("to", "")
-    date_from = dt.date.fromisoformat(raw_from) if raw_from else dt.date(year, 1, 1)
-    date_to = dt.date.fromisoformat(raw_to) if raw_to else dt.date(year, 12, 31)
+    date_to = dt.date.fromisoformat(raw_to) if raw_to else today
+    date_from = dt.date.fromisoformat(raw_from) if raw_from else _year_before(date_to)
     if date_to < date_from:
         raise ValueError("to before from")
     return date_from, date_to
@@ -164,7 +175,8 @@ def unpublish(request: HttpRequest, event_id: int) -> HttpResponse:
 
 
 def _scope(request: HttpRequest) -> tuple[str, QuerySet[Event]]:
-    """?event=<id>, ?tour=<id> or ?from=&to= (default this year). ValueError when malformed."""
+    """?event=<id>, ?tour=<id> or ?from=&to= (default the twelve months up to today).
+    ValueError when malformed."""
     if "event" in request.GET:
         the_event = get_object_or_404(Event, pk=int(request.GET["event"]))
         return f"event-{the_event.pk}", Event.objects.filter(pk=the_event.pk)

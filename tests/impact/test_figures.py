@@ -101,6 +101,21 @@ def test_staff_pages_draw_svg_charts_and_show_comments(season, staff_client, now
     assert services.survey_url(event=church) in event_html
 
 
+def test_the_season_page_shows_the_twelve_months_up_to_today(staff_client, today):
+    """In January, last autumn's tours still show: not the calendar year."""
+    page = staff_client.get(reverse("impact:season"))
+    assert page.status_code == 200
+    assert page.context["date_to"] == today
+    a_year_ago = page.context["date_from"] - dt.timedelta(days=1)
+    assert (a_year_ago.year, a_year_ago.month) == (today.year - 1, today.month)
+    assert a_year_ago.day == today.day or (today.month, today.day) == (2, 29)
+    chosen = staff_client.get(reverse("impact:season"), {"from": "2026-09-01", "to": "2026-12-31"})
+    assert (chosen.context["date_from"], chosen.context["date_to"]) == (
+        dt.date(2026, 9, 1),
+        dt.date(2026, 12, 31),
+    )
+
+
 def test_bad_dates_are_a_400_not_a_500(staff_client):
     for query in ({"from": "soon"}, {"from": "2027-03-02", "to": "2027-03-01"}):
         assert staff_client.get(reverse("impact:season"), query).status_code == 400
