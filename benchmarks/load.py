@@ -61,9 +61,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from support import free_port, recreate_database
+from support import served_product
 
-ROOT = Path(__file__).resolve().parents[1]
 DB_NAME = "fellow_tours_loadbench"
 FELLOWS = 10
 P95_TARGET_MS = 100.0
@@ -208,18 +207,6 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
-def wait_for(check, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"timed out waiting for {what}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=60)
@@ -253,52 +240,18 @@ def main() -> int:
     if args.think_ms and args.tool == "wrk":
         parser.error("--think-ms needs --tool python: wrk counts its pauses in the latency")
 
-    redis_port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{args.postgres}/{DB_NAME}",
-        "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "CACHE_URL": f"redis://127.0.0.1:{redis_port}/1",
-        "REQUEST_RATE_LIMIT": "1000000000/s",
-        "FEED_RATE_LIMIT": "1000000000/s",
-        "CONN_MAX_AGE": "60",
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-        "SITE_URL": "http://127.0.0.1",
-    }
-    python = sys.executable
-    redis = server = None
-    recreate_database(args.postgres, DB_NAME)
-    try:
-        redis = subprocess.Popen(
-            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-        seeded = subprocess.run(
-            [python, "manage.py", "shell", "-c", SEED % {"fellows": FELLOWS}],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-        )  # fmt: skip
+    with served_product(
+        postgres=args.postgres,
+        database=DB_NAME,
+        settings={"REQUEST_RATE_LIMIT": "1000000000/s", "FEED_RATE_LIMIT": "1000000000/s"},
+        seed=SEED % {"fellows": FELLOWS},
+        gunicorn=["--workers", str(args.workers), "--threads", str(args.threads),
+                  "--worker-class", args.worker_class],
+    ) as served:  # fmt: skip
+        port = served.port
         tokens = [
-            line.split()[1] for line in seeded.stdout.splitlines() if line.startswith("TOKEN")
+            line.split()[1] for line in served.seed_output.splitlines() if line.startswith("TOKEN")
         ]
-        port = free_port()
-        server = subprocess.Popen(
-            [str(Path(python).parent / "gunicorn"), "scheduler.wsgi", "-b", f"127.0.0.1:{port}",
-             "--workers", str(args.workers), "--threads", str(args.threads),
-             "--worker-class", args.worker_class,
-             "--log-level", "warning"],
-            cwd=ROOT, env=env, start_new_session=True,
-        )  # fmt: skip
-
-        def ping() -> bool:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/ping")
-            return conn.getresponse().status == 200
-
-        wait_for(ping, 60, "gunicorn")
         # Warm-up: every worker imports its code and opens its connections before the clock.
         warm = Results()
         warm_deadline = time.monotonic() + 3
@@ -306,31 +259,16 @@ def main() -> int:
             client(10_000 + i, port, tokens, 0.0, warm_deadline, warm)
 
         if args.rate:
-            summary = run_open_loop(args, port, redis)
+            summary = run_open_loop(args, port, served.redis)
             # What the outbox holds for the sweeper: acknowledgements of requests that arrived
             # while Redis was hung (no worker runs here; the fault tests send them for real).
-            subprocess.run(
-                [python, "manage.py", "shell", "-c", SWEEP], cwd=ROOT, env=env, check=True
-            )
+            served.shell(SWEEP)
         elif args.tool == "wrk":
             summary = run_wrk(args, port, tokens)
         else:
             summary = run_threads(args, port, tokens)
         load = os.getloadavg()
-
-        checked = subprocess.run(
-            [python, "manage.py", "shell", "-c", CHECK],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        check = json.loads(checked.stdout.strip().splitlines()[-1])
-    finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-        if redis is not None:
-            redis.terminate()
-            redis.wait(timeout=10)
-        recreate_database(args.postgres, DB_NAME, drop_only=True)
+        check = json.loads(served.shell(CHECK).strip().splitlines()[-1])
 
     return report(args, summary, check, load)
 

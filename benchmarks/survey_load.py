@@ -24,21 +24,16 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
 import re
-import signal
-import subprocess
 import sys
 import threading
 import time
 import urllib.parse
 from collections import Counter
-from pathlib import Path
 
-from support import free_port, recreate_database
+from support import served_product
 
-ROOT = Path(__file__).resolve().parents[1]
 DB_NAME = "fellow_tours_surveybench"
 
 SEED = r"""
@@ -73,6 +68,7 @@ print(json.dumps({
 """
 
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+FORM_KEY_FIELD = re.compile(r'name="submission_key" value="([^"]+)"')
 
 
 class Results:
@@ -106,12 +102,14 @@ def phone(port: int, path: str, think: float, results: Results, rng: random.Rand
         if response.status != 200:
             return
         token = CSRF_FIELD.search(body).group(1)
+        form_key = FORM_KEY_FIELD.search(body).group(1)
     except (OSError, AttributeError) as exc:
         results.add("page", time.monotonic() - started, type(exc).__name__)
         return
     time.sleep(think)
     fields = {
         "csrfmiddlewaretoken": token,
+        "submission_key": form_key,
         "lang": lang,
         "first_time": rng.choice(["yes", "yes", "yes", "no"]),
         "perspective_changed": rng.choice(["yes", "yes", "somewhat", "no"]),
@@ -157,20 +155,6 @@ def percentiles(values: list[float]) -> str:
     )
 
 
-def wait_for_server(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/ping")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("timed out waiting for gunicorn")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--answers", type=int, default=300, help="phones in the room")
@@ -181,44 +165,19 @@ def main() -> int:
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()
 
-    redis_port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{args.postgres}/{DB_NAME}",
-        "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "CACHE_URL": f"redis://127.0.0.1:{redis_port}/1",
-        "CONN_MAX_AGE": "60",
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-        "SITE_URL": "http://127.0.0.1",
-    }
-    for name in ("SURVEY_RATE_LIMIT", "SURVEY_EVENT_RATE_LIMIT"):
-        env.pop(name, None)  # the shipped defaults: what one room must get through
-    python = sys.executable
-    redis = server = None
-    recreate_database(args.postgres, DB_NAME)
-    try:
-        redis = subprocess.Popen(
-            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-        seeded = subprocess.run(
-            [python, "manage.py", "shell", "-c", SEED],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-        )  # fmt: skip
+    with served_product(
+        postgres=args.postgres,
+        database=DB_NAME,
+        settings={},
+        # The shipped rate limits: what one room must get through.
+        drop_settings=("SURVEY_RATE_LIMIT", "SURVEY_EVENT_RATE_LIMIT"),
+        seed=SEED,
+        gunicorn=["--workers", str(args.workers)],
+    ) as served:
+        port = served.port
         token = next(
-            line.split()[1] for line in seeded.stdout.splitlines() if line.startswith("TOKEN")
+            line.split()[1] for line in served.seed_output.splitlines() if line.startswith("TOKEN")
         )
-        port = free_port()
-        server = subprocess.Popen(
-            [str(Path(python).parent / "gunicorn"), "scheduler.wsgi", "-b", f"127.0.0.1:{port}",
-             "--workers", str(args.workers), "--log-level", "warning"],
-            cwd=ROOT, env=env, start_new_session=True,
-        )  # fmt: skip
-        wait_for_server(port)
         path = f"/s/{token}/"
         rng = random.Random(args.seed)
         arrivals = sorted(rng.uniform(0, args.spread) for _ in range(args.answers))
@@ -238,19 +197,7 @@ def main() -> int:
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - began
-        checked = subprocess.run(
-            [python, "manage.py", "shell", "-c", CHECK],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        stored = json.loads(checked.stdout.strip().splitlines()[-1])
-    finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-        if redis is not None:
-            redis.terminate()
-            redis.wait(timeout=10)
-        recreate_database(args.postgres, DB_NAME, drop_only=True)
+        stored = json.loads(served.shell(CHECK).strip().splitlines()[-1])
 
     errors = {k: v for k, v in results.statuses.items() if k not in ("page 200", "answer 302")}
     lost = results.accepted != stored["answers"] or results.contacts != stored["contacts"]
