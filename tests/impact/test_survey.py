@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+import segno
 from django.core.exceptions import ValidationError
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.urls import reverse
 from events import services as event_services
 from impact import selectors, services
 from impact.models import SupporterContact, SurveyLink, SurveyResponse
+from impact.qr import qr_svg
 from tests.impact.conftest import held_event
 
 pytestmark = pytest.mark.django_db
@@ -249,3 +251,12 @@ def test_the_hosts_reminder_links_the_survey_and_its_slide(open_event):
     row = notification_services.queue_host_reminder(event=open_event)
     url = services.survey_url(event=open_event)
     assert url in row.body_text and f"{url}slide/" in row.body_html
+
+
+def test_the_qr_code_keeps_the_four_module_quiet_zone_scanners_need():
+    url = "https://tours.example.org/s/ZQl7TJ54gSLuXZ3ySGML1n/"
+    modules = segno.make(url, error="m", micro=False).symbol_size(scale=1, border=0)[0]
+    svg = qr_svg(url, scale=4)
+    side = (modules + 2 * 4) * 4
+    assert f'viewBox="0 0 {side} {side}"' in svg
+    assert 'stroke="#000" d="M4 4.5h7' in svg  # the finder pattern starts 4 modules in
