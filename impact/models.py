@@ -80,10 +80,12 @@ class SupporterContact(models.Model):
     email = models.EmailField()
     consent_text = models.TextField()
     language = models.CharField(max_length=2, choices=settings.LANGUAGES, default="en")
-    consented_at = models.DateTimeField(auto_now_add=True)
+    # The day only: a moment to the microsecond would match the moment of the anonymous answer
+    # sent with it, and join the address to what its owner answered.
+    consented_on = models.DateField(auto_now_add=True)
 
     class Meta:
-        ordering = ["consented_at"]
+        ordering = ["consented_on", "pk"]
 
     def __str__(self) -> str:
         return f"Supporter contact {self.pk} (event {self.event_id})"

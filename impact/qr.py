@@ -5,7 +5,6 @@ from __future__ import annotations
 import segno
 from django.utils.safestring import SafeString, mark_safe
 
-
 QUIET_ZONE_MODULES = 4
 
 

@@ -313,5 +313,5 @@ def consented_contacts(*, events: QuerySet[Event]) -> QuerySet[SupporterContact]
     return (
         SupporterContact.objects.filter(event__in=events)
         .select_related("event__request__organization")
-        .order_by("consented_at", "pk")
+        .order_by("consented_on", "pk")
     )

@@ -200,7 +200,7 @@ def contacts_csv(request: HttpRequest) -> HttpResponse:
         (
             c.email,
             c.language,
-            c.consented_at.isoformat(),
+            c.consented_on.isoformat(),
             c.consent_text,
             c.event.starts_at.date().isoformat(),
             c.event.city,
@@ -214,7 +214,7 @@ def contacts_csv(request: HttpRequest) -> HttpResponse:
         header=(
             "email",
             "language",
-            "consented_at",
+            "consented_on",
             "consent_text",
             "event_date",
             "city",

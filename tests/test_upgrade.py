@@ -80,6 +80,12 @@ def test_the_previous_release_upgrades_and_keeps_what_users_submitted():
     answer = old.apps.get_model("impact", "SurveyResponse").objects.create(
         event=event, first_time="yes", comment="Moving story"
     )
+    supporter = old.apps.get_model("impact", "SupporterContact").objects.create(
+        event=event, email="friend@example.org", consent_text="Keep me informed", language="en"
+    )
+    old.apps.get_model("impact", "SupporterContact").objects.filter(pk=supporter.pk).update(
+        consented_at=dt.datetime(2027, 3, 3, 23, 30, 12, 345678, tzinfo=dt.UTC)
+    )
 
     new = Release()  # every migration since, as `manage.py migrate` runs them
 
@@ -108,4 +114,10 @@ def test_the_previous_release_upgrades_and_keeps_what_users_submitted():
         "yes",
         "Moving story",
         "",
+    )
+    kept_contact = new.apps.get_model("impact", "SupporterContact").objects.get(pk=supporter.pk)
+    assert (kept_contact.email, kept_contact.consent_text, kept_contact.consented_on) == (
+        "friend@example.org",
+        "Keep me informed",
+        dt.date(2027, 3, 3),  # the day, not the moment that matched the anonymous answer's
     )

@@ -115,8 +115,13 @@ def test_keep_me_informed_needs_the_consent_box_and_is_kept_apart(open_event):
     contact = SupporterContact.objects.get()
     assert contact.email == "sam@example.org"
     assert "unsubscribe" in contact.consent_text
-    # No column joins the address to the answers.
+    # No column joins the address to the answers, nor does a shared moment: the contact keeps
+    # the day it consented, not the microsecond its answer was stored.
     assert not {f.name for f in SurveyResponse._meta.get_fields()} & {"contact", "email"}
+    assert type(contact.consented_on) is dt.date
+    assert not [
+        f for f in SupporterContact._meta.get_fields() if f.get_internal_type() == "DateTimeField"
+    ]
 
 
 def test_a_form_sent_twice_is_one_answer_and_each_page_load_a_new_form(open_event):
