@@ -32,6 +32,7 @@ from django.views.decorators.http import require_POST, require_safe
 from common import time_display
 from common.time_display import format_day
 from events import board_map, exports, intake, lifecycle, proposals, selectors, services
+from events import feed_selectors as fellow_selectors
 from events.board_forms import (
     AcceptForm,
     BulkRequestForm,
@@ -45,12 +46,11 @@ from events.board_forms import (
     RescheduleForm,
     TourForm,
 )
+from events.feeds import DEFAULT_FEED_TIMEZONE
 from events.filters import SpeakerRequestFilter
 from events.models import LIVE_STATUSES, Event, PlanningRun, SpeakerRequest
 from events.rules import Finding
-from fellows import selectors as fellow_selectors
 from fellows import services as fellow_services
-from fellows.feeds import DEFAULT_FEED_TIMEZONE
 from fellows.forms import UnavailabilityForm
 from fellows.models import Fellow, Tour, Unavailability
 from fellows.permissions import can_view_private_details

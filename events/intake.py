@@ -30,10 +30,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common import local_times
+from common.geocoding import UnknownZip, locate_zip
 from common.text_input import FREE_TEXT_MAX_CHARS
 from common.tokens import derived_token, hash_token, new_salt
 from events import lifecycle, request_fields, selectors
-from events.geocoding import UnknownZip, locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
 from events.selectors import HOST_LINK_PURPOSE
 from events.services import set_request_status

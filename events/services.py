@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
 
 from common import local_times, time_display
+from common.geocoding import UnknownZip, locate_zip
 from events import lifecycle, selectors
-from events.geocoding import UnknownZip, locate_zip
 from events.models import (
     LIVE_STATUSES,
     Event,

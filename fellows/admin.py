@@ -10,8 +10,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from common import time_display
 from common.admin_times import LocalTimesAdmin
-from fellows.feeds import feed_url, local_text, webcal_url
+from events.feed_selectors import unavailability_conflicts
+from fellows.feed_links import feed_url, webcal_url
 from fellows.models import (
     Fellow,
     ItineraryItem,
@@ -21,7 +23,6 @@ from fellows.models import (
     Unavailability,
 )
 from fellows.permissions import PRIVATE_FELLOW_FIELDS, can_view_private_details
-from fellows.selectors import unavailability_conflicts
 from fellows.services import (
     rotate_feed_token,
     rotate_staff_feed_token,
@@ -44,7 +45,7 @@ def _conflicts(unavailability: Unavailability) -> str:
             (
                 reverse("admin:events_event_change", args=[e.pk]),
                 e.title,
-                local_text(e.starts_at, e.timezone),
+                time_display.format_date_time(e.starts_at, e.timezone),
             )
             for e in events
         ),

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from common.api_support import ProtectedDeleteMixin
-from fellows.feeds import day_sheets_url, feed_url, webcal_url
+from fellows.feed_links import day_sheets_url, feed_url, webcal_url
 from fellows.models import Fellow, Tour
 from fellows.serializers import FellowSerializer, TourSerializer
 from fellows.services import rotate_feed_token, rotate_tour_feed_token

@@ -1,5 +1,5 @@
-"""Reads for fellows: feed lookups with their cheap version stamp, feed contents, day sheets,
-and the conflicts a fellow's unavailability creates.
+"""Reads for the private feeds: feed lookups with their cheap version stamp, feed contents, day
+sheets, and the conflicts a fellow's unavailability creates.
 
 Feed lookups resolve a presented token to its owner and derive ETag and Last-Modified from
 the rows the feed shows in one query, so a poll of an unchanged feed never loads or renders
