@@ -31,7 +31,6 @@ from fellows.models import (
     ItineraryItem,
     StaffFeedToken,
     Tour,
-    TourMember,
     Unavailability,
 )
 
@@ -261,21 +260,6 @@ def feed_for_token(*, kind: FeedKind, token: str) -> Feed | None:
     )
 
 
-def fellow_feed_timezone(*, fellow: Fellow, default: str) -> str:
-    """The zone of the fellow's latest tour: what X-WR-TIMEZONE suggests to calendar apps."""
-    membership = (
-        fellow.tour_memberships.select_related("tour").order_by("-tour__start_date").first()
-    )
-    return membership.tour.timezone if membership else default
-
-
-def fellow_for_user(*, user) -> Fellow | None:
-    """The fellow record linked to a logged-in user, if any."""
-    if not user.is_authenticated:
-        return None
-    return Fellow.objects.filter(user=user, active=True).first()
-
-
 def unavailability_conflicts(*, unavailability: Unavailability) -> QuerySet[Event]:
     """The fellow's active events that overlap an unavailability (for staff to rebook)."""
     return (
@@ -359,19 +343,3 @@ def day_sheets(*, fellow: Fellow, since: dt.date | None = None) -> list[DaySheet
         by_day[day].date = day
         by_day[day].entries.append(entry)
     return [by_day[day] for day in sorted(by_day)]
-
-
-def board_fellows() -> QuerySet[Fellow]:
-    """Every fellow for the board's list, active first, with how many tours each is on."""
-    return Fellow.objects.annotate(tour_count=Count("tour_memberships")).order_by(
-        "-active", "display_name"
-    )
-
-
-def fellow_unavailabilities(*, fellow: Fellow) -> QuerySet[Unavailability]:
-    return fellow.unavailabilities.order_by("starts_at")
-
-
-def fellow_tours(*, fellow: Fellow) -> QuerySet[TourMember]:
-    """The fellow's tour memberships, newest tour first."""
-    return fellow.tour_memberships.select_related("tour").order_by("-tour__start_date")

@@ -24,7 +24,6 @@ from events.feed_selectors import (
     Feed,
     fellow_feed_events,
     fellow_feed_items,
-    fellow_feed_timezone,
     staff_feed_events,
     staff_feed_items,
     tour_feed_events,
@@ -33,6 +32,7 @@ from events.feed_selectors import (
 from events.models import Event
 from fellows.feed_links import day_sheets_url
 from fellows.models import ItineraryItem
+from fellows.selectors import fellow_feed_timezone
 
 logger = logging.getLogger(__name__)
 

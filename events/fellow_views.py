@@ -36,14 +36,13 @@ from events.feed_selectors import (
     FeedKind,
     day_sheets,
     feed_for_token,
-    fellow_feed_timezone,
-    fellow_for_user,
     unavailability_conflicts,
 )
 from events.feeds import DEFAULT_FEED_TIMEZONE, feed_bytes, local_text
 from fellows.feed_links import day_sheets_url, feed_url, webcal_url
 from fellows.forms import LanguageForm, UnavailabilityForm
 from fellows.models import Fellow, StaffFeedToken, Tour
+from fellows.selectors import fellow_feed_timezone, fellow_for_user
 from fellows.services import (
     add_unavailability,
     record_feed_use,
