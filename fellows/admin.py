@@ -13,16 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from common.admin_times import LocalTimesAdmin
 from fellows.feed_links import feed_url, webcal_url
-from fellows.models import (
-    ItineraryItem,
-    StaffFeedToken,
-    TourMember,
-)
+from fellows.models import ItineraryItem, StaffFeedToken, TourMember
 from fellows.permissions import can_view_private_details
-from fellows.services import (
-    rotate_staff_feed_token,
-    save_itinerary_item,
-)
+from fellows.services import rotate_staff_feed_token, save_itinerary_item
 
 
 def show_new_link(modeladmin, request, label: str, url: str) -> None:
