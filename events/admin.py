@@ -1,19 +1,29 @@
-"""Admin for organizations, requests and events; event writes go through events.services."""
+"""Admin for organizations, requests and events; event writes go through events.services.
+
+Fellows', tours' and unavailability's admins are here too, above the fellows app, because they
+show events: the events an unavailability conflicts with, a tour's status derived from its
+events, and the re-check of a tour's booked events when its dates or limits change.
+"""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from common import time_display
 from common.admin_times import LocalTimesAdmin
-from events import csv_import, intake, proposals, request_fields, services
+from events import csv_import, intake, proposals, request_fields, selectors, services
+from events.feed_selectors import unavailability_conflicts
 from events.forms import EventAdminForm, RequestImportForm
 from events.models import (
     Event,
@@ -23,6 +33,11 @@ from events.models import (
     RequestWindow,
     SpeakerRequest,
 )
+from fellows.admin import PrivateDetailsMixin, show_new_link
+from fellows.feed_links import feed_url
+from fellows.models import Fellow, Tour, TourMember, Unavailability
+from fellows.permissions import PRIVATE_FELLOW_FIELDS, can_view_private_details
+from fellows.services import rotate_feed_token, rotate_tour_feed_token
 
 
 @admin.register(Organization)
@@ -263,3 +278,134 @@ class PlanningRunAdmin(admin.ModelAdmin):
                 _("%(run)s: %(booked)d events booked, %(refused)d refused.")
                 % {"run": run, "booked": len(outcome.booked), "refused": len(outcome.refused)},
             )
+
+
+def _conflicts(unavailability: Unavailability) -> str:
+    """Events the fellow is booked for during this unavailability, for staff to rebook."""
+    if unavailability.pk is None:
+        return "—"
+    events = unavailability_conflicts(unavailability=unavailability)
+    if not events:
+        return "—"
+    return format_html_join(
+        mark_safe("<br>"),
+        '<a href="{}">{}</a> ({})',
+        (
+            (
+                reverse("admin:events_event_change", args=[e.pk]),
+                e.title,
+                time_display.format_date_time(e.starts_at, e.timezone),
+            )
+            for e in events
+        ),
+    )
+
+
+class UnavailabilityInline(PrivateDetailsMixin, admin.TabularInline):
+    model = Unavailability
+    extra = 0
+    readonly_fields = ["conflicts"]
+    private_fields = ("reason",)
+
+    @admin.display(description=_("conflicting events"))
+    def conflicts(self, obj: Unavailability) -> str:
+        return _conflicts(obj)
+
+
+@admin.register(Fellow)
+class FellowAdmin(PrivateDetailsMixin, admin.ModelAdmin):
+    list_display = ["display_name", "home_base", "preferred_language", "active"]
+    list_filter = ["active", "preferred_language"]
+    search_fields = ["display_name", "legal_name", "email"]
+    private_fields = PRIVATE_FELLOW_FIELDS
+
+    def get_list_display(self, request):
+        if can_view_private_details(request.user):
+            return self.list_display
+        return [name for name in self.list_display if name not in self.private_fields]
+
+    def get_search_fields(self, request):
+        # Searching by a private value would confirm it through the results.
+        if can_view_private_details(request.user):
+            return self.search_fields
+        return ["display_name"]
+
+    readonly_fields = ["feed_token_hash", "feed_token_created_at", "feed_last_used_at"]
+    inlines = [UnavailabilityInline]
+    actions = ["rotate_feed_tokens"]
+
+    @admin.action(description=_("Make new feed links (old links stop working)"))
+    def rotate_feed_tokens(self, request, queryset) -> None:
+        for fellow in queryset:
+            token = rotate_feed_token(fellow=fellow)
+            show_new_link(self, request, str(fellow), feed_url(kind="fellow", token=token))
+
+
+class TourMemberInline(admin.TabularInline):
+    model = TourMember
+    extra = 0
+    autocomplete_fields = ["fellow"]
+
+
+class TourAdminForm(forms.ModelForm):
+    class Meta:
+        model = Tour
+        fields = "__all__"  # noqa: DJ007  (the admin passes its own field list)
+
+    def clean(self):
+        # The service's re-check of booked events, shown as form errors before saving.
+        super().clean()
+        data = self.cleaned_data
+        if self.instance.pk is not None:
+            changes = {name: data[name] for name in self.changed_data if name in data}
+            try:
+                services.check_tour_changes(tour=self.instance, changes=changes)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
+
+
+@admin.register(Tour)
+class TourAdmin(admin.ModelAdmin):
+    form = TourAdminForm
+    list_display = ["name", "start_date", "end_date", "region", "progress"]
+    list_filter = ["region"]
+    search_fields = ["name", "region"]
+    readonly_fields = ["feed_token_hash", "feed_token_created_at", "feed_last_used_at"]
+    inlines = [TourMemberInline]
+    actions = ["rotate_feed_tokens"]
+
+    def get_queryset(self, request):
+        return selectors.with_progress(super().get_queryset(request))
+
+    @admin.display(description=_("status"), ordering="progress")
+    def progress(self, tour: Tour) -> str:
+        return str(Tour.Status(selectors.tour_progress(tour=tour)).label)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.save()
+            return
+        # New dates or limits are checked against the tour's booked events first.
+        original = Tour.objects.get(pk=obj.pk)
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        services.update_tour(tour=original, changes=changes)
+
+    @admin.action(description=_("Make new tour feed links (old links stop working)"))
+    def rotate_feed_tokens(self, request, queryset) -> None:
+        for tour in queryset:
+            token = rotate_tour_feed_token(tour=tour)
+            show_new_link(self, request, str(tour), feed_url(kind="tour", token=token))
+
+
+@admin.register(Unavailability)
+class UnavailabilityAdmin(PrivateDetailsMixin, admin.ModelAdmin):
+    private_fields = ("reason",)
+    list_display = ["fellow", "starts_at", "ends_at", "conflicts"]
+    list_filter = ["fellow"]
+    search_fields = ["fellow__display_name"]
+    readonly_fields = ["conflicts"]
+
+    @admin.display(description=_("conflicting events"))
+    def conflicts(self, obj: Unavailability) -> str:
+        return _conflicts(obj)

@@ -1,10 +1,13 @@
-"""Staff API for organizations, speaker requests and events; writes go through services.
+"""Staff API for organizations, speaker requests, events and tours; writes go through services.
 
 A service's ValidationError (a booking refusal, a refused submission) becomes a 400 with
 per-field details in common.api_errors, the API's one exception handler."""
 
 from __future__ import annotations
 
+from typing import cast
+
+import django_filters
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -34,7 +37,11 @@ from events.serializers import (
     SpeakerRequestSerializer,
     SpeakerRequestSubmissionSerializer,
     SubmissionResultSerializer,
+    TourSerializer,
 )
+from fellows.feed_links import feed_url, webcal_url
+from fellows.models import Tour
+from fellows.services import rotate_tour_feed_token
 
 
 class OrganizationViewSet(ProtectedDeleteMixin, viewsets.ModelViewSet):
@@ -240,3 +247,39 @@ class ExportViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["get"], url_path="impact")
     def export_impact(self, request: Request) -> HttpResponse:
         return self._download(request, "impact")
+
+
+class TourFilter(django_filters.FilterSet):
+    # The status is derived from the work (events.selectors.with_progress), so the filter reads
+    # the annotation the view's queryset carries.
+    status = django_filters.ChoiceFilter(
+        field_name="progress", choices=Tour.Status.choices, label="Status"
+    )
+
+    class Meta:
+        model = Tour
+        fields: list[str] = []
+
+
+class TourViewSet(ProtectedDeleteMixin, viewsets.ModelViewSet):
+    queryset = Tour.objects.prefetch_related("members")
+    serializer_class = TourSerializer
+    filterset_class = TourFilter
+
+    def get_queryset(self):
+        return selectors.with_progress(super().get_queryset())
+
+    def perform_update(self, serializer: BaseSerializer[Tour]) -> None:
+        # Changing a tour's dates or limits re-checks its booked events (events.services).
+        serializer.instance = services.update_tour(
+            tour=cast(Tour, serializer.instance), changes=serializer.validated_data
+        )
+
+    @action(detail=True, methods=["post"], url_path="rotate-feed")
+    def rotate_feed(self, request: Request, pk: str | None = None) -> Response:
+        """Make a new feed link for the whole tour; returned once, the old link dies at once."""
+        token = rotate_tour_feed_token(tour=self.get_object())
+        url = feed_url(kind="tour", token=token)
+        return Response(
+            {"feed_url": url, "webcal_url": webcal_url(url)}, headers={"Cache-Control": "no-store"}
+        )

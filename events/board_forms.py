@@ -16,10 +16,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from common import local_times
+from common.geocoding import UnknownZip, locate_zip
 from common.text_input import one_line
 from common.time_display import format_day
 from events import lifecycle
-from events.geocoding import UnknownZip, locate_zip
 from events.models import Event, SpeakerRequest
 from events.rules import Slot
 from fellows.models import Fellow, Tour, validate_state_codes

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
+from common.sign_in import SignOutView, StaffLoginView
 from events import board_views as views
-from scheduler.views import SignOutView, StaffLoginView
 
 app_name = "board"
 

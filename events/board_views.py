@@ -45,12 +45,13 @@ from events.board_forms import (
     RescheduleForm,
     TourForm,
 )
+from events.feed_selectors import unavailability_conflicts
+from events.feeds import DEFAULT_FEED_TIMEZONE
 from events.filters import SpeakerRequestFilter
 from events.models import LIVE_STATUSES, Event, PlanningRun, SpeakerRequest
 from events.rules import Finding
 from fellows import selectors as fellow_selectors
 from fellows import services as fellow_services
-from fellows.feeds import DEFAULT_FEED_TIMEZONE
 from fellows.forms import UnavailabilityForm
 from fellows.models import Fellow, Tour, Unavailability
 from fellows.permissions import can_view_private_details
@@ -850,7 +851,7 @@ def fellow_unavailability_add(request: HttpRequest, fellow_id: int) -> HttpRespo
         _add_errors(form, exc)
         return _fellow_page(request, fellow, away_form=form, status=400)
     messages.success(request, _("Unavailability added."))
-    for event in fellow_selectors.unavailability_conflicts(unavailability=away):
+    for event in unavailability_conflicts(unavailability=away):
         messages.warning(
             request,
             _("%(name)s is booked at “%(event)s” (%(tour)s) then: move or cancel it.")

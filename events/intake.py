@@ -30,13 +30,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common import local_times
+from common.geocoding import UnknownZip, locate_zip
 from common.text_input import FREE_TEXT_MAX_CHARS
 from common.tokens import derived_token, hash_token, new_salt
 from events import lifecycle, request_fields, selectors
-from events.geocoding import UnknownZip, locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
 from events.selectors import HOST_LINK_PURPOSE
-from events.services import set_request_status
+from events.services import queue_host_contact_change, set_request_status
 from notifications import services as notifications
 
 MAX_WINDOWS = 10
@@ -408,7 +408,7 @@ def update_request_by_host(
     """Replace the contact details, and the date windows while staff have not proposed a date
     (after that, `windows` is ignored: the dates are being arranged with staff).
 
-    A new contact email moves the host's live invites (notifications.queue_host_contact_change).
+    A new contact email moves the host's live invites (events.services.queue_host_contact_change).
     Raises RequestRejected with field errors, or once the request is closed.
     """
     speaker_request = _locked(speaker_request)
@@ -440,7 +440,7 @@ def update_request_by_host(
     if dates_open:
         speaker_request.windows.all().delete()
         _save_windows(speaker_request, windows)
-    notifications.queue_host_contact_change(
+    queue_host_contact_change(
         speaker_request=speaker_request,
         previous_email=previous_email,
         previous_name=previous_name,
@@ -469,7 +469,7 @@ def update_request_by_staff(
     *, speaker_request: SpeakerRequest, changes: Mapping[str, Any]
 ) -> SpeakerRequest:
     """Staff's edit of a request (the admin): model rules, then the host's live invites follow
-    a changed contact email (notifications.queue_host_contact_change).
+    a changed contact email (events.services.queue_host_contact_change).
 
     Raises ValidationError for a field staff may not edit here or a value the model refuses.
     """
@@ -482,7 +482,7 @@ def update_request_by_staff(
         setattr(speaker_request, name, value)
     speaker_request.full_clean(validate_unique=False)
     speaker_request.save()
-    notifications.queue_host_contact_change(
+    queue_host_contact_change(
         speaker_request=speaker_request,
         previous_email=previous_email,
         previous_name=previous_name,

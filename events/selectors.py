@@ -1,6 +1,8 @@
 """Reads for speaker requests: the host's private link, what the host may see, and staff's
 filtered lists (including distance from a point), and the staff board's reads: a tour's
-day-by-day timeline, its route map and totals, the request queue, and impact per season.
+day-by-day timeline, its route map and totals, the request queue, and impact per season; and
+which events are due a message (a proposal or host reminder, a fellow's day sheet, an
+attendance request) or hold a host's live invite.
 
 Nothing here writes. Host-facing reads return only what that host's request needs; a fellow
 appears by display name only, never by legal name or contact details.
@@ -41,6 +43,8 @@ from common.tokens import derived_token, hash_token
 from events import board_map
 from events.models import LIVE_STATUSES, Event, PlanningRun, RequestWindow, SpeakerRequest
 from fellows.models import Fellow, ItineraryItem, Tour, TourMember
+from notifications.invites import REQUEST
+from notifications.models import Notification
 from planner.jsonio import problem_from_json
 from planner.model import Location, Team
 from planner.reasons import WEEKDAY_NAMES, days_text, describe_region
@@ -95,8 +99,6 @@ def host_url(*, speaker_request: SpeakerRequest) -> str | None:
 def proposals_due_reminder(*, now: dt.datetime, days: int) -> QuerySet[Event]:
     """Tentative events whose host was asked about the time `days` ago, has not answered and
     was not reminded yet."""
-    from notifications.models import Notification
-
     asked_before = now - dt.timedelta(days=days)
     reminded = Notification.objects.filter(
         kind=Notification.Kind.PROPOSAL_REMINDER, event_id__isnull=False
@@ -114,6 +116,100 @@ def proposals_due_reminder(*, now: dt.datetime, days: int) -> QuerySet[Event]:
         .select_related("request", "request__organization")
         .distinct()
     )
+
+
+# Hosts report attendance within this many days of the event; older events are not asked.
+ATTENDANCE_LOOKBACK = dt.timedelta(days=14)
+
+
+def events_with_live_invite(*, speaker_request, email: str) -> list[Event]:
+    """The request's events, locked, that sit in `email`'s calendar: not cancelled or over,
+    and the latest invite sent to that address for them is a REQUEST, not a CANCEL."""
+    events = (
+        Event.objects.select_for_update()
+        .filter(
+            request=speaker_request, status__in=[Event.Status.TENTATIVE, Event.Status.CONFIRMED]
+        )
+        .order_by("starts_at")
+    )
+    live = []
+    for event in events:
+        latest = (
+            Notification.objects.filter(event=event, recipient_email__iexact=email)
+            .exclude(ics_method="")
+            .order_by("-pk")
+            .values_list("ics_method", flat=True)
+            .first()
+        )
+        if latest == REQUEST:
+            live.append(event)
+    return live
+
+
+def events_awaiting_host_answer(*, speaker_request) -> QuerySet[Event]:
+    """The request's tentative events whose proposed time was put to the host (a PROPOSAL
+    message exists) and that the host has not answered yet."""
+    return (
+        Event.objects.filter(request=speaker_request, status=Event.Status.TENTATIVE, host_answer="")
+        .filter(notifications__kind=Notification.Kind.PROPOSAL)
+        .distinct()
+        .order_by("starts_at")
+    )
+
+
+def events_due_host_reminder(*, now: dt.datetime, days_before: int) -> QuerySet[Event]:
+    """Confirmed events with a host that start within the next `days_before` days."""
+    return Event.objects.filter(
+        status=Event.Status.CONFIRMED,
+        request__isnull=False,
+        starts_at__gt=now,
+        starts_at__lte=now + dt.timedelta(days=days_before),
+    ).select_related("request", "request__organization")
+
+
+def events_due_day_sheet(*, now: dt.datetime) -> list[Event]:
+    """Confirmed events starting tomorrow in their venue's own time zone."""
+    # Any venue's "tomorrow" lies within the next 14–50 hours of UTC, so a coarse window in SQL
+    # followed by the exact local-date test keeps the scan small.
+    candidates = Event.objects.filter(
+        status=Event.Status.CONFIRMED,
+        starts_at__gt=now,
+        starts_at__lte=now + dt.timedelta(hours=50),
+    ).prefetch_related("fellows")
+    due = []
+    for event in candidates:
+        zone = ZoneInfo(event.timezone)
+        tomorrow = now.astimezone(zone).date() + dt.timedelta(days=1)
+        if event.starts_at.astimezone(zone).date() == tomorrow:
+            due.append(event)
+    return due
+
+
+def fellow_events_on(*, fellow, day: dt.date, zone_name: str) -> list[Event]:
+    """The fellow's confirmed events on one local day, in order."""
+    zone = ZoneInfo(zone_name)
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    return list(
+        Event.objects.filter(
+            fellows=fellow,
+            status=Event.Status.CONFIRMED,
+            starts_at__gte=start,
+            starts_at__lt=start + dt.timedelta(days=1),
+        )
+        .prefetch_related("fellows")
+        .order_by("starts_at")
+    )
+
+
+def events_due_attendance_request(*, now: dt.datetime) -> QuerySet[Event]:
+    """Events that took place recently whose host has not reported attendance yet."""
+    return Event.objects.filter(
+        status__in=[Event.Status.CONFIRMED, Event.Status.COMPLETED],
+        request__isnull=False,
+        request__attendance_count__isnull=True,
+        ends_at__lte=now,
+        ends_at__gt=now - ATTENDANCE_LOOKBACK,
+    ).select_related("request", "request__organization")
 
 
 def host_link_expires_at(*, speaker_request: SpeakerRequest) -> dt.datetime | None:
@@ -852,8 +948,6 @@ def seasons() -> list[int]:
 
 def outbox_counts() -> dict[str, int]:
     """Notifications per status, for the outbox page's tabs."""
-    from notifications.models import Notification  # notifications imports events; stay lazy
-
     rows = Notification.objects.values("status").annotate(n=Count("pk")).order_by()
     counts = dict.fromkeys(Notification.Status.values, 0)
     counts.update({row["status"]: row["n"] for row in rows})

@@ -1,4 +1,5 @@
-"""Writes for requests and events: booking, rescheduling, confirming and cancelling.
+"""Writes for requests and events: booking, rescheduling, confirming and cancelling, tours'
+changes, and the messages events call for (due reminders, a host contact's moved invites).
 
 Each function runs in one transaction, checks the booking rules of events/rules.py, keeps the
 EventAssignment rows in step with the event and returns the saved object. Views, the API,
@@ -12,6 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,8 +23,8 @@ from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
 
 from common import local_times, time_display
+from common.geocoding import UnknownZip, locate_zip
 from events import lifecycle, selectors
-from events.geocoding import UnknownZip, locate_zip
 from events.models import (
     LIVE_STATUSES,
     Event,
@@ -35,6 +37,7 @@ from events.rules import Finding, Slot, hard_rule_violations, soft_rule_warnings
 from fellows import services as fellow_services
 from fellows.models import Fellow, ItineraryItem, Tour
 from notifications import services as notifications
+from notifications.models import Notification
 from planner.days import is_rest_day
 
 logger = logging.getLogger(__name__)
@@ -633,6 +636,81 @@ def remind_unanswered_proposals(*, now: dt.datetime | None = None) -> int:
             host_link = selectors.host_url(speaker_request=event.request)
             notifications.queue_proposal(event=event, host_url=host_link, reminder=True)
     return len(due)
+
+
+def queue_due_reminders(*, now: dt.datetime | None = None) -> int:
+    """Beat (events.tasks.queue_reminders): queue every host reminder, fellow's day sheet and
+    attendance request that is due; returns how many rows were new. Safe to run often: the
+    outbox's dedupe keys make queuing one twice a no-op."""
+    now = now or timezone.now()
+    before = Notification.objects.count()
+    with transaction.atomic():
+        for event in selectors.events_due_host_reminder(
+            now=now, days_before=settings.NOTIFICATIONS_HOST_REMINDER_DAYS
+        ):
+            notifications.queue_host_reminder(event=event)
+        sheets: set[tuple[int, dt.date]] = set()
+        for event in selectors.events_due_day_sheet(now=now):
+            day = event.starts_at.astimezone(ZoneInfo(event.timezone)).date()
+            for fellow in event.fellows.all():
+                if (fellow.pk, day) in sheets:
+                    continue
+                sheets.add((fellow.pk, day))
+                notifications.queue_fellow_day_sheet(
+                    fellow=fellow,
+                    day=day,
+                    events=selectors.fellow_events_on(
+                        fellow=fellow, day=day, zone_name=event.timezone
+                    ),
+                )
+        for event in selectors.events_due_attendance_request(now=now):
+            notifications.queue_attendance_request(event=event)
+    return Notification.objects.count() - before
+
+
+@transaction.atomic
+def queue_host_contact_change(
+    *,
+    speaker_request: SpeakerRequest,
+    previous_email: str,
+    previous_name: str = "",
+    host_url: str | None = None,
+) -> list[Notification]:
+    """Move the request's live invites from the previous host contact to the current one.
+
+    Call it in the transaction that saved a new `contact_email` on the request, from every door
+    (the host's page, the admin, the staff API). For each event not cancelled whose latest
+    invite to the previous address is a REQUEST, SEQUENCE goes up once; the previous address
+    gets METHOD:CANCEL for that UID (so the visit leaves that calendar) and the current one a
+    METHOD:REQUEST (a confirmation with the invite). A proposed time the host has not answered
+    yet is asked again of the current address (with `host_url`, the host's private link), or
+    nobody who can answer would know of it. The same address in other letter case, or nothing
+    live, queues nothing. Returns the messages queued.
+    """
+    current = (speaker_request.contact_email or "").strip()
+    previous_email = (previous_email or "").strip()
+    if not previous_email or previous_email.lower() == current.lower():
+        return []
+    queued = []
+    for event in selectors.events_with_live_invite(
+        speaker_request=speaker_request, email=previous_email
+    ):
+        # Both calendars must see a newer state than the invite the previous contact holds.
+        event.sequence += 1
+        event.save(update_fields=["sequence", "updated_at"])
+        queued.append(
+            notifications.queue_contact_replaced(
+                event=event, email=previous_email, name=previous_name
+            )
+        )
+        if current:
+            queued.append(notifications.queue_event_confirmation(event=event))
+    if current:
+        for event in selectors.events_awaiting_host_answer(speaker_request=speaker_request):
+            queued.append(
+                notifications.queue_proposal(event=event, host_url=host_url, new_contact=True)
+            )
+    return [notification for notification in queued if notification is not None]
 
 
 def set_request_status(

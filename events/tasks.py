@@ -22,3 +22,11 @@ def anonymise_host_data() -> int:
 def remind_unanswered_proposals() -> int:
     """Beat: remind hosts who have not answered a proposed time."""
     return services.remind_unanswered_proposals()
+
+
+# Registered under its first name, which beat's schedule (PeriodicTask rows) and messages
+# already queued refer to.
+@shared_task(name="notifications.tasks.queue_reminders", ignore_result=True)
+def queue_reminders() -> int:
+    """Beat: host reminders, fellows' day sheets and attendance requests that are due."""
+    return services.queue_due_reminders()

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from common.api_errors import RETRY_AFTER_SECONDS
+from common.geocoding import UnknownZip, locate_zip
 from events import intake, lifecycle, selectors, services
 from events.forms import (
     AttendanceForm,
@@ -29,7 +30,6 @@ from events.forms import (
     SpeakerRequestForm,
     submitted_windows,
 )
-from events.geocoding import UnknownZip, locate_zip
 from events.models import SpeakerRequest
 from events.ratelimit import seconds_until_allowed
 

@@ -19,8 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.geocoding import UnknownZip, locate_zip
 from common.tokens import hash_token, new_token
-from events.geocoding import UnknownZip, locate_zip
 from fellows.models import (
     Fellow,
     ItineraryItem,
@@ -97,7 +97,7 @@ def add_unavailability(
     """Record a blackout; overlapping bookings are reported by selectors, not refused here.
 
     The fellow cannot be in two places, so the blackout stands even if events overlap it; staff
-    see those conflicts (fellows.selectors.unavailability_conflicts) and rebook.
+    see those conflicts (events.feed_selectors.unavailability_conflicts) and rebook.
 
     Raises ValidationError({"ends_at": …}) for one that does not end after it starts.
     """

@@ -7,7 +7,7 @@ the rendered bodies and calendar, which repeat names, phone numbers, private lin
 fellow's whereabouts. A row that has not been sent yet is made dead instead of being sent with
 a redacted body; the dedupe key stays, so a later scan cannot queue the same message again.
 
-Callers (events.retention, fellows.privacy) choose which rows; this module owns how.
+Callers (events.retention, events.fellow_privacy) choose which rows; this module owns how.
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from email.utils import make_msgid, parseaddr
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -303,9 +302,10 @@ def queue_proposal(
     """Ask the host whether a proposed time works ("Proposed: <when>, <place>"), with their link.
 
     One per proposed time (UID + SEQUENCE): moving the tentative event proposes again. With
-    `reminder`, the nudge sent when the host has not answered (queue_due_reminders). With
-    `new_contact`, the same question again for a contact who replaced the one first asked
-    (queue_host_contact_change): one per proposed time and address.
+    `reminder`, the nudge sent when the host has not answered
+    (events.services.remind_unanswered_proposals). With `new_contact`, the same question again
+    for a contact who replaced the one first asked (events.services.queue_host_contact_change):
+    one per proposed time and address.
     """
     speaker_request = event.request
     if speaker_request is None or not speaker_request.contact_email:
@@ -333,59 +333,17 @@ def queue_proposal(
     )
 
 
-@transaction.atomic
-def queue_host_contact_change(
-    *,
-    speaker_request,
-    previous_email: str,
-    previous_name: str = "",
-    host_url: str | None = None,
-) -> list[Notification]:
-    """Move the request's live invites from the previous host contact to the current one.
-
-    Call it in the transaction that saved a new `contact_email` on the request, from every door
-    (the host's page, the admin, the staff API). For each event not cancelled whose latest
-    invite to the previous address is a REQUEST, SEQUENCE goes up once; the previous address
-    gets METHOD:CANCEL for that UID (so the visit leaves that calendar) and the current one a
-    METHOD:REQUEST (a confirmation with the invite). A proposed time the host has not answered
-    yet is asked again of the current address (with `host_url`, the host's private link), or
-    nobody who can answer would know of it. The same address in other letter case, or nothing
-    live, queues nothing. Returns the messages queued.
-    """
-    current = (speaker_request.contact_email or "").strip()
-    previous_email = (previous_email or "").strip()
-    if not previous_email or previous_email.lower() == current.lower():
-        return []
-    queued = []
-    for event in selectors.events_with_live_invite(
-        speaker_request=speaker_request, email=previous_email
-    ):
-        # Both calendars must see a newer state than the invite the previous contact holds.
-        event.sequence += 1
-        event.save(update_fields=["sequence", "updated_at"])
-        queued.append(
-            _queue_host_invite(
-                event=event,
-                kind=Notification.Kind.CANCELLATION,
-                method=invites.CANCEL,
-                template="invite_contact_replaced",
-                email=previous_email,
-                name=previous_name,
-            )
-        )
-        if current:
-            queued.append(
-                _queue_host_invite(
-                    event=event,
-                    kind=Notification.Kind.CONFIRMATION,
-                    method=invites.REQUEST,
-                    template="invite_confirmation",
-                )
-            )
-    if current:
-        for event in selectors.events_awaiting_host_answer(speaker_request=speaker_request):
-            queued.append(queue_proposal(event=event, host_url=host_url, new_contact=True))
-    return [notification for notification in queued if notification is not None]
+def queue_contact_replaced(*, event, email: str, name: str = "") -> Notification | None:
+    """METHOD:CANCEL to a host contact who was replaced, so the visit leaves their calendar
+    (events.services.queue_host_contact_change moves the invite to the new contact)."""
+    return _queue_host_invite(
+        event=event,
+        kind=Notification.Kind.CANCELLATION,
+        method=invites.CANCEL,
+        template="invite_contact_replaced",
+        email=email,
+        name=name,
+    )
 
 
 def queue_proposal_withdrawn(*, event) -> Notification | None:
@@ -427,21 +385,10 @@ def queue_host_reminder(*, event) -> Notification | None:
             "speaker_request": speaker_request,
             "fellow_names": invites.public_fellow_names(event),
             "subject_stem": subject_stem(event),
-            "survey_url": _survey_url(event),
         },
         event=event,
         speaker_request=speaker_request,
     )
-
-
-def _survey_url(event) -> str:
-    """The attendee survey's public link for a confirmed event, else "" (impact app)."""
-    from impact import selectors as impact_selectors  # impact imports events; stay lazy
-    from impact import services as impact_services
-
-    if event.status not in impact_selectors.SURVEY_STATUSES:
-        return ""
-    return impact_services.survey_url(event=event)
 
 
 def queue_fellow_day_sheet(*, fellow, day: dt.date, events: Sequence) -> Notification | None:
@@ -480,34 +427,6 @@ def queue_attendance_request(*, event) -> Notification | None:
         event=event,
         speaker_request=speaker_request,
     )
-
-
-def queue_due_reminders(*, now: dt.datetime | None = None) -> int:
-    """Queue every reminder that is due; returns how many rows were new. Safe to run often."""
-    now = now or timezone.now()
-    before = Notification.objects.count()
-    with transaction.atomic():
-        for event in selectors.events_due_host_reminder(
-            now=now, days_before=settings.NOTIFICATIONS_HOST_REMINDER_DAYS
-        ):
-            queue_host_reminder(event=event)
-        sheets: set[tuple[int, dt.date]] = set()
-        for event in selectors.events_due_day_sheet(now=now):
-            day = event.starts_at.astimezone(ZoneInfo(event.timezone)).date()
-            for fellow in event.fellows.all():
-                if (fellow.pk, day) in sheets:
-                    continue
-                sheets.add((fellow.pk, day))
-                queue_fellow_day_sheet(
-                    fellow=fellow,
-                    day=day,
-                    events=selectors.fellow_events_on(
-                        fellow=fellow, day=day, zone_name=event.timezone
-                    ),
-                )
-        for event in selectors.events_due_attendance_request(now=now):
-            queue_attendance_request(event=event)
-    return Notification.objects.count() - before
 
 
 @transaction.atomic

@@ -35,12 +35,6 @@ def sweep_outbox() -> int:
     return len(ids)
 
 
-@shared_task(ignore_result=True)
-def queue_reminders() -> int:
-    """Beat: host reminders, fellows' day sheets and attendance requests that are due."""
-    return services.queue_due_reminders()
-
-
 @worker_process_shutdown.connect
 @worker_shutdown.connect
 def close_mail_connection(**kwargs) -> None:

@@ -9,15 +9,12 @@ suite) can see both behaviours without rebuilding the URLconf.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
-
-def otp_required_for_staff() -> bool:
-    return settings.OTP_REQUIRED_FOR_STAFF
+from common.sign_in import otp_required_for_staff
 
 
 class StaffAdminSite(AdminSite):

@@ -2,9 +2,15 @@
 
 from rest_framework.routers import DefaultRouter
 
-from events.api import EventViewSet, ExportViewSet, OrganizationViewSet, SpeakerRequestViewSet
+from events.api import (
+    EventViewSet,
+    ExportViewSet,
+    OrganizationViewSet,
+    SpeakerRequestViewSet,
+    TourViewSet,
+)
 from events.proposals_api import PlanningRunViewSet
-from fellows.api import FellowViewSet, TourViewSet
+from fellows.api import FellowViewSet
 from impact.api import PublicListingViewSet
 from notifications.api import NotificationViewSet
 from scheduler.api_docs import document

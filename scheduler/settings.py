@@ -257,6 +257,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": NOTIFICATIONS_SWEEP_SECONDS,
     },
     "notifications-queue-reminders": {
+        # events.tasks.queue_reminders, still registered under the name it first had.
         "task": "notifications.tasks.queue_reminders",
         "schedule": NOTIFICATIONS_REMINDER_SCAN_SECONDS,
     },

@@ -15,7 +15,7 @@ urlpatterns = [
     path("ping", views.ping, name="ping"),
     path("favicon.ico", views.favicon, name="favicon"),
     # Feeds are the most polled URLs: resolve them before the admin's and the API's patterns.
-    path("", include("fellows.urls")),
+    path("", include("events.fellow_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script), so the docs run

@@ -1,4 +1,4 @@
-"""Project-level views: the landing page, the health check, the favicon and staff sign-in/out."""
+"""Project-level views: the landing page, the health check and the favicon."""
 
 from __future__ import annotations
 
@@ -6,18 +6,12 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
-from django_otp.forms import OTPAuthenticationForm
 from kombu import Connection
-
-from scheduler.admin_site import otp_required_for_staff
 
 FAVICON = Path(__file__).parent / "static" / "scheduler" / "favicon.ico"
 
@@ -77,43 +71,3 @@ def _favicon_bytes() -> bytes:
 def favicon(request: HttpRequest) -> HttpResponse:
     """/favicon.ico, which browsers ask for on pages without an icon link (the admin's)."""
     return HttpResponse(_favicon_bytes(), content_type="image/x-icon")
-
-
-class StaffOTPAuthenticationForm(OTPAuthenticationForm, AdminAuthenticationForm):
-    """Staff only (as the admin's form), and a TOTP token when staff two-factor is on."""
-
-
-class StaffLoginView(auth_views.LoginView):
-    """The board's sign-in page: the admin's rules (staff only; a TOTP token while
-    OTP_REQUIRED_FOR_STAFF is on) on a page in the product's own look."""
-
-    template_name = "registration/login.html"
-    redirect_authenticated_user = False
-    extra_context = {"audience": "staff"}
-
-    def get_default_redirect_url(self) -> str:
-        return reverse("board:home")
-
-    def get_form_class(self):
-        return StaffOTPAuthenticationForm if otp_required_for_staff() else AdminAuthenticationForm
-
-
-class FellowLoginView(auth_views.LoginView):
-    """/me/login/: fellows sign in to their own page, day sheets and feed link."""
-
-    template_name = "fellows/login.html"
-    extra_context = {"audience": "fellow"}
-
-    def get_default_redirect_url(self) -> str:
-        return reverse("fellows:me")
-
-
-class SignOutView(auth_views.LogoutView):
-    """POST only (Django's LogoutView), behind CSRF; a page saying so, with the way back in."""
-
-    template_name = "registration/signed_out.html"
-    extra_context = {"sign_in_url": reverse_lazy("board:login")}
-
-
-class FellowSignOutView(SignOutView):
-    extra_context = {"sign_in_url": reverse_lazy("fellows:login")}

@@ -16,7 +16,7 @@ application = get_wsgi_application()
 def _warm_up() -> None:
     from django.urls import get_resolver
 
-    from events.geocoding import locate_zip
+    from common.geocoding import locate_zip
 
     get_resolver().url_patterns  # noqa: B018  (imports every view module)
     locate_zip("10001")

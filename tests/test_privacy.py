@@ -334,9 +334,9 @@ def test_a_tour_cannot_lose_its_start_location(staff_api):
 
 def test_every_fellow_field_is_staff_visible_private_or_bookkeeping():
     """A new Fellow field must be placed: the API, the admin and the export follow the lists."""
+    from events.fellow_privacy import ERASED_TEXT_FIELDS, PROFILE_FIELDS
     from fellows.models import Fellow
     from fellows.permissions import PRIVATE_FELLOW_FIELDS, STAFF_FELLOW_FIELDS
-    from fellows.privacy import ERASED_TEXT_FIELDS, PROFILE_FIELDS
     from fellows.serializers import FellowSerializer
 
     bookkeeping = {

@@ -1,5 +1,5 @@
 """Host data retention (events.retention, `anonymise_host_data`, the beat task) and one fellow's
-data export and erasure (fellows.privacy, `fellow_data`)."""
+data export and erasure (events.fellow_privacy, `fellow_data`)."""
 
 from __future__ import annotations
 

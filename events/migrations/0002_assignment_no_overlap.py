@@ -6,7 +6,7 @@ guards the plain overlap even when two transactions race past the application's 
 
 from django.db import migrations
 
-from scheduler.db.operations import RunSQLOnPostgres
+from common.migration_operations import RunSQLOnPostgres
 
 
 class Migration(migrations.Migration):

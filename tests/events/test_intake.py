@@ -8,9 +8,9 @@ import socket
 
 import pytest
 
+from common.geocoding import locate_zip
 from common.tokens import hash_token
 from events import intake
-from events.geocoding import locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
 from notifications.models import Notification
 from notifications.sealed_links import LINK_PLACEHOLDER

@@ -10,9 +10,9 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from icalendar import Calendar
 
+from events.feed_selectors import unavailability_conflicts
 from events.services import cancel_event
 from fellows.models import Unavailability
-from fellows.selectors import unavailability_conflicts
 from fellows.services import add_unavailability
 from tests.factories import (
     FellowFactory,

@@ -189,7 +189,7 @@ def test_the_same_contact_in_other_letters_queues_nothing(host_event):
     speaker_request.contact_email = speaker_request.contact_email.upper()
     speaker_request.save(update_fields=["contact_email"])
 
-    queued = services.queue_host_contact_change(
+    queued = event_services.queue_host_contact_change(
         speaker_request=speaker_request, previous_email=speaker_request.contact_email.lower()
     )
 
@@ -206,7 +206,7 @@ def test_a_contact_without_a_live_invite_gets_no_cancel(host_event):
     speaker_request.contact_email = "new.contact@example.org"
     speaker_request.save(update_fields=["contact_email"])
 
-    queued = services.queue_host_contact_change(
+    queued = event_services.queue_host_contact_change(
         speaker_request=speaker_request, previous_email=old_email
     )
 

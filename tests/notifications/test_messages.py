@@ -251,10 +251,10 @@ def test_reminders_are_queued_once_however_often_the_scan_runs(tour, team, host_
     the_day_before = local(DAY - dt.timedelta(days=1), 12)
     after_the_event = local(DAY, 18)
 
-    first = services.queue_due_reminders(now=the_day_before)
-    second = services.queue_due_reminders(now=the_day_before)
-    third = services.queue_due_reminders(now=after_the_event)
-    fourth = services.queue_due_reminders(now=after_the_event)
+    first = event_services.queue_due_reminders(now=the_day_before)
+    second = event_services.queue_due_reminders(now=the_day_before)
+    third = event_services.queue_due_reminders(now=after_the_event)
+    fourth = event_services.queue_due_reminders(now=after_the_event)
 
     kinds = sorted(Notification.objects.exclude(pk__lte=0).values_list("kind", flat=True))
     assert (first, second, third, fourth) == (3, 0, 1, 0)
@@ -276,8 +276,8 @@ def test_host_reminder_waits_until_the_configured_number_of_days(host_event, set
     event_services.confirm_event(event=host_event)
     settings.NOTIFICATIONS_HOST_REMINDER_DAYS = 3
 
-    too_early = services.queue_due_reminders(now=local(DAY - dt.timedelta(days=5), 9))
-    in_time = services.queue_due_reminders(now=local(DAY - dt.timedelta(days=2), 23))
+    too_early = event_services.queue_due_reminders(now=local(DAY - dt.timedelta(days=5), 9))
+    in_time = event_services.queue_due_reminders(now=local(DAY - dt.timedelta(days=2), 23))
 
     assert (too_early, in_time) == (0, 1)
     assert Notification.objects.filter(kind=Notification.Kind.HOST_REMINDER).count() == 1

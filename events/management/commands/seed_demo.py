@@ -20,9 +20,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Q
 
+from common.geocoding import locate_zip
 from common.tokens import derived_token, hash_token, new_salt
 from events import services as event_services
-from events.geocoding import locate_zip
 from events.models import Organization, RequestWindow, SpeakerRequest
 from events.selectors import HOST_LINK_PURPOSE
 from fellows import services as fellow_services

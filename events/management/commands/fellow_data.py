@@ -1,7 +1,7 @@
 """manage.py fellow_data export|delete <fellow id>: one fellow's personal data.
 
 `export` writes everything held about the fellow as JSON (stdout, or --out FILE); `delete`
-erases it under the policy in fellows/privacy.py and needs --yes. Deleting is refused, with
+erases it under the policy in events/fellow_privacy.py and needs --yes. Deleting is refused, with
 the events named, while the fellow has upcoming tentative or confirmed events.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fellows import privacy
+from events import fellow_privacy as privacy
 from fellows.models import Fellow
 
 

@@ -1,5 +1,9 @@
 """Fellow-facing pages and the private feeds: thin adapters over selectors and services.
 
+They live in events, above fellows, because each shows a fellow's events (feeds, day sheets,
+the conflicts an unavailability creates); their URLs keep the `fellows` namespace
+(events/fellow_urls.py).
+
 Token-addressed views (feeds, day sheets by token) need no session: the unguessable token is
 the credential, an unknown or rotated token is a plain 404, and every request counts against a
 per-token-and-address limit. Feeds answer conditional GETs from a version derived from the data
@@ -14,36 +18,31 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_POST, require_safe
 
 from common import rate_limits
-from fellows.feeds import (
-    DEFAULT_FEED_TIMEZONE,
-    day_sheets_url,
-    feed_bytes,
-    feed_url,
-    local_text,
-    webcal_url,
-)
-from fellows.forms import LanguageForm, UnavailabilityForm
-from fellows.models import Fellow, StaffFeedToken, Tour
-from fellows.selectors import (
+from common.sign_in import SignOutView
+from events.feed_selectors import (
     Feed,
     FeedKind,
     day_sheets,
     feed_for_token,
-    fellow_feed_timezone,
-    fellow_for_user,
     unavailability_conflicts,
 )
+from events.feeds import DEFAULT_FEED_TIMEZONE, feed_bytes, local_text
+from fellows.feed_links import day_sheets_url, feed_url, webcal_url
+from fellows.forms import LanguageForm, UnavailabilityForm
+from fellows.models import Fellow, StaffFeedToken, Tour
+from fellows.selectors import fellow_feed_timezone, fellow_for_user
 from fellows.services import (
     add_unavailability,
     record_feed_use,
@@ -96,7 +95,7 @@ def feed(request: HttpRequest, kind: FeedKind, token: str) -> HttpResponse:
     """A private iCalendar feed (fellow, tour or staff) addressed by its token.
 
     Answers conditional GETs (ETag, Last-Modified) through Django's `condition` decorator from
-    a version derived from the data (fellows.selectors.feed_for_token); a rotated, revoked or
+    a version derived from the data (events.feed_selectors.feed_for_token); a rotated, revoked or
     erased token is a 404 on the very next request.
     """
     limited = _too_many(request, token)
@@ -254,3 +253,17 @@ def staff_feed(request: HttpRequest) -> HttpResponse:
         return _new_feed_page(request, url=feed_url(kind="staff", token=token))
     existing = StaffFeedToken.objects.filter(user=cast(User, request.user)).first()
     return render(request, "fellows/staff_feed.html", {"existing": existing})
+
+
+class FellowLoginView(auth_views.LoginView):
+    """/me/login/: fellows sign in to their own page, day sheets and feed link."""
+
+    template_name = "fellows/login.html"
+    extra_context = {"audience": "fellow"}
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("fellows:me")
+
+
+class FellowSignOutView(SignOutView):
+    extra_context = {"sign_in_url": reverse_lazy("fellows:login")}

@@ -15,24 +15,24 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from common import time_display
 from common.calendars import calendar_bytes, event_vevent, itinerary_vevent
-from events.models import Event
-from fellows.models import ItineraryItem
-from fellows.selectors import (
+from events.feed_selectors import (
     Feed,
     fellow_feed_events,
     fellow_feed_items,
-    fellow_feed_timezone,
     staff_feed_events,
     staff_feed_items,
     tour_feed_events,
     tour_feed_items,
 )
+from events.models import Event
+from fellows.feed_links import day_sheets_url
+from fellows.models import ItineraryItem
+from fellows.selectors import fellow_feed_timezone
 
 logger = logging.getLogger(__name__)
 
@@ -41,20 +41,6 @@ REFRESH_INTERVAL = dt.timedelta(hours=1)
 # Rendered calendars are keyed by ETag, so an entry is never stale, only unused; expire those.
 RENDERED_CACHE_SECONDS = 24 * 3600
 DEFAULT_FEED_TIMEZONE = "America/New_York"
-
-
-def feed_url(*, kind: str, token: str) -> str:
-    return settings.SITE_URL + reverse(f"fellows:{kind}-feed", kwargs={"token": token})
-
-
-def webcal_url(url: str) -> str:
-    """The same feed as a webcal:// link, which calendar apps open as a subscription."""
-    return "webcal://" + url.split("://", 1)[1]
-
-
-def day_sheets_url(*, token: str, day: dt.date | None = None) -> str:
-    url = settings.SITE_URL + reverse("fellows:token-day-sheets", kwargs={"token": token})
-    return f"{url}#day-{day.isoformat()}" if day else url
 
 
 def local_text(moment: dt.datetime, zone: str) -> str:

@@ -1,9 +1,8 @@
-"""URLs of the private feeds, day sheets and the fellow's own page."""
+"""URLs of the private feeds, day sheets and the fellow's own page (namespace `fellows`)."""
 
 from django.urls import path
 
-from fellows import views
-from scheduler.views import FellowLoginView, FellowSignOutView
+from events import fellow_views as views
 
 app_name = "fellows"
 
@@ -16,8 +15,8 @@ urlpatterns = [
         views.token_day_sheets,
         name="token-day-sheets",
     ),
-    path("me/login/", FellowLoginView.as_view(), name="login"),
-    path("me/logout/", FellowSignOutView.as_view(), name="logout"),
+    path("me/login/", views.FellowLoginView.as_view(), name="login"),
+    path("me/logout/", views.FellowSignOutView.as_view(), name="logout"),
     path("me/", views.my_page, name="me"),
     path("me/day-sheets/", views.my_day_sheets, name="my-day-sheets"),
     path("me/language/", views.my_language, name="my-language"),
