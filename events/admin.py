@@ -190,10 +190,13 @@ class EventAdmin(LocalTimesAdmin, SimpleHistoryAdmin):  # History: who changed w
         fellows = list(data["assigned_fellows"])
         reason = data.get("override_reason") or ""
         if not change:
+            # Only what staff typed: a field left at its model default (the arrival time,
+            # say) must not override what the service derives from the request and the tour.
             details = {
                 name: data[name]
                 for name in services.EDITABLE_FIELDS
-                if data.get(name) not in ("", None)
+                if (name in form.changed_data or name == "timezone")
+                and data.get(name) not in ("", None)
                 and name not in ("tour", "title", "starts_at", "ends_at", "locked")
             }
             saved = services.book_event(

@@ -23,6 +23,7 @@ from events.services import (
     EDITABLE_FIELDS,
     BookingRefused,
     check_booking,
+    venue_zone,
     with_located_venue,
 )
 from fellows.models import Fellow
@@ -83,6 +84,10 @@ class EventAdminForm(forms.ModelForm):
     def clean(self):
         super().clean()
         data = self.cleaned_data
+        if not self.instance.pk and "timezone" not in self.changed_data and data.get("tour"):
+            # A new event's times are the venue's wall clock: its request's zone (or the
+            # tour's), not the field's default, unless staff chose another (services.venue_zone).
+            data["timezone"] = venue_zone(request=data.get("request"), tour=data["tour"])
         self._venue_times(data)
         needed = ("tour", "starts_at", "ends_at", "assigned_fellows")
         if any(data.get(name) is None for name in needed) or not self.booking_changed():

@@ -13,7 +13,7 @@ from common.local_times import ApiDateField
 from common.text_input import FREE_TEXT_MAX_CHARS
 from events import request_fields, selectors
 from events.models import Event, Organization, RequestWindow, SpeakerRequest
-from events.services import EDITABLE_FIELDS
+from events.services import EDITABLE_FIELDS, venue_zone
 from fellows.models import Fellow, Tour, TourMember
 
 
@@ -105,15 +105,12 @@ class EventSerializer(serializers.ModelSerializer):
         validators: list = []
 
     def validate(self, attrs: dict) -> dict:
-        # The venue's zone, as the booking service will store it: given, the request's, the
-        # event's own, or the tour's.
+        # The venue's zone, as the booking service will store it (services.venue_zone); an
+        # event being edited keeps its own unless a new one is given.
         speaker_request, tour = attrs.get("request"), attrs.get("tour")
-        zone = (
-            attrs.get("timezone")
-            or (speaker_request.timezone if speaker_request is not None else None)
-            or getattr(self.instance, "timezone", None)
-            or (tour.timezone if tour is not None else None)
-        )
+        zone = attrs.get("timezone") or getattr(self.instance, "timezone", None)
+        if not zone and tour is not None:
+            zone = venue_zone(request=speaker_request, tour=tour)
         local_times.wall_clock_to_aware(
             attrs, ("starts_at", "ends_at"), zone or Event._meta.get_field("timezone").default
         )

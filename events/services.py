@@ -112,6 +112,12 @@ def _save_checked(event: Event, fellows: Sequence[Fellow]) -> Event:
     return event
 
 
+def venue_zone(*, request: SpeakerRequest | None, tour: Tour, given: str | None = None) -> str:
+    """The IANA zone an event's wall-clock times are read and shown in: the one staff gave,
+    else its request's venue's, else (an event without a request) the tour's."""
+    return given or (request.timezone if request is not None else "") or tour.timezone
+
+
 @transaction.atomic
 def book_event(
     *,
@@ -147,8 +153,7 @@ def book_event(
             "timezone": request.timezone,
         }
     location.update(details)
-    # Without a request or a zone of its own, an event happens where the tour is.
-    location.setdefault("timezone", tour.timezone)
+    location["timezone"] = venue_zone(request=request, tour=tour, given=details.get("timezone"))
     # The tour's minimum gap holds after every arrival too (DESIGN: rules); the planner passes
     # its itinerary's own arrival instead.
     location.setdefault("arrival_minutes_before", tour.min_gap_minutes)

@@ -354,6 +354,42 @@ def test_admin_adds_an_event_for_a_request_through_the_service(client, staff_use
     assert Notification.objects.filter(event=event, kind=Notification.Kind.PROPOSAL).exists()
 
 
+def test_admin_booking_reads_times_in_the_requests_zone_and_keeps_the_tours_gap(
+    client, staff_user, booked
+):
+    """Staff who leave the zone and arrival fields as the add form shows them book a Chicago
+    host at 10:00 Chicago time, arriving by the tour's minimum gap: not New York's 10:00 (the
+    field's default) and not the field's 30 minutes."""
+    client.force_login(staff_user)
+    speaker_request = intake.submit_speaker_request(
+        data=request_data(contact_email="third@example.org"), source="web"
+    ).speaker_request
+    assert speaker_request.timezone == "America/Chicago"
+    add = reverse("admin:events_event_add")
+    data = change_form_data(client.get(add))
+    day = (DAY + dt.timedelta(days=2)).isoformat()
+    data |= {
+        "tour": booked.tour_id,
+        "request": speaker_request.pk,
+        "title": "Chicago host",
+        "starts_at_0": day,
+        "starts_at_1": "10:00:00",
+        "ends_at_0": day,
+        "ends_at_1": "11:00:00",
+        "assigned_fellows": [f.pk for f in booked.fellows.all()],
+        "override_reason": "Agreed by phone.",
+    }
+
+    response = client.post(add, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    event = Event.objects.get(request=speaker_request)
+    chicago = ZoneInfo("America/Chicago")
+    assert event.timezone == "America/Chicago"
+    assert event.starts_at == dt.datetime(2027, 3, 4, 10, tzinfo=chicago)
+    assert event.arrival_minutes_before == booked.tour.min_gap_minutes != 30
+
+
 def test_admin_new_zip_alone_moves_the_venue_for_the_rules(client, staff_user, booked):
     client.force_login(staff_user)
 
