@@ -33,6 +33,7 @@ from events.models import (
     RequestWindow,
     SpeakerRequest,
 )
+from fellows import services as fellow_services
 from fellows.admin import PrivateDetailsMixin, show_new_link
 from fellows.feed_links import feed_url
 from fellows.models import Fellow, Tour, TourMember, Unavailability
@@ -387,7 +388,8 @@ class TourAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:
-            obj.save()
+            # Members come from the inline, saved after this (save_related).
+            fellow_services.create_tour(tour=obj, teams={})
             return
         # New dates or limits are checked against the tour's booked events first.
         original = Tour.objects.get(pk=obj.pk)

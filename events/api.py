@@ -39,6 +39,7 @@ from events.serializers import (
     SubmissionResultSerializer,
     TourSerializer,
 )
+from fellows import services as fellow_services
 from fellows.feed_links import feed_url, webcal_url
 from fellows.models import Tour
 from fellows.services import rotate_tour_feed_token
@@ -268,6 +269,13 @@ class TourViewSet(ProtectedDeleteMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         return selectors.with_progress(super().get_queryset())
+
+    def perform_create(self, serializer: BaseSerializer[Tour]) -> None:
+        # The tour's rules (dates, working day, rest days, a start) are the model's, checked
+        # by the service; members are added on the board or in the admin.
+        serializer.instance = fellow_services.create_tour(
+            tour=Tour(**serializer.validated_data), teams={}
+        )
 
     def perform_update(self, serializer: BaseSerializer[Tour]) -> None:
         # Changing a tour's dates or limits re-checks its booked events (events.services).

@@ -262,27 +262,3 @@ class TourSerializer(serializers.ModelSerializer):
             "max_flights_per_week",
             "members",
         ]
-
-    def validate(self, attrs):
-        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
-        end = attrs.get("end_date", getattr(self.instance, "end_date", None))
-        if start and end and end < start:
-            raise serializers.ValidationError({"end_date": "The tour must end after it starts."})
-        weekdays = attrs.get("rest_weekdays")
-        if weekdays is not None and (
-            not isinstance(weekdays, list)
-            or any(not isinstance(d, int) or not 0 <= d <= 6 for d in weekdays)
-        ):
-            raise serializers.ValidationError(
-                {"rest_weekdays": "A list of weekday numbers, 0=Monday … 6=Sunday."}
-            )
-        for name in ("start_latitude", "start_longitude"):
-            if attrs.get(name, getattr(self.instance, name, None)) is None:
-                raise serializers.ValidationError({name: str(Tour.START_REQUIRED)})
-        day_start = attrs.get("work_day_start", getattr(self.instance, "work_day_start", None))
-        day_end = attrs.get("work_day_end", getattr(self.instance, "work_day_end", None))
-        if day_start and day_end and day_end <= day_start:
-            raise serializers.ValidationError(
-                {"work_day_end": "The working day must end after it starts."}
-            )
-        return attrs

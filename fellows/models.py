@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -211,8 +212,16 @@ class Tour(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        errors: dict[str, Any] = {}
         if self.start_latitude is None or self.start_longitude is None:
-            raise ValidationError(self.START_REQUIRED)
+            errors["start_latitude"] = self.START_REQUIRED
+        weekdays = self.rest_weekdays
+        if not isinstance(weekdays, list) or any(
+            type(day) is not int or not 0 <= day <= 6 for day in weekdays
+        ):
+            errors["rest_weekdays"] = _("A list of weekday numbers, 0=Monday … 6=Sunday.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class TourMember(models.Model):

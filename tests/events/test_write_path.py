@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from events import intake, services
 from events.models import Event
+from fellows.models import Tour
 from notifications.models import Notification
 from tests.conftest import local
 from tests.events.conftest import request_data
@@ -467,3 +468,33 @@ def test_api_times_without_an_offset_are_the_requests_wall_clock(staff_api, book
     event = Event.objects.get(pk=response.json()["id"])
     assert event.timezone == "America/Chicago"
     assert event.starts_at == dt.datetime(2027, 3, 4, 16, 0, tzinfo=dt.UTC)
+
+
+def test_api_creates_tours_through_the_service_with_the_models_rules(staff_user):
+    api = APIClient()
+    api.force_authenticate(staff_user)
+    base = {
+        "name": "Spring West",
+        "start_date": "2027-04-05",
+        "end_date": "2027-04-16",
+        "start_location": "Los Angeles, CA",
+        "start_latitude": 34.05,
+        "start_longitude": -118.24,
+        "timezone": "America/Los_Angeles",
+    }
+    bad = [
+        ({"rest_weekdays": [7]}, "rest_weekdays", "0=Monday"),
+        ({"rest_weekdays": ["6"]}, "rest_weekdays", "0=Monday"),
+        ({"start_latitude": None}, "start_latitude", "start location"),
+        ({"end_date": "2027-04-01"}, "non_field_errors", "last day is before its first day"),
+        ({"work_day_start": "21:00", "work_day_end": "08:00"}, "non_field_errors", "working day"),
+    ]
+    for change, field, words in bad:
+        refused = api.post("/api/v1/tours/", {**base, **change}, format="json")
+        assert refused.status_code == 400, change
+        assert words in " ".join(refused.json()[field]), refused.json()
+    assert not Tour.objects.filter(name="Spring West").exists()
+    made = api.post("/api/v1/tours/", {**base, "rest_weekdays": [6]}, format="json")
+    assert made.status_code == 201
+    assert made.json()["status"] == "draft"
+    assert Tour.objects.get(name="Spring West").rest_weekdays == [6]
