@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
@@ -51,9 +52,18 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 class RequestWindowInline(admin.TabularInline):
+    """The host's windows, to read: they change through the host's private link, whose
+    service checks them (events.intake.update_request_by_host), not by a raw edit here."""
+
     model = RequestWindow
     extra = 0
-    min_num = 1
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(SpeakerRequest)
@@ -75,7 +85,9 @@ class SpeakerRequestAdmin(admin.ModelAdmin):
     # Status moves go through events.lifecycle (board, API, admin actions), never a raw edit.
     readonly_fields = [
         "status",
+        "source",
         "host_token_hash",
+        "host_token_revoked",
         "status_changed_at",
         "created_at",
         "updated_at",
@@ -108,16 +120,27 @@ class SpeakerRequestAdmin(admin.ModelAdmin):
             % {"count": sent},
         )
 
+    def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
+        # A request comes in through intake (the request form, the API or "Import CSV"), which
+        # checks it, locates the venue and sends the host an acknowledgement with a private
+        # link; a raw admin row would skip all three.
+        self.message_user(
+            request,
+            _(
+                "Enter a new request on the request form (the host gets their acknowledgement "
+                "and private link), or use “Import CSV” for many."
+            ),
+            messages.INFO,
+        )
+        return redirect("events:request-speaker")
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.save()
-            return
         # Through the service, so a new contact email moves the host's live invites.
         fields = set(form.changed_data) & set(intake.STAFF_EDITABLE_FIELDS)
         changes = {name: form.cleaned_data[name] for name in fields}
         original = SpeakerRequest.objects.get(pk=obj.pk)
-        saved = intake.update_request_by_staff(speaker_request=original, changes=changes)
-        obj.__dict__.update(saved.__dict__)
+        intake.update_request_by_staff(speaker_request=original, changes=changes)
+        obj.refresh_from_db()
 
     def get_urls(self):
         return [

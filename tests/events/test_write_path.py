@@ -498,3 +498,14 @@ def test_api_creates_tours_through_the_service_with_the_models_rules(staff_user)
     assert made.status_code == 201
     assert made.json()["status"] == "draft"
     assert Tour.objects.get(name="Spring West").rest_weekdays == [6]
+
+
+def test_admin_sends_new_requests_to_intake_and_shows_windows_read_only(client, staff_user, booked):
+    client.force_login(staff_user)
+    add = client.get(reverse("admin:events_speakerrequest_add"))
+    assert add.status_code == 302 and add["Location"] == reverse("events:request-speaker")
+    change = client.get(
+        reverse("admin:events_speakerrequest_change", args=[booked.request_id])
+    ).content.decode()
+    assert 'name="windows-0-start_date"' not in change  # the host's link changes windows
+    assert 'name="source"' not in change and 'name="host_token_revoked"' not in change
