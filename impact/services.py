@@ -155,15 +155,19 @@ PERSPECTIVE_CHOICES = PerspectiveChange.values
 def publish_event(*, event: Event, by=None) -> PublicListing:
     """List a confirmed event on the public page and feeds.
 
-    Raises ValidationError when the host did not ask for a public listing, or the event is not
-    confirmed or has ended. Publishing twice is a no-op.
+    Raises ValidationError({"event": …}) when the host did not ask for a public listing, or the
+    event is not confirmed or has ended. Publishing twice is a no-op.
     """
     if event.request is not None and not event.request.list_publicly:
-        raise ValidationError(_("The host did not ask for this event to be listed publicly."))
-    if event.status != Event.Status.CONFIRMED:
-        raise ValidationError(_("Only confirmed events can be listed publicly."))
-    if event.ends_at <= timezone.now():
-        raise ValidationError(_("This event has ended."))
+        problem = _("The host did not ask for this event to be listed publicly.")
+    elif event.status != Event.Status.CONFIRMED:
+        problem = _("Only confirmed events can be listed publicly.")
+    elif event.ends_at <= timezone.now():
+        problem = _("This event has ended.")
+    else:
+        problem = ""
+    if problem:
+        raise ValidationError({"event": problem})
     listing, _created = PublicListing.objects.get_or_create(
         event=event, defaults={"published_by": by}
     )
