@@ -25,7 +25,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 
 from common.tokens import hash_token
-from events.models import Event
+from events.models import ACTIVE_STATUSES, Event
 from fellows.models import (
     Fellow,
     ItineraryItem,
@@ -39,7 +39,6 @@ from fellows.models import (
 CANCELLED_KEPT_FOR = dt.timedelta(days=30)
 # Bump when the rendered feed changes shape, so every cached copy and client ETag is retired.
 FEED_FORMAT_VERSION = "2"
-ACTIVE_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED, Event.Status.COMPLETED)
 
 
 def feed_event_filter(*, now: dt.datetime | None = None) -> Q:

@@ -34,13 +34,12 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from events.models import Event, PlanningRun
+from events.models import LIVE_STATUSES, Event, PlanningRun
 from fellows.models import Fellow, ItineraryItem, TourMember, Unavailability
 from fellows.permissions import PRIVATE_FELLOW_FIELDS, STAFF_FELLOW_FIELDS
 from notifications.models import Notification
 from notifications.redaction import redact_notifications
 
-UPCOMING_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED)
 PROFILE_FIELDS = (
     *STAFF_FELLOW_FIELDS,
     *PRIVATE_FELLOW_FIELDS,
@@ -61,7 +60,7 @@ def upcoming_events(*, fellow: Fellow, now: dt.datetime | None = None) -> QueryS
     return Event.objects.filter(
         assignments__fellow=fellow,
         assignments__active=True,
-        status__in=UPCOMING_STATUSES,
+        status__in=LIVE_STATUSES,
         ends_at__gt=now or timezone.now(),
     ).order_by("starts_at")
 

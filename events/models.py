@@ -290,6 +290,17 @@ class Event(models.Model):
 
 # Events that hold their request: a request has at most one of these at a time.
 LIVE_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED)
+# Events that take a fellow's time (every status but cancelled): the booking rules, feeds.
+ACTIVE_STATUSES = (*LIVE_STATUSES, Event.Status.COMPLETED)
+# Events the host agreed to: confirmed, or held since. What surveys, impact and reports count.
+AGREED_STATUSES = (Event.Status.CONFIRMED, Event.Status.COMPLETED)
+# Requests still waiting for a date (the planner's input; a rest day can still cost them a
+# preferred window).
+OPEN_REQUEST_STATUSES = (
+    SpeakerRequest.Status.SUBMITTED,
+    SpeakerRequest.Status.IN_REVIEW,
+    SpeakerRequest.Status.PROPOSED,
+)
 
 
 class EventAssignment(models.Model):

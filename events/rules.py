@@ -20,12 +20,12 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 
 from common import time_display
+from events.models import ACTIVE_STATUSES, Event
 from fellows.models import Fellow, Tour, Unavailability
 from planner.days import event_day, is_rest_day, within_working_hours
 from planner.model import Location
 from planner.travel import travel_minutes, within_region
 
-ACTIVE_EVENT_STATUSES = ("tentative", "confirmed", "completed")
 # No leg in the travel model takes longer than this, so events further apart cannot clash.
 NEIGHBOUR_HORIZON = dt.timedelta(hours=24)
 
@@ -78,8 +78,6 @@ def _separation_minutes(tour: Tour, slot: Slot, other_lat, other_lon) -> float:
 
 def hard_rule_violations(slot: Slot) -> list[Finding]:
     """Every hard rule the slot would break; an empty list means it may be booked."""
-    from events.models import Event  # events.models imports fellows; keep the graph one-way
-
     findings: list[Finding] = []
     tour = slot.tour
     if slot.ends_at <= slot.starts_at:
@@ -115,7 +113,7 @@ def _fellow_conflicts(slot: Slot, fellow: Fellow, event_model) -> Iterable[Findi
     neighbours = (
         event_model.objects.filter(
             assignments__fellow=fellow,
-            status__in=ACTIVE_EVENT_STATUSES,
+            status__in=ACTIVE_STATUSES,
             starts_at__lt=slot.ends_at + NEIGHBOUR_HORIZON,
             ends_at__gt=slot.starts_at - NEIGHBOUR_HORIZON,
         )

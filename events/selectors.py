@@ -41,7 +41,16 @@ from django.utils.translation import gettext as _
 
 from common.tokens import derived_token, hash_token
 from events import board_map
-from events.models import LIVE_STATUSES, Event, PlanningRun, RequestWindow, SpeakerRequest
+from events.models import (
+    ACTIVE_STATUSES,
+    AGREED_STATUSES,
+    LIVE_STATUSES,
+    OPEN_REQUEST_STATUSES,
+    Event,
+    PlanningRun,
+    RequestWindow,
+    SpeakerRequest,
+)
 from fellows.models import Fellow, ItineraryItem, Tour, TourMember
 from notifications.invites import REQUEST
 from notifications.models import Notification
@@ -63,7 +72,6 @@ class MeetsWindows(TypedDict):
 
 
 HOST_LINK_LIFETIME = dt.timedelta(days=90)
-ACTIVE_EVENT_STATUSES = (Event.Status.TENTATIVE, Event.Status.CONFIRMED, Event.Status.COMPLETED)
 # Statuses after which the host's link counts down from the status change.
 CLOSED_STATUSES = (SpeakerRequest.Status.DECLINED, SpeakerRequest.Status.WITHDRAWN)
 
@@ -71,7 +79,7 @@ CLOSED_STATUSES = (SpeakerRequest.Status.DECLINED, SpeakerRequest.Status.WITHDRA
 def host_event(*, speaker_request: SpeakerRequest) -> Event | None:
     """The event booked for the request (the latest one that is not cancelled), if any."""
     return (
-        Event.objects.filter(request=speaker_request, status__in=ACTIVE_EVENT_STATUSES)
+        Event.objects.filter(request=speaker_request, status__in=ACTIVE_STATUSES)
         .prefetch_related("fellows")
         .order_by("-starts_at")
         .first()
@@ -127,9 +135,7 @@ def events_with_live_invite(*, speaker_request, email: str) -> list[Event]:
     and the latest invite sent to that address for them is a REQUEST, not a CANCEL."""
     events = (
         Event.objects.select_for_update()
-        .filter(
-            request=speaker_request, status__in=[Event.Status.TENTATIVE, Event.Status.CONFIRMED]
-        )
+        .filter(request=speaker_request, status__in=LIVE_STATUSES)
         .order_by("starts_at")
     )
     live = []
@@ -204,7 +210,7 @@ def fellow_events_on(*, fellow, day: dt.date, zone_name: str) -> list[Event]:
 def events_due_attendance_request(*, now: dt.datetime) -> QuerySet[Event]:
     """Events that took place recently whose host has not reported attendance yet."""
     return Event.objects.filter(
-        status__in=[Event.Status.CONFIRMED, Event.Status.COMPLETED],
+        status__in=AGREED_STATUSES,
         request__isnull=False,
         request__attendance_count__isnull=True,
         ends_at__lte=now,
@@ -242,7 +248,7 @@ def request_for_host_token(*, token: str) -> SpeakerRequest | None:
 
 def host_visible_fellow_names(*, event: Event | None) -> list[str]:
     """Display names of the event's fellows, once the event is confirmed; never legal names."""
-    if event is None or event.status not in (Event.Status.CONFIRMED, Event.Status.COMPLETED):
+    if event is None or event.status not in AGREED_STATUSES:
         return []
     return sorted(fellow.display_name for fellow in event.fellows.all())
 
@@ -251,7 +257,7 @@ def attendance_due(*, speaker_request: SpeakerRequest, now: dt.datetime | None =
     """True once a confirmed (or completed) event of the request has ended."""
     return Event.objects.filter(
         request=speaker_request,
-        status__in=(Event.Status.CONFIRMED, Event.Status.COMPLETED),
+        status__in=AGREED_STATUSES,
         ends_at__lte=now or timezone.now(),
     ).exists()
 
@@ -336,7 +342,7 @@ def board_tours() -> QuerySet[WithAnnotations[Tour, Progress]]:
     """Tours for the board's front page, newest first, with their active event counts."""
     return with_progress(
         Tour.objects.annotate(
-            active_events=Count("events", filter=Q(events__status__in=ACTIVE_EVENT_STATUSES))
+            active_events=Count("events", filter=Q(events__status__in=ACTIVE_STATUSES))
         )
     ).order_by("-start_date", "name")
 
@@ -527,7 +533,7 @@ def reported_attendance(event: Event) -> int | None:
 
 
 def tour_totals(*, events: list[Event], routes: list[TeamRoute]) -> TourTotals:
-    active = [e for e in events if e.status in ACTIVE_EVENT_STATUSES]
+    active = [e for e in events if e.status in ACTIVE_STATUSES]
     return TourTotals(
         events=len(active),
         confirmed=sum(e.status == Event.Status.CONFIRMED for e in active),
@@ -878,7 +884,7 @@ def _impact_for(label: str, tours: list[Tour], now: dt.datetime) -> Impact:
     held = list(
         Event.objects.filter(
             tour__in=tours,
-            status__in=(Event.Status.CONFIRMED, Event.Status.COMPLETED),
+            status__in=AGREED_STATUSES,
             ends_at__lte=now,
         ).select_related("request")
     )
@@ -1030,13 +1036,6 @@ def tours_for_booking(
 
 # -- rest days against preferred windows -----------------------------------------------------
 
-# Requests still waiting for a date: those a rest day can still cost a preferred window.
-OPEN_REQUEST_STATUSES = (
-    SpeakerRequest.Status.SUBMITTED,
-    SpeakerRequest.Status.IN_REVIEW,
-    SpeakerRequest.Status.PROPOSED,
-)
-
 
 @dataclass(frozen=True)
 class RestDayLoss:
@@ -1124,7 +1123,7 @@ def with_progress(
         progress=Case(
             When(end_date__lt=today, then=Value(Tour.Status.COMPLETED.value)),
             When(
-                Exists(events.filter(status__in=[Event.Status.CONFIRMED, Event.Status.COMPLETED])),
+                Exists(events.filter(status__in=AGREED_STATUSES)),
                 then=Value(Tour.Status.PUBLISHED.value),
             ),
             When(

@@ -20,17 +20,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.tokens import hash_token
-from events.models import Event, Organization
+from events.models import AGREED_STATUSES, Event, Organization
 from fellows.models import Fellow, Tour
 from impact.models import PublicListing, SupporterContact, SurveyLink, SurveyResponse
 
 # The survey opens when the talk starts and closes this long after it ends.
 SURVEY_OPEN_FOR = dt.timedelta(days=7)
 # Events whose attendees may answer: a cancelled or merely proposed event has no survey.
-SURVEY_STATUSES = (Event.Status.CONFIRMED, Event.Status.COMPLETED)
+SURVEY_STATUSES = AGREED_STATUSES
 # Events counted as held once they have begun: the survey opens at the start, so figures count
 # the answers of a talk under way too, and agree with its comments and contacts.
-HELD_STATUSES = (Event.Status.CONFIRMED, Event.Status.COMPLETED)
+HELD_STATUSES = AGREED_STATUSES
 
 
 class SurveyState(enum.StrEnum):
