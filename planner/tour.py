@@ -8,9 +8,10 @@ unavailability removed. It plugs into ``search.iterated_ruin_recreate`` like the
 Time inside this module is integer minutes since ``epoch`` (UTC); local windows and working
 hours are converted with zoneinfo per calendar day, so DST changes land on the right day.
 
-Travel between two days with events happens on the first free working day in between when it
-fits there ("travel on"); otherwise on the morning of the later day, so a team always sleeps
-where its last event of the day was or where its travel day ended.
+Travel between two days with events happens as late as it can (see ``TourModel._incoming``):
+that morning for a team at home, else on the last free working day in between ("travel on"),
+else on the evening after the previous talk, else on the morning of the later day; so a team
+always sleeps at home, where its last event of the day was or where its travel day ended.
 """
 
 from __future__ import annotations
@@ -46,7 +47,15 @@ from planner.neighbourhoods import (
 )
 from planner.reasons import explain
 from planner.search import Budget, iterated_ruin_recreate
-from planner.travel import Leg, TravelModel, great_circle_km, in_region, waypoint
+from planner.travel import (
+    DEPARTURE_BUFFER_MINUTES,
+    Leg,
+    TravelModel,
+    great_circle_km,
+    in_region,
+    sleeps_at_home,
+    waypoint,
+)
 from planner.validate import check_problem
 
 Interval = tuple[int, int]
@@ -66,6 +75,9 @@ NEAR_KNOWN_PLACE_KM = 80.0
 MIN_EVENING_STAGE_MINUTES = 60
 # A stage of a split drive: (day index it is driven on, from location, to location).
 Stage = tuple[int, int, int]
+# How a team reaches a day's first venue: (where it wakes up that day, the day that carries
+# the leg there or None for that morning, the stages of a split drive).
+Incoming = tuple[int, int | None, tuple[Stage, ...]]
 
 
 def _minutes(moment: datetime, epoch: datetime) -> int:
@@ -128,6 +140,21 @@ class _DaySchedule:
     stages: tuple[Stage, ...] = ()
 
 
+@dataclass(frozen=True)
+class Insertion:
+    """Where request ``request`` fits into the plan as it stands: at position ``slot`` of day
+    ``day`` of team ``team``, for ``extra_cost`` attendees of travel and nights, with the new
+    schedules of the days it changes (``TourModel.try_insert`` finds it, ``insert`` applies it).
+    """
+
+    request: int
+    team: int
+    day: int
+    slot: int
+    extra_cost: float
+    schedules: tuple
+
+
 class TourModel:
     """Mutable assignment of requests to team-days (a ``search.SearchModel``)."""
 
@@ -142,6 +169,7 @@ class TourModel:
         self._legs: dict[tuple[int, int], Leg] = {}
         self._overland: dict[tuple[int, int], Leg] = {}
         self._stops_found: dict[tuple[int, int, tuple[float, ...]], list[int]] = {}
+        self._home_nights: dict[tuple[int, int], bool] = {}
         self.teams = [self._team_data(i) for i in range(len(problem.teams))]
         # One person, one place: teams that share a fellow keep clear of each other's events,
         # and every team keeps clear of its fellows' commitments outside this problem.
@@ -270,7 +298,7 @@ class TourModel:
                     evening = ((p, *portions[0]),)
                     portions = portions[1:]
                 for before in (portions, portions[:-1]):
-                    stages = self._stage_days(ti, free, before)
+                    stages = self._stage_days(ti, free, before, latest=not evening)
                     if stages is not None and evening + stages:
                         morning = before[-1][1] if before else evening[-1][2]
                         return morning, (evening + stages)[0][0], evening + stages
@@ -285,7 +313,7 @@ class TourModel:
         if before is None or not before.events:
             return 0
         team = self.teams[ti]
-        end = before.starts[-1] + self.req_dur[before.events[-1]]
+        end = self._leaves_after(before)
         return max(0, min(team.max_drive - before.driving, team.days[p].work[1] - end))
 
     def _fits_evening(self, ti: int, p: int, leg: Leg) -> bool:
@@ -297,17 +325,20 @@ class TourModel:
         if before.driving + leg.driving_minutes > team.max_drive:
             return False
         day = team.days[p]
-        end = before.starts[-1] + self.req_dur[before.events[-1]]
-        return self._first_free([day.work], leg.minutes, day.blocks, end) is not None
+        return (
+            self._first_free([day.work], leg.minutes, day.blocks, self._leaves_after(before))
+            is not None
+        )
 
     def _stage_days(
-        self, ti: int, free: list[int], portions: list[tuple[int, int]]
+        self, ti: int, free: list[int], portions: list[tuple[int, int]], *, latest: bool = False
     ) -> tuple[Stage, ...] | None:
-        """Each portion on the next of the ``free`` days whose working hours hold it."""
+        """Each portion on the next of the ``free`` days whose working hours hold it; with
+        ``latest``, on the last such days (a team on its way out leaves as late as it can)."""
         team = self.teams[ti]
-        days = iter(free)
+        days = iter(reversed(free) if latest else free)
         stages: list[Stage] = []
-        for a, b in portions:
+        for a, b in reversed(portions) if latest else portions:
             minutes = self.leg(a, b).minutes
             for x in days:
                 day = team.days[x]
@@ -316,7 +347,7 @@ class TourModel:
                     break
             else:
                 return None
-        return tuple(stages)
+        return tuple(reversed(stages)) if latest else tuple(stages)
 
     def _stops(self, origin: int, destination: int, cuts: list[float]) -> list[int]:
         """The overnight stops at the given shares (0 to 1) of the straight line from origin
@@ -529,11 +560,16 @@ class TourModel:
                     )
         return tuple(out)
 
-    def _incoming(
-        self, ti: int, d: int, first_loc: int
-    ) -> tuple[int, int | None, tuple[Stage, ...]]:
-        """Where the team wakes up on day d, which earlier day carried the leg there (the first
-        of them for a split drive) and the stages of a split drive."""
+    def _incoming(self, ti: int, d: int, first_loc: int) -> list[Incoming]:
+        """The ways the team can reach day d's first venue, best first: each is (where it wakes
+        up on day d, which earlier day carries the leg there, the first of them for a split
+        drive, and the stages of a split drive). ``_eval_day`` takes the first that works.
+
+        A coordinator's order: a team that sleeps at home leaves on the morning of the talk
+        when the leg fits before it; otherwise every team travels as late as it can, on the
+        last free working day before day d, else on the evening after the previous talk, else
+        that morning. So nobody moves right after a talk only to wait days in a hotel.
+        """
         team = self.teams[ti]
         p = d - 1
         while p >= 0 and not self.plan[ti][p]:
@@ -542,24 +578,44 @@ class TourModel:
         origin_loc = self.req_loc[origin] if origin >= 0 else team.start_loc
         # The first leg out keeps the travel model's mode (the flight cap leaves it aside).
         leg = self.hop(ti, origin_loc, first_loc) if p >= 0 else self.leg(origin_loc, first_loc)
+        morning: Incoming = (origin_loc, None, ())
         if leg.minutes == 0:
-            return first_loc, None, ()
+            return [(first_loc, None, ())]
         if self._needs_stages(ti, leg):
             split = self._split_drive(ti, p, d, origin_loc, first_loc, leg)
-            return split if split is not None else (origin_loc, None, ())
+            return [split if split is not None else morning]
+        options: list[Incoming] = []
         if leg.driving_minutes <= team.max_drive:
-            for x in range(p + 1, d):
+            if self._at_home(ti, origin_loc):
+                options.append(morning)
+            for x in range(d - 1, p, -1):
                 day = team.days[x]
                 if day.rest or (leg.mode == "flight" and x // 7 != d // 7):
                     # A flight is counted in the week of the day it reaches; keep it there.
                     continue
                 start = self._first_free([day.work], leg.minutes, day.blocks, day.work[0])
                 if start is not None:
-                    return first_loc, x, ()
+                    options.append((first_loc, x, ()))
+                    break
             if p >= 0 and self._evening_departure(ti, p, leg) is not None:
-                # No free day between: travel on the evening after the last event of day p.
-                return first_loc, p, ()
-        return origin_loc, None, ()
+                # Travel on the evening after the last event of day p.
+                options.append((first_loc, p, ()))
+        if morning not in options:
+            options.append(morning)
+        return options
+
+    def _at_home(self, ti: int, loc: int) -> bool:
+        """Whether a night at ``loc`` is spent at home (``travel.sleeps_at_home``)."""
+        key = (ti, loc)
+        found = self._home_nights.get(key)
+        if found is None:
+            team = self.teams[ti]
+            found = self._home_nights[key] = sleeps_at_home(
+                self.locations[loc],
+                self.locations[team.start_loc],
+                self.locations[team.home_loc],
+            )
+        return found
 
     def _evening_departure(self, ti: int, p: int, leg: Leg) -> int | None:
         """When the team can leave after day p's last event for ``leg``, in the same working
@@ -574,8 +630,12 @@ class TourModel:
         if leg.mode == "flight" and (q is None or p // 7 != q // 7):
             return None
         day = team.days[p]
-        end = before.starts[-1] + self.req_dur[before.events[-1]]
-        return self._first_free([day.work], leg.minutes, day.blocks, end)
+        return self._first_free([day.work], leg.minutes, day.blocks, self._leaves_after(before))
+
+    def _leaves_after(self, sched: _DaySchedule) -> int:
+        """The earliest a leg can leave after the day's last talk: its end and the departure
+        buffer (``travel.DEPARTURE_BUFFER_MINUTES``)."""
+        return sched.starts[-1] + self.req_dur[sched.events[-1]] + DEPARTURE_BUFFER_MINUTES
 
     def _eval_day(
         self,
@@ -593,7 +653,29 @@ class TourModel:
             return _DaySchedule((), (), -1, None, 0)
         if not lenient and ((limits.event_cap and len(events) > team.max_events) or day.rest):
             return None
-        morning, travel_day, stages = self._incoming(ti, d, self.req_loc[events[0]])
+        options = self._incoming(ti, d, self.req_loc[events[0]])
+        for option in options:
+            found = self._eval_from(ti, d, events, option, lenient=False, limits=limits)
+            if found is not None:
+                return found
+        if lenient:
+            return self._eval_from(ti, d, events, options[0], lenient=True, limits=limits)
+        return None
+
+    def _eval_from(
+        self,
+        ti: int,
+        d: int,
+        events: list[int],
+        incoming: Incoming,
+        *,
+        lenient: bool,
+        limits: Limits,
+    ) -> _DaySchedule | None:
+        """Day d's schedule when the team arrives as ``incoming`` says (see ``_incoming``)."""
+        team = self.teams[ti]
+        day = team.days[d]
+        morning, travel_day, stages = incoming
         # Leaving the tour's start keeps the model's mode; between stops, the team's own.
         from_start = not stages and self._previous_busy(ti, d) is None
         loc = morning
@@ -611,6 +693,8 @@ class TourModel:
             driving += leg.driving_minutes
             ready = t if prev_end is None else prev_end
             if leg.minutes:
+                if prev_end is not None:
+                    ready += DEPARTURE_BUFFER_MINUTES  # nobody leaves the minute a talk ends
                 depart = self._first_free([day.work], leg.minutes, day.blocks, ready)
                 if depart is None and not lenient:
                     return None
@@ -647,7 +731,8 @@ class TourModel:
             return None
         home_day = None
         if self._next_busy(ti, d) is None:
-            home = self._home_trip(ti, d, loc, prev_end or day.work[0], driving)
+            leaves = (prev_end or day.work[0]) + DEPARTURE_BUFFER_MINUTES
+            home = self._home_trip(ti, d, loc, leaves, driving)
             if home is None and not lenient:
                 return None
             home_day = home[0] if home is not None else None
@@ -731,14 +816,22 @@ class TourModel:
         counts = self._flights_by_week(ti)
         return any(n > 0 and counts.get(w, 0) + n > cap for w, n in added.items())
 
-    def _hotel_nights_added(self, ti: int, d: int) -> int:
-        """Nights a new event on day d adds to the team's time away from home."""
-        first = next((x for x, events in enumerate(self.plan[ti]) if events), None)
-        if first is None:
-            return 0
-        last = self._previous_busy(ti, len(self.plan[ti]))
-        assert last is not None
-        return max(0, first - d) + max(0, d - last)
+    def _hotel_nights_added(self, ti: int, ri: int, d: int, k: int, scheds: tuple) -> int:
+        """Hotel nights that inserting ri at slot k of day d (with the new schedules
+        ``scheds``) adds to the team's plan: split-drive stops, travel days, nights near home
+        and the trip home all counted as the plan will write them (``hotel_nights``)."""
+        before = self.hotel_nights(ti)
+        old_plan = self.plan[ti][d]
+        old_scheds = [(day, self.sched[ti][day]) for day, _sched in scheds]
+        self.plan[ti][d] = [*old_plan[:k], ri, *old_plan[k:]]
+        for day, sched in scheds:
+            self.sched[ti][day] = sched
+        try:
+            return self.hotel_nights(ti) - before
+        finally:
+            self.plan[ti][d] = old_plan
+            for day, sched in old_scheds:
+                self.sched[ti][day] = sched
 
     def _refresh_team(self, ti: int) -> None:
         for d in range(len(self.teams[ti].days)):
@@ -782,13 +875,14 @@ class TourModel:
         if self._over_flight_cap(ti, added, limits):
             return None
         costs = self.teams[ti].costs
+        scheds = ((d, sched_d), *later)
         delta = (
             costs.leg_cost(into.mode, into.km, into.minutes)
             + costs.leg_cost(out_of.mode, out_of.km, out_of.minutes)
             - costs.leg_cost(skipped.mode, skipped.km, skipped.minutes)
-            + self._hotel_nights_added(ti, d) * costs.hotel_night_attendees
+            + self._hotel_nights_added(ti, ri, d, k, scheds) * costs.hotel_night_attendees
         )
-        return delta, ((d, sched_d), *later)
+        return delta, scheds
 
     def _reevaluate_following(
         self, ti: int, d: int, sched_d: _DaySchedule, last_changed: bool, limits: Limits
@@ -835,6 +929,22 @@ class TourModel:
         if q is None:
             return prev_loc, from_start, self.teams[ti].home_loc, None
         return prev_loc, from_start, self.req_loc[self.plan[ti][q][0]], q
+
+    def try_insert(self, ri: int, ti: int, d: int, k: int) -> Insertion | None:
+        """Whether request ri (an index, see ``req_index``) fits at position k of team ti's
+        day d under every rule, nothing else moving; the plan is left as it was."""
+        found = self._try_insert(ri, ti, d, k)
+        return None if found is None else Insertion(ri, ti, d, k, found[0], found[1])
+
+    def insert(self, insertion: Insertion) -> None:
+        """Apply what ``try_insert`` found (valid until the plan changes otherwise)."""
+        self._insert(
+            insertion.request,
+            insertion.team,
+            insertion.day,
+            insertion.slot,
+            insertion.schedules,
+        )
 
     def _insert(self, ri: int, ti: int, d: int, k: int, scheds: tuple) -> None:
         self.plan[ti][d].insert(k, ri)
@@ -942,10 +1052,7 @@ class TourModel:
             leg = self.leg(loc, team.home_loc)
             cost += leg_cost(leg.mode, leg.km, leg.minutes)
             minutes += leg.minutes
-            first, last = self.sched[ti][busy[0]], self.sched[ti][busy[-1]]
-            away_from = first.travel_day if first and first.travel_day is not None else busy[0]
-            back_on = last.home_day if last and last.home_day is not None else busy[-1] + 1
-            cost += max(0, back_on - away_from) * team.costs.hotel_night_attendees
+            cost += self.hotel_nights(ti) * team.costs.hotel_night_attendees
         return round(value - cost, 6), -float(minutes)
 
     def snapshot(self) -> object:
@@ -1098,11 +1205,11 @@ class TourModel:
             driving_minutes=leg.driving_minutes,
         )
 
-    def _team_plan(self, ti: int) -> tuple[TeamPlan, float, int]:
+    def _travel_days(self, ti: int) -> tuple[dict[int, tuple[int, int]], tuple[int, int] | None]:
+        """The legs driven or flown away from the busy days' own routes: {day index: (from,
+        to)} for travel days, evening legs and the stages of split drives, and (day, departure)
+        of a trip home on the evening of the last busy day, if it goes then."""
         team = self.teams[ti]
-        loc = team.start_loc
-        days_out: list[DayPlan] = []
-        # Legs driven on travel days, keyed by the day that carries them.
         travel_days: dict[int, tuple[int, int]] = {}
         for d in range(len(team.days)):
             sched = self.sched[ti][d]
@@ -1121,9 +1228,8 @@ class TourModel:
         if last is not None:
             final = self.sched[ti][last]
             assert final is not None
-            end = final.starts[-1] + self.req_dur[final.events[-1]]
             here = self.req_loc[final.events[-1]]
-            trip = self._home_trip(ti, last, here, end, final.driving)
+            trip = self._home_trip(ti, last, here, self._leaves_after(final), final.driving)
             if trip is not None and self.leg(here, team.home_loc).minutes:
                 if trip[0] == last:
                     home_same_day = (last, trip[1])
@@ -1132,6 +1238,36 @@ class TourModel:
                         travel_days[x] = (a, b)
                 else:
                     travel_days[trip[0]] = (here, team.home_loc)
+        return travel_days, home_same_day
+
+    def _overnights(self, ti: int) -> list[int]:
+        """Where the team sleeps after each day of the tour, as ``_team_plan`` writes it."""
+        team = self.teams[ti]
+        travel_days, home_same_day = self._travel_days(ti)
+        loc = team.start_loc
+        out = []
+        for d in range(len(team.days)):
+            events = self.plan[ti][d]
+            if events:
+                loc = self.req_loc[events[-1]]
+                if home_same_day is not None and home_same_day[0] == d:
+                    loc = team.home_loc
+                elif d in travel_days:
+                    loc = travel_days[d][1]
+            elif d in travel_days:
+                loc = travel_days[d][1]
+            out.append(loc)
+        return out
+
+    def hotel_nights(self, ti: int) -> int:
+        """Nights the team sleeps away from home (``travel.sleeps_at_home``)."""
+        return sum(not self._at_home(ti, loc) for loc in self._overnights(ti))
+
+    def _team_plan(self, ti: int) -> tuple[TeamPlan, float, int]:
+        team = self.teams[ti]
+        loc = team.start_loc
+        days_out: list[DayPlan] = []
+        travel_days, home_same_day = self._travel_days(ti)
         km = 0.0
         drive = 0
         for d, day in enumerate(team.days):
@@ -1154,7 +1290,8 @@ class TourModel:
                     here = self.req_loc[ri]
                     leg = self.leg(loc, here)
                     if leg.minutes:
-                        earliest = prev_end
+                        # The departure buffer after a talk of this day.
+                        earliest = prev_end + (DEPARTURE_BUFFER_MINUTES if events else 0)
                         gap = team.gap
                         # Leave as late as the event allows, so nobody waits hours at a venue.
                         late = start - gap - leg.minutes
@@ -1188,7 +1325,10 @@ class TourModel:
                     # Travel on the evening after the day's last event.
                     a, b = travel_days[d]
                     depart = self._first_free(
-                        [day.work], self.leg(a, b).minutes, day.blocks, prev_end
+                        [day.work],
+                        self.leg(a, b).minutes,
+                        day.blocks,
+                        prev_end + DEPARTURE_BUFFER_MINUTES,
                     )
                     assert depart is not None
                     legs.append(self._travel_leg(a, b, depart))
@@ -1229,9 +1369,7 @@ class TourModel:
                 else:
                     driving_cost += cost
                     km_driven += leg.km
-            if not _same_place(day.overnight_location, team.start_location) and not _same_place(
-                day.overnight_location, team.home
-            ):
+            if not sleeps_at_home(day.overnight_location, team.start_location, team.home):
                 hotel_nights += 1
         return TeamPlan(
             team_id=team.id,

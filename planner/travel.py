@@ -59,6 +59,21 @@ def within_region(
     return True
 
 
+# A team that ends its day this close to the tour's start or end (great circle) sleeps at home:
+# no hotel night, no overnight item. The drive home and back is not planned as a leg.
+HOME_RADIUS_KM = 80.0
+# A leg leaves at least this long after the talk before it ends: time to pack up, say goodbye
+# and reach the car. The planner keeps it and the verifier checks it (``departure_buffer``).
+DEPARTURE_BUFFER_MINUTES = 15
+
+
+def sleeps_at_home(place: Location, *homes: Location) -> bool:
+    """Whether a night at ``place`` is a night at home: within ``HOME_RADIUS_KM`` of one of
+    ``homes`` (the tour's start and end). One rule for the planner's hotel nights, the
+    verifier and the itinerary the board writes."""
+    return any(great_circle_km(place, home) <= HOME_RADIUS_KM for home in homes)
+
+
 @dataclass(frozen=True)
 class Leg:
     minutes: int
