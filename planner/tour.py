@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
@@ -169,6 +169,10 @@ class TourModel:
         self._legs: dict[tuple[int, int], Leg] = {}
         self._overland: dict[tuple[int, int], Leg] = {}
         self._stops_found: dict[tuple[int, int, tuple[float, ...]], list[int]] = {}
+        # Stops of split drives: the drive that first made each (origin, destination, share),
+        # and its name once a plan asked for it (see _place).
+        self._stop_roads: dict[int, tuple[int, int, float]] = {}
+        self._stop_names: dict[int, Location] = {}
         self._home_nights: dict[tuple[int, int], bool] = {}
         self.teams = [self._team_data(i) for i in range(len(problem.teams))]
         # One person, one place: teams that share a fellow keep clear of each other's events,
@@ -237,11 +241,34 @@ class TourModel:
         leg = self.leg(a, b)
         if leg.mode != "flight" or not self.teams[ti].drives_only:
             return leg
+        return self._overland_leg(a, b)
+
+    def _overland_leg(self, a: int, b: int) -> Leg:
         found = self._overland.get((a, b))
         if found is None:
             found = self.travel_model.overland(self.locations[a], self.locations[b])
             self._overland[(a, b)] = found
         return found
+
+    def arrival_leg(self, ti: int, a: int, b: int, sched: _DaySchedule | None) -> Leg:
+        """The leg between stops a and b on different days as day b's schedule travels it:
+        the team's ``hop``, or the drive where the schedule drives in stages instead of flying
+        (a flight cap used up, or a drive that costs less)."""
+        leg = self.hop(ti, a, b)
+        if leg.mode == "flight" and sched is not None and sched.stages:
+            return self._overland_leg(a, b)
+        return leg
+
+    def _drive_first(self, ti: int, leg: Leg, overland: Leg) -> bool:
+        """Whether driving ``overland`` in stages costs less than flying ``leg``: the drive's
+        hours and km plus a hotel night for each day of driving beyond the first (a flight
+        also has the team sleep at the destination the night before the talk)."""
+        team = self.teams[ti]
+        costs = team.costs
+        days = max(1, math.ceil(overland.driving_minutes / max(1, team.max_drive)))
+        drive = costs.leg_cost("drive", overland.km, overland.minutes)
+        drive += (days - 1) * costs.hotel_night_attendees
+        return drive < costs.leg_cost("flight", leg.km, leg.minutes)
 
     def _needs_stages(self, ti: int, leg: Leg) -> bool:
         """Whether a drive cannot be done in one day: over the daily driving limit, or longer
@@ -351,40 +378,59 @@ class TourModel:
 
     def _stops(self, origin: int, destination: int, cuts: list[float]) -> list[int]:
         """The overnight stops at the given shares (0 to 1) of the straight line from origin
-        to destination, each named after a known place near it or by the road.
-
-        A stop is one place whichever way the team drives through it (out and home share
-        it), so its road name counts from the end whose name sorts first. Remembered per
-        run: a day evaluation asks again for the same drive many times.
+        to destination. Remembered per run: a day evaluation asks again for the same drive
+        many times. A stop is named only when a plan is written (``_place``): naming looks at
+        every known place, and the search tries far more drives than a plan keeps.
         """
         key = (origin, destination, tuple(cuts))
         known = self._stops_found.get(key)
         if known is not None:
             return known
+        a, b = self.locations[origin], self.locations[destination]
+        out = []
+        for cut in cuts:
+            point = waypoint(a, b, cut)
+            index = self._loc(Location(point.lat, point.lon))
+            self._stop_roads.setdefault(index, (origin, destination, cut))
+            out.append(index)
+        self._stops_found[key] = out
+        return out
+
+    def _place(self, index: int) -> Location:
+        """The location people read: a stop of a split drive named after a known place near
+        it or by the road; any other place as it is."""
+        road = self._stop_roads.get(index)
+        if road is None:
+            return self.locations[index]
+        named = self._stop_names.get(index)
+        if named is None:
+            named = self._stop_names[index] = self._name_stop(*road)
+        return named
+
+    def _name_stop(self, origin: int, destination: int, cut: float) -> Location:
+        """A stop named after a known place within ``NEAR_KNOWN_PLACE_KM``, else by the road.
+
+        A stop is one place whichever way the team drives through it (out and home share
+        it), so its road name counts from the end whose name sorts first.
+        """
         ends = sorted(
             ((self.locations[origin], 0.0), (self.locations[destination], 1.0)),
             key=lambda end: self._place_name(end[0]),
         )
         (first, first_at), (second, _at) = ends
-        road_km = self.travel_model.overland(first, second).km
-        a, b = self.locations[origin], self.locations[destination]
-        out = []
-        for cut in cuts:
-            point = waypoint(a, b, cut)
-            place, name, zone = min(
-                self.known_places, key=lambda known: great_circle_km(known[0], point)
+        point = waypoint(self.locations[origin], self.locations[destination], cut)
+        place, name, zone = min(
+            self.known_places, key=lambda known: great_circle_km(known[0], point)
+        )
+        if not name or great_circle_km(place, point) > NEAR_KNOWN_PLACE_KM:
+            along = self.travel_model.overland(first, second).km * abs(cut - first_at)
+            name = (
+                f"a stop {round(along, -1):.0f} km from {self._place_name(first) or 'start'}"
+                f" towards {self._place_name(second) or 'the next stop'}"
             )
-            if not name or great_circle_km(place, point) > NEAR_KNOWN_PLACE_KM:
-                along = road_km * abs(cut - first_at)
-                name = (
-                    f"a stop {round(along, -1):.0f} km from {self._place_name(first) or 'start'}"
-                    f" towards {self._place_name(second) or 'the next stop'}"
-                )
-            # The zone of the nearest known place: the team sleeps near the line between two
-            # of them, and a wrong zone there only shifts the hours shown for the stop.
-            out.append(self._loc(Location(point.lat, point.lon, name, zone)))
-        self._stops_found[key] = out
-        return out
+        # The zone of the nearest known place: the team sleeps near the line between two of
+        # them, and a wrong zone there only shifts the hours shown for the stop.
+        return Location(point.lat, point.lon, name, zone)
 
     def _place_name(self, location: Location) -> str:
         for place, name, _zone in self.known_places:
@@ -560,7 +606,9 @@ class TourModel:
                     )
         return tuple(out)
 
-    def _incoming(self, ti: int, d: int, first_loc: int) -> list[Incoming]:
+    def _incoming(
+        self, ti: int, d: int, first_loc: int, *, no_flight: bool = False
+    ) -> Iterator[Incoming]:
         """The ways the team can reach day d's first venue, best first: each is (where it wakes
         up on day d, which earlier day carries the leg there, the first of them for a split
         drive, and the stages of a split drive). ``_eval_day`` takes the first that works.
@@ -569,6 +617,11 @@ class TourModel:
         when the leg fits before it; otherwise every team travels as late as it can, on the
         last free working day before day d, else on the evening after the previous talk, else
         that morning. So nobody moves right after a talk only to wait days in a hotel.
+
+        Between two stops the model would fly, a team that may fly can also drive in stages
+        (``_split_drive``): first when that costs less, last otherwise, and only that with
+        ``no_flight`` (the week's flight cap is used up). A generator: the drive is worked
+        out only when asked for.
         """
         team = self.teams[ti]
         p = d - 1
@@ -580,10 +633,32 @@ class TourModel:
         leg = self.hop(ti, origin_loc, first_loc) if p >= 0 else self.leg(origin_loc, first_loc)
         morning: Incoming = (origin_loc, None, ())
         if leg.minutes == 0:
-            return [(first_loc, None, ())]
+            yield (first_loc, None, ())
+            return
         if self._needs_stages(ti, leg):
             split = self._split_drive(ti, p, d, origin_loc, first_loc, leg)
-            return [split if split is not None else morning]
+            yield split if split is not None else morning
+            return
+        if p < 0 or leg.mode != "flight":
+            yield from self._flight_options(ti, p, d, leg, morning, first_loc)
+            return
+        overland = self._overland_leg(origin_loc, first_loc)
+        drive_first = no_flight or self._drive_first(ti, leg, overland)
+        if not drive_first:
+            yield from self._flight_options(ti, p, d, leg, morning, first_loc)
+        split = self._split_drive(ti, p, d, origin_loc, first_loc, overland)
+        if split is not None:
+            yield split
+        if drive_first and not no_flight:
+            yield from self._flight_options(ti, p, d, leg, morning, first_loc)
+
+    def _flight_options(
+        self, ti: int, p: int, d: int, leg: Leg, morning: Incoming, first_loc: int
+    ) -> list[Incoming]:
+        """The ways to travel ``leg`` in one piece (a drive within a day, or a flight), in the
+        coordinator's order (see ``_incoming``)."""
+        team = self.teams[ti]
+        origin_loc = morning[0]
         options: list[Incoming] = []
         if leg.driving_minutes <= team.max_drive:
             if self._at_home(ti, origin_loc):
@@ -645,7 +720,11 @@ class TourModel:
         *,
         lenient: bool = False,
         limits: Limits = ALL_RULES,
+        no_flight: bool = False,
     ) -> _DaySchedule | None:
+        """Day d's schedule with ``events`` in this order, or None if a rule breaks; with
+        ``no_flight`` the team does not fly to the day's first venue from an earlier stop
+        (it drives in stages or the day fails)."""
         self.work += _EVAL_WORK
         team = self.teams[ti]
         day = team.days[d]
@@ -653,13 +732,14 @@ class TourModel:
             return _DaySchedule((), (), -1, None, 0)
         if not lenient and ((limits.event_cap and len(events) > team.max_events) or day.rest):
             return None
-        options = self._incoming(ti, d, self.req_loc[events[0]])
-        for option in options:
+        first: Incoming | None = None
+        for option in self._incoming(ti, d, self.req_loc[events[0]], no_flight=no_flight):
+            first = first or option
             found = self._eval_from(ti, d, events, option, lenient=False, limits=limits)
             if found is not None:
                 return found
-        if lenient:
-            return self._eval_from(ti, d, events, options[0], lenient=True, limits=limits)
+        if lenient and first is not None:
+            return self._eval_from(ti, d, events, first, lenient=True, limits=limits)
         return None
 
     def _eval_from(
@@ -802,10 +882,16 @@ class TourModel:
         counts: dict[int, int] = {}
         previous = -1
         for d, events in enumerate(self.plan[ti]):
-            for ri in events:
+            for k, ri in enumerate(events):
                 here = self.req_loc[ri]
-                if previous >= 0 and self.hop(ti, previous, here).mode == "flight":
-                    counts[d // 7] = counts.get(d // 7, 0) + 1
+                if previous >= 0:
+                    leg = (
+                        self.arrival_leg(ti, previous, here, self.sched[ti][d])
+                        if k == 0
+                        else self.hop(ti, previous, here)
+                    )
+                    if leg.mode == "flight":
+                        counts[d // 7] = counts.get(d // 7, 0) + 1
                 previous = here
         return counts
 
@@ -840,16 +926,29 @@ class TourModel:
     def _try_insert(
         self, ri: int, ti: int, d: int, k: int, limits: Limits = ALL_RULES
     ) -> tuple[float, tuple] | None:
-        """Travel cost increase and the new schedules if request ri fits at slot k of day d."""
+        """Travel cost increase and the new schedules if request ri fits at slot k of day d.
+
+        When the way there or on is a flight in a week whose flight cap is used up, the team
+        tries again driving those legs in stages (``_eval_day(no_flight=True)``)."""
+        found = self._try_insert_with(ri, ti, d, k, limits, no_flight=False)
+        if found == "over_cap":
+            found = self._try_insert_with(ri, ti, d, k, limits, no_flight=True)
+        return None if isinstance(found, str) else found
+
+    def _try_insert_with(
+        self, ri: int, ti: int, d: int, k: int, limits: Limits, *, no_flight: bool
+    ) -> tuple[float, tuple] | str | None:
         events = self.plan[ti][d]
         new_events = [*events[:k], ri, *events[k:]]
         old = self.plan[ti][d]
         self.plan[ti][d] = new_events
         try:
-            sched_d = self._eval_day(ti, d, new_events, limits=limits)
+            sched_d = self._eval_day(ti, d, new_events, limits=limits, no_flight=no_flight)
             if sched_d is None:
                 return None
-            later = self._reevaluate_following(ti, d, sched_d, k == len(events), limits)
+            later = self._reevaluate_following(
+                ti, d, sched_d, k == len(events), limits, no_flight=no_flight
+            )
             if later is None:
                 return None
         finally:
@@ -857,14 +956,34 @@ class TourModel:
         prev_loc, from_start, next_loc, next_day = self._neighbours(ti, d, k)
         here = self.req_loc[ri]
         to_end = next_day is None
-        # The first leg out and the trip home keep the model's mode; between stops the team's.
-        into = self.leg(prev_loc, here) if from_start else self.hop(ti, prev_loc, here)
-        out_of = self.leg(here, next_loc) if to_end else self.hop(ti, here, next_loc)
-        skipped = (
-            self.leg(prev_loc, next_loc)
-            if from_start or to_end
-            else self.hop(ti, prev_loc, next_loc)
-        )
+        new_next = dict(later).get(next_day) if next_day is not None else None
+        # The first leg out and the trip home keep the model's mode; between stops the team's,
+        # and a leg between days as that day's schedule travels it (flown or in stages).
+        if from_start:
+            into = self.leg(prev_loc, here)
+        elif k > 0:
+            into = self.hop(ti, prev_loc, here)
+        else:
+            into = self.arrival_leg(ti, prev_loc, here, sched_d)
+        if to_end:
+            out_of = self.leg(here, next_loc)
+        elif k < len(events):
+            out_of = self.hop(ti, here, next_loc)
+        else:
+            out_of = self.arrival_leg(
+                ti,
+                here,
+                next_loc,
+                new_next or self.sched[ti][next_day],  # type: ignore[index]
+            )
+        if from_start or to_end:
+            skipped = self.leg(prev_loc, next_loc)
+        elif k == len(events):
+            skipped = self.arrival_leg(ti, prev_loc, next_loc, self.sched[ti][next_day])  # type: ignore[index]
+        elif k == 0:
+            skipped = self.arrival_leg(ti, prev_loc, next_loc, self.sched[ti][d])
+        else:
+            skipped = self.hop(ti, prev_loc, next_loc)
         added: dict[int, int] = {}
         if not from_start and into.mode == "flight":
             added[d // 7] = added.get(d // 7, 0) + 1
@@ -873,7 +992,7 @@ class TourModel:
         if not from_start and not to_end and skipped.mode == "flight":
             added[next_day // 7] = added.get(next_day // 7, 0) - 1  # type: ignore[operator]
         if self._over_flight_cap(ti, added, limits):
-            return None
+            return None if no_flight else "over_cap"
         costs = self.teams[ti].costs
         scheds = ((d, sched_d), *later)
         delta = (
@@ -885,7 +1004,14 @@ class TourModel:
         return delta, scheds
 
     def _reevaluate_following(
-        self, ti: int, d: int, sched_d: _DaySchedule, last_changed: bool, limits: Limits
+        self,
+        ti: int,
+        d: int,
+        sched_d: _DaySchedule,
+        last_changed: bool,
+        limits: Limits,
+        *,
+        no_flight: bool = False,
     ) -> list[tuple[int, _DaySchedule]] | None:
         """New schedules of the busy days after d that a new schedule of d changes: the next
         one if it now starts from a new place (``last_changed``), and each one that leaves on
@@ -903,7 +1029,7 @@ class TourModel:
                     return out
                 saved.append((day, self.sched[ti][day]))
                 self.sched[ti][day] = sched  # the next day's evening leg reads this one
-                new_q = self._eval_day(ti, q, self.plan[ti][q], limits=limits)
+                new_q = self._eval_day(ti, q, self.plan[ti][q], limits=limits, no_flight=no_flight)
                 if new_q is None:
                     return None
                 out.append((q, new_q))
@@ -1040,9 +1166,11 @@ class TourModel:
                 continue
             leaving = True  # the first leg out keeps the model's mode (see hop)
             for d in busy:
-                for ri in self.plan[ti][d]:
+                for k, ri in enumerate(self.plan[ti][d]):
                     if leaving:
                         leg = self.leg(loc, self.req_loc[ri])
+                    elif k == 0:
+                        leg = self.arrival_leg(ti, loc, self.req_loc[ri], self.sched[ti][d])
                     else:
                         leg = self.hop(ti, loc, self.req_loc[ri])
                     leaving = False
@@ -1196,8 +1324,8 @@ class TourModel:
     def _travel_leg(self, a: int, b: int, depart: int) -> TravelLeg:
         leg = self.leg(a, b)
         return TravelLeg(
-            origin=self.locations[a],
-            destination=self.locations[b],
+            origin=self._place(a),
+            destination=self._place(b),
             depart=self.at(depart),
             arrive=self.at(depart + leg.minutes),
             km=leg.km,
@@ -1339,8 +1467,8 @@ class TourModel:
                 DayPlan(
                     day=day.day,
                     rest=day.rest,
-                    start_location=self.locations[start_loc],
-                    overnight_location=self.locations[loc],
+                    start_location=self._place(start_loc),
+                    overnight_location=self._place(loc),
                     events=tuple(events),
                     legs=tuple(legs),
                 )

@@ -137,3 +137,45 @@ def test_insertion_estimate_counts_the_nights_of_a_split_drive():
     # Stage legs round to the minute, so a few attendees either way; a night is 15.
     assert abs(found.extra_cost - actual) < 5, (found.extra_cost, actual)
     assert date(2026, 3, 5) in {day.day for day in after.teams[0].days if day.events}
+
+
+DETROIT = Location(42.3314, -83.0458, "Detroit")  # about 710 km from Philadelphia: a flight
+
+
+def _detroit_week(**changes) -> Problem:
+    """Philadelphia on Monday, Detroit on Wednesday, Philadelphia again on Friday."""
+    return Problem(
+        teams=(
+            team(
+                last_day=MONDAY + timedelta(days=5),
+                max_driving_minutes_per_day=480,
+                max_flights_per_week=1,
+                **changes,
+            ),
+        ),
+        requests=(
+            request("philly", PHILLY, MONDAY, 9, 12, audience=1000),
+            request("detroit", DETROIT, MONDAY + timedelta(days=2), 13, 17, audience=1000),
+            request("camden", CAMDEN, MONDAY + timedelta(days=4), 13, 17, audience=1000),
+        ),
+    )
+
+
+def test_the_team_drives_in_stages_when_that_costs_less_than_flying():
+    plan = solve(_detroit_week())
+    assert plan.left_out == ()
+    legs = [leg for day in plan.teams[0].days for leg in day.legs]
+    assert legs and all(leg.mode == "drive" for leg in legs)
+    assert plan.teams[0].flights == 0
+
+
+def test_the_team_drives_once_the_weeks_flight_cap_is_used():
+    """Flights made cheap, so the team flies when it may; the week allows one flight, so the
+    other far leg is driven in stages instead of leaving a talk out."""
+    from planner import CostModel
+
+    plan = solve(_detroit_week(costs=CostModel(flight_attendees=0)))
+    assert plan.left_out == ()
+    modes = [leg.mode for day in plan.teams[0].days for leg in day.legs]
+    assert modes.count("flight") == 1 and plan.teams[0].flights == 1
+    assert modes.count("drive") >= 2  # the other way, in stages
