@@ -44,7 +44,7 @@ from fellows.models import Fellow, ItineraryItem, Tour, TourMember
 from planner.jsonio import problem_from_json
 from planner.model import Location, Team
 from planner.reasons import WEEKDAY_NAMES, days_text, describe_region
-from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
+from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM, between_stops
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise, WithAnnotations
@@ -399,8 +399,14 @@ def tour_routes(*, tour: Tour, events: list[Event] | None = None) -> list[TeamRo
         ]
         if start is not None:
             places.insert(0, start)
-        for origin, destination in zip(places, places[1:], strict=False):
-            leg = DEFAULT_MODEL.leg(origin, destination)
+        # As the planner travels: the first leg out keeps the model's mode; between stops a
+        # tour that never flies drives (in stages), so its totals do not price flights.
+        flies = tour.max_flights_per_week != 0
+        for hop, (origin, destination) in enumerate(zip(places, places[1:], strict=False)):
+            if hop == 0 and start is not None:
+                leg = DEFAULT_MODEL.leg(origin, destination)
+            else:
+                leg = between_stops(DEFAULT_MODEL, origin, destination, flies=flies)
             route.km += leg.km
             route.driving_minutes += leg.driving_minutes
         route.km = round(route.km, 1)

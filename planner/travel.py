@@ -110,6 +110,14 @@ class TravelModel:
         return Leg(minutes=minutes, km=round(road, 1), mode="drive", driving_minutes=minutes)
 
 
+def between_stops(model: TravelModel, a: Location, b: Location, *, flies: bool) -> Leg:
+    """The leg between two stops of a tour (not its first leg out or trip home, which keep
+    the model's mode): the model's, or for a tour that never flies (a flight cap of 0) the
+    drive, in stages where longer than a day. One rule for the planner and the board."""
+    leg = model.leg(a, b)
+    return leg if flies or leg.mode != "flight" else model.overland(a, b)
+
+
 class TravelCache:
     """The legs one planner run (or one verification) has asked for, keyed by the two places.
 
