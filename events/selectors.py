@@ -515,6 +515,8 @@ class ProposalStop:
     y: float
     days: str  # "Fri 29 Jan", "1–2 Feb"
     events: int
+    # Where the city's name goes, clear of nearby stops' names (board_map.place_labels).
+    label: board_map.LabelSpot | None = None
 
 
 @dataclass
@@ -629,12 +631,19 @@ def proposal_map(*, run: PlanningRun) -> ProposalMap | None:
         every_point += [(start_x, start_y), (home_x, home_y)]
         every_point += [p for polygon in polygons for p in polygon]
     left, top, width, height = board_map.view_box(every_point, shape)
+    dot, font = round(width / 70, 2), round(width / 55, 2)
+    every_stop = [stop for route in routes for stop in route.stops]
+    spots = board_map.place_labels(
+        [(stop.x, stop.y, stop.city) for stop in every_stop], dot=dot, font=font
+    )
+    for stop, spot in zip(every_stop, spots, strict=True):
+        stop.label = spot
     return ProposalMap(
         routes=routes,
         view_box=f"{left} {top} {width} {height}",
-        dot=round(width / 70, 2),
+        dot=dot,
         number_font=round(width / 58, 2),
-        font=round(width / 55, 2),
+        font=font,
     )
 
 

@@ -175,6 +175,32 @@ def test_route_totals_of_a_tour_that_never_flies_count_the_drive(tour):
     assert driving.driving_minutes > far * 1.25 / DEFAULT_MODEL.drive_kmh * 60
 
 
+def test_labels_of_nearby_stops_do_not_overlap():
+    """Three stops a dot apart (Chicago's suburbs at the scale of a region): each city's name
+    gets its own place, clear of the other names and of the other dots."""
+    dot, font = 4.0, 5.0
+    stops = [
+        (100.0, 100.0, "Naperville, IL"),
+        (104.0, 101.0, "Aurora, IL"),
+        (101.0, 96.0, "Wheaton, IL"),
+    ]
+    spots = board_map.place_labels(stops, dot=dot, font=font)
+    boxes = [
+        board_map._label_box(x, y, text, spot, font)
+        for (x, y, text), spot in zip(stops, spots, strict=True)
+    ]
+    for i, a in enumerate(boxes):
+        for j, b in enumerate(boxes):
+            if i != j:
+                assert board_map._overlap(a, b) == 0, (stops[i][2], stops[j][2])
+        for j, (x, y, _text) in enumerate(stops):
+            if j != i:
+                assert board_map._overlap(a, (x - dot, y - dot, x + dot, y + dot)) == 0
+    # A stop alone keeps the usual place, above and to the right of its dot.
+    (alone,) = board_map.place_labels([(0.0, 0.0, "Chicago, IL")], dot=dot, font=font)
+    assert (alone.dx, alone.dy, alone.anchor) == (dot, -dot, "start")
+
+
 def test_route_points_land_inside_the_outline_where_expected():
     shape = board_map.outline()
     new_york = board_map.project(40.75, -73.99)
@@ -566,6 +592,7 @@ def test_proposal_map_numbers_the_stops_with_their_cities_over_the_region(tour, 
     left, top, width, height = map(float, shown.view_box.split())
     for stop in route.stops:
         assert left <= stop.x <= left + width and top <= stop.y <= top + height
+        assert stop.label is not None and stop.label.anchor in {"start", "middle", "end"}
 
 
 def test_preferred_window_notes_name_the_rest_day_and_a_blackout_but_never_its_reason(tour, fellow):
