@@ -645,12 +645,21 @@ def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:
         sleeps = day.overnight_location
         zone_name = sleeps.timezone or tour.timezone
         zone = ZoneInfo(zone_name)
+        # A night near the tour's start or end is spent at home (the planner's one rule);
+        # any other night is a hotel night.
+        away = not sleeps_at_home(sleeps, start, end)
         if day.rest and busy[0] < index < busy[-1]:
             begins = dt.datetime.combine(day.day, dt.time.min, tzinfo=zone)
             items.append(
                 ItineraryItem(
                     kind=ItineraryItem.Kind.REST,
-                    title=_("Rest day near %(place)s") % {"place": sleeps.label or "—"},
+                    # At home it is just a rest day: "Rest day near Chicago" for a Chicago tour
+                    # would read as a trip.
+                    title=(
+                        _("Rest day near %(place)s") % {"place": sleeps.label or "—"}
+                        if away
+                        else _("Rest day")
+                    ),
                     starts_at=begins,
                     ends_at=begins + dt.timedelta(days=1),
                     to_location=sleeps.label,
@@ -674,9 +683,6 @@ def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:
                     timezone=leg.origin.timezone or tour.timezone,
                 )
             )
-        # A night near the tour's start or end is spent at home (the planner's one rule);
-        # any other night is a hotel night.
-        away = not sleeps_at_home(sleeps, start, end)
         if index + 1 < len(days) and away:
             night = dt.datetime.combine(day.day, tour.work_day_end, tzinfo=zone)
             morning = dt.datetime.combine(days[index + 1].day, tour.work_day_start, tzinfo=zone)

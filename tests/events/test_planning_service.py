@@ -421,6 +421,41 @@ def test_overnights_name_the_city_in_the_zone_where_the_team_sleeps(db):
     assert [team["hotel_nights"] for team in run.plan["teams"]] == [len(nights)]
 
 
+def test_a_weekend_at_home_is_a_plain_rest_day_without_hotel_nights(db):
+    """Talks in Chicago's suburbs on Friday and Monday: the team sleeps at home, so the
+    weekend reads "Rest day" (not "Rest day near Naperville") and no night is a hotel night."""
+    tour = TourFactory(
+        start_date=dt.date(2027, 3, 5),
+        end_date=dt.date(2027, 3, 8),
+        rest_weekdays=[5, 6],
+        start_location="Chicago, IL",
+        start_latitude=41.8781,
+        start_longitude=-87.6298,
+        timezone="America/Chicago",
+    )
+    TourMemberFactory(tour=tour, fellow=FellowFactory(), team="A")
+    for city, lat, lon, day in (
+        ("Naperville", 41.7508, -88.1535, 5),
+        ("Aurora", 41.7606, -88.3201, 8),
+    ):
+        RequestWindowFactory(
+            request=SpeakerRequestFactory(
+                city=city, state="IL", latitude=lat, longitude=lon, timezone="America/Chicago"
+            ),
+            start_date=dt.date(2027, 3, day),
+            end_date=dt.date(2027, 3, day),
+            earliest_start=dt.time(10),
+            latest_end=dt.time(21),
+        )
+    run = _propose(tour)
+    assert run.plan["left_out"] == []
+    proposals.accept_proposal(run=run)
+    assert Event.objects.filter(tour=tour).count() == 2
+    assert _items(tour, ItineraryItem.Kind.LODGING) == []
+    assert [i.title for i in _items(tour, ItineraryItem.Kind.REST)] == ["Rest day", "Rest day"]
+    assert [team["hotel_nights"] for team in run.plan["teams"]] == [0]
+
+
 def test_accepting_again_replaces_the_planners_items(tour_with_requests):
     tour, _fellows, _requests = tour_with_requests
     proposals.accept_proposal(run=_propose(tour))
