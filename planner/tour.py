@@ -250,14 +250,27 @@ class TourModel:
             self._overland[(a, b)] = found
         return found
 
-    def arrival_leg(self, ti: int, a: int, b: int, sched: _DaySchedule | None) -> Leg:
-        """The leg between stops a and b on different days as day b's schedule travels it:
-        the team's ``hop``, or the drive where the schedule drives in stages instead of flying
-        (a flight cap used up, or a drive that costs less)."""
+    def arrival(
+        self, ti: int, a: int, b: int, sched: _DaySchedule | None
+    ) -> tuple[float, int, bool]:
+        """(cost in attendees, minutes, whether it flies) of getting from stop a to stop b on
+        a later day as day b's schedule travels it: the legs of its stages (a split drive, or a
+        night at home on the way) and the morning drive from the last of them, or else the
+        team's ``hop``."""
+        costs = self.teams[ti].costs
+        if sched is not None and sched.stages:
+            legs = [self.leg(x, y) for _day, x, y in sched.stages]
+            if sched.morning_loc != b:
+                legs.append(self.leg(sched.morning_loc, b))
+            cost = sum(costs.leg_cost(leg.mode, leg.km, leg.minutes) for leg in legs)
+            return cost, sum(leg.minutes for leg in legs), False
         leg = self.hop(ti, a, b)
-        if leg.mode == "flight" and sched is not None and sched.stages:
-            return self._overland_leg(a, b)
-        return leg
+        return costs.leg_cost(leg.mode, leg.km, leg.minutes), leg.minutes, leg.mode == "flight"
+
+    def _leg_price(self, ti: int, leg: Leg) -> tuple[float, int, bool]:
+        """(cost, minutes, whether it flies) of one leg, as ``arrival`` gives them."""
+        cost = self.teams[ti].costs.leg_cost(leg.mode, leg.km, leg.minutes)
+        return cost, leg.minutes, leg.mode == "flight"
 
     def _drive_first(self, ti: int, leg: Leg, overland: Leg) -> bool:
         """Whether driving ``overland`` in stages costs less than flying ``leg``: the drive's
@@ -635,6 +648,8 @@ class TourModel:
         if leg.minutes == 0:
             yield (first_loc, None, ())
             return
+        if p >= 0 and d - p >= 2 and not self._at_home(ti, origin_loc):
+            yield from self._home_visits(ti, p, d, origin_loc, first_loc, leg)
         if self._needs_stages(ti, leg):
             split = self._split_drive(ti, p, d, origin_loc, first_loc, leg)
             yield split if split is not None else morning
@@ -651,6 +666,48 @@ class TourModel:
             yield split
         if drive_first and not no_flight:
             yield from self._flight_options(ti, p, d, leg, morning, first_loc)
+
+    def _home_visits(
+        self, ti: int, p: int, d: int, origin: int, first: int, direct: Leg
+    ) -> Iterator[Incoming]:
+        """Nights at home between two stops away, when the days between are free and home is
+        a day's drive from both: the team drives home on the evening after day p's last talk
+        (else the next free working day) and out again on the morning of day d (else the last
+        free working day before it), as two stages. Offered only when the hotel nights saved
+        are worth more than the extra driving."""
+        team = self.teams[ti]
+        home = team.home_loc
+        out, back = self.leg(origin, home), self.leg(home, first)
+        if any(leg.mode != "drive" or leg.driving_minutes > team.max_drive for leg in (out, back)):
+            return
+        free = [
+            x
+            for x in range(p + 1, d)
+            if not team.days[x].rest
+            and self._first_free(
+                [team.days[x].work],
+                max(out.minutes, back.minutes),
+                team.days[x].blocks,
+                team.days[x].work[0],
+            )
+            is not None
+        ]
+        leave = p if self._fits_evening(ti, p, out) else (free[0] if free else None)
+        if leave is None:
+            return
+        costs = team.costs
+        extra = (
+            costs.leg_cost(out.mode, out.km, out.minutes)
+            + costs.leg_cost(back.mode, back.km, back.minutes)
+            - costs.leg_cost(direct.mode, direct.km, direct.minutes)
+        )
+        gone: Stage = (leave, origin, home)
+        # Back on the morning of day d: every night from ``leave`` on is spent at home.
+        if (d - leave) * costs.hotel_night_attendees > extra:
+            yield (home, leave, (gone,))
+        later = [x for x in free if x > leave]
+        if later and (later[-1] - leave) * costs.hotel_night_attendees > extra:
+            yield (first, leave, (gone, (later[-1], home, first)))
 
     def _flight_options(
         self, ti: int, p: int, d: int, leg: Leg, morning: Incoming, first_loc: int
@@ -885,12 +942,12 @@ class TourModel:
             for k, ri in enumerate(events):
                 here = self.req_loc[ri]
                 if previous >= 0:
-                    leg = (
-                        self.arrival_leg(ti, previous, here, self.sched[ti][d])
+                    flies = (
+                        self.arrival(ti, previous, here, self.sched[ti][d])[2]
                         if k == 0
-                        else self.hop(ti, previous, here)
+                        else self.hop(ti, previous, here).mode == "flight"
                     )
-                    if leg.mode == "flight":
+                    if flies:
                         counts[d // 7] = counts.get(d // 7, 0) + 1
                 previous = here
         return counts
@@ -902,18 +959,29 @@ class TourModel:
         counts = self._flights_by_week(ti)
         return any(n > 0 and counts.get(w, 0) + n > cap for w, n in added.items())
 
-    def _hotel_nights_added(self, ti: int, ri: int, d: int, k: int, scheds: tuple) -> int:
-        """Hotel nights that inserting ri at slot k of day d (with the new schedules
-        ``scheds``) adds to the team's plan: split-drive stops, travel days, nights near home
-        and the trip home all counted as the plan will write them (``hotel_nights``)."""
+    def _insertion_effect(
+        self, ti: int, ri: int, d: int, k: int, scheds: tuple, limits: Limits
+    ) -> tuple[int, bool]:
+        """What inserting ri at slot k of day d (with the new schedules ``scheds``) does to
+        the team's plan as it will be written: the hotel nights it adds (split-drive stops,
+        travel days, nights at home, the trip home; ``hotel_nights``) and whether a week then
+        has more flights than the cap allows (a later day's schedule may switch between flying
+        and driving in stages, so the legs next to the insertion do not tell it all)."""
+        cap = self.teams[ti].flight_cap
+        check_cap = cap is not None and limits.flight_cap
         before = self.hotel_nights(ti)
+        flights_before = self._flights_by_week(ti) if check_cap else {}
         old_plan = self.plan[ti][d]
         old_scheds = [(day, self.sched[ti][day]) for day, _sched in scheds]
         self.plan[ti][d] = [*old_plan[:k], ri, *old_plan[k:]]
         for day, sched in scheds:
             self.sched[ti][day] = sched
         try:
-            return self.hotel_nights(ti) - before
+            over = check_cap and any(
+                n > cap and n > flights_before.get(week, 0)  # type: ignore[operator]
+                for week, n in self._flights_by_week(ti).items()
+            )
+            return self.hotel_nights(ti) - before, over
         finally:
             self.plan[ti][d] = old_plan
             for day, sched in old_scheds:
@@ -960,47 +1028,42 @@ class TourModel:
         # The first leg out and the trip home keep the model's mode; between stops the team's,
         # and a leg between days as that day's schedule travels it (flown or in stages).
         if from_start:
-            into = self.leg(prev_loc, here)
+            into = self._leg_price(ti, self.leg(prev_loc, here))
         elif k > 0:
-            into = self.hop(ti, prev_loc, here)
+            into = self._leg_price(ti, self.hop(ti, prev_loc, here))
         else:
-            into = self.arrival_leg(ti, prev_loc, here, sched_d)
+            into = self.arrival(ti, prev_loc, here, sched_d)
         if to_end:
-            out_of = self.leg(here, next_loc)
+            out_of = self._leg_price(ti, self.leg(here, next_loc))
         elif k < len(events):
-            out_of = self.hop(ti, here, next_loc)
+            out_of = self._leg_price(ti, self.hop(ti, here, next_loc))
         else:
-            out_of = self.arrival_leg(
-                ti,
-                here,
-                next_loc,
-                new_next or self.sched[ti][next_day],  # type: ignore[index]
-            )
+            old_next = self.sched[ti][next_day]  # type: ignore[index]
+            out_of = self.arrival(ti, here, next_loc, new_next or old_next)
         if from_start or to_end:
-            skipped = self.leg(prev_loc, next_loc)
+            skipped = self._leg_price(ti, self.leg(prev_loc, next_loc))
         elif k == len(events):
-            skipped = self.arrival_leg(ti, prev_loc, next_loc, self.sched[ti][next_day])  # type: ignore[index]
+            old_next = self.sched[ti][next_day]  # type: ignore[index]
+            skipped = self.arrival(ti, prev_loc, next_loc, old_next)
         elif k == 0:
-            skipped = self.arrival_leg(ti, prev_loc, next_loc, self.sched[ti][d])
+            skipped = self.arrival(ti, prev_loc, next_loc, self.sched[ti][d])
         else:
-            skipped = self.hop(ti, prev_loc, next_loc)
+            skipped = self._leg_price(ti, self.hop(ti, prev_loc, next_loc))
         added: dict[int, int] = {}
-        if not from_start and into.mode == "flight":
+        if not from_start and into[2]:
             added[d // 7] = added.get(d // 7, 0) + 1
-        if not to_end and out_of.mode == "flight":
+        if not to_end and out_of[2]:
             added[next_day // 7] = added.get(next_day // 7, 0) + 1  # type: ignore[operator]
-        if not from_start and not to_end and skipped.mode == "flight":
+        if not from_start and not to_end and skipped[2]:
             added[next_day // 7] = added.get(next_day // 7, 0) - 1  # type: ignore[operator]
         if self._over_flight_cap(ti, added, limits):
             return None if no_flight else "over_cap"
         costs = self.teams[ti].costs
         scheds = ((d, sched_d), *later)
-        delta = (
-            costs.leg_cost(into.mode, into.km, into.minutes)
-            + costs.leg_cost(out_of.mode, out_of.km, out_of.minutes)
-            - costs.leg_cost(skipped.mode, skipped.km, skipped.minutes)
-            + self._hotel_nights_added(ti, ri, d, k, scheds) * costs.hotel_night_attendees
-        )
+        nights, over_cap = self._insertion_effect(ti, ri, d, k, scheds, limits)
+        if over_cap:
+            return None if no_flight else "over_cap"
+        delta = into[0] + out_of[0] - skipped[0] + nights * costs.hotel_night_attendees
         return delta, scheds
 
     def _reevaluate_following(
@@ -1167,15 +1230,20 @@ class TourModel:
             leaving = True  # the first leg out keeps the model's mode (see hop)
             for d in busy:
                 for k, ri in enumerate(self.plan[ti][d]):
-                    if leaving:
-                        leg = self.leg(loc, self.req_loc[ri])
-                    elif k == 0:
-                        leg = self.arrival_leg(ti, loc, self.req_loc[ri], self.sched[ti][d])
+                    if k == 0 and not leaving:
+                        paid, took, _flies = self.arrival(
+                            ti, loc, self.req_loc[ri], self.sched[ti][d]
+                        )
+                        cost += paid
+                        minutes += took
                     else:
-                        leg = self.hop(ti, loc, self.req_loc[ri])
+                        if leaving:
+                            leg = self.leg(loc, self.req_loc[ri])
+                        else:
+                            leg = self.hop(ti, loc, self.req_loc[ri])
+                        cost += leg_cost(leg.mode, leg.km, leg.minutes)
+                        minutes += leg.minutes
                     leaving = False
-                    cost += leg_cost(leg.mode, leg.km, leg.minutes)
-                    minutes += leg.minutes
                     loc = self.req_loc[ri]
             leg = self.leg(loc, team.home_loc)
             cost += leg_cost(leg.mode, leg.km, leg.minutes)

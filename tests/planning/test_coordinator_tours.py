@@ -179,3 +179,26 @@ def test_the_team_drives_once_the_weeks_flight_cap_is_used():
     modes = [leg.mode for day in plan.teams[0].days for leg in day.legs]
     assert modes.count("flight") == 1 and plan.teams[0].flights == 1
     assert modes.count("drive") >= 2  # the other way, in stages
+
+
+BALTIMORE = Location(39.2904, -76.6122, "Baltimore")  # about 140 km from Philadelphia
+
+
+def test_between_two_stops_away_the_team_sleeps_at_home_when_the_days_between_are_free():
+    """Harrisburg on Monday, Baltimore on Friday, both a morning's drive from Philadelphia: the
+    team drives home on Monday evening and out again on Friday morning instead of paying four
+    hotel nights in Harrisburg or Baltimore."""
+    friday = MONDAY + timedelta(days=4)
+    problem = Problem(
+        teams=(team(last_day=friday, max_driving_minutes_per_day=480),),
+        requests=(
+            request("harrisburg", HARRISBURG, MONDAY, 10, 13),
+            request("baltimore", BALTIMORE, friday, 12, 16),
+        ),
+    )
+    plan = solve(problem)
+    assert plan.left_out == ()
+    team_plan = plan.teams[0]
+    assert team_plan.hotel_nights == 0
+    nights = [day.overnight_location.label for day in team_plan.days]
+    assert nights == ["Philadelphia"] * 5
