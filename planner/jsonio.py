@@ -28,7 +28,7 @@ from planner.model import (
     Unavailability,
     ValueWeights,
 )
-from planner.validate import ProblemError, check_problem
+from planner.validate import ProblemError, check_problem, check_state_code
 
 
 def _instant(text: str) -> datetime:
@@ -145,6 +145,11 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else _whole(value, "max_flights_per_week")
 
 
+def _state(value: Any, where: str) -> str:
+    check_state_code(str(value), where)
+    return str(value)
+
+
 def _whole(value: Any, name: str) -> int:
     """A whole number given as a JSON number: "60" (a string) or 1.5 is refused, not guessed."""
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
@@ -183,7 +188,7 @@ def _request_from_json(r: dict[str, Any]) -> Request:
         expected_audience=_whole(r.get("expected_audience", 0), "expected_audience"),
         priority=r.get("priority", "normal"),
         label=r.get("label", ""),
-        state=str(r.get("state", "")),
+        state=_state(r.get("state", ""), f"Request {r.get('id')}"),
         city=str(r.get("city", "")),
     )
 

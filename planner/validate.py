@@ -40,6 +40,13 @@ def _check_location(location: Location, where: str) -> None:
         raise ProblemError(f"{where}: ({location.lat}, {location.lon}) is not a place on Earth.")
 
 
+def check_state_code(code: str, where: str) -> None:
+    """A request's state, as a problem file gives it: empty or a known two-letter code. (The
+    Django side takes states from its own list; a staff event somewhere else still plans.)"""
+    if code and code.upper() not in US_STATE_CODES:
+        raise ProblemError(f"{where}: unknown state code {code!r}.")
+
+
 def _check_costs(costs: CostModel, where: str) -> None:
     """Every cost is a number of attendees, zero or more: a negative one would pay the team
     for flying, driving or sleeping away."""
@@ -133,8 +140,6 @@ def check_problem(problem: Problem) -> None:
                 f"{where}: unknown priority {request.priority!r} (one of "
                 f"{', '.join(sorted(problem.weights.priority))})."
             )
-        if request.state and request.state.upper() not in US_STATE_CODES:
-            raise ProblemError(f"{where}: unknown state code {request.state!r}.")
         for window in request.windows:
             if window.last_date < window.first_date:
                 raise ProblemError(
