@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -138,6 +139,73 @@ def view_box(
     left = min(max(0.0, centre_x - box_w / 2), width - box_w)
     top = min(max(0.0, centre_y - box_h / 2), height - box_h)
     return round(left, 1), round(top, 1), round(box_w, 1), round(box_h, 1)
+
+
+# A label's width per character, as a share of its font size (a sans-serif's average, with a
+# little room), to estimate the box a city name covers on the map.
+LABEL_CHAR_WIDTH = 0.6
+# Where a stop's label may go, tried in this order: (dx, dy) in units of the dot's radius
+# from the stop, and the text anchor. Upper right first, as a map reader expects.
+LABEL_SPOTS = (
+    (1.0, -1.0, "start"),
+    (1.0, 1.8, "start"),
+    (-1.0, -1.0, "end"),
+    (-1.0, 1.8, "end"),
+    (0.0, -1.6, "middle"),
+    (0.0, 2.6, "middle"),
+    (1.4, 0.5, "start"),
+    (-1.4, 0.5, "end"),
+)
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+
+
+@dataclass(frozen=True)
+class LabelSpot:
+    dx: float  # offset of the text's anchor from the stop, in map units
+    dy: float
+    anchor: str  # SVG text-anchor: start, middle or end
+
+
+def _label_box(x: float, y: float, text: str, spot: LabelSpot, font: float) -> Box:
+    width = max(1, len(text)) * font * LABEL_CHAR_WIDTH
+    left = {"start": x + spot.dx, "middle": x + spot.dx - width / 2, "end": x + spot.dx - width}
+    baseline = y + spot.dy
+    return left[spot.anchor], baseline - font, left[spot.anchor] + width, baseline + font * 0.25
+
+
+def _overlap(a: Box, b: Box) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    return width * height if width > 0 and height > 0 else 0.0
+
+
+def place_labels(
+    stops: list[tuple[float, float, str]], *, dot: float, font: float
+) -> list[LabelSpot]:
+    """Where each stop's label goes so that labels of nearby stops do not overlap each other
+    or cover another stop's dot: greedily, in the order given, the first of ``LABEL_SPOTS``
+    that is clear, else the one that overlaps least. ``dot`` is a stop's radius and ``font``
+    the label's size, both in map units."""
+    dots = [(x - dot, y - dot, x + dot, y + dot) for x, y, _text in stops]
+    placed: list[Box] = []
+    out = []
+    for index, (x, y, text) in enumerate(stops):
+        best: tuple[float, LabelSpot, Box] | None = None
+        for dx, dy, anchor in LABEL_SPOTS:
+            spot = LabelSpot(round(dx * dot, 2), round(dy * dot, 2), anchor)
+            box = _label_box(x, y, text, spot, font)
+            covered = sum(_overlap(box, other) for other in placed) + sum(
+                _overlap(box, other) for n, other in enumerate(dots) if n != index
+            )
+            if best is None or covered < best[0]:
+                best = (covered, spot, box)
+            if covered == 0:
+                break
+        assert best is not None
+        placed.append(best[2])
+        out.append(best[1])
+    return out
 
 
 # -- building the outline (only when regenerating the shipped file) --------------------------

@@ -28,6 +28,7 @@ from events import services
 from events.models import LIVE_STATUSES, Event, PlanningRun, SpeakerRequest
 from fellows.models import ItineraryItem, Tour, TourMember, Unavailability
 from planner.jsonio import plan_from_json, plan_to_json, problem_to_json
+from planner.travel import sleeps_at_home
 
 OPEN_REQUEST_STATUSES = (
     SpeakerRequest.Status.SUBMITTED,
@@ -644,12 +645,21 @@ def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:
         sleeps = day.overnight_location
         zone_name = sleeps.timezone or tour.timezone
         zone = ZoneInfo(zone_name)
+        # A night near the tour's start or end is spent at home (the planner's one rule);
+        # any other night is a hotel night.
+        away = not sleeps_at_home(sleeps, start, end)
         if day.rest and busy[0] < index < busy[-1]:
             begins = dt.datetime.combine(day.day, dt.time.min, tzinfo=zone)
             items.append(
                 ItineraryItem(
                     kind=ItineraryItem.Kind.REST,
-                    title=_("Rest day near %(place)s") % {"place": sleeps.label or "—"},
+                    # At home it is just a rest day: "Rest day near Chicago" for a Chicago tour
+                    # would read as a trip.
+                    title=(
+                        _("Rest day near %(place)s") % {"place": sleeps.label or "—"}
+                        if away
+                        else _("Rest day")
+                    ),
                     starts_at=begins,
                     ends_at=begins + dt.timedelta(days=1),
                     to_location=sleeps.label,
@@ -673,8 +683,6 @@ def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:
                     timezone=leg.origin.timezone or tour.timezone,
                 )
             )
-        # A night away from the tour's start and end is a hotel night.
-        away = not _same_place(sleeps, start) and not _same_place(sleeps, end)
         if index + 1 < len(days) and away:
             night = dt.datetime.combine(day.day, tour.work_day_end, tzinfo=zone)
             morning = dt.datetime.combine(days[index + 1].day, tour.work_day_start, tzinfo=zone)
@@ -693,7 +701,3 @@ def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:
             item.source = ItineraryItem.Source.PLANNER
             item.save()
             item.fellows.set(fellows)
-
-
-def _same_place(a: engine.Location, b: engine.Location) -> bool:
-    return round(a.lat, 4) == round(b.lat, 4) and round(a.lon, 4) == round(b.lon, 4)

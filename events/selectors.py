@@ -57,7 +57,7 @@ from notifications.models import Notification
 from planner.jsonio import problem_from_json
 from planner.model import Location, Team
 from planner.reasons import WEEKDAY_NAMES, days_text, describe_region
-from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM
+from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM, between_stops
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise, WithAnnotations
@@ -501,8 +501,14 @@ def tour_routes(*, tour: Tour, events: list[Event] | None = None) -> list[TeamRo
         ]
         if start is not None:
             places.insert(0, start)
-        for origin, destination in zip(places, places[1:], strict=False):
-            leg = DEFAULT_MODEL.leg(origin, destination)
+        # As the planner travels: the first leg out keeps the model's mode; between stops a
+        # tour that never flies drives (in stages), so its totals do not price flights.
+        flies = tour.max_flights_per_week != 0
+        for hop, (origin, destination) in enumerate(zip(places, places[1:], strict=False)):
+            if hop == 0 and start is not None:
+                leg = DEFAULT_MODEL.leg(origin, destination)
+            else:
+                leg = between_stops(DEFAULT_MODEL, origin, destination, flies=flies)
             route.km += leg.km
             route.driving_minutes += leg.driving_minutes
         route.km = round(route.km, 1)
@@ -611,6 +617,8 @@ class ProposalStop:
     y: float
     days: str  # "Fri 29 Jan", "1–2 Feb"
     events: int
+    # Where the city's name goes, clear of nearby stops' names (board_map.place_labels).
+    label: board_map.LabelSpot | None = None
 
 
 @dataclass
@@ -725,12 +733,19 @@ def proposal_map(*, run: PlanningRun) -> ProposalMap | None:
         every_point += [(start_x, start_y), (home_x, home_y)]
         every_point += [p for polygon in polygons for p in polygon]
     left, top, width, height = board_map.view_box(every_point, shape)
+    dot, font = round(width / 70, 2), round(width / 55, 2)
+    every_stop = [stop for route in routes for stop in route.stops]
+    spots = board_map.place_labels(
+        [(stop.x, stop.y, stop.city) for stop in every_stop], dot=dot, font=font
+    )
+    for stop, spot in zip(every_stop, spots, strict=True):
+        stop.label = spot
     return ProposalMap(
         routes=routes,
         view_box=f"{left} {top} {width} {height}",
-        dot=round(width / 70, 2),
+        dot=dot,
         number_font=round(width / 58, 2),
-        font=round(width / 55, 2),
+        font=font,
     )
 
 

@@ -331,6 +331,15 @@ class ItineraryItem(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.title}"
 
+    @property
+    def display_title(self) -> str:
+        """The title in the active language: the planner's own names ("Drive to X", "Overnight
+        near X", "Rest day near X") are given again from the item's kind and place, whatever
+        language was active when the plan was accepted; a title staff wrote stays as written."""
+        from common.calendars import itinerary_title  # the one home of these names
+
+        return itinerary_title(self)
+
 
 class StaffFeedToken(models.Model):
     """A staff user's private feed of every tour; one token per user, stored only as a hash."""

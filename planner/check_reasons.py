@@ -83,13 +83,13 @@ def _fits(model: TourModel, request_id: str, problem: Problem | None, others: tu
     ri = model.req_index[request_id]
     for ti, d in model.candidates[ri]:
         for k in range(len(model.plan[ti][d]) + 1):
-            found = model._try_insert(ri, ti, d, k)
+            found = model.try_insert(ri, ti, d, k)
             if found is None:
                 continue
             if problem is None:
                 return True
             snapshot = model.snapshot()
-            model._insert(ri, ti, d, k, found[1])
+            model.insert(found)
             try:
                 with_it = model.build_plan(seed=0, seconds=0, stopped_by="", left_out=others)
                 if not verify_plan(problem, with_it, model.travel_model):

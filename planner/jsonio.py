@@ -28,7 +28,7 @@ from planner.model import (
     Unavailability,
     ValueWeights,
 )
-from planner.validate import ProblemError, check_problem
+from planner.validate import ProblemError, check_problem, check_state_code
 
 
 def _instant(text: str) -> datetime:
@@ -112,10 +112,12 @@ def _team_from_json(t: dict[str, Any]) -> Team:
         timezone=t["timezone"],
         work_start=time.fromisoformat(t.get("work_start", "08:00")),
         work_end=time.fromisoformat(t.get("work_end", "21:00")),
-        max_events_per_day=int(t.get("max_events_per_day", 3)),
-        min_gap_minutes=int(t.get("min_gap_minutes", 30)),
+        max_events_per_day=_whole(t.get("max_events_per_day", 3), "max_events_per_day"),
+        min_gap_minutes=_whole(t.get("min_gap_minutes", 30), "min_gap_minutes"),
         rest_weekdays=frozenset(int(x) for x in t.get("rest_weekdays", [6])),
-        max_driving_minutes_per_day=int(t.get("max_driving_minutes_per_day", 360)),
+        max_driving_minutes_per_day=_whole(
+            t.get("max_driving_minutes_per_day", 360), "max_driving_minutes_per_day"
+        ),
         unavailability=tuple(
             Unavailability(str(u["fellow_id"]), _instant(u["start"]), _instant(u["end"]))
             for u in t.get("unavailability", ())
@@ -140,14 +142,32 @@ def _team_from_json(t: dict[str, Any]) -> Team:
 
 
 def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
+    return None if value is None else _whole(value, "max_flights_per_week")
+
+
+def _state(value: Any, where: str) -> str:
+    check_state_code(str(value), where)
+    return str(value)
+
+
+def _whole(value: Any, name: str) -> int:
+    """A whole number given as a JSON number: "60" (a string) or 1.5 is refused, not guessed."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ValueError(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, not {value!r}")
+    return float(value)
 
 
 def _costs_from_json(data: dict[str, Any]) -> CostModel:
     unknown = set(data) - set(CostModel.__dataclass_fields__)
     if unknown:
         raise ValueError(f"unknown cost setting(s) {', '.join(sorted(unknown))}")
-    return CostModel(**{k: float(v) for k, v in data.items()})
+    return CostModel(**{k: _number(v, k) for k, v in data.items()})
 
 
 def _request_from_json(r: dict[str, Any]) -> Request:
@@ -155,7 +175,7 @@ def _request_from_json(r: dict[str, Any]) -> Request:
         id=str(r["id"]),
         location=_location(r["location"]),
         timezone=r["timezone"],
-        duration_minutes=int(r["duration_minutes"]),
+        duration_minutes=_whole(r["duration_minutes"], "duration_minutes"),
         windows=tuple(
             RequestWindow(
                 first_date=date.fromisoformat(w["first_date"]),
@@ -165,10 +185,10 @@ def _request_from_json(r: dict[str, Any]) -> Request:
             )
             for w in r["windows"]
         ),
-        expected_audience=int(r.get("expected_audience", 0)),
+        expected_audience=_whole(r.get("expected_audience", 0), "expected_audience"),
         priority=r.get("priority", "normal"),
         label=r.get("label", ""),
-        state=str(r.get("state", "")),
+        state=_state(r.get("state", ""), f"Request {r.get('id')}"),
         city=str(r.get("city", "")),
     )
 

@@ -8,16 +8,17 @@ unavailability removed. It plugs into ``search.iterated_ruin_recreate`` like the
 Time inside this module is integer minutes since ``epoch`` (UTC); local windows and working
 hours are converted with zoneinfo per calendar day, so DST changes land on the right day.
 
-Travel between two days with events happens on the first free working day in between when it
-fits there ("travel on"); otherwise on the morning of the later day, so a team always sleeps
-where its last event of the day was or where its travel day ended.
+Travel between two days with events happens as late as it can (see ``TourModel._incoming``):
+that morning for a team at home, else on the last free working day in between ("travel on"),
+else on the evening after the previous talk, else on the morning of the later day; so a team
+always sleeps at home, where its last event of the day was or where its travel day ended.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
@@ -46,7 +47,15 @@ from planner.neighbourhoods import (
 )
 from planner.reasons import explain
 from planner.search import Budget, iterated_ruin_recreate
-from planner.travel import Leg, TravelModel, great_circle_km, in_region, waypoint
+from planner.travel import (
+    DEPARTURE_BUFFER_MINUTES,
+    Leg,
+    TravelModel,
+    great_circle_km,
+    in_region,
+    sleeps_at_home,
+    waypoint,
+)
 from planner.validate import check_problem
 
 Interval = tuple[int, int]
@@ -66,6 +75,9 @@ NEAR_KNOWN_PLACE_KM = 80.0
 MIN_EVENING_STAGE_MINUTES = 60
 # A stage of a split drive: (day index it is driven on, from location, to location).
 Stage = tuple[int, int, int]
+# How a team reaches a day's first venue: (where it wakes up that day, the day that carries
+# the leg there or None for that morning, the stages of a split drive).
+Incoming = tuple[int, int | None, tuple[Stage, ...]]
 
 
 def _minutes(moment: datetime, epoch: datetime) -> int:
@@ -128,6 +140,21 @@ class _DaySchedule:
     stages: tuple[Stage, ...] = ()
 
 
+@dataclass(frozen=True)
+class Insertion:
+    """Where request ``request`` fits into the plan as it stands: at position ``slot`` of day
+    ``day`` of team ``team``, for ``extra_cost`` attendees of travel and nights, with the new
+    schedules of the days it changes (``TourModel.try_insert`` finds it, ``insert`` applies it).
+    """
+
+    request: int
+    team: int
+    day: int
+    slot: int
+    extra_cost: float
+    schedules: tuple
+
+
 class TourModel:
     """Mutable assignment of requests to team-days (a ``search.SearchModel``)."""
 
@@ -142,6 +169,11 @@ class TourModel:
         self._legs: dict[tuple[int, int], Leg] = {}
         self._overland: dict[tuple[int, int], Leg] = {}
         self._stops_found: dict[tuple[int, int, tuple[float, ...]], list[int]] = {}
+        # Stops of split drives: the drive that first made each (origin, destination, share),
+        # and its name once a plan asked for it (see _place).
+        self._stop_roads: dict[int, tuple[int, int, float]] = {}
+        self._stop_names: dict[int, Location] = {}
+        self._home_nights: dict[tuple[int, int], bool] = {}
         self.teams = [self._team_data(i) for i in range(len(problem.teams))]
         # One person, one place: teams that share a fellow keep clear of each other's events,
         # and every team keeps clear of its fellows' commitments outside this problem.
@@ -209,11 +241,47 @@ class TourModel:
         leg = self.leg(a, b)
         if leg.mode != "flight" or not self.teams[ti].drives_only:
             return leg
+        return self._overland_leg(a, b)
+
+    def _overland_leg(self, a: int, b: int) -> Leg:
         found = self._overland.get((a, b))
         if found is None:
             found = self.travel_model.overland(self.locations[a], self.locations[b])
             self._overland[(a, b)] = found
         return found
+
+    def arrival(
+        self, ti: int, a: int, b: int, sched: _DaySchedule | None
+    ) -> tuple[float, int, bool]:
+        """(cost in attendees, minutes, whether it flies) of getting from stop a to stop b on
+        a later day as day b's schedule travels it: the legs of its stages (a split drive, or a
+        night at home on the way) and the morning drive from the last of them, or else the
+        team's ``hop``."""
+        costs = self.teams[ti].costs
+        if sched is not None and sched.stages:
+            legs = [self.leg(x, y) for _day, x, y in sched.stages]
+            if sched.morning_loc != b:
+                legs.append(self.leg(sched.morning_loc, b))
+            cost = sum(costs.leg_cost(leg.mode, leg.km, leg.minutes) for leg in legs)
+            return cost, sum(leg.minutes for leg in legs), False
+        leg = self.hop(ti, a, b)
+        return costs.leg_cost(leg.mode, leg.km, leg.minutes), leg.minutes, leg.mode == "flight"
+
+    def _leg_price(self, ti: int, leg: Leg) -> tuple[float, int, bool]:
+        """(cost, minutes, whether it flies) of one leg, as ``arrival`` gives them."""
+        cost = self.teams[ti].costs.leg_cost(leg.mode, leg.km, leg.minutes)
+        return cost, leg.minutes, leg.mode == "flight"
+
+    def _drive_first(self, ti: int, leg: Leg, overland: Leg) -> bool:
+        """Whether driving ``overland`` in stages costs less than flying ``leg``: the drive's
+        hours and km plus a hotel night for each day of driving beyond the first (a flight
+        also has the team sleep at the destination the night before the talk)."""
+        team = self.teams[ti]
+        costs = team.costs
+        days = max(1, math.ceil(overland.driving_minutes / max(1, team.max_drive)))
+        drive = costs.leg_cost("drive", overland.km, overland.minutes)
+        drive += (days - 1) * costs.hotel_night_attendees
+        return drive < costs.leg_cost("flight", leg.km, leg.minutes)
 
     def _needs_stages(self, ti: int, leg: Leg) -> bool:
         """Whether a drive cannot be done in one day: over the daily driving limit, or longer
@@ -270,7 +338,7 @@ class TourModel:
                     evening = ((p, *portions[0]),)
                     portions = portions[1:]
                 for before in (portions, portions[:-1]):
-                    stages = self._stage_days(ti, free, before)
+                    stages = self._stage_days(ti, free, before, latest=not evening)
                     if stages is not None and evening + stages:
                         morning = before[-1][1] if before else evening[-1][2]
                         return morning, (evening + stages)[0][0], evening + stages
@@ -285,7 +353,7 @@ class TourModel:
         if before is None or not before.events:
             return 0
         team = self.teams[ti]
-        end = before.starts[-1] + self.req_dur[before.events[-1]]
+        end = self._leaves_after(before)
         return max(0, min(team.max_drive - before.driving, team.days[p].work[1] - end))
 
     def _fits_evening(self, ti: int, p: int, leg: Leg) -> bool:
@@ -297,17 +365,20 @@ class TourModel:
         if before.driving + leg.driving_minutes > team.max_drive:
             return False
         day = team.days[p]
-        end = before.starts[-1] + self.req_dur[before.events[-1]]
-        return self._first_free([day.work], leg.minutes, day.blocks, end) is not None
+        return (
+            self._first_free([day.work], leg.minutes, day.blocks, self._leaves_after(before))
+            is not None
+        )
 
     def _stage_days(
-        self, ti: int, free: list[int], portions: list[tuple[int, int]]
+        self, ti: int, free: list[int], portions: list[tuple[int, int]], *, latest: bool = False
     ) -> tuple[Stage, ...] | None:
-        """Each portion on the next of the ``free`` days whose working hours hold it."""
+        """Each portion on the next of the ``free`` days whose working hours hold it; with
+        ``latest``, on the last such days (a team on its way out leaves as late as it can)."""
         team = self.teams[ti]
-        days = iter(free)
+        days = iter(reversed(free) if latest else free)
         stages: list[Stage] = []
-        for a, b in portions:
+        for a, b in reversed(portions) if latest else portions:
             minutes = self.leg(a, b).minutes
             for x in days:
                 day = team.days[x]
@@ -316,44 +387,63 @@ class TourModel:
                     break
             else:
                 return None
-        return tuple(stages)
+        return tuple(reversed(stages)) if latest else tuple(stages)
 
     def _stops(self, origin: int, destination: int, cuts: list[float]) -> list[int]:
         """The overnight stops at the given shares (0 to 1) of the straight line from origin
-        to destination, each named after a known place near it or by the road.
-
-        A stop is one place whichever way the team drives through it (out and home share
-        it), so its road name counts from the end whose name sorts first. Remembered per
-        run: a day evaluation asks again for the same drive many times.
+        to destination. Remembered per run: a day evaluation asks again for the same drive
+        many times. A stop is named only when a plan is written (``_place``): naming looks at
+        every known place, and the search tries far more drives than a plan keeps.
         """
         key = (origin, destination, tuple(cuts))
         known = self._stops_found.get(key)
         if known is not None:
             return known
+        a, b = self.locations[origin], self.locations[destination]
+        out = []
+        for cut in cuts:
+            point = waypoint(a, b, cut)
+            index = self._loc(Location(point.lat, point.lon))
+            self._stop_roads.setdefault(index, (origin, destination, cut))
+            out.append(index)
+        self._stops_found[key] = out
+        return out
+
+    def _place(self, index: int) -> Location:
+        """The location people read: a stop of a split drive named after a known place near
+        it or by the road; any other place as it is."""
+        road = self._stop_roads.get(index)
+        if road is None:
+            return self.locations[index]
+        named = self._stop_names.get(index)
+        if named is None:
+            named = self._stop_names[index] = self._name_stop(*road)
+        return named
+
+    def _name_stop(self, origin: int, destination: int, cut: float) -> Location:
+        """A stop named after a known place within ``NEAR_KNOWN_PLACE_KM``, else by the road.
+
+        A stop is one place whichever way the team drives through it (out and home share
+        it), so its road name counts from the end whose name sorts first.
+        """
         ends = sorted(
             ((self.locations[origin], 0.0), (self.locations[destination], 1.0)),
             key=lambda end: self._place_name(end[0]),
         )
         (first, first_at), (second, _at) = ends
-        road_km = self.travel_model.overland(first, second).km
-        a, b = self.locations[origin], self.locations[destination]
-        out = []
-        for cut in cuts:
-            point = waypoint(a, b, cut)
-            place, name, zone = min(
-                self.known_places, key=lambda known: great_circle_km(known[0], point)
+        point = waypoint(self.locations[origin], self.locations[destination], cut)
+        place, name, zone = min(
+            self.known_places, key=lambda known: great_circle_km(known[0], point)
+        )
+        if not name or great_circle_km(place, point) > NEAR_KNOWN_PLACE_KM:
+            along = self.travel_model.overland(first, second).km * abs(cut - first_at)
+            name = (
+                f"a stop {round(along, -1):.0f} km from {self._place_name(first) or 'start'}"
+                f" towards {self._place_name(second) or 'the next stop'}"
             )
-            if not name or great_circle_km(place, point) > NEAR_KNOWN_PLACE_KM:
-                along = road_km * abs(cut - first_at)
-                name = (
-                    f"a stop {round(along, -1):.0f} km from {self._place_name(first) or 'start'}"
-                    f" towards {self._place_name(second) or 'the next stop'}"
-                )
-            # The zone of the nearest known place: the team sleeps near the line between two
-            # of them, and a wrong zone there only shifts the hours shown for the stop.
-            out.append(self._loc(Location(point.lat, point.lon, name, zone)))
-        self._stops_found[key] = out
-        return out
+        # The zone of the nearest known place: the team sleeps near the line between two of
+        # them, and a wrong zone there only shifts the hours shown for the stop.
+        return Location(point.lat, point.lon, name, zone)
 
     def _place_name(self, location: Location) -> str:
         for place, name, _zone in self.known_places:
@@ -530,10 +620,22 @@ class TourModel:
         return tuple(out)
 
     def _incoming(
-        self, ti: int, d: int, first_loc: int
-    ) -> tuple[int, int | None, tuple[Stage, ...]]:
-        """Where the team wakes up on day d, which earlier day carried the leg there (the first
-        of them for a split drive) and the stages of a split drive."""
+        self, ti: int, d: int, first_loc: int, *, no_flight: bool = False
+    ) -> Iterator[Incoming]:
+        """The ways the team can reach day d's first venue, best first: each is (where it wakes
+        up on day d, which earlier day carries the leg there, the first of them for a split
+        drive, and the stages of a split drive). ``_eval_day`` takes the first that works.
+
+        A coordinator's order: a team that sleeps at home leaves on the morning of the talk
+        when the leg fits before it; otherwise every team travels as late as it can, on the
+        last free working day before day d, else on the evening after the previous talk, else
+        that morning. So nobody moves right after a talk only to wait days in a hotel.
+
+        Between two stops the model would fly, a team that may fly can also drive in stages
+        (``_split_drive``): first when that costs less, last otherwise, and only that with
+        ``no_flight`` (the week's flight cap is used up). A generator: the drive is worked
+        out only when asked for.
+        """
         team = self.teams[ti]
         p = d - 1
         while p >= 0 and not self.plan[ti][p]:
@@ -542,24 +644,110 @@ class TourModel:
         origin_loc = self.req_loc[origin] if origin >= 0 else team.start_loc
         # The first leg out keeps the travel model's mode (the flight cap leaves it aside).
         leg = self.hop(ti, origin_loc, first_loc) if p >= 0 else self.leg(origin_loc, first_loc)
+        morning: Incoming = (origin_loc, None, ())
         if leg.minutes == 0:
-            return first_loc, None, ()
+            yield (first_loc, None, ())
+            return
+        if p >= 0 and d - p >= 2 and not self._at_home(ti, origin_loc):
+            yield from self._home_visits(ti, p, d, origin_loc, first_loc, leg)
         if self._needs_stages(ti, leg):
             split = self._split_drive(ti, p, d, origin_loc, first_loc, leg)
-            return split if split is not None else (origin_loc, None, ())
+            yield split if split is not None else morning
+            return
+        if p < 0 or leg.mode != "flight":
+            yield from self._flight_options(ti, p, d, leg, morning, first_loc)
+            return
+        overland = self._overland_leg(origin_loc, first_loc)
+        drive_first = no_flight or self._drive_first(ti, leg, overland)
+        if not drive_first:
+            yield from self._flight_options(ti, p, d, leg, morning, first_loc)
+        split = self._split_drive(ti, p, d, origin_loc, first_loc, overland)
+        if split is not None:
+            yield split
+        if drive_first and not no_flight:
+            yield from self._flight_options(ti, p, d, leg, morning, first_loc)
+
+    def _home_visits(
+        self, ti: int, p: int, d: int, origin: int, first: int, direct: Leg
+    ) -> Iterator[Incoming]:
+        """Nights at home between two stops away, when the days between are free and home is
+        a day's drive from both: the team drives home on the evening after day p's last talk
+        (else the next free working day) and out again on the morning of day d (else the last
+        free working day before it), as two stages. Offered only when the hotel nights saved
+        are worth more than the extra driving."""
+        team = self.teams[ti]
+        home = team.home_loc
+        out, back = self.leg(origin, home), self.leg(home, first)
+        if any(leg.mode != "drive" or leg.driving_minutes > team.max_drive for leg in (out, back)):
+            return
+        free = [
+            x
+            for x in range(p + 1, d)
+            if not team.days[x].rest
+            and self._first_free(
+                [team.days[x].work],
+                max(out.minutes, back.minutes),
+                team.days[x].blocks,
+                team.days[x].work[0],
+            )
+            is not None
+        ]
+        leave = p if self._fits_evening(ti, p, out) else (free[0] if free else None)
+        if leave is None:
+            return
+        costs = team.costs
+        extra = (
+            costs.leg_cost(out.mode, out.km, out.minutes)
+            + costs.leg_cost(back.mode, back.km, back.minutes)
+            - costs.leg_cost(direct.mode, direct.km, direct.minutes)
+        )
+        gone: Stage = (leave, origin, home)
+        # Back on the morning of day d: every night from ``leave`` on is spent at home.
+        if (d - leave) * costs.hotel_night_attendees > extra:
+            yield (home, leave, (gone,))
+        later = [x for x in free if x > leave]
+        if later and (later[-1] - leave) * costs.hotel_night_attendees > extra:
+            yield (first, leave, (gone, (later[-1], home, first)))
+
+    def _flight_options(
+        self, ti: int, p: int, d: int, leg: Leg, morning: Incoming, first_loc: int
+    ) -> list[Incoming]:
+        """The ways to travel ``leg`` in one piece (a drive within a day, or a flight), in the
+        coordinator's order (see ``_incoming``)."""
+        team = self.teams[ti]
+        origin_loc = morning[0]
+        options: list[Incoming] = []
         if leg.driving_minutes <= team.max_drive:
-            for x in range(p + 1, d):
+            if self._at_home(ti, origin_loc):
+                options.append(morning)
+            for x in range(d - 1, p, -1):
                 day = team.days[x]
                 if day.rest or (leg.mode == "flight" and x // 7 != d // 7):
                     # A flight is counted in the week of the day it reaches; keep it there.
                     continue
                 start = self._first_free([day.work], leg.minutes, day.blocks, day.work[0])
                 if start is not None:
-                    return first_loc, x, ()
+                    options.append((first_loc, x, ()))
+                    break
             if p >= 0 and self._evening_departure(ti, p, leg) is not None:
-                # No free day between: travel on the evening after the last event of day p.
-                return first_loc, p, ()
-        return origin_loc, None, ()
+                # Travel on the evening after the last event of day p.
+                options.append((first_loc, p, ()))
+        if morning not in options:
+            options.append(morning)
+        return options
+
+    def _at_home(self, ti: int, loc: int) -> bool:
+        """Whether a night at ``loc`` is spent at home (``travel.sleeps_at_home``)."""
+        key = (ti, loc)
+        found = self._home_nights.get(key)
+        if found is None:
+            team = self.teams[ti]
+            found = self._home_nights[key] = sleeps_at_home(
+                self.locations[loc],
+                self.locations[team.start_loc],
+                self.locations[team.home_loc],
+            )
+        return found
 
     def _evening_departure(self, ti: int, p: int, leg: Leg) -> int | None:
         """When the team can leave after day p's last event for ``leg``, in the same working
@@ -574,8 +762,12 @@ class TourModel:
         if leg.mode == "flight" and (q is None or p // 7 != q // 7):
             return None
         day = team.days[p]
-        end = before.starts[-1] + self.req_dur[before.events[-1]]
-        return self._first_free([day.work], leg.minutes, day.blocks, end)
+        return self._first_free([day.work], leg.minutes, day.blocks, self._leaves_after(before))
+
+    def _leaves_after(self, sched: _DaySchedule) -> int:
+        """The earliest a leg can leave after the day's last talk: its end and the departure
+        buffer (``travel.DEPARTURE_BUFFER_MINUTES``)."""
+        return sched.starts[-1] + self.req_dur[sched.events[-1]] + DEPARTURE_BUFFER_MINUTES
 
     def _eval_day(
         self,
@@ -585,7 +777,11 @@ class TourModel:
         *,
         lenient: bool = False,
         limits: Limits = ALL_RULES,
+        no_flight: bool = False,
     ) -> _DaySchedule | None:
+        """Day d's schedule with ``events`` in this order, or None if a rule breaks; with
+        ``no_flight`` the team does not fly to the day's first venue from an earlier stop
+        (it drives in stages or the day fails)."""
         self.work += _EVAL_WORK
         team = self.teams[ti]
         day = team.days[d]
@@ -593,7 +789,30 @@ class TourModel:
             return _DaySchedule((), (), -1, None, 0)
         if not lenient and ((limits.event_cap and len(events) > team.max_events) or day.rest):
             return None
-        morning, travel_day, stages = self._incoming(ti, d, self.req_loc[events[0]])
+        first: Incoming | None = None
+        for option in self._incoming(ti, d, self.req_loc[events[0]], no_flight=no_flight):
+            first = first or option
+            found = self._eval_from(ti, d, events, option, lenient=False, limits=limits)
+            if found is not None:
+                return found
+        if lenient and first is not None:
+            return self._eval_from(ti, d, events, first, lenient=True, limits=limits)
+        return None
+
+    def _eval_from(
+        self,
+        ti: int,
+        d: int,
+        events: list[int],
+        incoming: Incoming,
+        *,
+        lenient: bool,
+        limits: Limits,
+    ) -> _DaySchedule | None:
+        """Day d's schedule when the team arrives as ``incoming`` says (see ``_incoming``)."""
+        team = self.teams[ti]
+        day = team.days[d]
+        morning, travel_day, stages = incoming
         # Leaving the tour's start keeps the model's mode; between stops, the team's own.
         from_start = not stages and self._previous_busy(ti, d) is None
         loc = morning
@@ -611,6 +830,8 @@ class TourModel:
             driving += leg.driving_minutes
             ready = t if prev_end is None else prev_end
             if leg.minutes:
+                if prev_end is not None:
+                    ready += DEPARTURE_BUFFER_MINUTES  # nobody leaves the minute a talk ends
                 depart = self._first_free([day.work], leg.minutes, day.blocks, ready)
                 if depart is None and not lenient:
                     return None
@@ -647,7 +868,8 @@ class TourModel:
             return None
         home_day = None
         if self._next_busy(ti, d) is None:
-            home = self._home_trip(ti, d, loc, prev_end or day.work[0], driving)
+            leaves = (prev_end or day.work[0]) + DEPARTURE_BUFFER_MINUTES
+            home = self._home_trip(ti, d, loc, leaves, driving)
             if home is None and not lenient:
                 return None
             home_day = home[0] if home is not None else None
@@ -717,10 +939,16 @@ class TourModel:
         counts: dict[int, int] = {}
         previous = -1
         for d, events in enumerate(self.plan[ti]):
-            for ri in events:
+            for k, ri in enumerate(events):
                 here = self.req_loc[ri]
-                if previous >= 0 and self.hop(ti, previous, here).mode == "flight":
-                    counts[d // 7] = counts.get(d // 7, 0) + 1
+                if previous >= 0:
+                    flies = (
+                        self.arrival(ti, previous, here, self.sched[ti][d])[2]
+                        if k == 0
+                        else self.hop(ti, previous, here).mode == "flight"
+                    )
+                    if flies:
+                        counts[d // 7] = counts.get(d // 7, 0) + 1
                 previous = here
         return counts
 
@@ -731,14 +959,33 @@ class TourModel:
         counts = self._flights_by_week(ti)
         return any(n > 0 and counts.get(w, 0) + n > cap for w, n in added.items())
 
-    def _hotel_nights_added(self, ti: int, d: int) -> int:
-        """Nights a new event on day d adds to the team's time away from home."""
-        first = next((x for x, events in enumerate(self.plan[ti]) if events), None)
-        if first is None:
-            return 0
-        last = self._previous_busy(ti, len(self.plan[ti]))
-        assert last is not None
-        return max(0, first - d) + max(0, d - last)
+    def _insertion_effect(
+        self, ti: int, ri: int, d: int, k: int, scheds: tuple, limits: Limits
+    ) -> tuple[int, bool]:
+        """What inserting ri at slot k of day d (with the new schedules ``scheds``) does to
+        the team's plan as it will be written: the hotel nights it adds (split-drive stops,
+        travel days, nights at home, the trip home; ``hotel_nights``) and whether a week then
+        has more flights than the cap allows (a later day's schedule may switch between flying
+        and driving in stages, so the legs next to the insertion do not tell it all)."""
+        cap = self.teams[ti].flight_cap
+        check_cap = cap is not None and limits.flight_cap
+        before = self.hotel_nights(ti)
+        flights_before = self._flights_by_week(ti) if check_cap else {}
+        old_plan = self.plan[ti][d]
+        old_scheds = [(day, self.sched[ti][day]) for day, _sched in scheds]
+        self.plan[ti][d] = [*old_plan[:k], ri, *old_plan[k:]]
+        for day, sched in scheds:
+            self.sched[ti][day] = sched
+        try:
+            over = check_cap and any(
+                n > cap and n > flights_before.get(week, 0)  # type: ignore[operator]
+                for week, n in self._flights_by_week(ti).items()
+            )
+            return self.hotel_nights(ti) - before, over
+        finally:
+            self.plan[ti][d] = old_plan
+            for day, sched in old_scheds:
+                self.sched[ti][day] = sched
 
     def _refresh_team(self, ti: int) -> None:
         for d in range(len(self.teams[ti].days)):
@@ -747,16 +994,29 @@ class TourModel:
     def _try_insert(
         self, ri: int, ti: int, d: int, k: int, limits: Limits = ALL_RULES
     ) -> tuple[float, tuple] | None:
-        """Travel cost increase and the new schedules if request ri fits at slot k of day d."""
+        """Travel cost increase and the new schedules if request ri fits at slot k of day d.
+
+        When the way there or on is a flight in a week whose flight cap is used up, the team
+        tries again driving those legs in stages (``_eval_day(no_flight=True)``)."""
+        found = self._try_insert_with(ri, ti, d, k, limits, no_flight=False)
+        if found == "over_cap":
+            found = self._try_insert_with(ri, ti, d, k, limits, no_flight=True)
+        return None if isinstance(found, str) else found
+
+    def _try_insert_with(
+        self, ri: int, ti: int, d: int, k: int, limits: Limits, *, no_flight: bool
+    ) -> tuple[float, tuple] | str | None:
         events = self.plan[ti][d]
         new_events = [*events[:k], ri, *events[k:]]
         old = self.plan[ti][d]
         self.plan[ti][d] = new_events
         try:
-            sched_d = self._eval_day(ti, d, new_events, limits=limits)
+            sched_d = self._eval_day(ti, d, new_events, limits=limits, no_flight=no_flight)
             if sched_d is None:
                 return None
-            later = self._reevaluate_following(ti, d, sched_d, k == len(events), limits)
+            later = self._reevaluate_following(
+                ti, d, sched_d, k == len(events), limits, no_flight=no_flight
+            )
             if later is None:
                 return None
         finally:
@@ -764,34 +1024,57 @@ class TourModel:
         prev_loc, from_start, next_loc, next_day = self._neighbours(ti, d, k)
         here = self.req_loc[ri]
         to_end = next_day is None
-        # The first leg out and the trip home keep the model's mode; between stops the team's.
-        into = self.leg(prev_loc, here) if from_start else self.hop(ti, prev_loc, here)
-        out_of = self.leg(here, next_loc) if to_end else self.hop(ti, here, next_loc)
-        skipped = (
-            self.leg(prev_loc, next_loc)
-            if from_start or to_end
-            else self.hop(ti, prev_loc, next_loc)
-        )
+        new_next = dict(later).get(next_day) if next_day is not None else None
+        # The first leg out and the trip home keep the model's mode; between stops the team's,
+        # and a leg between days as that day's schedule travels it (flown or in stages).
+        if from_start:
+            into = self._leg_price(ti, self.leg(prev_loc, here))
+        elif k > 0:
+            into = self._leg_price(ti, self.hop(ti, prev_loc, here))
+        else:
+            into = self.arrival(ti, prev_loc, here, sched_d)
+        if to_end:
+            out_of = self._leg_price(ti, self.leg(here, next_loc))
+        elif k < len(events):
+            out_of = self._leg_price(ti, self.hop(ti, here, next_loc))
+        else:
+            old_next = self.sched[ti][next_day]  # type: ignore[index]
+            out_of = self.arrival(ti, here, next_loc, new_next or old_next)
+        if from_start or to_end:
+            skipped = self._leg_price(ti, self.leg(prev_loc, next_loc))
+        elif k == len(events):
+            old_next = self.sched[ti][next_day]  # type: ignore[index]
+            skipped = self.arrival(ti, prev_loc, next_loc, old_next)
+        elif k == 0:
+            skipped = self.arrival(ti, prev_loc, next_loc, self.sched[ti][d])
+        else:
+            skipped = self._leg_price(ti, self.hop(ti, prev_loc, next_loc))
         added: dict[int, int] = {}
-        if not from_start and into.mode == "flight":
+        if not from_start and into[2]:
             added[d // 7] = added.get(d // 7, 0) + 1
-        if not to_end and out_of.mode == "flight":
+        if not to_end and out_of[2]:
             added[next_day // 7] = added.get(next_day // 7, 0) + 1  # type: ignore[operator]
-        if not from_start and not to_end and skipped.mode == "flight":
+        if not from_start and not to_end and skipped[2]:
             added[next_day // 7] = added.get(next_day // 7, 0) - 1  # type: ignore[operator]
         if self._over_flight_cap(ti, added, limits):
-            return None
+            return None if no_flight else "over_cap"
         costs = self.teams[ti].costs
-        delta = (
-            costs.leg_cost(into.mode, into.km, into.minutes)
-            + costs.leg_cost(out_of.mode, out_of.km, out_of.minutes)
-            - costs.leg_cost(skipped.mode, skipped.km, skipped.minutes)
-            + self._hotel_nights_added(ti, d) * costs.hotel_night_attendees
-        )
-        return delta, ((d, sched_d), *later)
+        scheds = ((d, sched_d), *later)
+        nights, over_cap = self._insertion_effect(ti, ri, d, k, scheds, limits)
+        if over_cap:
+            return None if no_flight else "over_cap"
+        delta = into[0] + out_of[0] - skipped[0] + nights * costs.hotel_night_attendees
+        return delta, scheds
 
     def _reevaluate_following(
-        self, ti: int, d: int, sched_d: _DaySchedule, last_changed: bool, limits: Limits
+        self,
+        ti: int,
+        d: int,
+        sched_d: _DaySchedule,
+        last_changed: bool,
+        limits: Limits,
+        *,
+        no_flight: bool = False,
     ) -> list[tuple[int, _DaySchedule]] | None:
         """New schedules of the busy days after d that a new schedule of d changes: the next
         one if it now starts from a new place (``last_changed``), and each one that leaves on
@@ -809,7 +1092,7 @@ class TourModel:
                     return out
                 saved.append((day, self.sched[ti][day]))
                 self.sched[ti][day] = sched  # the next day's evening leg reads this one
-                new_q = self._eval_day(ti, q, self.plan[ti][q], limits=limits)
+                new_q = self._eval_day(ti, q, self.plan[ti][q], limits=limits, no_flight=no_flight)
                 if new_q is None:
                     return None
                 out.append((q, new_q))
@@ -835,6 +1118,22 @@ class TourModel:
         if q is None:
             return prev_loc, from_start, self.teams[ti].home_loc, None
         return prev_loc, from_start, self.req_loc[self.plan[ti][q][0]], q
+
+    def try_insert(self, ri: int, ti: int, d: int, k: int) -> Insertion | None:
+        """Whether request ri (an index, see ``req_index``) fits at position k of team ti's
+        day d under every rule, nothing else moving; the plan is left as it was."""
+        found = self._try_insert(ri, ti, d, k)
+        return None if found is None else Insertion(ri, ti, d, k, found[0], found[1])
+
+    def insert(self, insertion: Insertion) -> None:
+        """Apply what ``try_insert`` found (valid until the plan changes otherwise)."""
+        self._insert(
+            insertion.request,
+            insertion.team,
+            insertion.day,
+            insertion.slot,
+            insertion.schedules,
+        )
 
     def _insert(self, ri: int, ti: int, d: int, k: int, scheds: tuple) -> None:
         self.plan[ti][d].insert(k, ri)
@@ -930,22 +1229,26 @@ class TourModel:
                 continue
             leaving = True  # the first leg out keeps the model's mode (see hop)
             for d in busy:
-                for ri in self.plan[ti][d]:
-                    if leaving:
-                        leg = self.leg(loc, self.req_loc[ri])
+                for k, ri in enumerate(self.plan[ti][d]):
+                    if k == 0 and not leaving:
+                        paid, took, _flies = self.arrival(
+                            ti, loc, self.req_loc[ri], self.sched[ti][d]
+                        )
+                        cost += paid
+                        minutes += took
                     else:
-                        leg = self.hop(ti, loc, self.req_loc[ri])
+                        if leaving:
+                            leg = self.leg(loc, self.req_loc[ri])
+                        else:
+                            leg = self.hop(ti, loc, self.req_loc[ri])
+                        cost += leg_cost(leg.mode, leg.km, leg.minutes)
+                        minutes += leg.minutes
                     leaving = False
-                    cost += leg_cost(leg.mode, leg.km, leg.minutes)
-                    minutes += leg.minutes
                     loc = self.req_loc[ri]
             leg = self.leg(loc, team.home_loc)
             cost += leg_cost(leg.mode, leg.km, leg.minutes)
             minutes += leg.minutes
-            first, last = self.sched[ti][busy[0]], self.sched[ti][busy[-1]]
-            away_from = first.travel_day if first and first.travel_day is not None else busy[0]
-            back_on = last.home_day if last and last.home_day is not None else busy[-1] + 1
-            cost += max(0, back_on - away_from) * team.costs.hotel_night_attendees
+            cost += self.hotel_nights(ti) * team.costs.hotel_night_attendees
         return round(value - cost, 6), -float(minutes)
 
     def snapshot(self) -> object:
@@ -1089,8 +1392,8 @@ class TourModel:
     def _travel_leg(self, a: int, b: int, depart: int) -> TravelLeg:
         leg = self.leg(a, b)
         return TravelLeg(
-            origin=self.locations[a],
-            destination=self.locations[b],
+            origin=self._place(a),
+            destination=self._place(b),
             depart=self.at(depart),
             arrive=self.at(depart + leg.minutes),
             km=leg.km,
@@ -1098,11 +1401,11 @@ class TourModel:
             driving_minutes=leg.driving_minutes,
         )
 
-    def _team_plan(self, ti: int) -> tuple[TeamPlan, float, int]:
+    def _travel_days(self, ti: int) -> tuple[dict[int, tuple[int, int]], tuple[int, int] | None]:
+        """The legs driven or flown away from the busy days' own routes: {day index: (from,
+        to)} for travel days, evening legs and the stages of split drives, and (day, departure)
+        of a trip home on the evening of the last busy day, if it goes then."""
         team = self.teams[ti]
-        loc = team.start_loc
-        days_out: list[DayPlan] = []
-        # Legs driven on travel days, keyed by the day that carries them.
         travel_days: dict[int, tuple[int, int]] = {}
         for d in range(len(team.days)):
             sched = self.sched[ti][d]
@@ -1121,9 +1424,8 @@ class TourModel:
         if last is not None:
             final = self.sched[ti][last]
             assert final is not None
-            end = final.starts[-1] + self.req_dur[final.events[-1]]
             here = self.req_loc[final.events[-1]]
-            trip = self._home_trip(ti, last, here, end, final.driving)
+            trip = self._home_trip(ti, last, here, self._leaves_after(final), final.driving)
             if trip is not None and self.leg(here, team.home_loc).minutes:
                 if trip[0] == last:
                     home_same_day = (last, trip[1])
@@ -1132,6 +1434,36 @@ class TourModel:
                         travel_days[x] = (a, b)
                 else:
                     travel_days[trip[0]] = (here, team.home_loc)
+        return travel_days, home_same_day
+
+    def _overnights(self, ti: int) -> list[int]:
+        """Where the team sleeps after each day of the tour, as ``_team_plan`` writes it."""
+        team = self.teams[ti]
+        travel_days, home_same_day = self._travel_days(ti)
+        loc = team.start_loc
+        out = []
+        for d in range(len(team.days)):
+            events = self.plan[ti][d]
+            if events:
+                loc = self.req_loc[events[-1]]
+                if home_same_day is not None and home_same_day[0] == d:
+                    loc = team.home_loc
+                elif d in travel_days:
+                    loc = travel_days[d][1]
+            elif d in travel_days:
+                loc = travel_days[d][1]
+            out.append(loc)
+        return out
+
+    def hotel_nights(self, ti: int) -> int:
+        """Nights the team sleeps away from home (``travel.sleeps_at_home``)."""
+        return sum(not self._at_home(ti, loc) for loc in self._overnights(ti))
+
+    def _team_plan(self, ti: int) -> tuple[TeamPlan, float, int]:
+        team = self.teams[ti]
+        loc = team.start_loc
+        days_out: list[DayPlan] = []
+        travel_days, home_same_day = self._travel_days(ti)
         km = 0.0
         drive = 0
         for d, day in enumerate(team.days):
@@ -1154,7 +1486,8 @@ class TourModel:
                     here = self.req_loc[ri]
                     leg = self.leg(loc, here)
                     if leg.minutes:
-                        earliest = prev_end
+                        # The departure buffer after a talk of this day.
+                        earliest = prev_end + (DEPARTURE_BUFFER_MINUTES if events else 0)
                         gap = team.gap
                         # Leave as late as the event allows, so nobody waits hours at a venue.
                         late = start - gap - leg.minutes
@@ -1188,7 +1521,10 @@ class TourModel:
                     # Travel on the evening after the day's last event.
                     a, b = travel_days[d]
                     depart = self._first_free(
-                        [day.work], self.leg(a, b).minutes, day.blocks, prev_end
+                        [day.work],
+                        self.leg(a, b).minutes,
+                        day.blocks,
+                        prev_end + DEPARTURE_BUFFER_MINUTES,
                     )
                     assert depart is not None
                     legs.append(self._travel_leg(a, b, depart))
@@ -1199,8 +1535,8 @@ class TourModel:
                 DayPlan(
                     day=day.day,
                     rest=day.rest,
-                    start_location=self.locations[start_loc],
-                    overnight_location=self.locations[loc],
+                    start_location=self._place(start_loc),
+                    overnight_location=self._place(loc),
                     events=tuple(events),
                     legs=tuple(legs),
                 )
@@ -1229,9 +1565,7 @@ class TourModel:
                 else:
                     driving_cost += cost
                     km_driven += leg.km
-            if not _same_place(day.overnight_location, team.start_location) and not _same_place(
-                day.overnight_location, team.home
-            ):
+            if not sleeps_at_home(day.overnight_location, team.start_location, team.home):
                 hotel_nights += 1
         return TeamPlan(
             team_id=team.id,

@@ -59,6 +59,21 @@ def within_region(
     return True
 
 
+# A team that ends its day this close to the tour's start or end (great circle) sleeps at home:
+# no hotel night, no overnight item. The drive home and back is not planned as a leg.
+HOME_RADIUS_KM = 80.0
+# A leg leaves at least this long after the talk before it ends: time to pack up, say goodbye
+# and reach the car. The planner keeps it and the verifier checks it (``departure_buffer``).
+DEPARTURE_BUFFER_MINUTES = 15
+
+
+def sleeps_at_home(place: Location, *homes: Location) -> bool:
+    """Whether a night at ``place`` is a night at home: within ``HOME_RADIUS_KM`` of one of
+    ``homes`` (the tour's start and end). One rule for the planner's hotel nights, the
+    verifier and the itinerary the board writes."""
+    return any(great_circle_km(place, home) <= HOME_RADIUS_KM for home in homes)
+
+
 @dataclass(frozen=True)
 class Leg:
     minutes: int
@@ -93,6 +108,14 @@ class TravelModel:
         road = gc * self.road_factor
         minutes = math.ceil(road / self.drive_kmh * 60)
         return Leg(minutes=minutes, km=round(road, 1), mode="drive", driving_minutes=minutes)
+
+
+def between_stops(model: TravelModel, a: Location, b: Location, *, flies: bool) -> Leg:
+    """The leg between two stops of a tour (not its first leg out or trip home, which keep
+    the model's mode): the model's, or for a tour that never flies (a flight cap of 0) the
+    drive, in stages where longer than a day. One rule for the planner and the board."""
+    leg = model.leg(a, b)
+    return leg if flies or leg.mode != "flight" else model.overland(a, b)
 
 
 class TravelCache:

@@ -11,7 +11,15 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from planner.days import event_day
-from planner.model import Location, Problem
+from planner.model import CostModel, Location, Problem
+
+# Two-letter postal codes a region or a request may name: the states, DC and the territories.
+US_STATE_CODES = frozenset(
+    (  # noqa: SIM905 - a list of 56 quoted codes reads worse
+        "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE "
+        "NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP"
+    ).split()
+)
 
 
 class ProblemError(ValueError):
@@ -30,6 +38,24 @@ def check_zone(name: str, where: str) -> None:
 def _check_location(location: Location, where: str) -> None:
     if not (-90 <= location.lat <= 90 and -180 <= location.lon <= 180):
         raise ProblemError(f"{where}: ({location.lat}, {location.lon}) is not a place on Earth.")
+
+
+def check_state_code(code: str, where: str) -> None:
+    """A request's state, as a problem file gives it: empty or a known two-letter code. (The
+    Django side takes states from its own list; a staff event somewhere else still plans.)"""
+    if code and code.upper() not in US_STATE_CODES:
+        raise ProblemError(f"{where}: unknown state code {code!r}.")
+
+
+def _check_costs(costs: CostModel, where: str) -> None:
+    """Every cost is a number of attendees, zero or more: a negative one would pay the team
+    for flying, driving or sleeping away."""
+    for name in CostModel.__dataclass_fields__:
+        value = getattr(costs, name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ProblemError(f"{where}: the cost {name} must be a number, not {value!r}.")
+        if value < 0 or value != value:  # value != value: NaN
+            raise ProblemError(f"{where}: the cost {name} cannot be negative ({value}).")
 
 
 def check_problem(problem: Problem) -> None:
@@ -57,8 +83,15 @@ def check_problem(problem: Problem) -> None:
             raise ProblemError(f"{where}: at most {team.max_events_per_day} events a day.")
         if team.min_gap_minutes < 0 or team.max_driving_minutes_per_day < 0:
             raise ProblemError(f"{where}: the gap and the driving limit cannot be negative.")
-        if any(len(code) != 2 or not code.isalpha() for code in team.region_states):
-            raise ProblemError(f"{where}: region states are two-letter codes such as 'CA'.")
+        if not team.fellow_ids:
+            raise ProblemError(f"{where}: the team has no fellow.")
+        unknown = sorted(code for code in team.region_states if code.upper() not in US_STATE_CODES)
+        if unknown:
+            raise ProblemError(
+                f"{where}: unknown state code {unknown[0]!r} in the region "
+                "(two-letter codes such as 'CA')."
+            )
+        _check_costs(team.costs, where)
         if team.region_radius_km is not None and team.region_radius_km <= 0:
             raise ProblemError(f"{where}: the region's radius must be more than 0 km.")
         if team.max_flights_per_week is not None and team.max_flights_per_week < 0:
@@ -102,6 +135,11 @@ def check_problem(problem: Problem) -> None:
             raise ProblemError(f"{where}: the talk lasts {request.duration_minutes} minutes.")
         if request.expected_audience < 0:
             raise ProblemError(f"{where}: the expected audience cannot be negative.")
+        if request.priority not in problem.weights.priority:
+            raise ProblemError(
+                f"{where}: unknown priority {request.priority!r} (one of "
+                f"{', '.join(sorted(problem.weights.priority))})."
+            )
         for window in request.windows:
             if window.last_date < window.first_date:
                 raise ProblemError(

@@ -33,7 +33,13 @@ from planner.model import (
     TeamPlan,
     TravelLeg,
 )
-from planner.travel import TravelCache, TravelModel, great_circle_km, in_region
+from planner.travel import (
+    DEPARTURE_BUFFER_MINUTES,
+    TravelCache,
+    TravelModel,
+    great_circle_km,
+    in_region,
+)
 
 SAME_PLACE_KM = 0.1
 
@@ -273,6 +279,31 @@ def check_arrival_buffer(facts: Facts, team: Team, team_plan: TeamPlan) -> list[
                     )
                 )
             arrived = None
+    return out
+
+
+def check_departure_buffer(facts: Facts, team: Team, team_plan: TeamPlan) -> list[Violation]:
+    """departure_buffer: a leg leaves at least ``DEPARTURE_BUFFER_MINUTES`` after the event
+    before it on the same day ends (nobody drives off the minute a talk ends)."""
+    buffer = timedelta(minutes=DEPARTURE_BUFFER_MINUTES)
+    out = []
+    for day in team_plan.days:
+        ended: PlannedEvent | None = None
+        for item in day_items(day):
+            if isinstance(item, PlannedEvent):
+                ended = item
+                continue
+            if ended is not None and ended.end <= item.depart < ended.end + buffer:
+                out.append(
+                    Violation(
+                        "departure_buffer",
+                        f"{day.day.isoformat()}: a leg leaves less than "
+                        f"{DEPARTURE_BUFFER_MINUTES} minutes after {ended.request_id} ends.",
+                        team.id,
+                        ended.request_id,
+                    )
+                )
+            ended = None
     return out
 
 
@@ -593,6 +624,7 @@ TEAM_CHECKERS: tuple[TeamChecker, ...] = (
     check_continuity,
     check_travel_times,
     check_no_overlap,
+    check_departure_buffer,
     check_arrival_buffer,
     check_known_requests,
     check_durations,

@@ -13,6 +13,7 @@ from events import board_map, proposals, selectors, services
 from events.models import Event, PlanningRun, SpeakerRequest
 from fellows.models import Tour, TourMember
 from notifications.models import Notification
+from planner.model import Location
 from tests.conftest import local
 from tests.factories import (
     FellowFactory,
@@ -142,6 +143,62 @@ def test_totals_count_active_events_audiences_and_route(tour):
     assert totals.km == round(sum(r.km for r in routes), 1)
     assert totals.driving_hours == round(sum(r.driving_minutes for r in routes) / 60, 1)
     assert len(route_a.points) == 3  # the start plus two stops
+
+
+def test_route_totals_of_a_tour_that_never_flies_count_the_drive(tour):
+    """New York to Memphis is a flight in the travel model; a tour whose flight cap is 0 drives
+    it (in stages), and its route totals say so, as the planner's legs do."""
+    from planner.travel import DEFAULT_MODEL, great_circle_km
+
+    grace = FellowFactory()
+    TourMemberFactory(tour=tour, fellow=grace, team="A")
+    book(tour, [grace])  # New York
+    book(
+        tour,
+        [grace],
+        day=DAY + dt.timedelta(days=3),
+        city="Memphis",
+        state="TN",
+        latitude=35.1495,
+        longitude=-90.0490,
+    )
+    events = list(selectors.tour_events(tour=tour))
+    flying = selectors.tour_routes(tour=tour, events=events)[0]
+    tour.max_flights_per_week = 0
+    tour.save()
+    driving = selectors.tour_routes(tour=tour, events=events)[0]
+
+    far = great_circle_km(*(Location(e.latitude, e.longitude) for e in events))
+    assert far > DEFAULT_MODEL.flight_threshold_km
+    assert flying.km < far * 1.1 and flying.driving_minutes < 3 * 60
+    assert driving.km > far * 1.25  # road km, not air km
+    assert driving.driving_minutes > far * 1.25 / DEFAULT_MODEL.drive_kmh * 60
+
+
+def test_labels_of_nearby_stops_do_not_overlap():
+    """Three stops a dot apart (Chicago's suburbs at the scale of a region): each city's name
+    gets its own place, clear of the other names and of the other dots."""
+    dot, font = 4.0, 5.0
+    stops = [
+        (100.0, 100.0, "Naperville, IL"),
+        (104.0, 101.0, "Aurora, IL"),
+        (101.0, 96.0, "Wheaton, IL"),
+    ]
+    spots = board_map.place_labels(stops, dot=dot, font=font)
+    boxes = [
+        board_map._label_box(x, y, text, spot, font)
+        for (x, y, text), spot in zip(stops, spots, strict=True)
+    ]
+    for i, a in enumerate(boxes):
+        for j, b in enumerate(boxes):
+            if i != j:
+                assert board_map._overlap(a, b) == 0, (stops[i][2], stops[j][2])
+        for j, (x, y, _text) in enumerate(stops):
+            if j != i:
+                assert board_map._overlap(a, (x - dot, y - dot, x + dot, y + dot)) == 0
+    # A stop alone keeps the usual place, above and to the right of its dot.
+    (alone,) = board_map.place_labels([(0.0, 0.0, "Chicago, IL")], dot=dot, font=font)
+    assert (alone.dx, alone.dy, alone.anchor) == (dot, -dot, "start")
 
 
 def test_route_points_land_inside_the_outline_where_expected():
@@ -535,6 +592,7 @@ def test_proposal_map_numbers_the_stops_with_their_cities_over_the_region(tour, 
     left, top, width, height = map(float, shown.view_box.split())
     for stop in route.stops:
         assert left <= stop.x <= left + width and top <= stop.y <= top + height
+        assert stop.label is not None and stop.label.anchor in {"start", "middle", "end"}
 
 
 def test_preferred_window_notes_name_the_rest_day_and_a_blackout_but_never_its_reason(tour, fellow):

@@ -413,12 +413,47 @@ def test_overnights_name_the_city_in_the_zone_where_the_team_sleeps(db):
     proposals.accept_proposal(run=run)
     assert Event.objects.filter(tour=tour).count() == 2
     nights = _items(tour, ItineraryItem.Kind.LODGING)
-    assert [n.title for n in nights] == [
-        "Overnight near Naperville, IL",
-        "Overnight near Madison, WI",
-    ]
+    # Naperville is 45 km from Chicago, the tour's start: the team sleeps at home there.
+    assert [n.title for n in nights] == ["Overnight near Madison, WI"]
     assert {n.timezone for n in nights} == {"America/Chicago"}
-    assert nights[0].starts_at == local(dt.date(2027, 3, 1), 21, zone=ZoneInfo("America/Chicago"))
+    assert nights[0].starts_at == local(dt.date(2027, 3, 2), 21, zone=ZoneInfo("America/Chicago"))
+    # The proposal's count of hotel nights is the nights written.
+    assert [team["hotel_nights"] for team in run.plan["teams"]] == [len(nights)]
+
+
+def test_a_weekend_at_home_is_a_plain_rest_day_without_hotel_nights(db):
+    """Talks in Chicago's suburbs on Friday and Monday: the team sleeps at home, so the
+    weekend reads "Rest day" (not "Rest day near Naperville") and no night is a hotel night."""
+    tour = TourFactory(
+        start_date=dt.date(2027, 3, 5),
+        end_date=dt.date(2027, 3, 8),
+        rest_weekdays=[5, 6],
+        start_location="Chicago, IL",
+        start_latitude=41.8781,
+        start_longitude=-87.6298,
+        timezone="America/Chicago",
+    )
+    TourMemberFactory(tour=tour, fellow=FellowFactory(), team="A")
+    for city, lat, lon, day in (
+        ("Naperville", 41.7508, -88.1535, 5),
+        ("Aurora", 41.7606, -88.3201, 8),
+    ):
+        RequestWindowFactory(
+            request=SpeakerRequestFactory(
+                city=city, state="IL", latitude=lat, longitude=lon, timezone="America/Chicago"
+            ),
+            start_date=dt.date(2027, 3, day),
+            end_date=dt.date(2027, 3, day),
+            earliest_start=dt.time(10),
+            latest_end=dt.time(21),
+        )
+    run = _propose(tour)
+    assert run.plan["left_out"] == []
+    proposals.accept_proposal(run=run)
+    assert Event.objects.filter(tour=tour).count() == 2
+    assert _items(tour, ItineraryItem.Kind.LODGING) == []
+    assert [i.title for i in _items(tour, ItineraryItem.Kind.REST)] == ["Rest day", "Rest day"]
+    assert [team["hotel_nights"] for team in run.plan["teams"]] == [0]
 
 
 def test_accepting_again_replaces_the_planners_items(tour_with_requests):
@@ -522,13 +557,20 @@ def test_replanning_tells_hosts_only_the_new_time_or_that_it_is_off(tour_with_re
 
     tour, _fellows, _requests = tour_with_requests
     proposals.accept_proposal(run=_propose(tour))
-    first = Event.objects.filter(tour=tour, status=Event.Status.TENTATIVE).first()
-    services.reschedule_event(
-        event=first,
-        starts_at=first.starts_at + dt.timedelta(days=1),
-        ends_at=first.ends_at + dt.timedelta(days=1),
-        override_reason="Trying another day.",
-    )
+    # Staff move one proposed event a day later (the first whose next day has room for it).
+    for event in Event.objects.filter(tour=tour, status=Event.Status.TENTATIVE):
+        try:
+            services.reschedule_event(
+                event=event,
+                starts_at=event.starts_at + dt.timedelta(days=1),
+                ends_at=event.ends_at + dt.timedelta(days=1),
+                override_reason="Trying another day.",
+            )
+        except services.BookingRefused:
+            continue
+        break
+    else:
+        raise AssertionError("no proposed event could be moved a day later")
     before = set(Notification.objects.values_list("pk", flat=True))
 
     proposals.accept_proposal(run=_propose(tour, seconds=1.5))

@@ -283,3 +283,44 @@ def test_staff_see_conflicts_in_the_admin(client, staff_user, fellow, schedule):
     assert "Harvard Korea Society" in listing
     assert "Harvard Korea Society" in change
     assert "Harvard Korea Society" in fellow_page.content.decode()
+
+
+def test_planner_items_read_in_the_fellows_language_on_the_day_sheet(
+    client, tour, fellow, feed_token
+):
+    """Items the planner wrote in English (accepted with English active) are named again in
+    the fellow's language from their kind and place; a title staff wrote stays as written."""
+    fellow.preferred_language = "ko"
+    fellow.save()
+    night = dt.datetime.combine(DAY, dt.time(21), tzinfo=NEW_YORK)
+    for kind, title in (
+        ("travel", "Drive to Hartford, CT"),
+        ("lodging", "Overnight near Hartford, CT"),
+    ):
+        ItineraryItemFactory(
+            tour=tour,
+            fellows=[fellow],
+            kind=kind,
+            title=title,
+            source="planner",
+            starts_at=night - dt.timedelta(hours=3 if kind == "travel" else 0),
+            ends_at=night + dt.timedelta(hours=1 if kind == "travel" else 11),
+            to_location="Hartford, CT",
+        )
+    ItineraryItemFactory(
+        tour=tour,
+        fellows=[fellow],
+        title="Bus to Boston",
+        starts_at=night - dt.timedelta(hours=8),
+        ends_at=night - dt.timedelta(hours=7),
+        to_location="Boston, MA",
+    )
+
+    html = client.get(
+        reverse("fellows:token-day-sheets", kwargs={"token": feed_token})
+    ).content.decode()
+
+    assert "Hartford, CT까지 차량 이동" in html
+    assert "Hartford, CT 근처 숙박" in html
+    assert "Drive to Hartford" not in html and "Overnight near" not in html
+    assert "Bus to Boston" in html

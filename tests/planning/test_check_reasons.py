@@ -59,3 +59,34 @@ def test_too_far_must_be_out_of_reach_even_alone():
     empty = plan_tour(replace(problem, requests=()), seconds=30, work_units=WORK)
     claimed = replace(empty, left_out=(LeftOut("near", "too_far", "too far"),))
     assert [v.code for v in false_reasons(problem, claimed)] == ["false_reason"]
+
+
+def test_check_uses_the_models_public_insertion():
+    """The reasons check asks ``TourModel`` only through its public API: ``try_insert`` tells
+    where a request fits and what it costs, ``insert`` applies it."""
+    import ast
+    import inspect
+
+    from planner import check_reasons
+    from planner.tour import TourModel
+    from planner.travel import TravelModel
+
+    tree = ast.parse(inspect.getsource(check_reasons))
+    private = sorted(
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "model"
+        and node.attr.startswith("_")
+    )
+    assert private == []
+    problem = Problem(teams=(team(),), requests=(request("r", CAMDEN, MONDAY, 10, 12),))
+    model = TourModel(problem, TravelModel())
+    ri = model.req_index["r"]
+    ti, d = model.candidates[ri][0]
+    found = model.try_insert(ri, ti, d, 0)
+    assert found is not None and found.request == ri and found.extra_cost > 0
+    assert model.placed == {}
+    model.insert(found)
+    assert model.placed == {ri: (ti, d)} and model.plan[ti][d] == [ri]

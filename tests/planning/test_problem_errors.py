@@ -99,6 +99,34 @@ BROKEN = {
         ),
         "Locked event zz: no request has that id",
     ),
+    "unknown priority": (
+        lambda d: d["requests"][1].update(priority="urgent"),
+        "Request r1: unknown priority 'urgent'",
+    ),
+    "negative cost": (
+        lambda d: d["teams"][0].update(costs={"hotel_night_attendees": -15}),
+        "Team t1: the cost hotel_night_attendees cannot be negative",
+    ),
+    "cost given as text": (
+        lambda d: d["teams"][0].update(costs={"flight_attendees": "150"}),
+        "Team t1: flight_attendees must be a number, not '150'",
+    ),
+    "duration given as text": (
+        lambda d: d["requests"][4].update(duration_minutes="60"),
+        "Request r4: duration_minutes must be a whole number, not '60'",
+    ),
+    "team with no fellow": (
+        lambda d: d["teams"][1].update(fellow_ids=[]),
+        "Team t2: the team has no fellow",
+    ),
+    "unknown state in a region": (
+        lambda d: d["teams"][0].update(region_states=["PA", "ZZ"]),
+        "Team t1: unknown state code 'ZZ'",
+    ),
+    "unknown state of a request": (
+        lambda d: d["requests"][5].update(state="ZZ"),
+        "Request r5: unknown state code 'ZZ'",
+    ),
 }
 
 

@@ -88,6 +88,12 @@ def spoil_arrival_buffer():
     return problem, one_day_plan(MONDAY, [e1, e2], [late])
 
 
+def spoil_departure_buffer():
+    problem, _, e1, e2 = base()
+    hurried = leg(PHILLY, CAMDEN, e1.end + timedelta(minutes=5))  # five minutes after "a" ends
+    return problem, one_day_plan(MONDAY, [e1, e2], [hurried])
+
+
 def spoil_known_requests():
     problem, plan, *_ = base()
     return replace(problem, requests=problem.requests[:1]), plan
@@ -203,6 +209,7 @@ CASES = [
     (v.check_travel_times, spoil_travel_times, "travel_time"),
     (v.check_no_overlap, spoil_no_overlap, "overlap"),
     (v.check_arrival_buffer, spoil_arrival_buffer, "arrival_buffer"),
+    (v.check_departure_buffer, spoil_departure_buffer, "departure_buffer"),
     (v.check_known_requests, spoil_known_requests, "unknown_request"),
     (v.check_durations, spoil_durations, "duration"),
     (v.check_event_days, spoil_event_days, "wrong_day"),
