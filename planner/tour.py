@@ -57,6 +57,7 @@ from planner.travel import (
     waypoint,
 )
 from planner.validate import check_problem
+from planner.verify import verify_plan
 
 Interval = tuple[int, int]
 # Cost of one day evaluation in work units, for reproducible runs under a counted budget
@@ -67,6 +68,10 @@ _EVAL_WORK = 320
 START_STEP_MINUTES = 15
 # Seconds kept back per request for building the answer after the search (see plan_tour).
 ANSWER_SECONDS_PER_REQUEST = 0.002
+# A trip that pays only as a whole (TourModel.insert_trips): a left-out request with up to two
+# more within two and a half hours of travel of it.
+TRIP_RADIUS_MINUTES = 150
+TRIP_SIZE = 3
 _ZONE_SPAN_MINUTES = 12 * 60
 # A split drive's overnight stop takes the name of a known place (a venue's city, a team's
 # start) when one lies this close to it (great circle); otherwise it is described by the road.
@@ -1352,6 +1357,69 @@ class TourModel:
                 _, ti, d, k, scheds = best
                 self._insert(ri, ti, d, k, scheds)
 
+    def cheapest_insertion(self, ri: int):
+        """Like ``best_insertion`` but whatever the cost: where request ri is cheapest to reach
+        (travel and hotel cost, attendees), even when that is more than it is worth."""
+        best = None
+        for ti, d in self.candidates[ri]:
+            for k in range(len(self.plan[ti][d]) + 1):
+                found = self._try_insert(ri, ti, d, k)
+                if found is not None and (best is None or found[0] < best[0]):
+                    best = (found[0], ti, d, k, found[1])
+        return best
+
+    def insert_trips(self, *, deadline: float | None = None) -> int:
+        """Trips that pay together: a request not worth the trip alone goes in with the left-out
+        requests near it (within ``TRIP_RADIUS_MINUTES`` of travel) when together they are worth
+        more than the trip costs (the whole plan's net value rises); else nothing changes.
+
+        One-at-a-time insertion never finds such a trip (each talk alone costs more than it
+        brings: three talks around Boston from New York), while a coordinator plans it first.
+        Stops at ``deadline`` (``perf_counter`` seconds); returns how many requests it placed.
+        """
+        placed = 0
+        left_out = sorted(
+            (ri for ri in range(len(self.value)) if ri not in self.placed and self.candidates[ri]),
+            key=lambda r: (-self.value[r], r),
+        )
+        for ri in left_out:
+            if deadline is not None and perf_counter() > deadline:
+                break
+            if ri in self.placed:
+                continue
+            here = self.req_loc[ri]
+            partners = sorted(
+                (
+                    s
+                    for s in left_out
+                    if s != ri
+                    and s not in self.placed
+                    and self.leg(here, self.req_loc[s]).minutes <= TRIP_RADIUS_MINUTES
+                ),
+                key=lambda s: (-self.value[s], s),
+            )[: TRIP_SIZE - 1]
+            if not partners:
+                continue
+            before = self.objective()[0]
+            snap = self.snapshot()
+            lead = self.cheapest_insertion(ri)
+            if lead is None:
+                continue
+            _, ti, d, k, scheds = lead
+            self._insert(ri, ti, d, k, scheds)
+            joined = [ri]
+            for s in partners:
+                best = self.best_insertion(s)
+                if best is not None:
+                    _, ti, d, k, scheds = best
+                    self._insert(s, ti, d, k, scheds)
+                    joined.append(s)
+            if len(joined) > 1 and self.objective()[0] > before + 1e-6:
+                placed += len(joined)
+            else:
+                self.restore(snap)
+        return placed
+
     # -- answer ---------------------------------------------------------------------------------
     def at(self, minutes: int) -> datetime:
         return self.epoch + timedelta(minutes=minutes)
@@ -1664,4 +1732,12 @@ def plan_tour(
         budget=Budget(wall_seconds=max(0.0, left - answer), work_units=work_units),
     )
     model.fill_gaps()
+    # Trips that pay only together, in a share of the time kept for the answer. What they add
+    # is built into a plan and checked by the independent verifier before it is kept.
+    before_trips = model.snapshot()
+    if model.insert_trips(deadline=perf_counter() + answer / 4 if work_units is None else None):
+        model.fill_gaps()
+        trial = model.build_plan(seed=seed, seconds=0, stopped_by="", left_out=())
+        if verify_plan(problem, trial, model.travel_model):
+            model.restore(before_trips)
     return model.build_plan(seed=seed, seconds=stats.seconds, stopped_by=stats.stopped_by)

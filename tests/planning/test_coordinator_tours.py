@@ -202,3 +202,51 @@ def test_between_two_stops_away_the_team_sleeps_at_home_when_the_days_between_ar
     assert team_plan.hotel_nights == 0
     nights = [day.overnight_location.label for day in team_plan.days]
     assert nights == ["Philadelphia"] * 5
+
+
+LANCASTER = Location(40.0379, -76.3055, "Lancaster")
+YORK = Location(39.9626, -76.7277, "York")
+
+
+def _three_small_talks_out_west() -> Problem:
+    """Three talks of 35 people on one Tuesday, an hour or two west of Philadelphia: each alone
+    costs more to reach than it is worth; one day trip to all three is worth it."""
+    tuesday = MONDAY + timedelta(days=1)
+    return Problem(
+        teams=(team(last_day=MONDAY + timedelta(days=4), max_events_per_day=3),),
+        requests=tuple(
+            request(name, where, tuesday, 9, 20, audience=35)
+            for name, where in (
+                ("lancaster", LANCASTER),
+                ("york", YORK),
+                ("harrisburg", HARRISBURG),
+            )
+        ),
+    )
+
+
+def test_talks_worth_a_trip_only_together_go_in_together():
+    problem = _three_small_talks_out_west()
+    model = TourModel(problem, TravelModel())
+    for ri in range(3):  # alone, none is worth the way there and back
+        cost, *_ = model.cheapest_insertion(ri)
+        assert cost > model.value[ri]
+        assert model.best_insertion(ri) is None
+
+    plan = solve(problem)
+
+    assert plan.left_out == ()
+    days = [day for day in plan.teams[0].days if day.events]
+    assert len(days) == 1  # one day trip
+    assert {ev.request_id for ev in days[0].events} == {"lancaster", "york", "harrisburg"}
+    assert plan.teams[0].net_value > 0
+
+
+def test_a_trip_that_does_not_pay_even_together_stays_out():
+    problem = _three_small_talks_out_west()
+    problem = replace(
+        problem, requests=tuple(replace(r, expected_audience=15) for r in problem.requests)
+    )
+    plan = solve(problem)
+    assert {left.request_id for left in plan.left_out} == {"lancaster", "york", "harrisburg"}
+    assert {left.reason for left in plan.left_out} == {"not_worth_trip"}
