@@ -63,11 +63,9 @@ class SpeakerRequestViewSet(viewsets.ReadOnlyModelViewSet):
             return [AllowAny()]
         return super().get_permissions()
 
+    # Summaries and descriptions of every operation: scheduler/api_docs.py.
     @extend_schema(
-        request=SpeakerRequestSubmissionSerializer,
-        responses={201: SubmissionResultSerializer},
-        description="Public: ask for a speaker. The response carries the host's private link, "
-        "which is shown only here and in the acknowledgement email.",
+        request=SpeakerRequestSubmissionSerializer, responses={201: SubmissionResultSerializer}
     )
     def create(self, request: Request) -> Response:
         if (wait := seconds_until_allowed(request)) is not None:
@@ -99,12 +97,7 @@ class SpeakerRequestViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(SpeakerRequestSerializer(changed).data)
 
-    @extend_schema(
-        request=None,
-        responses=SpeakerRequestSerializer,
-        description="Make a new private link for the host and email it to them; the old link "
-        "stops working at once. The new link is not in the answer: only the host receives it.",
-    )
+    @extend_schema(request=None, responses=SpeakerRequestSerializer)
     @action(detail=True, methods=["post"], url_path="reissue-link")
     def reissue_link(self, request: Request, pk: str | None = None) -> Response:
         reissued = intake.reissue_host_link(speaker_request=self.get_object())

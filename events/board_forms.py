@@ -23,7 +23,7 @@ from events import lifecycle
 from events.models import Event, SpeakerRequest
 from events.rules import Slot
 from fellows.models import Fellow, Tour, validate_state_codes
-from fellows.services import FELLOW_PRIVATE_FIELDS
+from fellows.services import FELLOW_PRIVATE_FIELDS, FELLOW_PUBLIC_FIELDS
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -518,10 +518,15 @@ class RequestBookingForm(forms.Form):
         )
 
 
-class FellowForm(forms.ModelForm):
-    """A fellow on the board. The private fields (legal name, email, phone, home base) are
-    only in the form for staff with fellows.view_private_details; the home base is typed as a
-    ZIP code or an address with one, and located offline by fellows.services."""
+class FellowForm(forms.Form):
+    """A fellow on the board: the fields fellows.services.save_fellow takes, as the model
+    declares them (fellows.permissions lists which are private). The private fields (legal
+    name, email, phone, home base) are only in the form for staff with
+    fellows.view_private_details; the home base is typed as a ZIP code or an address with one,
+    and located offline by the service, which also runs the model's checks."""
+
+    FIELDS = (*FELLOW_PUBLIC_FIELDS, *FELLOW_PRIVATE_FIELDS)
+    ORDER = ("display_name", "legal_name", "email", "phone", "home")
 
     home = forms.CharField(
         label=_("Home base (private): ZIP code, or address with ZIP code"),
@@ -531,39 +536,28 @@ class FellowForm(forms.ModelForm):
         help_text=_("Located offline from the ZIP code; empty keeps the current home base."),
     )
 
-    class Meta:
-        model = Fellow
-        fields = [
-            "display_name",
-            "legal_name",
-            "email",
-            "phone",
-            "languages",
-            "preferred_language",
-            "bio",
-            "active",
-        ]
-        widgets = {"bio": forms.Textarea(attrs={"rows": 3})}
-
-    field_order = ["display_name", "legal_name", "email", "phone", "home"]
-
-    def __init__(self, *args, show_private: bool, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *, instance: Fellow | None = None, show_private: bool):
+        initial = forms.model_to_dict(instance, fields=self.FIELDS) if instance else None
+        super().__init__(data, initial=initial)
         self.show_private = show_private
+        declared = forms.fields_for_model(
+            Fellow, fields=self.FIELDS, widgets={"bio": forms.Textarea(attrs={"rows": 3})}
+        )
+        fields = {**declared, "home": self.fields["home"]}
         if not show_private:
             for name in (*FELLOW_PRIVATE_FIELDS, "home"):
-                del self.fields[name]
-        elif self.instance.home_base:
-            self.fields["home"].help_text = _("Now: %(place)s. Empty keeps it.") % {
-                "place": self.instance.home_base
+                del fields[name]
+        elif instance is not None and instance.home_base:
+            fields["home"].help_text = _("Now: %(place)s. Empty keeps it.") % {
+                "place": instance.home_base
             }
-
-    def _post_clean(self):
-        # The service runs the model's checks on save; here only the fields' own.
-        pass
+        first = [name for name in self.ORDER if name in fields]
+        self.fields = {
+            name: fields[name] for name in [*first, *(n for n in fields if n not in first)]
+        }
 
     def changes(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.fields}
+        return {name: self.cleaned_data[name] for name in self.FIELDS if name in self.fields}
 
 
 class ExportScopeForm(forms.Form):

@@ -25,17 +25,18 @@ from django.utils.translation import gettext as _
 
 import planner as engine
 from events import services
-from events.models import LIVE_STATUSES, Event, PlanningRun, SpeakerRequest
+from events.models import (
+    AGREED_STATUSES,
+    LIVE_STATUSES,
+    OPEN_REQUEST_STATUSES,
+    Event,
+    PlanningRun,
+    SpeakerRequest,
+)
 from fellows.models import ItineraryItem, Tour, TourMember, Unavailability
 from planner.jsonio import plan_from_json, plan_to_json, problem_to_json
 from planner.travel import sleeps_at_home
 
-OPEN_REQUEST_STATUSES = (
-    SpeakerRequest.Status.SUBMITTED,
-    SpeakerRequest.Status.IN_REVIEW,
-    SpeakerRequest.Status.PROPOSED,
-)
-FIXED_EVENT_STATUSES = (Event.Status.CONFIRMED, Event.Status.COMPLETED)
 SOFT_FINDINGS = {"outside_window", "rest_day", "working_hours", "override_required"}
 STAFF_EVENT_PREFIX = "event-"
 
@@ -159,7 +160,7 @@ def open_requests_for(tour: Tour):
             windows__start_date__lte=tour.end_date,
             windows__end_date__gte=tour.start_date,
         )
-        .exclude(events__status__in=FIXED_EVENT_STATUSES)
+        .exclude(events__status__in=AGREED_STATUSES)
         .exclude(pk__in=booked_elsewhere)
         .select_related("organization")
         .prefetch_related("windows")
@@ -254,7 +255,7 @@ def build_problem(tour: Tour, *, only_booked: bool = False) -> engine.Problem:
         )
 
     # Confirmed and locked events stay; tentative unlocked ones may move.
-    stays = Q(status__in=FIXED_EVENT_STATUSES) | Q(status=Event.Status.TENTATIVE, locked=True)
+    stays = Q(status__in=AGREED_STATUSES) | Q(status=Event.Status.TENTATIVE, locked=True)
     if only_booked:
         stays = Q(status__in=LIVE_STATUSES)
     staying = Event.objects.filter(tour=tour).filter(stays).prefetch_related("fellows")

@@ -29,7 +29,7 @@ from fellows.models import (
     TourMember,
     Unavailability,
 )
-from fellows.permissions import PRIVATE_FELLOW_FIELDS, can_view_private_details
+from fellows.permissions import PRIVATE_FELLOW_FIELDS, STAFF_FELLOW_FIELDS, can_view_private_details
 
 # Recording every fetch would turn each feed poll into a write; a coarse stamp is all staff need
 # to tell a live subscription from a dead one.
@@ -194,7 +194,7 @@ def save_itinerary_item(
 
 
 # Fields the board may change on a fellow; the private ones need fellows.view_private_details.
-FELLOW_PUBLIC_FIELDS = ("display_name", "languages", "preferred_language", "bio", "active")
+FELLOW_PUBLIC_FIELDS = STAFF_FELLOW_FIELDS
 # Private fields typed as they are; the home base and its coordinates come from `home` only.
 HOME_FIELDS = ("home_base", "home_latitude", "home_longitude")
 FELLOW_PRIVATE_FIELDS = tuple(name for name in PRIVATE_FELLOW_FIELDS if name not in HOME_FIELDS)

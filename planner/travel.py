@@ -4,9 +4,10 @@ Great-circle distance times a road factor, driven at an average speed; past a th
 distance the team flies instead (a fixed overhead for airports plus cruise time). The planner,
 the verifier and the Django side all ask this module, so the numbers can never disagree.
 
-Nothing here is memoised per process: a planner run asks a ``TravelCache`` of its own, which
-remembers the legs of that run's places and is dropped with the run (a web or worker process
-keeps no table that grows with every tour it ever planned).
+Nothing here is memoised per process: each planner run remembers the legs between its own
+places and drops them with the run (``TourModel`` keeps them by place index; the verifier
+asks a ``TravelCache`` of its own), so a web or worker process keeps no table that grows with
+every tour it ever planned.
 """
 
 from __future__ import annotations

@@ -577,6 +577,18 @@ def test_staff_add_a_fellow_with_the_home_base_located_by_zip(staff_client):
     assert joy.home_latitude == pytest.approx(34.06, abs=0.05)
 
 
+def test_staff_keep_a_fellow_unnamed_in_public_listings_from_the_board(staff_client):
+    joy = FellowFactory(display_name="Joy")
+    url = reverse("board:fellow", args=[joy.pk])
+    form = staff_client.get(url).context["form"]
+    assert list(form.fields)[:5] == ["display_name", "legal_name", "email", "phone", "home"]
+    assert "unnamed_in_public_listings" in form.fields  # fellows.permissions lists it
+    response = staff_client.post(url, fellow_form(unnamed_in_public_listings="on"))
+    assert response.status_code == 302
+    joy.refresh_from_db()
+    assert joy.unnamed_in_public_listings is True
+
+
 def test_a_home_address_with_its_zip_is_kept_as_typed(staff_client):
     joy = FellowFactory(display_name="Joy")
     response = staff_client.post(
