@@ -9,6 +9,9 @@ Ruins (Schrimpf et al. 2000, "Record breaking optimization results using the rui
 recreate principle"; the stretch is the "shake" of Vansteenwegen et al. 2009, ILS for the
 TOPTW): ``stretch_removal`` takes consecutive visits of a route, ``related_removal`` a visit
 and the visits nearest to it, ``random_removal`` any visits. ``choose_ruin`` picks one.
+``string_removal`` is the adjacent string removal of SISR (Christiaens & Vanden Berghe 2020,
+"Slack induction by string removals for vehicle routing problems"): strings of consecutive
+visits cut from the few routes that pass nearest a random visit, so a ruin stays local.
 
 Moves over a route written as ``seq = [depot, *visits, depot]`` (Croes 1958 2-opt, Or 1976
 or-opt, Potvin & Rousseau 1995 2-opt*): ``reverse_segment``, ``move_segment`` within a route,
@@ -53,6 +56,36 @@ def related_removal(
         return []
     seed = rng.choice(visits)
     return sorted(visits, key=lambda visit: (distance(seed, visit), visit))[:count]
+
+
+def string_removal(
+    rng: random.Random,
+    routes: Sequence[Sequence[int]],
+    nearest: Sequence[int],
+    strings: int,
+    longest: int,
+) -> list[int]:
+    """SISR's adjacent string removal: walk ``nearest`` (routed visits, the seed first, then
+    by distance from it); for each visit on a route not cut yet, cut from that route a string
+    of 1 to ``longest`` consecutive visits that contains it, until ``strings`` routes are cut.
+    """
+    where = {visit: r for r, route in enumerate(routes) for visit in route}
+    cut: set[int] = set()
+    removed: list[int] = []
+    for visit in nearest:
+        r = where.get(visit)
+        if r is None or r in cut:
+            continue
+        route = routes[r]
+        length = rng.randint(1, min(longest, len(route)))
+        at = list(route).index(visit)
+        # Every string of this length that contains the visit is equally likely.
+        first = rng.randint(max(0, at - length + 1), min(at, len(route) - length))
+        removed.extend(route[first : first + length])
+        cut.add(r)
+        if len(cut) >= strings:
+            break
+    return removed
 
 
 def random_removal(rng: random.Random, visits: Sequence[int], count: int) -> list[int]:

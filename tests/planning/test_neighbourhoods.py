@@ -38,6 +38,21 @@ def test_related_removal_takes_a_seed_and_its_nearest():
     assert abs(positions[cut[1]] - positions[seed]) == abs(positions[nearest] - positions[seed])
 
 
+def test_string_removal_cuts_one_string_around_each_nearest_route():
+    routes = [[1, 2, 3, 4], [5, 6, 7], [8, 9]]
+    nearest = [6, 2, 3, 9, 1]  # the seed 6 first, then by distance from it
+    for seed in range(50):
+        cut = n.string_removal(random.Random(seed), routes, nearest, 2, 3)
+        first, second = [v for v in cut if v in routes[1]], [v for v in cut if v in routes[0]]
+        # Two strings: one through the seed on its route, one through 2 on the next route.
+        assert first and second and len(cut) == len(first) + len(second)
+        assert 6 in first and 2 in second and len(first) <= 3 and len(second) <= 3
+        for string, route in ((first, routes[1]), (second, routes[0])):
+            start = route.index(string[0])
+            assert route[start : start + len(string)] == string
+    assert n.string_removal(random.Random(0), [[], []], [], 2, 3) == []
+
+
 def test_random_removal_never_takes_more_than_there_is():
     assert sorted(n.random_removal(random.Random(1), [4, 5], 9)) == [4, 5]
     assert len(set(n.random_removal(random.Random(1), range(10), 3))) == 3
