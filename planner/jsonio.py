@@ -92,7 +92,11 @@ def problem_from_json(data: dict[str, Any]) -> Problem:
         w = data["weights"]
         try:
             weights = ValueWeights(
-                priority={k: float(v) for k, v in w.get("priority", weights.priority).items()},
+                # Priorities given are changed; the others keep their defaults.
+                priority={
+                    **weights.priority,
+                    **{k: float(v) for k, v in w.get("priority", {}).items()},
+                },
                 minimum_audience=int(w.get("minimum_audience", weights.minimum_audience)),
             )
         except (ValueError, TypeError, AttributeError) as exc:

@@ -26,6 +26,9 @@ class ProblemError(ValueError):
     """The problem cannot be planned as given; the message names the item and what is wrong."""
 
 
+MINUTES_PER_DAY = 24 * 60
+
+
 def check_zone(name: str, where: str) -> None:
     if not isinstance(name, str) or not name:
         raise ProblemError(f"{where}: no time zone given.")
@@ -60,6 +63,13 @@ def _check_costs(costs: CostModel, where: str) -> None:
 
 def check_problem(problem: Problem) -> None:
     """Raise ``ProblemError`` on the first malformed item; return None if the problem is sound."""
+    for name, weight in problem.weights.priority.items():
+        if weight < 0:
+            raise ProblemError(f"Weights: priority {name!r} weighs {weight:g}; at least 0.")
+    if problem.weights.minimum_audience < 0:
+        raise ProblemError(
+            f"Weights: minimum_audience is {problem.weights.minimum_audience}; at least 0."
+        )
     if not problem.teams:
         raise ProblemError("The problem has no team.")
     team_ids: set[str] = set()
@@ -83,6 +93,13 @@ def check_problem(problem: Problem) -> None:
             raise ProblemError(f"{where}: at most {team.max_events_per_day} events a day.")
         if team.min_gap_minutes < 0 or team.max_driving_minutes_per_day < 0:
             raise ProblemError(f"{where}: the gap and the driving limit cannot be negative.")
+        if team.min_gap_minutes > MINUTES_PER_DAY or team.max_driving_minutes_per_day > (
+            MINUTES_PER_DAY
+        ):
+            raise ProblemError(
+                f"{where}: the gap ({team.min_gap_minutes} min) and the driving limit "
+                f"({team.max_driving_minutes_per_day} min) are at most a day (1440 min)."
+            )
         if not team.fellow_ids:
             raise ProblemError(f"{where}: the team has no fellow.")
         unknown = sorted(code for code in team.region_states if code.upper() not in US_STATE_CODES)

@@ -96,6 +96,26 @@ def test_token_day_sheet_shows_the_days_events_travel_lodging_and_contacts(
     assert response["Cache-Control"].startswith("private")
 
 
+def test_a_rest_day_reads_all_day_not_midnight_to_midnight(client, tour, fellow, feed_token):
+    fellow.preferred_language = "ko"
+    fellow.save()
+    ItineraryItemFactory(
+        tour=tour,
+        fellows=[fellow],
+        kind="rest",
+        source="planner",
+        title="Rest day",
+        starts_at=dt.datetime.combine(DAY, dt.time(0), tzinfo=NEW_YORK),
+        ends_at=dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(0), tzinfo=NEW_YORK),
+        to_location="New York, NY",
+    )
+    html = client.get(
+        reverse("fellows:token-day-sheets", kwargs={"token": feed_token})
+    ).content.decode()
+    assert "<h3>휴식일</h3>" in html and "종일" in html  # "Rest day", "all day"
+    assert "오전 12:00 – 오전 12:00" not in html and "휴식일: 휴식일" not in html
+
+
 def test_day_sheet_in_korean_when_the_fellow_prefers_it(client, fellow, schedule, feed_token):
     fellow.preferred_language = "ko"
     fellow.save()

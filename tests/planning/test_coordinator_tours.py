@@ -250,3 +250,20 @@ def test_a_trip_that_does_not_pay_even_together_stays_out():
     plan = solve(problem)
     assert {left.request_id for left in plan.left_out} == {"lancaster", "york", "harrisburg"}
     assert {left.reason for left in plan.left_out} == {"not_worth_trip"}
+
+
+def test_a_trip_that_pays_together_is_found_among_other_requests():
+    """Far requests that are not worth their trips do not crowd the trip search out."""
+    from tests.planning.helpers import DENVER
+
+    base = _three_small_talks_out_west()
+    tuesday = MONDAY + timedelta(days=1)
+    others = (
+        request("denver", DENVER, tuesday + timedelta(days=1), 9, 20, audience=30),
+        request("pittsburgh", PITTSBURGH, tuesday + timedelta(days=2), 9, 20, audience=20),
+    )
+    problem = replace(base, requests=base.requests + others)
+    plan = solve(problem)
+    placed = {ev.request_id for day in plan.teams[0].days for ev in day.events}
+    assert {"lancaster", "york", "harrisburg"} <= placed
+    assert {left.request_id for left in plan.left_out} >= {"denver"}

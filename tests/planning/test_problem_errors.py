@@ -123,6 +123,18 @@ BROKEN = {
         lambda d: d["teams"][0].update(region_states=["PA", "ZZ"]),
         "Team t1: unknown state code 'ZZ'",
     ),
+    "a gap longer than a day": (
+        lambda d: d["teams"][0].update(min_gap_minutes=10**12),
+        "Team t1: the gap (1000000000000 min) and the driving limit",
+    ),
+    "negative priority weight": (
+        lambda d: d.update(weights={"priority": {"low": -1}}),
+        "Weights: priority 'low' weighs -1; at least 0.",
+    ),
+    "negative minimum audience": (
+        lambda d: d.update(weights={"minimum_audience": -5}),
+        "Weights: minimum_audience is -5; at least 0.",
+    ),
     "unknown state of a request": (
         lambda d: d["requests"][5].update(state="ZZ"),
         "Request r5: unknown state code 'ZZ'",
@@ -153,3 +165,11 @@ def test_plan_tour_refuses_a_malformed_problem_by_name():
     bad = replace(problem.requests[2], duration_minutes=0)
     with pytest.raises(ProblemError, match="Request r2: the talk lasts 0 minutes"):
         plan_tour(replace(problem, requests=(*problem.requests[:2], bad)), seconds=1)
+
+
+def test_weights_given_in_part_keep_the_other_priorities(tmp_path, capsys):
+    data = _week()
+    data["weights"] = {"priority": {"normal": 2}}
+    problem = problem_from_json(data)
+    assert problem.weights.priority["normal"] == 2.0
+    assert problem.weights.priority["high"] == 2.0 and problem.weights.priority["critical"] == 4.0
