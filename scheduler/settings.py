@@ -272,9 +272,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: DRF answers a request without credentials with the first class's challenge,
+    # so an anonymous call is 401 with `WWW-Authenticate: Token` (session authentication has no
+    # challenge, which would make it 403). Signed-in users without the right still get 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     # DRF's three parsers, with JSON refusing absurdly nested bodies (common.parsers).

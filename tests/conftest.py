@@ -56,6 +56,19 @@ def _own_redis_dbs_per_worker() -> None:
 _own_redis_dbs_per_worker()
 
 
+def _fast_password_hashing() -> None:
+    """Hash test passwords with a cheap hasher. The production hasher (PBKDF2, a million
+    rounds: half a second a password on this machine) would spend a minute of the suite on
+    factories and logins; Django's own test suite does the same. The production hashers stay
+    listed after it, so a hash made by a process the tests start (seed_demo under gunicorn)
+    is still checked the production way."""
+    fast = "django.contrib.auth.hashers.MD5PasswordHasher"
+    override_settings(PASSWORD_HASHERS=[fast, *settings.PASSWORD_HASHERS]).enable()
+
+
+_fast_password_hashing()
+
+
 def local(day: dt.date, hour: int, minute: int = 0, zone: ZoneInfo = NEW_YORK) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
 

@@ -38,8 +38,9 @@ from tests.factories import (
 )
 
 EXAMPLES_PER_OPERATION = 12
-# The suite's longest test: `make test` (and so CI) runs it, a quick `-m "not fuzz"` skips it.
-pytestmark = pytest.mark.fuzz
+# The full run is one of the suite's longest: `make test` (and so CI) runs it; a quick
+# `-m "not fuzz"` runs the smoke slice below instead.
+SMOKE_EXAMPLES_PER_OPERATION = 2
 
 
 def application_in_test_transaction(environ, start_response):
@@ -85,18 +86,38 @@ schema = schemathesis.openapi.from_wsgi(
     application_in_test_transaction,
     config=SchemathesisConfig.from_dict(PUBLIC_SUBMISSION_GETS_THE_COVERAGE_PHASE),
 )
-
-
-@pytest.mark.django_db
-@schema.parametrize()
-@settings(
+# Every operation with a couple of generated examples and no coverage phase: every run
+# still calls each operation with fuzzed input.
+smoke_schema = schemathesis.openapi.from_wsgi(
+    "/api/schema/",
+    application_in_test_transaction,
+    config=SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}}),
+)
+FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES_PER_OPERATION,
     derandomize=True,
     database=None,
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
+
+
+@pytest.mark.fuzz
+@pytest.mark.django_db
+@schema.parametrize()
+@FUZZ_SETTINGS
 def test_api_answers_as_its_schema_says(case, staff_token):
+    answers_as_the_schema_says(case, staff_token)
+
+
+@pytest.mark.django_db
+@smoke_schema.parametrize()
+@settings(FUZZ_SETTINGS, max_examples=SMOKE_EXAMPLES_PER_OPERATION)
+def test_api_answers_as_its_schema_says_in_a_short_run(case, staff_token):
+    answers_as_the_schema_says(case, staff_token)
+
+
+def answers_as_the_schema_says(case, staff_token: str) -> None:
     # Submissions share a per-address budget; the fuzzer would spend it in a few examples.
     cache.clear()
     case.call_and_validate(

@@ -15,6 +15,7 @@ import signal
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -37,6 +38,20 @@ pytestmark = [
 ]
 BURST_THREADS = 8
 ACCEPTED_EACH_SIDE = 30
+MIGRATED = "ft_faults_migrated"
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PrivatePostgres]:
+    """One private cluster for the module's PostgreSQL outages, the schema migrated once into
+    a template: each test restarts or halts the cluster and works in its own copy of the
+    template, so initdb and the migrations run once, not once a test."""
+    cluster = PrivatePostgres().start()
+    try:
+        manage("migrate", "--no-input", env={"DATABASE_URL": cluster.create_database(MIGRATED)})
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @dataclass
@@ -63,11 +78,10 @@ def post_request(base_port: int, email: str) -> Answer:
         conn.close()
 
 
-def test_a_postgres_restart_during_a_burst_loses_no_accepted_request():
-    postgres = PrivatePostgres().start()
+def test_a_postgres_restart_during_a_burst_loses_no_accepted_request(postgres):
     redis = PrivateRedis().start()
     try:
-        database = postgres.create_database("ft_faults")
+        database = postgres.create_database("ft_faults", template=MIGRATED)
         env = {
             "DATABASE_URL": database,
             "CELERY_BROKER_URL": redis.url(0),
@@ -76,7 +90,6 @@ def test_a_postgres_restart_during_a_burst_loses_no_accepted_request():
             "CONN_MAX_AGE": "60",
             "CONN_HEALTH_CHECKS": "true",
         }
-        manage("migrate", "--no-input", env=env)
         answers: list[Answer] = []
         lock = threading.Lock()
         stop = threading.Event()
@@ -134,7 +147,6 @@ def test_a_postgres_restart_during_a_burst_loses_no_accepted_request():
             }
     finally:
         redis.stop()
-        postgres.stop()
 
     accepted = {a.email for a in answers if a.status == 201}
     failed = [a for a in answers if a.status != 201]
@@ -179,14 +191,12 @@ class Browser:
         return response, text
 
 
-def test_with_postgres_down_the_form_keeps_the_hosts_answers_and_pages_answer_503():
-    postgres = PrivatePostgres().start()
+def test_with_postgres_down_the_form_keeps_the_hosts_answers_and_pages_answer_503(postgres):
     redis = PrivateRedis().start()
     try:
-        database = postgres.create_database("ft_faults_form")
+        database = postgres.create_database("ft_faults_form", template=MIGRATED)
         env = {"DATABASE_URL": database, "CELERY_BROKER_URL": redis.url(0)}
         env |= {"CACHE_URL": redis.url(1), "CONN_HEALTH_CHECKS": "true"}
-        manage("migrate", "--no-input", env=env)
         fields = as_form_post(request_data(organization_name="Grace Outage Church"))
         with Gunicorn(env=env, workers=1, threads=2) as server:
             browser = Browser(server.port)
@@ -208,7 +218,6 @@ def test_with_postgres_down_the_form_keeps_the_hosts_answers_and_pages_answer_50
             stored = db.execute("SELECT count(*) FROM events_speakerrequest").fetchone()[0]
     finally:
         redis.stop()
-        postgres.stop()
 
     assert down.status == 503, down_page
     assert down.getheader("Retry-After")

@@ -7,8 +7,11 @@ and API operations from the OpenAPI schema, so a new URL or endpoint without an 
 fails test_every_url_has_a_matrix_entry: nothing ships without a decision about who may use it.
 
 "Allowed" means the view did its work or judged the input (2xx, 3xx other than to a login page,
-or 400 for the empty form we post); "denied" means 401/403, a redirect to a login page, or, for
-token-addressed and own-fellow pages, a 404 that looks like a page that does not exist.
+or 400 for the empty form we post). A denial is exactly one answer per visitor and URL
+(docs/permissions.md): the API answers 401 with `WWW-Authenticate: Token` without credentials and
+403 to a signed-in user; a page sends a visitor without an account to its sign-in page and
+answers 403 to an account without the right; a wrong token, or an account without a fellow on
+the fellow's own pages, gets a 404 that looks like a page that does not exist.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "host", "fellow", "staff", "admin")
 PUBLIC = frozenset(ROLES)
+SIGNED_IN = frozenset({"fellow", "staff", "admin"})
 STAFF = frozenset({"staff", "admin"})
 ADMIN = frozenset({"admin"})
 HOST = frozenset({"host"})
@@ -68,6 +72,9 @@ class Rule:
     # The view answers 404 for an allowed visitor too (the admin's catch-all, view-on-site for
     # models without a public page); only the denial is checked.
     allowed_may_404: bool = False
+    # Signed-in visitors who are not staff go to the sign-in page instead of a 403 (Django's
+    # staff_member_required; the whole admin does the same).
+    non_staff_to_login: bool = False
 
 
 def _token_rule(allowed: frozenset[str], token: str, method: str = "get") -> Rule:
@@ -100,7 +107,7 @@ WEB_MATRIX: dict[str, Rule] = {
     "fellows:my-day-sheets": Rule(FELLOW, denies_with_404=True),
     "fellows:my-language": Rule(FELLOW, method="post", denies_with_404=True),
     "fellows:my-feed-rotate": Rule(FELLOW, method="post", denies_with_404=True),
-    "fellows:staff-feed-page": Rule(STAFF),
+    "fellows:staff-feed-page": Rule(STAFF, non_staff_to_login=True),
     "board:home": Rule(STAFF),
     "board:login": Rule(PUBLIC),
     "board:logout": Rule(PUBLIC, method="post"),
@@ -435,13 +442,33 @@ def is_login_redirect(response) -> bool:
     return response.status_code == 302 and "login" in response.get("Location", "")
 
 
-def is_denied(response, *, not_found_is_denial: bool) -> bool:
-    if response.status_code in (401, 403) or is_login_redirect(response):
-        return True
-    return not_found_is_denial and response.status_code == 404
+def answer(response) -> str:
+    """The response as a denial is named here: "login" for a redirect to a sign-in page, else
+    its status code."""
+    return "login" if is_login_redirect(response) else str(response.status_code)
 
 
-def check(response, *, allowed: bool, rule_404_denies: bool, allowed_may_404: bool) -> str:
+DENIALS = {"401", "403", "404", "login"}
+
+
+def page_denial(name: str, rule: Rule, role: str) -> str:
+    """How the page refuses `role` (docs/permissions.md)."""
+    if name == "api-root":
+        return api_denial(role)  # the API's own page answers as the API does
+    if any(arg.endswith("_token") for arg in rule.args):
+        return "404"  # a wrong token: a page that does not exist, whoever asks
+    if role not in SIGNED_IN:
+        return "login"
+    if role not in STAFF and (rule.non_staff_to_login or name.startswith("admin:")):
+        return "login"
+    return "404" if rule.denies_with_404 else "403"
+
+
+def api_denial(role: str) -> str:
+    return "403" if role in SIGNED_IN else "401"
+
+
+def check(response, *, allowed: bool, denied_with: str, allowed_may_404: bool) -> str:
     """An explanation when the response breaks the rule, else ''."""
     status = response.status_code
     if status >= 500 or status == 405:
@@ -449,11 +476,13 @@ def check(response, *, allowed: bool, rule_404_denies: bool, allowed_may_404: bo
     if allowed:
         if allowed_may_404 and status == 404:
             return ""
-        if is_denied(response, not_found_is_denial=True):
+        if answer(response) in DENIALS:
             return f"refused with {status} {response.get('Location', '')}"
         return ""
-    if not is_denied(response, not_found_is_denial=rule_404_denies):
-        return f"was let in with {status}"
+    if answer(response) != denied_with:
+        return f"was answered {status} {response.get('Location', '')}, not {denied_with}"
+    if status == 401 and response.get("WWW-Authenticate") != "Token":
+        return "answered 401 without the challenge `WWW-Authenticate: Token`"
     return ""
 
 
@@ -473,7 +502,7 @@ def test_page_access_follows_the_matrix(name, role, world):
     problem = check(
         response,
         allowed=role in rule.allowed,
-        rule_404_denies=rule.denies_with_404,
+        denied_with=page_denial(name, rule, role),
         allowed_may_404=rule.allowed_may_404,
     )
     assert not problem, f"{role} {rule.method.upper()} {path} {problem}"
@@ -507,7 +536,7 @@ def test_model_admin_pages_follow_model_permissions(role, world):
             problem = check(
                 response,
                 allowed=role in MODEL_ADMIN_ROLES and name not in ADD_REFUSED_TO_EVERYONE,
-                rule_404_denies=False,
+                denied_with=page_denial(name, Rule(MODEL_ADMIN_ROLES), role),
                 allowed_may_404=obj is None,
             )
         if problem:
@@ -536,7 +565,7 @@ def test_api_access_follows_the_matrix(operation, role, world):
     problem = check(
         response,
         allowed=role in API_MATRIX[operation],
-        rule_404_denies=False,
+        denied_with=api_denial(role),
         allowed_may_404=False,
     )
     assert not problem, f"{role} {operation} {problem}: {response.content[:200]!r}"

@@ -54,7 +54,8 @@ def test_openapi_schema_and_docs_work_offline(client):
 @pytest.mark.parametrize("url", ["/api/v1/events/", "/api/v1/fellows/", "/api/v1/tours/"])
 def test_staff_api_refuses_anonymous_and_non_staff(url, django_user_model):
     anonymous = APIClient().get(url)
-    assert anonymous.status_code == 403
+    assert anonymous.status_code == 401  # no credentials: a challenge, not a refusal
+    assert anonymous["WWW-Authenticate"] == "Token"
     user = django_user_model.objects.create_user("host", password="x" * 12)
     signed_in = APIClient()
     signed_in.force_authenticate(user)

@@ -202,7 +202,7 @@ def test_proposal_api_refuses_bad_input_and_anonymous(tour_with_requests, staff_
     tour, _fellows, _requests = tour_with_requests
     bad = staff_api.post("/api/v1/proposals/", {"tour": 999999, "seconds": 0}, format="json")
     assert bad.status_code == 400 and {"tour", "seconds"} <= set(bad.json())
-    assert client.post("/api/v1/proposals/", {"tour": tour.pk}).status_code == 403
+    assert client.post("/api/v1/proposals/", {"tour": tour.pk}).status_code == 401
     assert PlanningRun.objects.count() == 0
 
 

@@ -67,10 +67,10 @@ def test_form_and_api_share_one_submission_budget(client, settings):
 def test_staff_only_for_everything_but_creating(staff_user):
     speaker_request = SpeakerRequestFactory()
     anonymous = APIClient()
-    assert anonymous.get(URL).status_code == 403
-    assert anonymous.get(f"{URL}{speaker_request.pk}/").status_code == 403
+    assert anonymous.get(URL).status_code == 401
+    assert anonymous.get(f"{URL}{speaker_request.pk}/").status_code == 401
     declined = anonymous.post(f"{URL}{speaker_request.pk}/decline/", {"reason": "x"})
-    assert declined.status_code == 403
+    assert declined.status_code == 401
     speaker_request.refresh_from_db()
     assert speaker_request.status == SpeakerRequest.Status.SUBMITTED
 

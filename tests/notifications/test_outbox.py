@@ -187,7 +187,7 @@ def test_the_outbox_api_is_for_staff_only(confirmation):
     not_staff = client.get(reverse("notification-list"))
     retry = client.post(reverse("notification-retry", args=[confirmation.pk]))
 
-    assert anonymous.status_code == 403
+    assert anonymous.status_code == 401
     assert (not_staff.status_code, retry.status_code) == (403, 403)
 
 
