@@ -121,6 +121,8 @@ class SpeakerRequestAdmin(admin.ModelAdmin):
         )
 
     def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
         # A request comes in through intake (the request form, the API or "Import CSV"), which
         # checks it, locates the venue and sends the host an acknowledgement with a private
         # link; a raw admin row would skip all three.

@@ -212,9 +212,11 @@ class Tour(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, Any] = {}
+        # Not keyed to start_latitude: a form without that field (the board's, by ZIP code)
+        # could not show it. Keyed errors name fields every tour form has.
         if self.start_latitude is None or self.start_longitude is None:
-            errors["start_latitude"] = self.START_REQUIRED
+            raise ValidationError(self.START_REQUIRED)
+        errors: dict[str, Any] = {}
         weekdays = self.rest_weekdays
         if not isinstance(weekdays, list) or any(
             type(day) is not int or not 0 <= day <= 6 for day in weekdays

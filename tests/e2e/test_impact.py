@@ -16,6 +16,7 @@ from django.utils import timezone
 from fellows.services import rotate_feed_token
 from impact import services
 from impact.models import SurveyResponse
+from impact.qr import QUIET_ZONE_MODULES
 from tests.factories import FellowFactory, StaffFactory, TourFactory, TourMemberFactory
 from tests.impact.conftest import held_event
 
@@ -103,7 +104,9 @@ def test_a_talk_from_the_day_sheet_to_the_impact_page(live_server, browser, talk
     assert fits(page, PHONE["width"])
     # What a phone's camera reads from that code is exactly this URL: segno draws the same code.
     drawn = block.locator("svg path.qrline").get_attribute("d")
-    assert drawn in segno.make(url, error="m", micro=False).svg_inline(scale=3, border=2)
+    assert drawn in segno.make(url, error="m", micro=False).svg_inline(
+        scale=3, border=QUIET_ZONE_MODULES
+    )
     block.scroll_into_view_if_needed()
     shoot(page, "impact-day-sheet-qr-375")
     page.get_by_role("link", name="Slide and handout to print").first.click()

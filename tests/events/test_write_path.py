@@ -485,7 +485,7 @@ def test_api_creates_tours_through_the_service_with_the_models_rules(staff_user)
     bad = [
         ({"rest_weekdays": [7]}, "rest_weekdays", "0=Monday"),
         ({"rest_weekdays": ["6"]}, "rest_weekdays", "0=Monday"),
-        ({"start_latitude": None}, "start_latitude", "start location"),
+        ({"start_latitude": None}, "non_field_errors", "start location"),
         ({"end_date": "2027-04-01"}, "non_field_errors", "last day is before its first day"),
         ({"work_day_start": "21:00", "work_day_end": "08:00"}, "non_field_errors", "working day"),
     ]
