@@ -89,9 +89,13 @@ def _request_windows(speaker_request: SpeakerRequest) -> tuple[engine.RequestWin
     )
 
 
+def _weighted_audience(speaker_request: SpeakerRequest) -> int:
+    """The engine values a request as audience × a named priority weight; our priority is a
+    free weight, so it is folded into the audience it multiplies."""
+    return max(1, round(speaker_request.expected_audience * speaker_request.priority))
+
+
 def _as_engine_request(speaker_request: SpeakerRequest) -> engine.Request:
-    # The engine values a request as audience × a named priority weight; our priority is a
-    # free weight, so it is folded into the audience it multiplies.
     return engine.Request(
         id=str(speaker_request.pk),
         location=engine.Location(
@@ -104,9 +108,7 @@ def _as_engine_request(speaker_request: SpeakerRequest) -> engine.Request:
         timezone=speaker_request.timezone,
         duration_minutes=speaker_request.event_length_minutes,
         windows=_request_windows(speaker_request),
-        expected_audience=max(
-            1, round(speaker_request.expected_audience * speaker_request.priority)
-        ),
+        expected_audience=_weighted_audience(speaker_request),
         label=speaker_request.organization.name,
         state=speaker_request.state,
         city=_city(speaker_request.city, speaker_request.state),
@@ -133,7 +135,9 @@ def _fixed_event_request(event: Event) -> engine.Request:
         timezone=event.timezone,
         duration_minutes=int((event.ends_at - event.starts_at).total_seconds() // 60),
         windows=(engine.RequestWindow(start.date(), start.date(), start.time(), end.time()),),
-        expected_audience=1,
+        # A host's talk counts its audience in the plan's value like a proposed one; a staff
+        # event without a host counts as one attendee.
+        expected_audience=_weighted_audience(event.request) if event.request else 1,
         label=event.title,
         state=event.state,
         city=_city(event.city, event.state),
@@ -258,7 +262,12 @@ def build_problem(tour: Tour, *, only_booked: bool = False) -> engine.Problem:
     stays = Q(status__in=AGREED_STATUSES) | Q(status=Event.Status.TENTATIVE, locked=True)
     if only_booked:
         stays = Q(status__in=LIVE_STATUSES)
-    staying = Event.objects.filter(tour=tour).filter(stays).prefetch_related("fellows")
+    staying = (
+        Event.objects.filter(tour=tour)
+        .filter(stays)
+        .select_related("request")
+        .prefetch_related("fellows")
+    )
     requests: dict[str, engine.Request] = {}
     locked: list[engine.LockedEvent] = []
     for event in staying:

@@ -143,6 +143,12 @@ def test_replanning_keeps_confirmed_events_where_they_are(tour_with_requests):
         if e["locked"]
     }
     assert str(confirmed.request_id) in locked_ids
+    # The confirmed talk counts its audience in the plan's value, as a proposed one does.
+    problem = proposals.build_problem(tour)
+    kept = next(r for r in problem.requests if r.id == str(confirmed.request_id))
+    assert kept.expected_audience == round(
+        confirmed.request.expected_audience * confirmed.request.priority
+    )
     proposals.accept_proposal(run=second)
 
     confirmed.refresh_from_db()
