@@ -409,6 +409,8 @@ def proposal_summary(run: PlanningRun) -> dict:
     events = [e for t in plan["teams"] for d in t["days"] for e in d["events"]]
     return {
         "events": len(events),
+        # Events the plan keeps where they are (confirmed or locked): not in the table to accept.
+        "kept": sum(1 for e in events if e["locked"]),
         "total_value": plan["total_value"],
         "total_cost": plan.get("total_cost", 0.0),
         "net_value": plan.get("net_value", plan["total_value"]),

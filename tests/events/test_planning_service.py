@@ -143,6 +143,7 @@ def test_replanning_keeps_confirmed_events_where_they_are(tour_with_requests):
         if e["locked"]
     }
     assert str(confirmed.request_id) in locked_ids
+    assert proposals.proposal_summary(second)["kept"] == len(locked_ids) >= 1
     # The confirmed talk counts its audience in the plan's value, as a proposed one does.
     problem = proposals.build_problem(tour)
     kept = next(r for r in problem.requests if r.id == str(confirmed.request_id))
