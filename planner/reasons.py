@@ -117,11 +117,19 @@ def explain(model: TourModel, ri: int) -> LeftOut:
             "the tour allows "
             f"({', '.join(map(str, caps))}).",
         )
-    if lost:
+    if lost and competing > model.value[ri]:
         return left(
             "lower_value",
             f"it fits on {on(lost)} on its own, but that time goes to talks worth more "
             f"({competing:g} attendees against its {model.value[ri]:g}).",
+        )
+    if lost:
+        # The talks there are worth less: what keeps it out is the way to it from where the
+        # team is on the days around, not their value.
+        return left(
+            "lower_value",
+            f"it fits on {on(lost)} on its own, but not in the team's route those days: the "
+            "way there from the talks around it costs more than it brings.",
         )
     capped = model.insertions(ri, flight_cap=False)
     if capped:

@@ -90,3 +90,37 @@ def test_check_uses_the_models_public_insertion():
     assert model.placed == {}
     model.insert(found)
     assert model.placed == {ri: (ti, d)} and model.plan[ti][d] == [ri]
+
+
+def test_talks_worth_more_are_worth_more_in_every_reason():
+    """A reason that says the time goes to talks worth more names a larger value than the
+    request's own; when the talks there are worth less, it names the way there instead."""
+    import re
+
+    from planner import plan_tour
+    from tests.planning.helpers import week_problem
+
+    plan = plan_tour(week_problem(), seconds=5, work_units=20_000)
+    for left in plan.left_out:
+        found = re.search(
+            r"worth more \((\d+(?:\.\d+)?) attendees against its (\d+(?:\.\d+)?)\)", left.message
+        )
+        if found:
+            assert float(found.group(1)) > float(found.group(2)), left.message
+
+
+def test_a_far_talk_kept_out_by_the_route_is_not_said_to_lose_to_smaller_talks():
+    """A 500-person talk in Denver for a New York team that never flies: it fits on a day on
+    its own, and the only talk planned is worth 100; the reason names the way there."""
+    import json
+    from pathlib import Path
+
+    from planner import plan_tour
+    from planner.jsonio import problem_from_json
+
+    data = json.loads((Path(__file__).parent / "cases" / "far-talks-no-flights.json").read_text())
+    plan = plan_tour(problem_from_json(data), seconds=10, work_units=50_000)
+    denver = next(left for left in plan.left_out if left.request_id == "den")
+    assert denver.reason == "lower_value"
+    assert "worth more" not in denver.message
+    assert "the way there from the talks around it costs more than it brings" in denver.message
