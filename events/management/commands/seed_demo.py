@@ -304,7 +304,13 @@ class Command(BaseCommand):
             zone = ZoneInfo(speaker_request.timezone)
             if window.start_date.weekday() in east.rest_weekdays:
                 continue
-            start = dt.datetime.combine(window.start_date, window.earliest_start, tzinfo=zone)
+            # As a coordinator books by hand: not before the team, leaving when its working day
+            # starts and driving up to an hour, can arrive the tour's minimum gap ahead.
+            earliest = dt.datetime.combine(window.start_date, east.work_day_start) + dt.timedelta(
+                minutes=east.min_gap_minutes + 60
+            )
+            at = max(window.earliest_start, earliest.time())
+            start = dt.datetime.combine(window.start_date, at, tzinfo=zone)
             end = start + dt.timedelta(minutes=speaker_request.event_length_minutes)
             try:
                 event = event_services.book_event(
