@@ -400,7 +400,8 @@ def tour_timeline(
     """Team names and one TimelineDay per tour date, each team's events and items in order.
 
     Events appear on their venue's local date; items on theirs. Cancelled events stay visible
-    (marked by the template) so staff can see what changed.
+    (marked by the template) so staff can see what changed, except those whose request has a
+    live event again (moved, as accepting a proposal does): the live one says where it is now.
     """
     teams = team_of_fellows(tour=tour)
     team_names = sorted(set(teams.values())) or ["A"]
@@ -421,7 +422,11 @@ def tour_timeline(
             return  # outside the tour's dates: the booking rules never allow it for events
         day.teams.setdefault(team, []).append(entry)
 
-    for event in events if events is not None else tour_events(tour=tour):
+    shown = list(events if events is not None else tour_events(tour=tour))
+    moved = {e.request_id for e in shown if e.request_id and e.status in LIVE_STATUSES}
+    for event in shown:
+        if event.status == Event.Status.CANCELLED and event.request_id in moved:
+            continue
         zone = ZoneInfo(event.timezone)
         team = _team_for([f.pk for f in event.fellows.all()], teams)
         place(

@@ -235,6 +235,26 @@ def test_timeline_puts_events_and_items_on_their_local_day_per_team(tour):
     assert [e.item for e in by_day[DAY].teams["A"] if e.item] == [item]
 
 
+def test_timeline_shows_a_moved_event_once_and_a_cancelled_one_as_cancelled(tour):
+    grace = FellowFactory()
+    TourMemberFactory(tour=tour, fellow=grace, team="A")
+    old = book(tour, [grace], hour=10)
+    Event.objects.filter(pk=old.pk).update(status=Event.Status.CANCELLED)  # as a move leaves it
+    moved = services.book_event(
+        tour=tour,
+        fellows=[grace],
+        starts_at=local(DAY, 14),
+        ends_at=local(DAY, 15),
+        request=old.request,
+    )
+    dropped = book(tour, [grace], day=DAY + dt.timedelta(days=1))
+    services.cancel_event(event=dropped)
+    _names, days = selectors.tour_timeline(tour=tour)
+    shown = [e.event for d in days for e in d.teams["A"] if e.event]
+    assert moved in shown and dropped in shown
+    assert old not in shown
+
+
 def test_timeline_query_count_does_not_grow_with_events(tour):
     fellows = [FellowFactory() for _ in range(3)]
     for fellow in fellows:
