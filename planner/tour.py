@@ -1208,15 +1208,21 @@ class TourModel:
         return removed
 
     def best_insertion(self, ri: int, only: set[tuple[int, int]] | None = None):
+        """The cheapest place for request ri (cost, team, day, slot, schedules), only where the
+        talk is worth more than getting there costs; None if there is none."""
+        best = self.cheapest_insertion(ri, only)
+        return best if best is not None and best[0] < self.value[ri] else None
+
+    def cheapest_insertion(self, ri: int, only: set[tuple[int, int]] | None = None):
+        """Where request ri is cheapest to reach (travel and hotel cost, attendees), even when
+        that is more than it is worth; on the days ``only`` when given."""
         best = None
-        value = self.value[ri]
         for ti, d in self.candidates[ri]:
             if only is not None and (ti, d) not in only:
                 continue
             for k in range(len(self.plan[ti][d]) + 1):
                 found = self._try_insert(ri, ti, d, k)
-                # Only where the talk is worth more than getting there costs.
-                if found is not None and found[0] < value and (best is None or found[0] < best[0]):
+                if found is not None and (best is None or found[0] < best[0]):
                     best = (found[0], ti, d, k, found[1])
         return best
 
@@ -1356,17 +1362,6 @@ class TourModel:
             if best is not None:
                 _, ti, d, k, scheds = best
                 self._insert(ri, ti, d, k, scheds)
-
-    def cheapest_insertion(self, ri: int):
-        """Like ``best_insertion`` but whatever the cost: where request ri is cheapest to reach
-        (travel and hotel cost, attendees), even when that is more than it is worth."""
-        best = None
-        for ti, d in self.candidates[ri]:
-            for k in range(len(self.plan[ti][d]) + 1):
-                found = self._try_insert(ri, ti, d, k)
-                if found is not None and (best is None or found[0] < best[0]):
-                    best = (found[0], ti, d, k, found[1])
-        return best
 
     def insert_trips(self, *, deadline: float | None = None) -> int:
         """Trips that pay together: a request not worth the trip alone goes in with the left-out
