@@ -284,7 +284,10 @@ class ProposeForm(forms.Form):
         min_value=1,
         max_value=120,
         initial=10,
-        help_text=_("Longer searches can find better itineraries."),
+        help_text=_(
+            "At most this long: a small tour is answered sooner, once the search stops "
+            "finding better itineraries. Longer searches help big tours."
+        ),
     )
 
 

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         "--seconds",
         type=float,
         default=10.0,
-        help="wall-clock limit; the search uses all of it (default 10)",
+        help="wall-clock limit; the search stops sooner once it stops improving (default 10)",
     )
     solve.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     solve.add_argument(

@@ -256,7 +256,7 @@ class Plan:
     driving_minutes: int
     seed: int
     seconds: float
-    stopped_by: str
+    stopped_by: str  # "time", "budget" (work units) or "converged" (search.iterated_ruin_recreate)
     total_cost: float = 0.0
 
     @property

@@ -1714,9 +1714,11 @@ def plan_tour(
     hotel nights, ``Team.costs``), under every hard rule and each tour's flight cap.
 
     The whole call keeps to ``seconds`` of wall clock: the search runs until what is left
-    after the set-up, less what the answer (reasons, legs) takes to build. With ``work_units``
-    it stops after that much counted work instead, and the same problem, seed and budget give
-    the same plan (see ``search.Budget``).
+    after the set-up, less what the answer (reasons, legs) takes to build, or until it has
+    stopped finding better plans (``Plan.stopped_by == "converged"``, see
+    ``search.stalled_after``): a tour of a dozen requests is answered in well under a second.
+    With ``work_units`` it stops after that much counted work instead, and the same problem,
+    seed and budget give the same plan (see ``search.Budget``).
     """
     started = perf_counter()
     check_problem(problem)
@@ -1730,6 +1732,7 @@ def plan_tour(
         model,
         rng=random.Random(seed),
         budget=Budget(wall_seconds=max(0.0, left - answer - trips), work_units=work_units),
+        stop_when_stalled=True,
     )
     model.fill_gaps()
     if model.insert_trips(deadline=perf_counter() + trips if work_units is None else None):

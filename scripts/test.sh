@@ -15,6 +15,11 @@ $BIN/mypy  # django-stubs and djangorestframework-stubs; settings in pyproject.t
 # Imports between the apps run one way (contracts in pyproject.toml): a back arrow fails here.
 $BIN/lint-imports --no-cache
 
+# Cache compiled modules (and pytest's rewritten test modules) in __pycache__ even where the
+# machine sets PYTHONDONTWRITEBYTECODE: every worker, Celery worker, web server and command the
+# suite starts would otherwise compile the project again.
+unset PYTHONDONTWRITEBYTECODE
+
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/fellow_tours}"
 export CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/14}"
 export CACHE_URL="${TEST_CACHE_URL:-redis://127.0.0.1:6379/15}"

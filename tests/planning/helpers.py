@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+import random
+from datetime import date, time, timedelta
 
 from planner import Location, Problem, Request, RequestWindow, Team
 
@@ -74,6 +75,32 @@ def week_problem() -> Problem:
                 17 + n % 4,
                 last=date(2026, 3, 3 + n % 10),
                 audience=50 + 17 * n,
+            )
+        )
+    return Problem(
+        teams=(team(), team(id="t2", fellow_ids=("cho",), start_location=WILMINGTON)),
+        requests=tuple(reqs),
+    )
+
+
+def busy_problem(count: int = 300, seed: int = 0) -> Problem:
+    """Two teams and ``count`` requests spread over the Mid-Atlantic and New England in one
+    fortnight: more than the search can settle in a couple of seconds."""
+    rng = random.Random(seed)
+    reqs = []
+    for n in range(count):
+        first = MONDAY + timedelta(days=rng.randrange(12))
+        where = Location(rng.uniform(38.5, 42.5), rng.uniform(-77.5, -71.5), f"venue {n}")
+        hour = rng.randrange(9, 15)
+        reqs.append(
+            request(
+                f"b{n}",
+                where,
+                first,
+                hour,
+                hour + rng.randrange(3, 7),
+                last=first + timedelta(days=rng.randrange(3)),
+                audience=rng.randrange(30, 400),
             )
         )
     return Problem(
