@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -20,6 +21,21 @@ from planner.jsonio import plan_from_json, plan_to_json, problem_from_json
 from planner.tour import plan_tour
 from planner.validate import ProblemError
 from planner.verify import verify_plan
+
+
+def _positive(kind: type[int] | type[float]):
+    """An argparse type: a number above zero, or a one-line usage error saying so."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not 0 < value < math.inf:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"must be a number above zero, not {text}")
+        return value
+
+    return parse
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,14 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     solve.add_argument("problem", type=Path)
     solve.add_argument(
         "--seconds",
-        type=float,
+        type=_positive(float),
         default=10.0,
         help="wall-clock limit; the search stops sooner once it stops improving (default 10)",
     )
     solve.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     solve.add_argument(
         "--work-units",
-        type=int,
+        type=_positive(int),
         help="stop the search after this many counted work units instead of at the clock "
         "(same problem, seed and work units give the same plan on any machine; --seconds "
         "then only bounds the wall clock)",

@@ -6,8 +6,10 @@ Owns the mapping between the dataclasses and plain JSON: dates ``YYYY-MM-DD``, l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time
+from difflib import get_close_matches
 from typing import Any
 
 from planner.model import (
@@ -30,11 +32,91 @@ from planner.model import (
 )
 from planner.validate import ProblemError, check_problem, check_state_code
 
+# The fields each JSON object may have (problem_to_json writes all of them); anything else is
+# refused with the nearest known name, so a misspelt limit is never silently the default.
+PROBLEM_FIELDS = frozenset({"teams", "requests", "locked", "weights"})
+TEAM_FIELDS = frozenset(
+    {
+        "id",
+        "fellow_ids",
+        "start_location",
+        "first_day",
+        "last_day",
+        "timezone",
+        "work_start",
+        "work_end",
+        "max_events_per_day",
+        "min_gap_minutes",
+        "rest_weekdays",
+        "max_driving_minutes_per_day",
+        "unavailability",
+        "commitments",
+        "end_location",
+        "costs",
+        "max_flights_per_week",
+        "region_states",
+        "region_radius_km",
+    }
+)
+REQUEST_FIELDS = frozenset(
+    {
+        "id",
+        "label",
+        "state",
+        "city",
+        "location",
+        "timezone",
+        "duration_minutes",
+        "expected_audience",
+        "priority",
+        "windows",
+    }
+)
+WINDOW_FIELDS = frozenset({"first_date", "last_date", "earliest_start", "latest_end"})
+LOCATION_FIELDS = frozenset({"lat", "lon", "label", "timezone"})
+LOCKED_FIELDS = frozenset({"request_id", "team_id", "start"})
+UNAVAILABILITY_FIELDS = frozenset({"fellow_id", "start", "end"})
+COMMITMENT_FIELDS = frozenset({"fellow_id", "start", "end", "location"})
+WEIGHT_FIELDS = frozenset({"priority", "minimum_audience"})
 
-def _instant(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} needs a UTC offset.")
+
+def _known(data: Any, fields: Iterable[str], what: str) -> dict[str, Any]:
+    """``data`` as a dict with no field outside ``fields`` (``ValueError`` names the first
+    unknown one and the known name it is nearest to)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{what} must be an object, not {data!r}")
+    known = sorted(fields)
+    for name in sorted(set(data) - set(known)):
+        near = get_close_matches(name, known, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ValueError(f"unknown field {name!r} in {what}{hint}")
+    return data
+
+
+def _date(value: Any, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
+
+
+def _clock(value: Any, name: str) -> time:
+    try:
+        return time.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a local time as HH:MM, not {value!r}") from None
+
+
+def _instant(text: Any, name: str = "start") -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (AttributeError, TypeError, ValueError):
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValueError(
+            f"{name} must be a date and time with a UTC offset, such as "
+            f"2026-03-02T15:00:00Z, not {text!r}"
+        )
     return moment
 
 
@@ -42,12 +124,13 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _location(d: dict[str, Any]) -> Location:
+def _location(d: Any, what: str = "location") -> Location:
+    d = _known(d, LOCATION_FIELDS, what)
     return Location(
-        lat=float(d["lat"]),
-        lon=float(d["lon"]),
-        label=d.get("label", ""),
-        timezone=d.get("timezone", ""),
+        lat=_number(d["lat"], f"{what} lat"),
+        lon=_number(d["lon"], f"{what} lon"),
+        label=str(d.get("label", "")),
+        timezone=str(d.get("timezone", "")),
     )
 
 
@@ -80,17 +163,17 @@ def problem_from_json(data: dict[str, Any]) -> Problem:
     """The ``Problem`` in ``data``; ``ProblemError`` names the first malformed item."""
     if not isinstance(data, dict) or "teams" not in data or "requests" not in data:
         raise ProblemError("A problem is an object with 'teams' and 'requests'.")
+    try:
+        _known(data, PROBLEM_FIELDS, "the problem")
+    except ValueError as exc:
+        raise ProblemError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from exc
     teams = _each(data["teams"], "Team", _team_from_json)
     requests = _each(data["requests"], "Request", _request_from_json)
-    locked = _each(
-        data.get("locked", []),
-        "Locked event",
-        lambda x: LockedEvent(str(x["request_id"]), str(x["team_id"]), _instant(x["start"])),
-    )
+    locked = _each(data.get("locked", []), "Locked event", _locked_from_json)
     weights = ValueWeights()
     if "weights" in data:
-        w = data["weights"]
         try:
+            w = _known(data["weights"], WEIGHT_FIELDS, "weights")
             weights = ValueWeights(
                 # Priorities given are changed; the others keep their defaults.
                 priority={
@@ -106,42 +189,58 @@ def problem_from_json(data: dict[str, Any]) -> Problem:
     return problem
 
 
-def _team_from_json(t: dict[str, Any]) -> Team:
+def _locked_from_json(x: Any) -> LockedEvent:
+    x = _known(x, LOCKED_FIELDS, "the locked event")
+    return LockedEvent(str(x["request_id"]), str(x["team_id"]), _instant(x["start"]))
+
+
+def _team_from_json(t: Any) -> Team:
+    t = _known(t, TEAM_FIELDS, "the team")
     return Team(
         id=str(t["id"]),
         fellow_ids=tuple(str(f) for f in t.get("fellow_ids", ())),
-        start_location=_location(t["start_location"]),
-        first_day=date.fromisoformat(t["first_day"]),
-        last_day=date.fromisoformat(t["last_day"]),
+        start_location=_location(t["start_location"], "start_location"),
+        first_day=_date(t["first_day"], "first_day"),
+        last_day=_date(t["last_day"], "last_day"),
         timezone=t["timezone"],
-        work_start=time.fromisoformat(t.get("work_start", "08:00")),
-        work_end=time.fromisoformat(t.get("work_end", "21:00")),
+        work_start=_clock(t.get("work_start", "08:00"), "work_start"),
+        work_end=_clock(t.get("work_end", "21:00"), "work_end"),
         max_events_per_day=_whole(t.get("max_events_per_day", 3), "max_events_per_day"),
         min_gap_minutes=_whole(t.get("min_gap_minutes", 30), "min_gap_minutes"),
-        rest_weekdays=frozenset(int(x) for x in t.get("rest_weekdays", [6])),
+        rest_weekdays=frozenset(_whole(x, "rest_weekdays") for x in t.get("rest_weekdays", [6])),
         max_driving_minutes_per_day=_whole(
             t.get("max_driving_minutes_per_day", 360), "max_driving_minutes_per_day"
         ),
-        unavailability=tuple(
-            Unavailability(str(u["fellow_id"]), _instant(u["start"]), _instant(u["end"]))
-            for u in t.get("unavailability", ())
+        unavailability=tuple(_unavailability_from_json(u) for u in t.get("unavailability", ())),
+        commitments=tuple(_commitment_from_json(c) for c in t.get("commitments", ())),
+        end_location=(
+            _location(t["end_location"], "end_location") if t.get("end_location") else None
         ),
-        commitments=tuple(
-            Commitment(
-                str(c["fellow_id"]),
-                _instant(c["start"]),
-                _instant(c["end"]),
-                _location(c["location"]) if c.get("location") else None,
-            )
-            for c in t.get("commitments", ())
-        ),
-        end_location=_location(t["end_location"]) if t.get("end_location") else None,
         costs=_costs_from_json(t.get("costs", {})),
         max_flights_per_week=_optional_int(t.get("max_flights_per_week", 1)),
         region_states=frozenset(str(x).upper() for x in t.get("region_states", ())),
         region_radius_km=(
-            float(t["region_radius_km"]) if t.get("region_radius_km") is not None else None
+            _number(t["region_radius_km"], "region_radius_km")
+            if t.get("region_radius_km") is not None
+            else None
         ),
+    )
+
+
+def _unavailability_from_json(u: Any) -> Unavailability:
+    u = _known(u, UNAVAILABILITY_FIELDS, "an unavailability")
+    return Unavailability(
+        str(u["fellow_id"]), _instant(u["start"], "start"), _instant(u["end"], "end")
+    )
+
+
+def _commitment_from_json(c: Any) -> Commitment:
+    c = _known(c, COMMITMENT_FIELDS, "a commitment")
+    return Commitment(
+        str(c["fellow_id"]),
+        _instant(c["start"], "start"),
+        _instant(c["end"], "end"),
+        _location(c["location"], "the commitment's location") if c.get("location") else None,
     )
 
 
@@ -167,33 +266,34 @@ def _number(value: Any, name: str) -> float:
     return float(value)
 
 
-def _costs_from_json(data: dict[str, Any]) -> CostModel:
-    unknown = set(data) - set(CostModel.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"unknown cost setting(s) {', '.join(sorted(unknown))}")
+def _costs_from_json(data: Any) -> CostModel:
+    data = _known(data, CostModel.__dataclass_fields__, "costs")
     return CostModel(**{k: _number(v, k) for k, v in data.items()})
 
 
-def _request_from_json(r: dict[str, Any]) -> Request:
+def _request_from_json(r: Any) -> Request:
+    r = _known(r, REQUEST_FIELDS, "the request")
     return Request(
         id=str(r["id"]),
         location=_location(r["location"]),
         timezone=r["timezone"],
         duration_minutes=_whole(r["duration_minutes"], "duration_minutes"),
-        windows=tuple(
-            RequestWindow(
-                first_date=date.fromisoformat(w["first_date"]),
-                last_date=date.fromisoformat(w.get("last_date", w["first_date"])),
-                earliest_start=time.fromisoformat(w["earliest_start"]),
-                latest_end=time.fromisoformat(w["latest_end"]),
-            )
-            for w in r["windows"]
-        ),
+        windows=tuple(_window_from_json(w) for w in r["windows"]),
         expected_audience=_whole(r.get("expected_audience", 0), "expected_audience"),
         priority=r.get("priority", "normal"),
         label=r.get("label", ""),
         state=_state(r.get("state", ""), f"Request {r.get('id')}"),
         city=str(r.get("city", "")),
+    )
+
+
+def _window_from_json(w: Any) -> RequestWindow:
+    w = _known(w, WINDOW_FIELDS, "a window")
+    return RequestWindow(
+        first_date=_date(w["first_date"], "first_date"),
+        last_date=_date(w.get("last_date", w["first_date"]), "last_date"),
+        earliest_start=_clock(w["earliest_start"], "earliest_start"),
+        latest_end=_clock(w["latest_end"], "latest_end"),
     )
 
 
@@ -354,7 +454,7 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                             PlannedEvent(
                                 request_id=str(e["request_id"]),
                                 start=_instant(e["start"]),
-                                end=_instant(e["end"]),
+                                end=_instant(e["end"], "end"),
                                 location=_location(e["location"]),
                                 value=float(e.get("value", 0.0)),
                                 locked=bool(e.get("locked", False)),
@@ -365,8 +465,8 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                             TravelLeg(
                                 origin=_location(leg["origin"]),
                                 destination=_location(leg["destination"]),
-                                depart=_instant(leg["depart"]),
-                                arrive=_instant(leg["arrive"]),
+                                depart=_instant(leg["depart"], "depart"),
+                                arrive=_instant(leg["arrive"], "arrive"),
                                 km=float(leg["km"]),
                                 mode=leg["mode"],
                                 driving_minutes=int(leg["driving_minutes"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -87,7 +88,44 @@ BROKEN = {
     "missing field": (lambda d: d["requests"][3].pop("windows"), "Request r3: missing field"),
     "bad date": (
         lambda d: d["teams"][0].update(last_day="2026-02-30"),
-        "Team t1:",
+        "Team t1: last_day must be a date as YYYY-MM-DD, not '2026-02-30'",
+    ),
+    "bad local time": (
+        lambda d: d["requests"][0]["windows"][0].update(earliest_start="9am"),
+        "Request r0: earliest_start must be a local time as HH:MM, not '9am'",
+    ),
+    "instant without an offset": (
+        lambda d: d["teams"][0].update(
+            unavailability=[
+                {"fellow_id": "ana", "start": "2026-03-03T05:00", "end": "2026-03-03T09:00Z"}
+            ]
+        ),
+        "Team t1: start must be a date and time with a UTC offset, such as",
+    ),
+    "misspelt team limit": (
+        lambda d: d["teams"][0].update(max_event_per_day=1),
+        "Team t1: unknown field 'max_event_per_day' in the team "
+        "(did you mean 'max_events_per_day'?)",
+    ),
+    "misspelt window field": (
+        lambda d: d["requests"][1]["windows"][0].update(latest_start="17:00"),
+        "Request r1: unknown field 'latest_start' in a window",
+    ),
+    "misspelt location field": (
+        lambda d: d["requests"][2]["location"].update(lng=-75.0),
+        "Request r2: unknown field 'lng' in location (did you mean 'lon'?)",
+    ),
+    "latitude given as text": (
+        lambda d: d["requests"][3]["location"].update(lat="north"),
+        "Request r3: location lat must be a number, not 'north'",
+    ),
+    "misspelt top-level field": (
+        lambda d: d.update(lock=[]),
+        "Unknown field 'lock' in the problem (did you mean 'locked'?).",
+    ),
+    "misspelt weight": (
+        lambda d: d.update(weights={"minimum_attendance": 10}),
+        "Weights: unknown field 'minimum_attendance' in weights",
     ),
     "reversed working hours": (
         lambda d: d["teams"][0].update(work_start="21:00", work_end="08:00"),
@@ -173,3 +211,35 @@ def test_weights_given_in_part_keep_the_other_priorities(tmp_path, capsys):
     problem = problem_from_json(data)
     assert problem.weights.priority["normal"] == 2.0
     assert problem.weights.priority["high"] == 2.0 and problem.weights.priority["critical"] == 4.0
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--seconds", "-5"),
+        ("--seconds", "0"),
+        ("--seconds", "nan"),
+        ("--seconds", "inf"),
+        ("--seconds", "soon"),
+        ("--work-units", "0"),
+    ],
+)
+def test_the_command_line_refuses_a_limit_that_is_not_above_zero(tmp_path, capsys, option, value):
+    problem_file = tmp_path / "problem.json"
+    problem_file.write_text(json.dumps(_week()))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["solve", str(problem_file), option, value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}:" in err and "Traceback" not in err
+
+
+def test_the_documented_example_problem_reads():
+    text = (Path(__file__).parents[2] / "docs" / "planning.md").read_text()
+    examples = [
+        json.loads(block)
+        for block in re.findall(r"```json\n(.*?)```", text, re.S)
+        if '"teams"' in block and '"requests"' in block
+    ]
+    assert len(examples) == 1
+    assert problem_from_json(examples[0]).requests
