@@ -253,7 +253,9 @@ def _map_box(routes: list[selectors.TeamRoute]) -> dict:
 def _tour_context(tour: Tour) -> dict:
     events = list(selectors.tour_events(tour=tour))
     fellows = list(selectors.tour_fellows(tour=tour))
-    routes = selectors.tour_routes(tour=tour, events=events)
+    routes = selectors.tour_routes(
+        tour=tour, events=events, itinerary=proposals.booked_itinerary(tour)
+    )
     team_names, days = selectors.tour_timeline(tour=tour, events=events)
     finished = selectors.latest_finished_proposal(tour=tour)
     proposed = selectors.proposed_events(run=finished) if finished else []

@@ -636,10 +636,25 @@ def rewrite_itinerary(*, tour: Tour) -> None:
     teams = _tour_teams(tour)
     if not teams:
         return
-    problem = build_problem(tour, only_booked=True)
-    plan = engine.plan_tour(problem, seconds=5, work_units=1)  # nothing to search: all held
+    plan = booked_itinerary(tour)
+    if plan is None:
+        return
     for team_plan in plan.teams:
         _replace_itinerary(tour, teams.get(team_plan.team_id, []), team_plan)
+
+
+def booked_itinerary(tour: Tour) -> engine.Plan | None:
+    """The planner's route through exactly the tour's live events, each held where it is: the
+    plan the itinerary's travel, nights and rest are written from (``rewrite_itinerary``) and
+    the board's route figures are read from, so the two agree. One ``Plan``, no search.
+
+    None for a tour with no fellows or no start: there is nothing to route from.
+    """
+    try:
+        problem = build_problem(tour, only_booked=True)
+    except ValueError:
+        return None
+    return engine.plan_tour(problem, seconds=5, work_units=1)  # nothing to search: all held
 
 
 def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:

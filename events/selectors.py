@@ -55,7 +55,7 @@ from fellows.models import Fellow, ItineraryItem, Tour, TourMember
 from notifications.invites import REQUEST
 from notifications.models import Notification
 from planner.jsonio import problem_from_json
-from planner.model import Location, Team
+from planner.model import Location, Plan, Team
 from planner.reasons import WEEKDAY_NAMES, days_text, describe_region
 from planner.travel import DEFAULT_MODEL, EARTH_RADIUS_KM, between_stops
 
@@ -468,6 +468,9 @@ class TeamRoute:
     stops: list[Event]
     km: float = 0.0
     driving_minutes: int = 0
+    # From the booked itinerary (None when the tour has none to read: no start or fellows).
+    flights: int | None = None
+    hotel_nights: int | None = None
     points: list[tuple[float, float]] = field(default_factory=list)
     # One per point: {"x", "y", "label", "start"} for the map's dots and their tooltips.
     markers: list[dict] = field(default_factory=list)
@@ -479,12 +482,18 @@ def _start(tour: Tour) -> Location | None:
     return Location(tour.start_latitude, tour.start_longitude, tour.start_label)
 
 
-def tour_routes(*, tour: Tour, events: list[Event] | None = None) -> list[TeamRoute]:
+def tour_routes(
+    *, tour: Tour, events: list[Event] | None = None, itinerary: Plan | None = None
+) -> list[TeamRoute]:
     """Each team's route through its active events with coordinates, from the tour's start.
 
-    Distances and driving time come from the shared travel model, so they agree with the
-    planner and the booking rules.
+    With ``itinerary`` (``events.proposals.booked_itinerary``: the planner's route through the
+    booked events, which the itinerary items are written from) a team's kilometres, driving
+    time, flights and hotel nights are that plan's, trip home and visits home included, and the
+    line on the map runs on to where the team ends. Without one (a tour with no start) they
+    are the legs between the stops in the shared travel model.
     """
+    team_plans = {t.team_id: t for t in itinerary.teams} if itinerary is not None else {}
     teams = team_of_fellows(tour=tour)
     routes: dict[str, TeamRoute] = {}
     for event in events if events is not None else tour_events(tour=tour):
@@ -506,21 +515,36 @@ def tour_routes(*, tour: Tour, events: list[Event] | None = None) -> list[TeamRo
         ]
         if start is not None:
             places.insert(0, start)
-        # As the planner travels: the first leg out keeps the model's mode; between stops a
-        # tour that never flies drives (in stages), so its totals do not price flights.
-        flies = tour.max_flights_per_week != 0
-        for hop, (origin, destination) in enumerate(zip(places, places[1:], strict=False)):
-            if hop == 0 and start is not None:
-                leg = DEFAULT_MODEL.leg(origin, destination)
+        planned = team_plans.get(team)
+        if planned is not None:
+            legs = [leg for day in planned.days for leg in day.legs]
+            route.km = planned.km_driven + planned.km_flown
+            route.driving_minutes = sum(leg.driving_minutes for leg in legs)
+            route.flights, route.hotel_nights = planned.flights, planned.hotel_nights
+            home = planned.days[-1].overnight_location if planned.days else None
+            if home is not None and legs and legs[-1].destination == home:
+                points_to = [*places, home]  # the trip home, drawn as it is counted
             else:
-                leg = between_stops(DEFAULT_MODEL, origin, destination, flies=flies)
-            route.km += leg.km
-            route.driving_minutes += leg.driving_minutes
+                points_to = places
+        else:
+            points_to = places
+            # As the planner travels: the first leg out keeps the model's mode; between stops
+            # a tour that never flies drives (in stages), so its totals do not price flights.
+            flies = tour.max_flights_per_week != 0
+            for hop, (origin, destination) in enumerate(zip(places, places[1:], strict=False)):
+                if hop == 0 and start is not None:
+                    leg = DEFAULT_MODEL.leg(origin, destination)
+                else:
+                    leg = between_stops(DEFAULT_MODEL, origin, destination, flies=flies)
+                route.km += leg.km
+                route.driving_minutes += leg.driving_minutes
         route.km = round(route.km, 1)
-        route.points = [board_map.project(p.lat, p.lon, shape) for p in places]
+        route.points = [board_map.project(p.lat, p.lon, shape) for p in points_to]
+        # One dot per stop (and the start); the way home ends on the start's dot or, for a tour
+        # ending elsewhere, on a line's end without a label.
         route.markers = [
             {"x": x, "y": y, "label": place.label, "start": start is not None and index == 0}
-            for index, ((x, y), place) in enumerate(zip(route.points, places, strict=True))
+            for index, ((x, y), place) in enumerate(zip(route.points, places, strict=False))
         ]
         result.append(route)
     return result
@@ -534,6 +558,8 @@ class TourTotals:
     reported_audience: int
     km: float
     driving_hours: float
+    flights: int | None = None  # None: no booked itinerary to count them from
+    hotel_nights: int | None = None
 
 
 def reported_attendance(event: Event) -> int | None:
@@ -552,7 +578,14 @@ def tour_totals(*, events: list[Event], routes: list[TeamRoute]) -> TourTotals:
         reported_audience=sum(reported_attendance(e) or 0 for e in active),
         km=round(sum(r.km for r in routes), 1),
         driving_hours=round(sum(r.driving_minutes for r in routes) / 60, 1),
+        flights=_total_or_none([r.flights for r in routes]),
+        hotel_nights=_total_or_none([r.hotel_nights for r in routes]),
     )
+
+
+def _total_or_none(values: list[int | None]) -> int | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
 
 
 def latest_proposal(*, tour: Tour) -> PlanningRun | None:

@@ -20,6 +20,7 @@ from tests.factories import (
     FellowFactory,
     RequestWindowFactory,
     SpeakerRequestFactory,
+    StaffFactory,
     TourFactory,
     TourMemberFactory,
     UnavailabilityFactory,
@@ -702,3 +703,31 @@ def test_a_new_rest_day_under_a_booked_event_is_named_not_slipped_in(tour_with_r
     assert tour.rest_weekdays == [6]
     # Rest days that were there already are not named again.
     assert services.update_tour(tour=tour, changes={"rest_weekdays": [6]}).rest_weekdays == [6]
+
+
+def test_the_board_counts_the_route_the_itinerary_is_written_from(tour_with_requests, client):
+    """The tour's kilometres, flights and hotel nights on the board are those of the travel
+    and lodging items fellows get (the trip home included), not a second reckoning."""
+    tour, _fellows, _requests = tour_with_requests
+    proposals.accept_proposal(run=_propose(tour))
+    items = ItineraryItem.objects.filter(tour=tour, source=ItineraryItem.Source.PLANNER)
+    travel = items.filter(kind=ItineraryItem.Kind.TRAVEL)
+    assert travel.exists()
+    events = list(selectors.tour_events(tour=tour))
+    routes = selectors.tour_routes(
+        tour=tour, events=events, itinerary=proposals.booked_itinerary(tour)
+    )
+    totals = selectors.tour_totals(events=events, routes=routes)
+    assert totals.km == pytest.approx(sum(i.distance_km for i in travel), abs=0.5)
+    assert totals.hotel_nights == items.filter(kind=ItineraryItem.Kind.LODGING).count()
+    assert totals.flights == sum(1 for i in travel if i.title.startswith("Fly"))
+    # The last leg takes the team home: the map's line ends at the start it left from.
+    (route,) = routes
+    assert route.points[-1] == route.points[0] and len(route.points) == len(route.stops) + 2
+
+    client.force_login(StaffFactory())
+    page = client.get(f"/staff/tours/{tour.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"<dt>Kilometres</dt><dd>{round(totals.km)}</dd>" in html
+    assert f"<dt>Hotel nights</dt><dd>{totals.hotel_nights}</dd>" in html
