@@ -188,9 +188,8 @@ def itinerary_title(item) -> str:
         return _("Rest day near %(place)s") % {"place": place}
     if item.kind == "lodging":
         return _("Overnight near %(place)s") % {"place": place}
-    if item.kind == "travel":
-        flying = any(item.title.startswith(f"{fly} ") for fly in _in_every_language("Fly"))
-        mode = _("Fly") if flying else _("Drive")
+    if item.kind == "travel" and item.mode:
+        mode = _("Fly") if item.mode == "flight" else _("Drive")
         return _("%(mode)s to %(place)s") % {"mode": mode, "place": place}
     return item.title
 

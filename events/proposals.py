@@ -707,6 +707,11 @@ def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:
                     from_location=leg.origin.label,
                     to_location=leg.destination.label,
                     distance_km=leg.km,
+                    mode=(
+                        ItineraryItem.Mode.FLIGHT
+                        if leg.mode == "flight"
+                        else ItineraryItem.Mode.DRIVE
+                    ),
                     timezone=leg.origin.timezone or tour.timezone,
                 )
             )

@@ -81,8 +81,8 @@ class StaffFeedTokenAdmin(admin.ModelAdmin):
 
 @admin.register(ItineraryItem)
 class ItineraryItemAdmin(LocalTimesAdmin):
-    list_display = ["title", "tour", "kind", "starts_local", "ends_local", "source"]
-    list_filter = ["kind", "source", "tour"]
+    list_display = ["title", "tour", "kind", "mode", "starts_local", "ends_local", "source"]
+    list_filter = ["kind", "mode", "source", "tour"]
     search_fields = ["title", "from_location", "to_location"]
     readonly_fields = ["ical_uid", "sequence"]
     filter_horizontal = ["fellows"]

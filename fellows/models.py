@@ -301,6 +301,12 @@ class ItineraryItem(models.Model):
         PLANNER = "planner", _("Planner")
         STAFF = "staff", _("Staff")
 
+    class Mode(models.TextChoices):
+        """How a travel leg goes (the planner's ``TravelLeg.mode``)."""
+
+        DRIVE = "drive", _("Drive")
+        FLIGHT = "flight", _("Fly")
+
     tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="itinerary_items")
     fellows = models.ManyToManyField(Fellow, related_name="itinerary_items")
     kind = models.CharField(max_length=10, choices=Kind)
@@ -313,6 +319,8 @@ class ItineraryItem(models.Model):
     from_location = models.CharField(max_length=200, blank=True, validators=[one_line])
     to_location = models.CharField(max_length=200, blank=True, validators=[one_line])
     distance_km = models.FloatField(null=True, blank=True)
+    # Travel only: blank for lodging, rest days and legs staff wrote without saying how.
+    mode = models.CharField(max_length=10, choices=Mode, blank=True)
     notes = models.TextField(blank=True, validators=[free_text_limit])
     source = models.CharField(max_length=10, choices=Source, default=Source.STAFF)
     ical_uid = models.CharField(max_length=255, unique=True, default=new_ical_uid, editable=False)

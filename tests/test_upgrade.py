@@ -87,6 +87,23 @@ def test_the_previous_release_upgrades_and_keeps_what_users_submitted():
         consented_at=dt.datetime(2027, 3, 3, 23, 30, 12, 345678, tzinfo=dt.UTC)
     )
 
+    items = old.apps.get_model("fellows", "ItineraryItem").objects
+    for title, source in (
+        ("Fly to Denver, CO", "planner"),
+        ("Denver, CO까지 항공 이동", "planner"),  # accepted while Korean was active
+        ("Drive to Denver, CO", "planner"),
+        ("Fly to Denver, CO", "staff"),  # staff's own words: no mode is guessed
+    ):
+        items.create(
+            tour=tour,
+            kind="travel",
+            source=source,
+            title=title,
+            starts_at=starts - dt.timedelta(hours=4),
+            ends_at=starts - dt.timedelta(hours=1),
+            to_location="Denver, CO",
+        )
+
     new = Release()  # every migration since, as `manage.py migrate` runs them
 
     upgraded = new.apps.get_model("events", "SpeakerRequest").objects.get(pk=request.pk)
@@ -115,6 +132,13 @@ def test_the_previous_release_upgrades_and_keeps_what_users_submitted():
         "Moving story",
         "",
     )
+    upgraded_items = new.apps.get_model("fellows", "ItineraryItem").objects.all()
+    assert {(i.source, i.title): i.mode for i in upgraded_items} == {
+        ("planner", "Fly to Denver, CO"): "flight",
+        ("planner", "Denver, CO까지 항공 이동"): "flight",
+        ("planner", "Drive to Denver, CO"): "drive",
+        ("staff", "Fly to Denver, CO"): "",
+    }
     kept_contact = new.apps.get_model("impact", "SupporterContact").objects.get(pk=supporter.pk)
     assert (kept_contact.email, kept_contact.consent_text, kept_contact.consented_on) == (
         "friend@example.org",

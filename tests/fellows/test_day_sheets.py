@@ -313,14 +313,15 @@ def test_planner_items_read_in_the_fellows_language_on_the_day_sheet(
     fellow.preferred_language = "ko"
     fellow.save()
     night = dt.datetime.combine(DAY, dt.time(21), tzinfo=NEW_YORK)
-    for kind, title in (
-        ("travel", "Drive to Hartford, CT"),
-        ("lodging", "Overnight near Hartford, CT"),
+    for kind, mode, title in (
+        ("travel", "drive", "Drive to Hartford, CT"),
+        ("lodging", "", "Overnight near Hartford, CT"),
     ):
         ItineraryItemFactory(
             tour=tour,
             fellows=[fellow],
             kind=kind,
+            mode=mode,
             title=title,
             source="planner",
             starts_at=night - dt.timedelta(hours=3 if kind == "travel" else 0),

@@ -139,13 +139,15 @@ def test_the_planners_item_names_are_in_the_fellows_language(db):
     from fellows.models import ItineraryItem
 
     names = []
-    for kind, title in (
-        ("rest", "Rest day near Hartford, CT"),
-        ("lodging", "Overnight near Hartford, CT"),
-        ("travel", "Drive to Hartford, CT"),
-        ("travel", "Fly to Hartford, CT"),
+    for kind, mode, title in (
+        ("rest", "", "Rest day near Hartford, CT"),
+        ("lodging", "", "Overnight near Hartford, CT"),
+        ("travel", "drive", "Drive to Hartford, CT"),
+        ("travel", "flight", "Fly to Hartford, CT"),
     ):
-        item = ItineraryItem(kind=kind, title=title, to_location="Hartford, CT", source="planner")
+        item = ItineraryItem(
+            kind=kind, mode=mode, title=title, to_location="Hartford, CT", source="planner"
+        )
         with translation.override("ko"):
             names.append(itinerary_title(item))
     assert names == [
