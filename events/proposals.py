@@ -616,6 +616,7 @@ def _book_planned(
         "request": speaker_request,
         # The day sheet's "arrive by" is the itinerary's own arrival.
         "arrival_minutes_before": arrive_minutes_before,
+        "rewrite_itinerary": False,  # accept_proposal writes it once, for all it booked
     }
     try:
         return services.book_event(**booking)

@@ -130,9 +130,12 @@ def book_event(
     status: str = Event.Status.TENTATIVE,
     override_reason: str = "",
     locked: bool = False,
+    rewrite_itinerary: bool = True,
     **details,
 ) -> Event:
-    """Create an event for fellows of a tour, after every booking rule agrees.
+    """Create an event for fellows of a tour, after every booking rule agrees, and write the
+    tour's itinerary for what is now booked (``rewrite_itinerary=False`` for a caller that
+    rewrites it itself once it has booked several).
 
     Raises BookingRefused for a broken rule, a closed request or one that already has a live
     (tentative or confirmed) event anywhere.
@@ -182,6 +185,8 @@ def book_event(
         slot=slot, request=request, timezone_name=event.timezone, override_reason=override_reason
     )
     event = _save_checked(event, fellows)
+    if rewrite_itinerary:
+        _follow_with_itinerary(tour)
     if request is not None and request.status in (
         SpeakerRequest.Status.SUBMITTED,
         SpeakerRequest.Status.IN_REVIEW,
@@ -266,15 +271,22 @@ def with_located_venue(*, event: Event, changes: Mapping[str, Any]) -> dict[str,
 
 
 def _follow_with_itinerary(tour: Tour) -> None:
-    """Rewrite the planner's travel, lodging and rest items of a planned tour after one of
-    its events moved or was cancelled, so fellows' feeds never route them to the old place.
+    """Rewrite the planner's travel, lodging and rest items of a tour after one of its events
+    was booked, moved or cancelled, so fellows' feeds never route them to the old place and the
+    board's route figures (``events.proposals.booked_itinerary``) are the items fellows get.
 
-    Items staff wrote stay. A planner that cannot route the tour as booked leaves the old
-    items and logs why: the booking itself already passed the rules.
+    Items staff wrote stay, and a tour whose travel staff write by hand (travel or lodging
+    items of theirs, none of the planner's) is left to them. A planner that cannot route the
+    tour as booked leaves the old items and logs why: the booking itself passed the rules.
     """
     from events.proposals import rewrite_itinerary  # the planner service books through us
 
-    if not ItineraryItem.objects.filter(tour=tour, source=ItineraryItem.Source.PLANNER).exists():
+    items = ItineraryItem.objects.filter(tour=tour)
+    travel_by_hand = items.filter(
+        source=ItineraryItem.Source.STAFF,
+        kind__in=[ItineraryItem.Kind.TRAVEL, ItineraryItem.Kind.LODGING],
+    )
+    if travel_by_hand.exists() and not items.filter(source=ItineraryItem.Source.PLANNER).exists():
         return
     try:
         with transaction.atomic():

@@ -732,3 +732,50 @@ def test_the_board_counts_the_route_the_itinerary_is_written_from(tour_with_requ
     html = page.content.decode()
     assert f"<dt>Kilometres</dt><dd>{round(totals.km)}</dd>" in html
     assert f"<dt>Hotel nights</dt><dd>{totals.hotel_nights}</dd>" in html
+
+
+def test_booking_by_hand_writes_the_itinerary_the_board_counts(tour_with_requests):
+    """A talk booked by hand gets its drive, night and trip home at once (the same route the
+    board's totals count); a tour whose travel staff write by hand is left to them."""
+    tour, fellows, requests = tour_with_requests
+    washington = requests[5]  # 20057, four hours' drive from the tour's start in New York
+    starts = local(dt.date(2027, 3, 2), 14)
+    services.book_event(
+        tour=tour,
+        fellows=fellows,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+        request=washington,
+    )
+    items = ItineraryItem.objects.filter(tour=tour, source=ItineraryItem.Source.PLANNER)
+    travel = items.filter(kind=ItineraryItem.Kind.TRAVEL)
+    assert [item.to_location for item in travel][-1] == tour.start_label  # the trip home
+    assert travel.filter(ends_at__lte=starts).exists()  # there before the talk
+    events = list(selectors.tour_events(tour=tour))
+    routes = selectors.tour_routes(
+        tour=tour, events=events, itinerary=proposals.booked_itinerary(tour)
+    )
+    totals = selectors.tour_totals(events=events, routes=routes)
+    assert totals.km == pytest.approx(sum(i.distance_km for i in travel), abs=0.5)
+    assert totals.hotel_nights == items.filter(kind=ItineraryItem.Kind.LODGING).count()
+
+    other = TourFactory(start_date=tour.start_date, end_date=tour.end_date)
+    daniel = FellowFactory()
+    TourMemberFactory(tour=other, fellow=daniel, team="A")
+    ItineraryItem.objects.create(
+        tour=other,
+        kind=ItineraryItem.Kind.TRAVEL,
+        title="Train to Baltimore",
+        starts_at=starts - dt.timedelta(hours=4),
+        ends_at=starts - dt.timedelta(hours=2),
+    )
+    baltimore = local(dt.date(2027, 3, 5), 14)
+    services.book_event(
+        tour=other,
+        fellows=[daniel],
+        starts_at=baltimore,
+        ends_at=baltimore + dt.timedelta(hours=1),
+        request=requests[4],
+    )
+    titles = ItineraryItem.objects.filter(tour=other).values_list("title", flat=True)
+    assert list(titles) == ["Train to Baltimore"]
