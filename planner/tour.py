@@ -78,6 +78,10 @@ _ZONE_SPAN_MINUTES = 12 * 60
 NEAR_KNOWN_PLACE_KM = 80.0
 # A split drive starts on the evening after a talk only if that leaves this much driving.
 MIN_EVENING_STAGE_MINUTES = 60
+# A full stage of a split drive stays this far under the daily driving limit and this share of
+# the longest single drive, as the leg's own minute and kilometre rounding may add a little.
+FULL_STAGE_MARGIN_MINUTES = 10
+FULL_STAGE_SHARE_OF_ROAD_LIMIT = 0.97
 # A stage of a split drive: (day index it is driven on, from location, to location).
 Stage = tuple[int, int, int]
 # How a team reaches a day's first venue: (where it wakes up that day, the day that carries
@@ -297,18 +301,19 @@ class TourModel:
             or leg.km > model.flight_threshold_km * model.road_factor
         )
 
-    def _split_drive(
+    def _split_drives(
         self, ti: int, p: int, d: int, origin: int, destination: int, leg: Leg
-    ) -> tuple[int, int, tuple[Stage, ...]] | None:
+    ) -> Iterator[tuple[int, int, tuple[Stage, ...]]]:
         """A drive too long for one day, in stages of at most the daily limit on the working
         days after day p (the previous busy day, -1 for the tour's start) and before day d.
 
         The stops lie on the great circle, the stages of equal length. Tried in turn: every
         stage on a travel day of its own; the last stage on the morning of day d, before its
         events; and then the same with a first, shorter stage on the evening after day p's
-        last talk (what is left of that day's hours and driving). Returns (where the team
-        wakes on day d, the first day that carries a stage, the stages), or None if the days
-        between cannot hold the drive.
+        last talk (what is left of that day's hours and driving); last, full stages first and
+        a short one on the morning of day d (for an early talk). Yields each that the days
+        hold, in that order: (where the team wakes on day d, the first day that carries a
+        stage, the stages); the day's evaluation takes the first its talks allow.
         """
         team = self.teams[ti]
         model = self.travel_model
@@ -326,9 +331,24 @@ class TourModel:
             if len(free) < base - 1:
                 continue
             # Minute rounding can push a stage a minute over the limit; one more fixes it.
-            for parts in (base, base + 1):
+            for parts, full_days_first in ((base, False), (base + 1, False), (base, True)):
                 cuts = [head] if head else []
-                cuts += [head + (1 - head) * k / parts for k in range(1, parts)]
+                if full_days_first:
+                    # Every stage but the last as long as a day allows, the last as short as
+                    # it can be: a morning stage before an early talk (stages of equal
+                    # length would make the team late for it).
+                    share = min(
+                        (team.max_drive - FULL_STAGE_MARGIN_MINUTES) / leg.driving_minutes,
+                        FULL_STAGE_SHARE_OF_ROAD_LIMIT
+                        * model.flight_threshold_km
+                        * model.road_factor
+                        / leg.km,
+                    )
+                    if head + share * (parts - 1) >= 1:
+                        continue
+                    cuts += [head + share * k for k in range(1, parts)]
+                else:
+                    cuts += [head + (1 - head) * k / parts for k in range(1, parts)]
                 points = [origin, *self._stops(origin, destination, cuts), destination]
                 portions = list(zip(points, points[1:], strict=False))
                 if any(
@@ -342,12 +362,12 @@ class TourModel:
                         continue
                     evening = ((p, *portions[0]),)
                     portions = portions[1:]
-                for before in (portions, portions[:-1]):
+                # Front-loaded stages are only worth it with the short one on the talk's morning.
+                for before in (portions[:-1],) if full_days_first else (portions, portions[:-1]):
                     stages = self._stage_days(ti, free, before, latest=not evening)
                     if stages is not None and evening + stages:
                         morning = before[-1][1] if before else evening[-1][2]
-                        return morning, (evening + stages)[0][0], evening + stages
-        return None
+                        yield morning, (evening + stages)[0][0], evening + stages
 
     def _evening_room(self, ti: int, p: int) -> int:
         """Minutes the team could still drive after day p's last talk: what is left of that
@@ -637,7 +657,7 @@ class TourModel:
         that morning. So nobody moves right after a talk only to wait days in a hotel.
 
         Between two stops the model would fly, a team that may fly can also drive in stages
-        (``_split_drive``): first when that costs less, last otherwise, and only that with
+        (``_split_drives``): first when that costs less, last otherwise, and only that with
         ``no_flight`` (the week's flight cap is used up). A generator: the drive is worked
         out only when asked for.
         """
@@ -656,8 +676,8 @@ class TourModel:
         if p >= 0 and d - p >= 2 and not self._at_home(ti, origin_loc):
             yield from self._home_visits(ti, p, d, origin_loc, first_loc, leg)
         if self._needs_stages(ti, leg):
-            split = self._split_drive(ti, p, d, origin_loc, first_loc, leg)
-            yield split if split is not None else morning
+            splits = list(self._split_drives(ti, p, d, origin_loc, first_loc, leg))
+            yield from splits or [morning]
             return
         if p < 0 or leg.mode != "flight":
             yield from self._flight_options(ti, p, d, leg, morning, first_loc)
@@ -666,9 +686,7 @@ class TourModel:
         drive_first = no_flight or self._drive_first(ti, leg, overland)
         if not drive_first:
             yield from self._flight_options(ti, p, d, leg, morning, first_loc)
-        split = self._split_drive(ti, p, d, origin_loc, first_loc, overland)
-        if split is not None:
-            yield split
+        yield from self._split_drives(ti, p, d, origin_loc, first_loc, overland)
         if drive_first and not no_flight:
             yield from self._flight_options(ti, p, d, leg, morning, first_loc)
 

@@ -4,10 +4,13 @@ insertion estimate counts the nights a long drive adds. Every plan is verified."
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 from planner import Location, Problem, plan_tour, verify_plan
+from planner.jsonio import problem_from_json
 from planner.tour import TourModel
 from planner.travel import DEPARTURE_BUFFER_MINUTES, TravelModel
 from planner.verify import verify_plan as verify
@@ -267,3 +270,18 @@ def test_a_trip_that_pays_together_is_found_among_other_requests():
     placed = {ev.request_id for day in plan.teams[0].days for ev in day.events}
     assert {"lancaster", "york", "harrisburg"} <= placed
     assert {left.request_id for left in plan.left_out} >= {"denver"}
+
+
+def test_a_long_drive_before_an_early_talk_leaves_the_short_stage_for_its_morning():
+    """Richmond on Tuesday evening, Princeton on Thursday at 10:00, six and a half hours apart
+    with six a day: full stage on Wednesday, the short rest on Thursday morning, there an hour
+    before the talk (stages of equal length made the team arrive after it started)."""
+    case = Path(__file__).parent / "cases" / "early-talk-after-a-long-drive.json"
+    problem = problem_from_json(json.loads(case.read_text()))
+    plan = plan_tour(problem, seconds=5, seed=0)
+    assert verify_plan(problem, plan) == []
+    (team,) = plan.teams
+    thursday = next(day for day in team.days if day.day.isoformat() == "2027-01-14")
+    (talk,) = thursday.events
+    arrival = thursday.legs[0].arrive
+    assert (talk.start - arrival).total_seconds() >= 60 * 60  # the tour's gap
