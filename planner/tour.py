@@ -676,8 +676,12 @@ class TourModel:
         if p >= 0 and d - p >= 2 and not self._at_home(ti, origin_loc):
             yield from self._home_visits(ti, p, d, origin_loc, first_loc, leg)
         if self._needs_stages(ti, leg):
-            splits = list(self._split_drives(ti, p, d, origin_loc, first_loc, leg))
-            yield from splits or [morning]
+            found = False
+            for split in self._split_drives(ti, p, d, origin_loc, first_loc, leg):
+                found = True
+                yield split
+            if not found:
+                yield morning
             return
         if p < 0 or leg.mode != "flight":
             yield from self._flight_options(ti, p, d, leg, morning, first_loc)
