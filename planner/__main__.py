@@ -26,13 +26,15 @@ from planner.verify import verify_plan
 def _positive(kind: type[int] | type[float]):
     """An argparse type: a number above zero, or a one-line usage error saying so."""
 
+    what = "a whole number" if kind is int else "a number"
+
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+            raise argparse.ArgumentTypeError(f"must be {what} above zero, not {text}") from None
         if not 0 < value < math.inf:  # also refuses nan
-            raise argparse.ArgumentTypeError(f"must be a number above zero, not {text}")
+            raise argparse.ArgumentTypeError(f"must be {what} above zero, not {text}")
         return value
 
     return parse
@@ -83,15 +85,23 @@ def _read_json(path: Path) -> object:
         raise ProblemError(f"cannot read {path}: {exc.strerror}.") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ProblemError(f"{path} is not JSON: {exc}.") from exc
+    except RecursionError:
+        raise ProblemError(f"{path} is nested too deeply to be a problem or a plan.") from None
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "solve" and args.out and not args.out.parent.is_dir():
+        # Said before the search, not after it has run for its whole limit.
+        raise ProblemError(f"cannot write {args.out}: no folder {args.out.parent}.")
     problem = problem_from_json(_read_json(args.problem))  # type: ignore[arg-type]
     if args.command == "solve":
         plan = plan_tour(problem, seconds=args.seconds, seed=args.seed, work_units=args.work_units)
         text = json.dumps(plan_to_json(plan), indent=2) + "\n"
         if args.out:
-            args.out.write_text(text)
+            try:
+                args.out.write_text(text)
+            except OSError as exc:
+                raise ProblemError(f"cannot write {args.out}: {exc.strerror}.") from exc
         else:
             sys.stdout.write(text)
         return 0

@@ -6,6 +6,7 @@ Owns the mapping between the dataclasses and plain JSON: dates ``YYYY-MM-DD``, l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time
@@ -154,9 +155,20 @@ def _each(items: Any, kind: str, build):
             raise
         except KeyError as exc:
             raise ProblemError(f"{kind} {name}: missing field {exc.args[0]!r}.") from exc
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise ProblemError(f"{kind} {name}: {exc}") from exc
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            raise ProblemError(_sentence(f"{kind} {name}: {exc}")) from exc
     return tuple(out)
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!", ")")) else f"{text}."
+
+
+def _list(value: Any, name: str) -> list[Any]:
+    """A JSON list (``"fellow_ids": "ana"`` is refused, not read letter by letter)."""
+    if not isinstance(value, list):
+        raise ValueError(f"{name} must be a list, not {value!r}")
+    return value
 
 
 def problem_from_json(data: dict[str, Any]) -> Problem:
@@ -174,16 +186,25 @@ def problem_from_json(data: dict[str, Any]) -> Problem:
     if "weights" in data:
         try:
             w = _known(data["weights"], WEIGHT_FIELDS, "weights")
+            given = w.get("priority", {})
+            if not isinstance(given, dict):
+                raise ValueError(f"priority must be an object, not {given!r}")
+            for name in given:
+                if name not in weights.priority:
+                    known = ", ".join(sorted(weights.priority))
+                    raise ValueError(f"unknown priority {name!r} (one of {known})")
             weights = ValueWeights(
                 # Priorities given are changed; the others keep their defaults.
                 priority={
                     **weights.priority,
-                    **{k: float(v) for k, v in w.get("priority", {}).items()},
+                    **{k: _number(v, f"priority {k!r}") for k, v in given.items()},
                 },
-                minimum_audience=int(w.get("minimum_audience", weights.minimum_audience)),
+                minimum_audience=_whole(
+                    w.get("minimum_audience", weights.minimum_audience), "minimum_audience"
+                ),
             )
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise ProblemError(f"Weights: {exc}") from exc
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            raise ProblemError(_sentence(f"Weights: {exc}")) from exc
     problem = Problem(teams=teams, requests=requests, locked=locked, weights=weights)
     check_problem(problem)
     return problem
@@ -198,7 +219,7 @@ def _team_from_json(t: Any) -> Team:
     t = _known(t, TEAM_FIELDS, "the team")
     return Team(
         id=str(t["id"]),
-        fellow_ids=tuple(str(f) for f in t.get("fellow_ids", ())),
+        fellow_ids=tuple(str(f) for f in _list(t.get("fellow_ids", []), "fellow_ids")),
         start_location=_location(t["start_location"], "start_location"),
         first_day=_date(t["first_day"], "first_day"),
         last_day=_date(t["last_day"], "last_day"),
@@ -207,18 +228,27 @@ def _team_from_json(t: Any) -> Team:
         work_end=_clock(t.get("work_end", "21:00"), "work_end"),
         max_events_per_day=_whole(t.get("max_events_per_day", 3), "max_events_per_day"),
         min_gap_minutes=_whole(t.get("min_gap_minutes", 30), "min_gap_minutes"),
-        rest_weekdays=frozenset(_whole(x, "rest_weekdays") for x in t.get("rest_weekdays", [6])),
+        rest_weekdays=frozenset(
+            _whole(x, "rest_weekdays") for x in _list(t.get("rest_weekdays", [6]), "rest_weekdays")
+        ),
         max_driving_minutes_per_day=_whole(
             t.get("max_driving_minutes_per_day", 360), "max_driving_minutes_per_day"
         ),
-        unavailability=tuple(_unavailability_from_json(u) for u in t.get("unavailability", ())),
-        commitments=tuple(_commitment_from_json(c) for c in t.get("commitments", ())),
+        unavailability=tuple(
+            _unavailability_from_json(u)
+            for u in _list(t.get("unavailability", []), "unavailability")
+        ),
+        commitments=tuple(
+            _commitment_from_json(c) for c in _list(t.get("commitments", []), "commitments")
+        ),
         end_location=(
             _location(t["end_location"], "end_location") if t.get("end_location") else None
         ),
         costs=_costs_from_json(t.get("costs", {})),
         max_flights_per_week=_optional_int(t.get("max_flights_per_week", 1)),
-        region_states=frozenset(str(x).upper() for x in t.get("region_states", ())),
+        region_states=frozenset(
+            str(x).upper() for x in _list(t.get("region_states", []), "region_states")
+        ),
         region_radius_km=(
             _number(t["region_radius_km"], "region_radius_km")
             if t.get("region_radius_km") is not None
@@ -254,14 +284,19 @@ def _state(value: Any, where: str) -> str:
 
 
 def _whole(value: Any, name: str) -> int:
-    """A whole number given as a JSON number: "60" (a string) or 1.5 is refused, not guessed."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    """A whole number given as a JSON number: "60" (a string), 1.5, NaN or infinity is
+    refused, not guessed."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not value.is_integer())
+    ):
         raise ValueError(f"{name} must be a whole number, not {value!r}")
     return int(value)
 
 
 def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{name} must be a number, not {value!r}")
     return float(value)
 
@@ -278,7 +313,7 @@ def _request_from_json(r: Any) -> Request:
         location=_location(r["location"]),
         timezone=r["timezone"],
         duration_minutes=_whole(r["duration_minutes"], "duration_minutes"),
-        windows=tuple(_window_from_json(w) for w in r["windows"]),
+        windows=tuple(_window_from_json(w) for w in _list(r["windows"], "windows")),
         expected_audience=_whole(r.get("expected_audience", 0), "expected_audience"),
         priority=r.get("priority", "normal"),
         label=r.get("label", ""),

@@ -233,8 +233,7 @@ REASONS: dict[str, str] = {
     "that could work",
     "too_far": "too far to reach and return to the route in the time available",
     "day_capacity": "every day that could work already has the maximum number of events",
-    "flight_cap": "reaching it needs a flight in a week that already has the most flights "
-    "the tour allows",
+    "flight_cap": "reaching it needs more flights that week than the tour allows",
     "not_worth_trip": "it fits, but getting there costs more than the talk is worth",
     "lower_value": "lost to higher-value requests competing for the same days",
 }

@@ -57,7 +57,7 @@ def describe_region(team: Team) -> str:
 
 
 def _host(request: Request) -> str:
-    return request.label or "This request"
+    return request.label or f"Request {request.id}"
 
 
 def explain(model: TourModel, ri: int) -> LeftOut:
@@ -138,9 +138,9 @@ def explain(model: TourModel, ri: int) -> LeftOut:
         )
         return left(
             "flight_cap",
-            f"reaching it on {on((ti, d) for _c, ti, d in capped)} needs a flight in a week "
-            f"that already has the most flights the tour allows ({', '.join(map(str, caps))} a "
-            "week).",
+            # The week may have no flight yet: the way there and back alone can need more.
+            f"reaching it on {on((ti, d) for _c, ti, d in capped)} needs more flights that "
+            f"week than the tour allows ({', '.join(map(str, caps))} a week).",
         )
     elsewhere = model.insertions(ri, elsewhere=False)
     if elsewhere:

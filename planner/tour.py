@@ -814,7 +814,9 @@ class TourModel:
         day = team.days[d]
         if not events:
             return _DaySchedule((), (), -1, None, 0)
-        if not lenient and ((limits.event_cap and len(events) > team.max_events) or day.rest):
+        # A rest day takes no planned talk; one staff hold there (locked) keeps its day.
+        rest = day.rest and not any(e in self.locked_start for e in events)
+        if not lenient and ((limits.event_cap and len(events) > team.max_events) or rest):
             return None
         first: Incoming | None = None
         for option in self._incoming(ti, d, self.req_loc[events[0]], no_flight=no_flight):

@@ -51,9 +51,11 @@ def within_region(
 ) -> bool:
     """The region rule (one home, for the planner and the booking warnings): the place's state
     among `states` (upper-case postal codes; empty: any) and, with a radius, within
-    `radius_km` great-circle km of `start` (unknown places or starts pass the radius)."""
+    `radius_km` great-circle km of `start`. What is not known is not held against a place:
+    a place without a state passes the states (it is judged by the radius alone), an unknown
+    place or start passes the radius."""
     wanted = {code.upper() for code in states}
-    if wanted and state.upper() not in wanted:
+    if wanted and state and state.upper() not in wanted:
         return False
     if radius_km is not None and start is not None and place is not None:
         return great_circle_km(start, place) <= radius_km

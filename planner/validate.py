@@ -61,6 +61,11 @@ def _check_costs(costs: CostModel, where: str) -> None:
             raise ProblemError(f"{where}: the cost {name} cannot be negative ({value}).")
 
 
+# No hall holds more; a bigger number is a typing slip, and a value far beyond it would overflow
+# the value arithmetic (floats).
+MAX_AUDIENCE = 1_000_000
+
+
 def check_problem(problem: Problem) -> None:
     """Raise ``ProblemError`` on the first malformed item; return None if the problem is sound."""
     for name, weight in problem.weights.priority.items():
@@ -150,8 +155,17 @@ def check_problem(problem: Problem) -> None:
         _check_location(request.location, where)
         if request.duration_minutes <= 0:
             raise ProblemError(f"{where}: the talk lasts {request.duration_minutes} minutes.")
+        if request.duration_minutes > MINUTES_PER_DAY:
+            raise ProblemError(
+                f"{where}: the talk lasts {request.duration_minutes} minutes; at most a day "
+                f"({MINUTES_PER_DAY})."
+            )
         if request.expected_audience < 0:
             raise ProblemError(f"{where}: the expected audience cannot be negative.")
+        if request.expected_audience > MAX_AUDIENCE:
+            raise ProblemError(f"{where}: the expected audience is more than {MAX_AUDIENCE:,}.")
+        if not request.windows:
+            raise ProblemError(f"{where}: the request has no window.")
         if request.priority not in problem.weights.priority:
             raise ProblemError(
                 f"{where}: unknown priority {request.priority!r} (one of "

@@ -147,13 +147,19 @@ def check_tour_dates(facts: Facts, team: Team, team_plan: TeamPlan) -> list[Viol
 
 
 def check_rest_days(facts: Facts, team: Team, team_plan: TeamPlan) -> list[Violation]:
-    """rest_day: a rest weekday has no events and no travel."""
+    """rest_day: a rest weekday has no events and no travel, unless staff hold an event there
+    (a locked event: the booking rules let staff book a rest day with a reason), which keeps
+    the travel it needs."""
     return [
         Violation(
             "rest_day", f"{day.day.isoformat()} is a rest day but has events or travel.", team.id
         )
         for day in team_plan.days
-        if day.day.weekday() in team.rest_weekdays and (day.events or day.legs)
+        if day.day.weekday() in team.rest_weekdays
+        and (
+            any(not event.locked for event in day.events)
+            or (day.legs and not any(event.locked for event in day.events))
+        )
     ]
 
 
@@ -364,7 +370,8 @@ def check_region(facts: Facts, team: Team, team_plan: TeamPlan) -> list[Violatio
 
 
 def check_request_windows(facts: Facts, team: Team, team_plan: TeamPlan) -> list[Violation]:
-    """outside_window: every event lies inside one of the windows its host gave."""
+    """outside_window: every planned (unlocked) event lies inside one of the windows its host
+    gave; staff may hold one elsewhere with a reason (the booking rules' warning)."""
     return [
         Violation(
             "outside_window",
@@ -374,15 +381,18 @@ def check_request_windows(facts: Facts, team: Team, team_plan: TeamPlan) -> list
             event.request_id,
         )
         for _day, event, request in known_events(facts, team_plan)
-        if not in_request_window(request, event)
+        if not event.locked and not in_request_window(request, event)
     ]
 
 
 def check_event_working_hours(facts: Facts, team: Team, team_plan: TeamPlan) -> list[Violation]:
-    """working_hours (events): an event keeps to the tour's working hours of its day at its
-    venue (the same day rule as the booking rules, ``days.working_hours``)."""
+    """working_hours (events): a planned (unlocked) event keeps to the tour's working hours of
+    its day at its venue (the same day rule as the booking rules, ``days.working_hours``, whose
+    warning staff may override for an event they hold)."""
     out = []
     for day, event, request in known_events(facts, team_plan):
+        if event.locked:
+            continue
         opens, closes = working_hours(day.day, request.timezone, team.work_start, team.work_end)
         if event.start < opens or event.end > closes:
             out.append(

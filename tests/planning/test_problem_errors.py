@@ -123,6 +123,38 @@ BROKEN = {
         lambda d: d.update(lock=[]),
         "Unknown field 'lock' in the problem (did you mean 'locked'?).",
     ),
+    "a talk longer than a day": (
+        lambda d: d["requests"][0].update(duration_minutes=10**12),
+        "Request r0: the talk lasts 1000000000000 minutes; at most a day (1440).",
+    ),
+    "an audience past any hall": (
+        lambda d: d["requests"][1].update(expected_audience=10**400),
+        "Request r1: the expected audience is more than 1,000,000.",
+    ),
+    "a request without a window": (
+        lambda d: d["requests"][2].update(windows=[]),
+        "Request r2: the request has no window.",
+    ),
+    "fellows given as text": (
+        lambda d: d["teams"][0].update(fellow_ids="ana"),
+        "Team t1: fellow_ids must be a list, not 'ana'.",
+    ),
+    "region states given as text": (
+        lambda d: d["teams"][0].update(region_states="PA"),
+        "Team t1: region_states must be a list, not 'PA'.",
+    ),
+    "windows given as null": (
+        lambda d: d["requests"][3].update(windows=None),
+        "Request r3: windows must be a list, not None.",
+    ),
+    "minimum audience given as text": (
+        lambda d: d.update(weights={"minimum_audience": "1"}),
+        "Weights: minimum_audience must be a whole number, not '1'.",
+    ),
+    "unknown priority weight": (
+        lambda d: d.update(weights={"priority": {"urgent": 3}}),
+        "Weights: unknown priority 'urgent' (one of critical, high, low, normal)",
+    ),
     "misspelt weight": (
         lambda d: d.update(weights={"minimum_attendance": 10}),
         "Weights: unknown field 'minimum_attendance' in weights",
@@ -222,6 +254,7 @@ def test_weights_given_in_part_keep_the_other_priorities(tmp_path, capsys):
         ("--seconds", "inf"),
         ("--seconds", "soon"),
         ("--work-units", "0"),
+        ("--work-units", "1.5"),
     ],
 )
 def test_the_command_line_refuses_a_limit_that_is_not_above_zero(tmp_path, capsys, option, value):
@@ -243,3 +276,14 @@ def test_the_documented_example_problem_reads():
     ]
     assert len(examples) == 1
     assert problem_from_json(examples[0]).requests
+
+
+def test_deep_nesting_and_a_missing_output_folder_exit_two(tmp_path, capsys):
+    status, err = _run(tmp_path, "[" * 100_000 + "]" * 100_000, capsys)
+    assert status == 2 and "nested too deeply" in err and err.count("\n") == 1
+    problem_file = tmp_path / "problem.json"
+    problem_file.write_text(json.dumps(_week()))
+    out = tmp_path / "nowhere" / "plan.json"
+    assert main(["solve", str(problem_file), "--seconds", "30", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write {out}: no folder" in err and err.count("\n") == 1
