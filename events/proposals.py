@@ -534,6 +534,10 @@ def accept_proposal(
         ),
         key=lambda pair: pair[0].start,
     )
+    # Staff cancelled these on the board after the proposal was made: accepting it must not
+    # quietly book them again (a fresh proposal can).
+    cancelled_since = _cancelled_since(tour, run, {p.request_id for p, _f in chosen})
+    chosen = [(p, f) for p, f in chosen if p.request_id not in cancelled_since]
     starts = {planned.request_id: planned.start for planned, _fellows in chosen}
 
     withdrawn: list[Event] = []
@@ -545,6 +549,10 @@ def accept_proposal(
 
     arrivals = _arrivals(plan)
     outcome = Acceptance()
+    for request_id in sorted(cancelled_since):
+        outcome.refused[request_id] = [
+            _("Cancelled after this proposal was made; it was not booked again.")
+        ]
     still_open = {
         str(pk)
         for pk in SpeakerRequest.objects.filter(
@@ -626,6 +634,24 @@ def _book_planned(
         # The planner keeps to windows in its own terms; note why a soft rule is crossed.
         reason = _("Accepted from proposal #%(run)d") % {"run": run.pk}
         return services.book_event(**booking, override_reason=reason)
+
+
+def _cancelled_since(tour: Tour, run: PlanningRun, request_ids: set[str]) -> set[str]:
+    """Of ``request_ids``, those whose event in the tour was cancelled after the run finished
+    and that have no live event now."""
+    if run.finished_at is None:
+        return set()
+    ids = [int(r) for r in request_ids if r.isdigit()]
+    cancelled = Event.objects.filter(
+        tour=tour,
+        request_id__in=ids,
+        status=Event.Status.CANCELLED,
+        cancelled_at__gt=run.finished_at,
+    ).values_list("request_id", flat=True)
+    live = Event.objects.filter(request_id__in=ids, status__in=LIVE_STATUSES).values_list(
+        "request_id", flat=True
+    )
+    return {str(r) for r in set(cancelled) - set(live)}
 
 
 def rewrite_itinerary(*, tour: Tour) -> None:

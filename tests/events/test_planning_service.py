@@ -779,3 +779,20 @@ def test_booking_by_hand_writes_the_itinerary_the_board_counts(tour_with_request
     )
     titles = ItineraryItem.objects.filter(tour=other).values_list("title", flat=True)
     assert list(titles) == ["Train to Baltimore"]
+
+
+def test_accepting_again_does_not_rebook_what_staff_cancelled_since(tour_with_requests):
+    tour, _fellows, _requests = tour_with_requests
+    run = _propose(tour)
+    first = proposals.accept_proposal(run=run)
+    gone = first.booked[0]
+    services.cancel_event(event=gone, reason="The host's hall is flooded")
+    again = proposals.accept_proposal(run=run)
+    assert again.refused == {
+        str(gone.request_id): ["Cancelled after this proposal was made; it was not booked again."]
+    }
+    assert not Event.objects.filter(
+        request_id=gone.request_id, status__in=[Event.Status.TENTATIVE, Event.Status.CONFIRMED]
+    ).exists()
+    # The rest of the proposal is still booked where it was.
+    assert again.booked == []
