@@ -561,6 +561,10 @@ def check_tour_changes(
                     "problem": problem,
                 }
             )
+    if changes.get("max_flights_per_week", tour.max_flights_per_week) is not None and (
+        "max_flights_per_week" in changes
+    ):
+        conflicts += _flights_over_cap(tour)
     if conflicts:
         raise ValidationError(
             [
@@ -569,6 +573,22 @@ def check_tour_changes(
             ]
         )
     return tour
+
+
+def _flights_over_cap(tour: Tour) -> list[str]:
+    """The weeks in which the route through the tour's booked events (as the itinerary is
+    written, ``events.proposals.booked_itinerary``) flies more than the tour's flight cap."""
+    from events.proposals import booked_itinerary, build_problem  # they book through us
+    from planner import verify_plan
+
+    plan = booked_itinerary(tour)
+    if plan is None:
+        return []
+    return [
+        _("Team %(team)s: %(problem)s") % {"team": violation.team_id, "problem": violation.message}
+        for violation in verify_plan(build_problem(tour, only_booked=True), plan)
+        if violation.code == "flight_cap"
+    ]
 
 
 @transaction.atomic
@@ -585,6 +605,8 @@ def update_tour(
     tour.save()
     if teams is not None:
         fellow_services.set_tour_teams(tour=tour, teams=teams)
+    # New dates, hours, limits or teams change the route through what is booked.
+    _follow_with_itinerary(tour)
     return tour
 
 

@@ -465,8 +465,8 @@ def check_flight_cap(facts: Facts, team: Team, team_plan: TeamPlan) -> list[Viol
     return [
         Violation(
             "flight_cap",
-            f"Week {week + 1} of the tour has {count} flights, over the cap "
-            f"{team.max_flights_per_week} (first leg out and trip home aside).",
+            f"Week {week + 1} of the tour has {count} flight{'' if count == 1 else 's'}, over "
+            f"the cap of {team.max_flights_per_week} (first leg out and trip home aside).",
             team.id,
         )
         for week, count in sorted(weeks.items())

@@ -796,3 +796,49 @@ def test_accepting_again_does_not_rebook_what_staff_cancelled_since(tour_with_re
     ).exists()
     # The rest of the proposal is still booked where it was.
     assert again.booked == []
+
+
+def test_a_flight_cap_the_booked_route_cannot_keep_is_named(tour_with_requests):
+    """Lowering the flight cap under a route that must fly (New York one day, Denver the next)
+    is refused, naming the week; a cap it keeps is saved and the itinerary rewritten."""
+    from django.core.exceptions import ValidationError
+
+    tour, fellows, requests = tour_with_requests
+    tour.max_flights_per_week = 1
+    tour.save()
+    new_york = local(dt.date(2027, 3, 1), 14)
+    services.book_event(
+        tour=tour,
+        fellows=fellows,
+        starts_at=new_york,
+        ends_at=new_york + dt.timedelta(hours=1),
+        request=requests[0],
+    )
+    denver = SpeakerRequestFactory(
+        city="Denver", state="CO", zip_code="80202", latitude=39.7392, longitude=-104.9903
+    )
+    RequestWindowFactory(
+        request=denver,
+        start_date=dt.date(2027, 3, 2),
+        end_date=dt.date(2027, 3, 2),
+        earliest_start=dt.time(9),
+        latest_end=dt.time(20),
+    )
+    denver_start = dt.datetime(2027, 3, 2, 15, tzinfo=ZoneInfo("America/Denver"))
+    services.book_event(
+        tour=tour,
+        fellows=fellows,
+        starts_at=denver_start,
+        ends_at=denver_start + dt.timedelta(hours=1),
+        request=denver,
+    )
+    assert ItineraryItem.objects.filter(tour=tour, mode=ItineraryItem.Mode.FLIGHT).exists()
+    with pytest.raises(ValidationError) as refused:
+        services.update_tour(tour=tour, changes={"max_flights_per_week": 0})
+    assert any(
+        "Week 1 of the tour has 1 flight, over the cap of 0" in m for m in refused.value.messages
+    )
+    tour.refresh_from_db()
+    assert tour.max_flights_per_week == 1
+    services.update_tour(tour=tour, changes={"max_flights_per_week": 2})
+    assert ItineraryItem.objects.filter(tour=tour, mode=ItineraryItem.Mode.FLIGHT).exists()
