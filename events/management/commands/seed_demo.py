@@ -235,6 +235,9 @@ class Command(BaseCommand):
             start_latitude=40.71,
             start_longitude=-74.01,
             rest_weekdays=[6],
+            # A touring team's day starts early: a 10 AM talk an hour or two away is reached
+            # that morning, not by driving out the day before.
+            work_day_start=dt.time(7),
         )
         west = Tour.objects.create(
             name="Demo Midwest Tour",
@@ -249,6 +252,7 @@ class Command(BaseCommand):
             start_latitude=41.88,
             start_longitude=-87.63,
             rest_weekdays=[6],
+            work_day_start=dt.time(7),
         )
         TourMember.objects.create(tour=east, fellow=fellows[1], team="A")
         TourMember.objects.create(tour=east, fellow=fellows[2], team="A")
@@ -305,9 +309,9 @@ class Command(BaseCommand):
             if window.start_date.weekday() in east.rest_weekdays:
                 continue
             # As a coordinator books by hand: not before the team, leaving when its working day
-            # starts and driving up to an hour, can arrive the tour's minimum gap ahead.
+            # starts and driving up to two hours, can arrive the tour's minimum gap ahead.
             earliest = dt.datetime.combine(window.start_date, east.work_day_start) + dt.timedelta(
-                minutes=east.min_gap_minutes + 60
+                minutes=east.min_gap_minutes + 120
             )
             at = max(window.earliest_start, earliest.time())
             start = dt.datetime.combine(window.start_date, at, tzinfo=zone)
