@@ -1564,9 +1564,14 @@ class TourModel:
             busy = sched is not None and bool(sched.events)
             if d in travel_days and not busy:
                 a, b = travel_days[d]
-                depart = self._first_free(
-                    [day.work], self.leg(a, b).minutes, day.blocks, day.work[0]
-                )
+                minutes = self.leg(a, b).minutes
+                # A day of travel only: leave late enough to arrive as the working day ends
+                # (nobody spends a whole day waiting in a hotel for tomorrow's talk), else at
+                # the first hour a fellow's unavailability leaves free.
+                late = day.work[1] - minutes
+                depart = self._first_free([(late, day.work[1])], minutes, day.blocks, late)
+                if depart is None:
+                    depart = self._first_free([day.work], minutes, day.blocks, day.work[0])
                 assert depart is not None
                 legs.append(self._travel_leg(a, b, depart))
                 loc = b
