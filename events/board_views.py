@@ -253,9 +253,8 @@ def _map_box(routes: list[selectors.TeamRoute]) -> dict:
 def _tour_context(tour: Tour) -> dict:
     events = list(selectors.tour_events(tour=tour))
     fellows = list(selectors.tour_fellows(tour=tour))
-    routes = selectors.tour_routes(
-        tour=tour, events=events, itinerary=proposals.booked_itinerary(tour)
-    )
+    itinerary = proposals.booked_itinerary(tour)
+    routes = selectors.tour_routes(tour=tour, events=events, itinerary=itinerary)
     team_names, days = selectors.tour_timeline(tour=tour, events=events)
     finished = selectors.latest_finished_proposal(tour=tour)
     proposed = selectors.proposed_events(run=finished) if finished else []
@@ -269,6 +268,7 @@ def _tour_context(tour: Tour) -> dict:
         "team_names": team_names,
         "days": days,
         "routes": routes,
+        "itinerary_problems": proposals.itinerary_problems(tour, itinerary),
         "outline": board_map.outline(),
         "map_box": _map_box(routes),
         "totals": selectors.tour_totals(events=events, routes=routes),

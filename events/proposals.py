@@ -679,9 +679,34 @@ def booked_itinerary(tour: Tour) -> engine.Plan | None:
     """
     try:
         problem = build_problem(tour, only_booked=True)
-    except ValueError:
+        return engine.plan_tour(problem, seconds=5, work_units=1)  # nothing to search: all held
+    except ValueError:  # no fellows or start; or held events the planner refuses by name
         return None
-    return engine.plan_tour(problem, seconds=5, work_units=1)  # nothing to search: all held
+
+
+def itinerary_problems(tour: Tour, plan: engine.Plan | None) -> list[str]:
+    """What makes ``plan`` (``booked_itinerary``) impossible to run, in words for staff: the
+    planner's verifier on the booked events, each named by its title ("Princeton Theological
+    Seminary: starts before the team has arrived."). Empty when the route keeps every rule.
+
+    Booking rules check each event against its neighbours; a route can still break where
+    working hours, a fellow's unavailability or the driving limit leave no way to get there,
+    and staff see it here instead of in a fellow's calendar."""
+    if plan is None:
+        return []
+    problem = build_problem(tour, only_booked=True)
+    titles = {
+        (str(e.request_id) if e.request_id else f"{STAFF_EVENT_PREFIX}{e.pk}"): e.title
+        for e in Event.objects.filter(tour=tour, status__in=LIVE_STATUSES)
+    }
+    out = []
+    for violation in engine.verify_plan(problem, plan):
+        message = violation.message
+        name = titles.get(violation.request_id)
+        if name and message.startswith(f"{violation.request_id} "):
+            message = message[len(violation.request_id) + 1 :]
+        out.append(f"{name}: {message}" if name else message)
+    return out
 
 
 def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:

@@ -515,6 +515,7 @@ def check_tour_changes(
     teams would break, or the model's own field errors.
     """
     before_rest_days = list(tour.rest_weekdays or [])
+    original = tour
     tour = copy.copy(tour)
     for name, value in changes.items():
         setattr(tour, name, value)
@@ -561,10 +562,7 @@ def check_tour_changes(
                     "problem": problem,
                 }
             )
-    if changes.get("max_flights_per_week", tour.max_flights_per_week) is not None and (
-        "max_flights_per_week" in changes
-    ):
-        conflicts += _flights_over_cap(tour)
+    conflicts += _new_route_breaks(before=original, after=tour)
     if conflicts:
         raise ValidationError(
             [
@@ -575,19 +573,18 @@ def check_tour_changes(
     return tour
 
 
-def _flights_over_cap(tour: Tour) -> list[str]:
-    """The weeks in which the route through the tour's booked events (as the itinerary is
-    written, ``events.proposals.booked_itinerary``) flies more than the tour's flight cap."""
-    from events.proposals import booked_itinerary, build_problem  # they book through us
-    from planner import verify_plan
+def _new_route_breaks(*, before: Tour, after: Tour) -> list[str]:
+    """What the route through the tour's booked events (the itinerary fellows get,
+    ``events.proposals.booked_itinerary``) would break under the tour's new rules and did not
+    break before: a flight cap it cannot keep, a talk it cannot reach in the new working
+    hours..."""
+    from events.proposals import booked_itinerary, itinerary_problems  # they book through us
 
-    plan = booked_itinerary(tour)
-    if plan is None:
-        return []
+    was = set(itinerary_problems(before, booked_itinerary(before)))
     return [
-        _("Team %(team)s: %(problem)s") % {"team": violation.team_id, "problem": violation.message}
-        for violation in verify_plan(build_problem(tour, only_booked=True), plan)
-        if violation.code == "flight_cap"
+        problem
+        for problem in itinerary_problems(after, booked_itinerary(after))
+        if problem not in was
     ]
 
 

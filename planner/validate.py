@@ -8,6 +8,7 @@ it on the proposal, instead of a traceback from deep inside the search.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from planner.days import event_day
@@ -61,6 +62,9 @@ def _check_costs(costs: CostModel, where: str) -> None:
             raise ProblemError(f"{where}: the cost {name} cannot be negative ({value}).")
 
 
+# Tours happen in these years; a date far outside is a typing slip (and year 1 or 9999 would
+# overflow the planner's date arithmetic).
+FIRST_YEAR, LAST_YEAR = 2000, 2200
 # No hall holds more; a bigger number is a typing slip, and a value far beyond it would overflow
 # the value arithmetic (floats).
 MAX_AUDIENCE = 1_000_000
@@ -98,6 +102,13 @@ def check_problem(problem: Problem) -> None:
             raise ProblemError(f"{where}: at most {team.max_events_per_day} events a day.")
         if team.min_gap_minutes < 0 or team.max_driving_minutes_per_day < 0:
             raise ProblemError(f"{where}: the gap and the driving limit cannot be negative.")
+        if team.max_driving_minutes_per_day == 0:
+            raise ProblemError(f"{where}: the driving limit is 0 minutes a day; at least 1.")
+        for day in (team.first_day, team.last_day):
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                raise ProblemError(
+                    f"{where}: {day} is outside the years {FIRST_YEAR}-{LAST_YEAR} a tour can have."
+                )
         if team.min_gap_minutes > MINUTES_PER_DAY or team.max_driving_minutes_per_day > (
             MINUTES_PER_DAY
         ):
@@ -183,6 +194,7 @@ def check_problem(problem: Problem) -> None:
                     f"{window.earliest_start:%H:%M}."
                 )
     locked_ids: set[str] = set()
+    held: dict[str, list[tuple[str, datetime, datetime]]] = {}  # team id -> (id, start, end)
     for lock in problem.locked:
         where = f"Locked event {lock.request_id}"
         if lock.request_id not in request_ids:
@@ -196,6 +208,15 @@ def check_problem(problem: Problem) -> None:
             raise ProblemError(f"{where}: the start needs a UTC offset.")
         team = next(t for t in problem.teams if t.id == lock.team_id)
         venue_zone = next(r.timezone for r in problem.requests if r.id == lock.request_id)
+        duration = next(r.duration_minutes for r in problem.requests if r.id == lock.request_id)
+        for other in held.get(lock.team_id, []):
+            if other[1] < lock.start + timedelta(minutes=duration) and lock.start < other[2]:
+                raise ProblemError(
+                    f"{where}: it overlaps locked event {other[0]} of team {lock.team_id}."
+                )
+        held.setdefault(lock.team_id, []).append(
+            (lock.request_id, lock.start, lock.start + timedelta(minutes=duration))
+        )
         local_day = event_day(lock.start, venue_zone)
         if not team.first_day <= local_day <= team.last_day:
             raise ProblemError(f"{where}: {local_day} lies outside team {team.id}'s days.")

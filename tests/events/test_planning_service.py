@@ -842,3 +842,44 @@ def test_a_flight_cap_the_booked_route_cannot_keep_is_named(tour_with_requests):
     assert tour.max_flights_per_week == 1
     services.update_tour(tour=tour, changes={"max_flights_per_week": 2})
     assert ItineraryItem.objects.filter(tour=tour, mode=ItineraryItem.Mode.FLIGHT).exists()
+
+
+def test_a_tour_edit_that_leaves_no_way_to_a_talk_is_named_and_the_page_says_so(
+    tour_with_requests, client
+):
+    """Philadelphia at 10:30 AM, two hours from the start, with a fellow away the days before: a
+    7 AM working day reaches it that morning; an 8:30 one cannot. The edit is refused naming
+    the talk; a tour already in that state says so on its page."""
+    from django.core.exceptions import ValidationError
+
+    tour, fellows, requests = tour_with_requests
+    tour.work_day_start = dt.time(7)
+    tour.save()
+    philadelphia = local(dt.date(2027, 3, 3), 10, 30)
+    services.book_event(
+        tour=tour,
+        fellows=fellows,
+        starts_at=philadelphia,
+        ends_at=philadelphia + dt.timedelta(hours=1),
+        request=requests[2],
+    )
+    UnavailabilityFactory(  # from the tour's first day: no day to travel out before
+        fellow=fellows[0],
+        starts_at=local(dt.date(2027, 3, 1), 0),
+        ends_at=local(dt.date(2027, 3, 3), 0),
+    )
+    staff = StaffFactory()
+    client.force_login(staff)
+    page = client.get(f"/staff/tours/{tour.pk}/")
+    assert page.status_code == 200 and b'id="itinerary-problems"' not in page.content
+
+    with pytest.raises(ValidationError) as refused:
+        services.update_tour(tour=tour, changes={"work_day_start": dt.time(8, 30)})
+    assert any(m.startswith(requests[2].organization.name) for m in refused.value.messages)
+
+    Tour = type(tour)
+    Tour.objects.filter(pk=tour.pk).update(work_day_start=dt.time(8, 30))
+    page = client.get(f"/staff/tours/{tour.pk}/")
+    assert page.status_code == 200
+    assert b'id="itinerary-problems"' in page.content
+    assert requests[2].organization.name.encode() in page.content

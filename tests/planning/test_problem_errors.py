@@ -155,6 +155,23 @@ BROKEN = {
         lambda d: d.update(weights={"priority": {"urgent": 3}}),
         "Weights: unknown priority 'urgent' (one of critical, high, low, normal)",
     ),
+    "no driving at all": (
+        lambda d: d["teams"][0].update(max_driving_minutes_per_day=0),
+        "Team t1: the driving limit is 0 minutes a day; at least 1.",
+    ),
+    "a tour in year 9999": (
+        lambda d: d["teams"][0].update(first_day="9999-12-01", last_day="9999-12-31"),
+        "Team t1: 9999-12-01 is outside the years 2000-2200 a tour can have.",
+    ),
+    "two locked events at once": (
+        lambda d: d.update(
+            locked=[
+                {"request_id": "r0", "team_id": "t1", "start": "2026-03-03T15:00:00Z"},
+                {"request_id": "r1", "team_id": "t1", "start": "2026-03-03T15:00:00Z"},
+            ]
+        ),
+        "Locked event r1: it overlaps locked event r0 of team t1.",
+    ),
     "misspelt weight": (
         lambda d: d.update(weights={"minimum_attendance": 10}),
         "Weights: unknown field 'minimum_attendance' in weights",
@@ -287,3 +304,21 @@ def test_deep_nesting_and_a_missing_output_folder_exit_two(tmp_path, capsys):
     assert main(["solve", str(problem_file), "--seconds", "30", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert f"cannot write {out}: no folder" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("field", ["request_id", "team_id"])
+def test_verify_names_a_plan_of_unknown_requests_or_teams(tmp_path, capsys, field):
+    problem_file, plan_file = tmp_path / "problem.json", tmp_path / "plan.json"
+    problem_file.write_text(json.dumps(_week()))
+    assert main(["solve", str(problem_file), "--seconds", "5", "--out", str(plan_file)]) == 0
+    plan = json.loads(plan_file.read_text())
+    if field == "team_id":
+        plan["teams"][0]["team_id"] = "zz"
+    else:
+        event = next(e for t in plan["teams"] for d in t["days"] for e in d["events"])
+        event["request_id"] = "nope"
+    plan_file.write_text(json.dumps(plan))
+    assert main(["verify", str(problem_file), str(plan_file)]) == 1
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err
+    assert ("unknown_team" if field == "team_id" else "unknown_request") in out.out
