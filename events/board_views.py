@@ -469,6 +469,14 @@ def event_reschedule(request: HttpRequest, event_id: int) -> HttpResponse:
             request, event, form, refused.findings, checked=True, blocking=True, status=409
         )
     if "check" in request.POST:
+        warnings += services.route_warnings(
+            lambda reason: services.reschedule_event(
+                event=Event.objects.get(pk=event.pk),  # the page keeps the event as it is
+                starts_at=form.cleaned_data["starts_at"],
+                ends_at=form.cleaned_data["ends_at"],
+                override_reason=reason,
+            )
+        )
         return _render_event(request, event, form, warnings, checked=True)
     try:
         services.reschedule_event(
@@ -715,6 +723,16 @@ def request_book(request: HttpRequest, request_id: int) -> HttpResponse:
             override_reason=reason,
         )
         if "check" in request.POST:
+            warnings += services.route_warnings(
+                lambda reason: services.book_event(
+                    tour=form.cleaned_data["tour"],
+                    fellows=form.cleaned_data["fellows"],
+                    starts_at=form.cleaned_data["starts_at"],
+                    ends_at=form.cleaned_data["ends_at"],
+                    request=speaker_request,
+                    override_reason=reason,
+                )
+            )
             return again(warnings, checked=True)
         event = services.book_event(
             tour=form.cleaned_data["tour"],

@@ -11,7 +11,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -184,8 +185,10 @@ def book_event(
     check_booking(
         slot=slot, request=request, timezone_name=event.timezone, override_reason=override_reason
     )
+    route_before = _route_problems(tour) if rewrite_itinerary else None
     event = _save_checked(event, fellows)
-    if rewrite_itinerary:
+    if route_before is not None:
+        _refuse_new_route_breaks(tour, route_before, override_reason)
         _follow_with_itinerary(tour)
     if request is not None and request.status in (
         SpeakerRequest.Status.SUBMITTED,
@@ -268,6 +271,63 @@ def with_located_venue(*, event: Event, changes: Mapping[str, Any]) -> dict[str,
     if "timezone" not in changes or changes["timezone"] == event.timezone:
         changes["timezone"] = place.timezone
     return changes
+
+
+_route_collector: ContextVar[list[Finding] | None] = ContextVar("route_collector", default=None)
+
+
+class _CheckOnly(Exception):
+    """Rolls back the savepoint of ``route_warnings``."""
+
+
+def route_warnings(change: Callable[[str], object]) -> list[Finding]:
+    """The route warnings (code "route") that ``change`` (a booking or a move, given an
+    override reason) would bring, without keeping it: the change runs in a savepoint that is
+    always rolled back, notifications and itinerary included. For the board's "Check"."""
+    found: list[Finding] = []
+    token = _route_collector.set(found)
+    try:
+        with transaction.atomic():
+            change(_("(checking only)"))
+            raise _CheckOnly
+    except (_CheckOnly, BookingRefused, ValidationError):
+        pass
+    finally:
+        _route_collector.reset(token)
+    return found
+
+
+def _route_problems(tour: Tour) -> set[str]:
+    """What the route through the tour's booked events breaks now (events.proposals)."""
+    from events.proposals import booked_itinerary, itinerary_problems  # they book through us
+
+    try:
+        return set(itinerary_problems(tour, booked_itinerary(tour)))
+    except ValueError:  # a tour the planner cannot read (no fellows, no start)
+        return set()
+
+
+def _refuse_new_route_breaks(tour: Tour, before: set[str], override_reason: str) -> None:
+    """Raise BookingRefused (a warning a reason covers) when the change just saved leaves the
+    fellows' route unable to reach a talk that it reached before: the booking rules check an
+    event against its neighbours, the route also knows working hours, unavailability and the
+    driving limit between them. The caller's transaction rolls the change back."""
+    new = sorted(_route_problems(tour) - before)
+    collector = _route_collector.get()
+    if collector is not None:  # route_warnings: report, the savepoint is rolled back anyway
+        collector.extend(Finding("route", "starts_at", problem) for problem in new)
+        return
+    if new and not override_reason.strip():
+        raise BookingRefused(
+            [
+                *(Finding("route", "starts_at", problem) for problem in new),
+                Finding(
+                    "override_required",
+                    "override_reason",
+                    _("Give a reason to book despite these warnings."),
+                ),
+            ]
+        )
 
 
 def _follow_with_itinerary(tour: Tour) -> None:
@@ -394,8 +454,10 @@ def update_event(
         if event.status == Event.Status.TENTATIVE:
             # The host answered about the old time; the new one needs its own answer.
             event.host_answer, event.host_answer_comment, event.host_answered_at = "", "", None
+    route_before = _route_problems(event.tour) if calendar_change else None
     event = _save_checked(event, chosen)
-    if calendar_change:
+    if route_before is not None:
+        _refuse_new_route_breaks(event.tour, route_before, override_reason)
         _follow_with_itinerary(event.tour)
     if calendar_change and event.status == Event.Status.TENTATIVE and event.request_id:
         _propose_to_host(event)

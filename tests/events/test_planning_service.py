@@ -228,6 +228,8 @@ def test_fellow_booked_in_another_tour_is_not_double_booked(tour_with_requests):
         title="Pittsburgh talk",
         latitude=40.4406,
         longitude=-79.9959,
+        # The other tour starts that morning in New York, too far to be there an hour ahead.
+        override_reason="Grace travels the night before, outside this tour",
     )
     problem = proposals.build_problem(tour)
     (team,) = problem.teams
@@ -883,3 +885,30 @@ def test_a_tour_edit_that_leaves_no_way_to_a_talk_is_named_and_the_page_says_so(
     assert page.status_code == 200
     assert b'id="itinerary-problems"' in page.content
     assert requests[2].organization.name.encode() in page.content
+
+
+def test_a_booking_that_leaves_no_way_to_reach_a_talk_needs_a_reason(
+    tour_with_requests, staff_user, client
+):
+    """Booking by hand checks the fellows' route too: Washington at 9 AM on the tour's first
+    day, four hours from its start, cannot be reached an hour ahead. "Check" names it without
+    booking anything; booking needs a reason; with one it is booked and the tour page says the
+    itinerary cannot be run as booked."""
+    tour, _fellows, requests = tour_with_requests
+    washington = requests[5]
+    client.force_login(staff_user)
+    form = {"where": f"{tour.pk}:A", "day": "2027-03-01", "start": "09:00", "end": "10:00"}
+    url = f"/staff/requests/{washington.pk}/book/"
+    checked = client.post(url, {**form, "check": "1"})
+    assert checked.status_code == 200
+    assert 'data-code="route"' in checked.content.decode()
+    assert not Event.objects.filter(request=washington).exists()
+    assert not ItineraryItem.objects.filter(tour=tour).exists()
+    refused = client.post(url, form)
+    assert refused.status_code == 409 and 'data-code="route"' in refused.content.decode()
+    assert not Event.objects.filter(request=washington).exists()
+    reason = {"override_reason": "The team drives down the night before"}
+    assert client.post(url, {**form, **reason}).status_code == 302
+    assert Event.objects.filter(request=washington, status=Event.Status.TENTATIVE).exists()
+    page = client.get(f"/staff/tours/{tour.pk}/")
+    assert 'id="itinerary-problems"' in page.content.decode()
