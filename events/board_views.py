@@ -722,26 +722,19 @@ def request_book(request: HttpRequest, request_id: int) -> HttpResponse:
             timezone_name=speaker_request.timezone,
             override_reason=reason,
         )
+        booking = {
+            "tour": form.cleaned_data["tour"],
+            "fellows": form.cleaned_data["fellows"],
+            "starts_at": form.cleaned_data["starts_at"],
+            "ends_at": form.cleaned_data["ends_at"],
+            "request": speaker_request,
+        }
         if "check" in request.POST:
             warnings += services.route_warnings(
-                lambda reason: services.book_event(
-                    tour=form.cleaned_data["tour"],
-                    fellows=form.cleaned_data["fellows"],
-                    starts_at=form.cleaned_data["starts_at"],
-                    ends_at=form.cleaned_data["ends_at"],
-                    request=speaker_request,
-                    override_reason=reason,
-                )
+                lambda why: services.book_event(**booking, override_reason=why)
             )
             return again(warnings, checked=True)
-        event = services.book_event(
-            tour=form.cleaned_data["tour"],
-            fellows=form.cleaned_data["fellows"],
-            starts_at=form.cleaned_data["starts_at"],
-            ends_at=form.cleaned_data["ends_at"],
-            request=speaker_request,
-            override_reason=reason,
-        )
+        event = services.book_event(**booking, override_reason=reason)
     except services.BookingRefused as refused:
         return again(refused.findings, checked=True, blocking=True, status=409)
     except ValidationError as exc:
