@@ -623,6 +623,16 @@ def proposed_events(*, run: PlanningRun) -> list[dict]:
             tour=run.tour, status__in=LIVE_STATUSES, request__isnull=False
         ).values_list("request_id", "starts_at")
     }
+    # Staff cancelled it on this tour before (and it is not booked now): the row says so, so
+    # nobody rebooks it by accepting the whole proposal without noticing.
+    cancelled = {
+        str(request_id): cancelled_at
+        for request_id, cancelled_at in Event.objects.filter(
+            tour=run.tour, status=Event.Status.CANCELLED, request__isnull=False
+        )
+        .order_by("cancelled_at")
+        .values_list("request_id", "cancelled_at")
+    }
     rows = [
         {
             "team": team,
@@ -636,6 +646,9 @@ def proposed_events(*, run: PlanningRun) -> list[dict]:
             # moves_from: it is booked at another time, which accepting would change.
             "accepted": live.get(event["request_id"]) == dt.datetime.fromisoformat(event["start"]),
             "moves_from": live.get(event["request_id"]),
+            "cancelled_at": (
+                None if event["request_id"] in live else cancelled.get(event["request_id"])
+            ),
         }
         for team, event in planned
     ]

@@ -912,3 +912,24 @@ def test_a_booking_that_leaves_no_way_to_reach_a_talk_needs_a_reason(
     assert Event.objects.filter(request=washington, status=Event.Status.TENTATIVE).exists()
     page = client.get(f"/staff/tours/{tour.pk}/")
     assert 'id="itinerary-problems"' in page.content.decode()
+
+
+def test_a_new_proposal_says_which_of_its_talks_staff_cancelled_before(
+    tour_with_requests, staff_user, client
+):
+    tour, _fellows, _requests = tour_with_requests
+    booked = proposals.accept_proposal(run=_propose(tour)).booked
+    gone = booked[0]
+    services.cancel_event(event=gone, reason="The hall is flooded")
+    fresh = _propose(tour)
+    rows = {row["request_id"]: row for row in selectors.proposed_events(run=fresh)}
+    row = rows[str(gone.request_id)]
+    assert row["cancelled_at"] is not None and not row["accepted"]
+    assert all(
+        rows[str(e.request_id)]["cancelled_at"] is None
+        for e in booked[1:]
+        if str(e.request_id) in rows
+    )
+    client.force_login(staff_user)
+    page = client.get(f"/staff/tours/{tour.pk}/").content.decode()
+    assert "not yet; staff cancelled it" in page
