@@ -636,18 +636,10 @@ def check_tour_changes(
 
 
 def _new_route_breaks(*, before: Tour, after: Tour) -> list[str]:
-    """What the route through the tour's booked events (the itinerary fellows get,
-    ``events.proposals.booked_itinerary``) would break under the tour's new rules and did not
-    break before: a flight cap it cannot keep, a talk it cannot reach in the new working
-    hours..."""
-    from events.proposals import booked_itinerary, itinerary_problems  # they book through us
-
-    was = set(itinerary_problems(before, booked_itinerary(before)))
-    return [
-        problem
-        for problem in itinerary_problems(after, booked_itinerary(after))
-        if problem not in was
-    ]
+    """What the route through the tour's booked events (``_route_problems``) would break under
+    the tour's new rules and did not break before: a flight cap it cannot keep, a talk it
+    cannot reach in the new working hours..."""
+    return sorted(_route_problems(after) - _route_problems(before))
 
 
 @transaction.atomic

@@ -67,6 +67,27 @@ def _propose(tour, seconds: float = 1.0) -> PlanningRun:
     return proposals.run_proposal(run.pk)
 
 
+def _board_totals(tour):
+    """The tour page's routes and totals, read from the booked itinerary as the page reads
+    them."""
+    events = list(selectors.tour_events(tour=tour))
+    routes = selectors.tour_routes(
+        tour=tour, events=events, itinerary=proposals.booked_itinerary(tour)
+    )
+    return routes, selectors.tour_totals(events=events, routes=routes)
+
+
+def _book(tour, fellows, speaker_request, starts, *, hours: float = 1, **extra):
+    return services.book_event(
+        tour=tour,
+        fellows=fellows,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=hours),
+        request=speaker_request,
+        **extra,
+    )
+
+
 def test_build_problem_reflects_tour_rules_blackouts_and_requests(tour_with_requests):
     tour, fellows, requests = tour_with_requests
     UnavailabilityFactory(
@@ -715,11 +736,7 @@ def test_the_board_counts_the_route_the_itinerary_is_written_from(tour_with_requ
     items = ItineraryItem.objects.filter(tour=tour, source=ItineraryItem.Source.PLANNER)
     travel = items.filter(kind=ItineraryItem.Kind.TRAVEL)
     assert travel.exists()
-    events = list(selectors.tour_events(tour=tour))
-    routes = selectors.tour_routes(
-        tour=tour, events=events, itinerary=proposals.booked_itinerary(tour)
-    )
-    totals = selectors.tour_totals(events=events, routes=routes)
+    routes, totals = _board_totals(tour)
     assert totals.km == pytest.approx(sum(i.distance_km for i in travel), abs=0.5)
     assert totals.hotel_nights == items.filter(kind=ItineraryItem.Kind.LODGING).count()
     assert totals.flights == travel.filter(mode=ItineraryItem.Mode.FLIGHT).count()
@@ -742,22 +759,12 @@ def test_booking_by_hand_writes_the_itinerary_the_board_counts(tour_with_request
     tour, fellows, requests = tour_with_requests
     washington = requests[5]  # 20057, four hours' drive from the tour's start in New York
     starts = local(dt.date(2027, 3, 2), 14)
-    services.book_event(
-        tour=tour,
-        fellows=fellows,
-        starts_at=starts,
-        ends_at=starts + dt.timedelta(hours=1),
-        request=washington,
-    )
+    _book(tour, fellows, washington, starts)
     items = ItineraryItem.objects.filter(tour=tour, source=ItineraryItem.Source.PLANNER)
     travel = items.filter(kind=ItineraryItem.Kind.TRAVEL)
     assert [item.to_location for item in travel][-1] == tour.start_label  # the trip home
     assert travel.filter(ends_at__lte=starts).exists()  # there before the talk
-    events = list(selectors.tour_events(tour=tour))
-    routes = selectors.tour_routes(
-        tour=tour, events=events, itinerary=proposals.booked_itinerary(tour)
-    )
-    totals = selectors.tour_totals(events=events, routes=routes)
+    routes, totals = _board_totals(tour)
     assert totals.km == pytest.approx(sum(i.distance_km for i in travel), abs=0.5)
     assert totals.hotel_nights == items.filter(kind=ItineraryItem.Kind.LODGING).count()
 
@@ -772,13 +779,7 @@ def test_booking_by_hand_writes_the_itinerary_the_board_counts(tour_with_request
         ends_at=starts - dt.timedelta(hours=2),
     )
     baltimore = local(dt.date(2027, 3, 5), 14)
-    services.book_event(
-        tour=other,
-        fellows=[daniel],
-        starts_at=baltimore,
-        ends_at=baltimore + dt.timedelta(hours=1),
-        request=requests[4],
-    )
+    _book(other, [daniel], requests[4], baltimore)
     titles = ItineraryItem.objects.filter(tour=other).values_list("title", flat=True)
     assert list(titles) == ["Train to Baltimore"]
 
@@ -809,13 +810,7 @@ def test_a_flight_cap_the_booked_route_cannot_keep_is_named(tour_with_requests):
     tour.max_flights_per_week = 1
     tour.save()
     new_york = local(dt.date(2027, 3, 1), 14)
-    services.book_event(
-        tour=tour,
-        fellows=fellows,
-        starts_at=new_york,
-        ends_at=new_york + dt.timedelta(hours=1),
-        request=requests[0],
-    )
+    _book(tour, fellows, requests[0], new_york)
     denver = SpeakerRequestFactory(
         city="Denver", state="CO", zip_code="80202", latitude=39.7392, longitude=-104.9903
     )
@@ -827,13 +822,7 @@ def test_a_flight_cap_the_booked_route_cannot_keep_is_named(tour_with_requests):
         latest_end=dt.time(20),
     )
     denver_start = dt.datetime(2027, 3, 2, 15, tzinfo=ZoneInfo("America/Denver"))
-    services.book_event(
-        tour=tour,
-        fellows=fellows,
-        starts_at=denver_start,
-        ends_at=denver_start + dt.timedelta(hours=1),
-        request=denver,
-    )
+    _book(tour, fellows, denver, denver_start)
     assert ItineraryItem.objects.filter(tour=tour, mode=ItineraryItem.Mode.FLIGHT).exists()
     with pytest.raises(ValidationError) as refused:
         services.update_tour(tour=tour, changes={"max_flights_per_week": 0})
@@ -858,13 +847,7 @@ def test_a_tour_edit_that_leaves_no_way_to_a_talk_is_named_and_the_page_says_so(
     tour.work_day_start = dt.time(7)
     tour.save()
     philadelphia = local(dt.date(2027, 3, 3), 10, 30)
-    services.book_event(
-        tour=tour,
-        fellows=fellows,
-        starts_at=philadelphia,
-        ends_at=philadelphia + dt.timedelta(hours=1),
-        request=requests[2],
-    )
+    _book(tour, fellows, requests[2], philadelphia)
     UnavailabilityFactory(  # from the tour's first day: no day to travel out before
         fellow=fellows[0],
         starts_at=local(dt.date(2027, 3, 1), 0),
