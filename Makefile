@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test lint format clean
+.PHONY: run test fuzz install install-test lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,12 @@ install-test: $(VENV)/.installed-test
 run: install
 	./scripts/run.sh
 
+# The suite, with short slices of the generated-input runs; `make fuzz` runs them in full.
 test: install-test
-	./scripts/test.sh
+	./scripts/test.sh -m "not fuzz"
+
+fuzz: install-test
+	TEST_CHECKS=0 ./scripts/test.sh -m fuzz
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -210,9 +210,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # A hung broker (Redis stopped, not closed) must not hang a page: every socket operation
     # of a publish gives up after CELERY_BROKER_SOCKET_TIMEOUT and the outbox row waits for
-    # the sweeper.
+    # the sweeper. A broker that refuses the connection (Redis down) is not tried again either:
+    # kombu would otherwise sleep between attempts for seconds while the host waits for the page
+    # (workers reconnect by their own setting, broker_connection_max_retries).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": 3600,
+        "max_retries": 0,
         "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
         "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
     }

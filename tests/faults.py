@@ -85,6 +85,22 @@ class PrivatePostgres:
     def url(self, database: str = "postgres") -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
+    def copy_schema(self, source_url: str, name: str) -> str:
+        """A new database `name` holding the schema of `source_url` (a migrated database on
+        another server) and its migration records, content types and permissions: what
+        `migrate` would leave, in about a second instead of the migrations' ten."""
+        target = self.create_database(name)
+        dump = [str(self.bin / "pg_dump"), "--no-owner", "--no-privileges", source_url]
+        tables = ["django_migrations", "django_content_type", "auth_permission"]
+        data = [*dump, "--data-only", *(f"--table={table}" for table in tables)]
+        for command in ([*dump, "--schema-only"], data):
+            sql = subprocess.run(command, check=True, capture_output=True, timeout=120).stdout
+            subprocess.run(
+                [str(self.bin / "psql"), "-q", "-v", "ON_ERROR_STOP=1", target],
+                input=sql, check=True, capture_output=True, timeout=120,
+            )  # fmt: skip
+        return target
+
     def create_database(self, name: str, *, template: str = "template1") -> str:
         import psycopg
 

@@ -38,8 +38,8 @@ from tests.factories import (
 )
 
 EXAMPLES_PER_OPERATION = 12
-# The full run is one of the suite's longest: `make test` (and so CI) runs it; a quick
-# `-m "not fuzz"` runs the smoke slice below instead.
+# The full run is one of the longest: `make fuzz` (and so CI) runs it; `make test`
+# (-m "not fuzz") runs the smoke slice below instead.
 SMOKE_EXAMPLES_PER_OPERATION = 2
 
 

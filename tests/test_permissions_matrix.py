@@ -24,6 +24,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import transaction
@@ -385,6 +386,13 @@ def build_world() -> SimpleNamespace:
     admin_feed_token = rotate_staff_feed_token(user=admin_user)
     tour_feed_token = rotate_tour_feed_token(tour=tour)
     users = {"fellow": fellow_user, "staff": staff_user, "admin": admin_user}
+    # Each signed-in visitor's session, made once: a cell's sign-out or session change is
+    # rolled back with the cell's savepoint, and ~360 logins would cost more than the cells.
+    sessions = {}
+    for role, user in users.items():
+        login = Client()
+        login.force_login(user)
+        sessions[role] = login.cookies[settings.SESSION_COOKIE_NAME].value
     # Tokens each visitor holds; a visitor without one of a kind uses a well-formed wrong one.
     tokens = {
         "host": {"host_token": submission.host_url.rstrip("/").rsplit("/", 1)[1]},
@@ -398,6 +406,7 @@ def build_world() -> SimpleNamespace:
         tokens.setdefault(role, {})["survey_token"] = survey_token
     return SimpleNamespace(
         users=users,
+        sessions=sessions,
         tokens=tokens,
         api_ids=ids,
         tour_id=tour.pk,
@@ -423,8 +432,8 @@ WRONG_TOKEN = "x" * 43
 
 def client_for(role: str, world: SimpleNamespace) -> Client:
     client = Client()
-    if role in world.users:
-        client.force_login(world.users[role])
+    if role in world.sessions:
+        client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[role]
     return client
 
 

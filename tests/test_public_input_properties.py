@@ -2,7 +2,7 @@
 of every JSON type, control characters, foreign digits, huge numbers, impossible dates, deep
 nesting, missing and unknown fields) is thrown at the endpoints that take a body from anyone: 1,000
 bodies each per run at the public API and the public form, 250 at the host's private pages.
-Those full runs carry the `fuzz` marker (`make test` and CI run them); every run, `-m "not fuzz"`
+Those full runs carry the `fuzz` marker (`make fuzz` and CI run them); every run, `make test`
 included, throws 25 such bodies at each door.
 
 The properties: never a server error, and a refused body saves nothing (no request,

@@ -60,8 +60,14 @@ def get(port: int, path: str, etag: str = "") -> tuple[int, str, str]:
 def test_writes_from_other_processes_reach_every_web_worker_at_once():
     with tempfile.TemporaryDirectory(prefix="ft-embedded-") as folder:
         env = embedded_env(Path(folder))
-        manage("migrate", "--no-input", "-v0", env=env)
-        seeded = manage("seed_demo", env=env)
+        # `make run`'s set-up, in one process: a second Django start-up would only cost time.
+        seeded = manage(
+            "shell",
+            "-c",
+            "from django.core.management import call_command; "
+            "call_command('migrate', interactive=False, verbosity=0); call_command('seed_demo')",
+            env=env,
+        )
         path = "/" + seeded.split("Demo fellow feed: ", 1)[1].split()[0].split("/", 3)[3]
         token = path.rsplit("/", 1)[1].removesuffix(".ics")
 

@@ -187,6 +187,25 @@ class CeleryWorker:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def wait_idle(self, task: str, count: int, broker_url: str, timeout: float = 30.0) -> None:
+        """Wait until `task` has finished `count` times and nothing is left: every task the
+        worker received has finished and the broker's queue is empty. What the tasks sent is
+        then all there is to see, without sleeping for a guess."""
+        import re
+
+        import redis
+
+        queue = redis.Redis.from_url(broker_url)
+
+        def idle() -> bool:
+            log = self.output()
+            received = set(re.findall(r"Task \S+\[([\w-]+)\] received", log))
+            finished = set(re.findall(r"Task \S+\[([\w-]+)\] (?:succeeded|failed|retry)", log))
+            done = len(re.findall(rf"Task {re.escape(task)}\[[\w-]+\] succeeded", log))
+            return done >= count and received <= finished and not queue.llen("celery")
+
+        wait_until(idle, timeout, f"{count} × {task} and an idle worker")
+
     def kill(self) -> None:
         """SIGKILL the whole worker, children included: nothing gets to clean up."""
         if self.process is not None and self.process.poll() is None:
