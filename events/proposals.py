@@ -452,7 +452,8 @@ def _team_figures(team: dict) -> dict:
 
 @dataclass
 class Acceptance:
-    """What accepting a proposal did: events booked, and requests refused with the reasons."""
+    """What accepting a proposal did: events booked or moved to the proposal's times, and
+    requests refused with the reasons."""
 
     booked: list[Event] = field(default_factory=list)
     refused: dict[str, list[str]] = field(default_factory=dict)
@@ -498,9 +499,11 @@ def accept_proposal(
 ) -> Acceptance:
     """Turn the proposal (or the chosen requests of it) into tentative events and items.
 
-    Tentative, unlocked events the proposal moves are cancelled first so they cannot block
-    their own new times; with the whole proposal accepted, tentative events it left out go too.
-    A request whose booking is refused is listed in `Acceptance.refused`, not raised.
+    Tentative, unlocked events the proposal moves are moved in place (the same event and UID,
+    SEQUENCE raised; its host is asked about the new time); one that cannot be moved while the
+    others stand is cancelled and booked again. With the whole proposal accepted, tentative
+    events it left out are cancelled and their hosts told. A request whose booking is refused
+    is listed in `Acceptance.refused`, not raised.
 
     Raises ValidationError({"run": …}) for a proposal that is not finished, or older than one
     already accepted for the tour.
@@ -540,15 +543,25 @@ def accept_proposal(
     chosen = [(p, f) for p, f in chosen if p.request_id not in cancelled_since]
     starts = {planned.request_id: planned.start for planned, _fellows in chosen}
 
+    arrivals = _arrivals(plan)
+    outcome = Acceptance()
+    replaced = events_replaced(tour=tour, starts=starts, whole=wanted is None)
+    planned_by_request = {p.request_id: (p, f) for p, f in chosen}
+    moves = {
+        event.pk: (event, *planned_by_request[str(event.request_id)])
+        for event in replaced
+        if str(event.request_id) in planned_by_request
+    }
+    outcome.booked.extend(_move_in_place(tour, moves, run, arrivals))
     withdrawn: list[Event] = []
-    for event in events_replaced(tour=tour, starts=starts, whole=wanted is None):
+    for event in replaced:
+        if event.pk in moves and event in outcome.booked:
+            continue  # moved in place: same event, same UID, a higher SEQUENCE
         # Rewritten below; the host hears only the new time, or else that it is off.
         withdrawn.append(
             services.cancel_event(event=event, rewrite_itinerary=False, tell_host=False)
         )
 
-    arrivals = _arrivals(plan)
-    outcome = Acceptance()
     for request_id in sorted(cancelled_since):
         outcome.refused[request_id] = [
             _("Cancelled after this proposal was made; it was not booked again.")
@@ -586,6 +599,62 @@ def accept_proposal(
     )
     run.save(update_fields=["accepted_request_ids"])
     return outcome
+
+
+def _move_in_place(
+    tour: Tour,
+    moves: dict[int, tuple[Event, engine.PlannedEvent, list]],
+    run: PlanningRun,
+    arrivals: dict,
+) -> list[Event]:
+    """Move the tentative events the proposal moves to its times, keeping each event (its UID
+    in the fellows' feeds, a higher SEQUENCE) instead of cancelling it and booking a new one.
+
+    One event's new time may be another's old one, so moves that a not-yet-moved event blocks
+    are tried again after the others, while any succeed; what still cannot move is left to the
+    caller to cancel and book again. Returns the events moved."""
+    moved: list[Event] = []
+    pending = dict(moves)
+    while pending:
+        progress = False
+        for pk, (event, planned, fellows) in list(pending.items()):
+            changes = {
+                "starts_at": planned.start,
+                "ends_at": planned.end,
+                "arrival_minutes_before": arrivals.get(planned.request_id, tour.min_gap_minutes),
+            }
+            try:
+                with transaction.atomic():
+                    moved_event = _update_planned(event, changes, fellows, run)
+            except services.BookingRefused:
+                continue
+            moved.append(moved_event)
+            del pending[pk]
+            progress = True
+        if not progress:
+            break
+    return moved
+
+
+def _update_planned(event: Event, changes: dict, fellows: list, run: PlanningRun) -> Event:
+    """``services.update_event`` for one planned move, without the route check and itinerary
+    (accept_proposal writes the itinerary once); a soft rule the planner crossed is noted."""
+
+    def move(override_reason: str = "") -> Event:
+        return services.update_event(
+            event=event,
+            changes=changes,
+            fellows=fellows or None,
+            override_reason=override_reason,
+            rewrite_itinerary=False,
+        )
+
+    try:
+        return move()
+    except services.BookingRefused as refused:
+        if not {f.code for f in refused.findings} <= SOFT_FINDINGS:
+            raise
+        return move(_("Accepted from proposal #%(run)d") % {"run": run.pk})
 
 
 def _booked_here(tour: Tour, planned) -> bool:

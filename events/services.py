@@ -401,14 +401,17 @@ def update_event(
     changes: Mapping[str, Any] | None = None,
     fellows: Sequence[Fellow] | None = None,
     override_reason: str = "",
+    rewrite_itinerary: bool = True,
 ) -> Event:
     """Change an event's details and/or fellows: the one write path for every door.
 
     `changes` maps names in EDITABLE_FIELDS to new values. A change to anything a calendar
     shows (time, place, title, tour, fellows) re-checks every booking rule for the new slot,
     raises SEQUENCE and, for a confirmed event, queues the host's update saying what changed
-    (old → new). Raises BookingRefused for a broken rule and ValidationError for an unknown
-    field or a cancelled or completed event.
+    (old → new); the route is checked and the itinerary rewritten as in ``book_event``
+    (``rewrite_itinerary=False`` for a caller that does it once for several). Raises
+    BookingRefused for a broken rule and ValidationError for an unknown field or a cancelled or
+    completed event.
     """
     changes = dict(changes or {})
     unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -454,7 +457,7 @@ def update_event(
         if event.status == Event.Status.TENTATIVE:
             # The host answered about the old time; the new one needs its own answer.
             event.host_answer, event.host_answer_comment, event.host_answered_at = "", "", None
-    route_before = _route_problems(event.tour) if calendar_change else None
+    route_before = _route_problems(event.tour) if calendar_change and rewrite_itinerary else None
     event = _save_checked(event, chosen)
     if route_before is not None:
         _refuse_new_route_breaks(event.tour, route_before, override_reason)

@@ -13,6 +13,7 @@ from events import proposals, selectors, services
 from events.models import Event, PlanningRun, SpeakerRequest
 from events.rules import Slot, hard_rule_violations, soft_rule_warnings
 from fellows.models import ItineraryItem
+from fellows.services import rotate_feed_token
 from planner.jsonio import plan_from_json, problem_from_json
 from scheduler.celery import app as celery_app
 from tests.conftest import local
@@ -616,6 +617,58 @@ def test_replanning_tells_hosts_only_the_new_time_or_that_it_is_off(tour_with_re
     assert not withdrawn & live  # nobody hears "off" for a request that was booked again
     proposed_again = {n.speaker_request_id for n in new.filter(kind="proposal")}
     assert proposed_again <= live
+
+
+def test_a_proposal_that_moves_a_tentative_event_moves_it_in_place(tour_with_requests, client):
+    """The fellows' calendars see a moved event (same UID, higher SEQUENCE), not a cancelled
+    one and a new one; the host is asked about the new time."""
+    from notifications.models import Notification
+
+    tour, fellows, _requests = tour_with_requests
+    proposals.accept_proposal(run=_propose(tour))
+    # Staff move one proposed event a day later; the next proposal puts it back.
+    for event in Event.objects.filter(tour=tour, status=Event.Status.TENTATIVE):
+        try:
+            moved = services.reschedule_event(
+                event=event,
+                starts_at=event.starts_at + dt.timedelta(days=1),
+                ends_at=event.ends_at + dt.timedelta(days=1),
+                override_reason="Trying another day.",
+            )
+        except services.BookingRefused:
+            continue
+        break
+    else:
+        raise AssertionError("no proposed event could be moved a day later")
+    staff_time, sequence = moved.starts_at, moved.sequence
+    events_before = set(Event.objects.values_list("pk", flat=True))
+    notifications_before = set(Notification.objects.values_list("pk", flat=True))
+
+    run = _propose(tour)
+    planned = {
+        p.request_id: p.start
+        for t in plan_from_json(run.plan).teams
+        for d in t.days
+        for p in d.events
+    }
+    assert planned[str(moved.request_id)] != staff_time, "the proposal keeps the staff's time"
+    outcome = proposals.accept_proposal(run=run)
+
+    moved.refresh_from_db()
+    assert moved.status == Event.Status.TENTATIVE
+    assert moved.starts_at == planned[str(moved.request_id)]
+    assert moved.sequence == sequence + 1
+    assert moved in outcome.booked and moved not in outcome.cancelled
+    assert not Event.objects.filter(request=moved.request_id).exclude(pk=moved.pk).exists()
+    assert set(Event.objects.values_list("pk", flat=True)) <= events_before  # nothing rebooked
+    new = Notification.objects.exclude(pk__in=notifications_before)
+    assert list(new.filter(speaker_request=moved.request_id).values_list("kind", flat=True)) == [
+        "proposal"
+    ]
+    token = rotate_feed_token(fellow=fellows[0])
+    feed = client.get(f"/feeds/fellow/{token}.ics").content.decode()
+    assert "STATUS:CANCELLED" not in feed
+    assert feed.count(f"UID:{moved.ical_uid}") == 1
 
 
 def test_accepting_a_split_drive_writes_each_stage_and_the_overnights_between(db):
