@@ -89,6 +89,21 @@ def _book(tour, fellows, speaker_request, starts, *, hours: float = 1, **extra):
     )
 
 
+def _move_one_a_day_later(tour) -> Event:
+    """As staff do on the board: the first proposed event whose next day has room for it."""
+    for event in Event.objects.filter(tour=tour, status=Event.Status.TENTATIVE):
+        try:
+            return services.reschedule_event(
+                event=event,
+                starts_at=event.starts_at + dt.timedelta(days=1),
+                ends_at=event.ends_at + dt.timedelta(days=1),
+                override_reason="Trying another day.",
+            )
+        except services.BookingRefused:
+            continue
+    raise AssertionError("no proposed event could be moved a day later")
+
+
 def test_build_problem_reflects_tour_rules_blackouts_and_requests(tour_with_requests):
     tour, fellows, requests = tour_with_requests
     UnavailabilityFactory(
@@ -590,19 +605,7 @@ def test_replanning_tells_hosts_only_the_new_time_or_that_it_is_off(tour_with_re
     tour, _fellows, _requests = tour_with_requests
     proposals.accept_proposal(run=_propose(tour))
     # Staff move one proposed event a day later (the first whose next day has room for it).
-    for event in Event.objects.filter(tour=tour, status=Event.Status.TENTATIVE):
-        try:
-            services.reschedule_event(
-                event=event,
-                starts_at=event.starts_at + dt.timedelta(days=1),
-                ends_at=event.ends_at + dt.timedelta(days=1),
-                override_reason="Trying another day.",
-            )
-        except services.BookingRefused:
-            continue
-        break
-    else:
-        raise AssertionError("no proposed event could be moved a day later")
+    _move_one_a_day_later(tour)
     before = set(Notification.objects.values_list("pk", flat=True))
 
     proposals.accept_proposal(run=_propose(tour, seconds=1.5))
@@ -627,19 +630,7 @@ def test_a_proposal_that_moves_a_tentative_event_moves_it_in_place(tour_with_req
     tour, fellows, _requests = tour_with_requests
     proposals.accept_proposal(run=_propose(tour))
     # Staff move one proposed event a day later; the next proposal puts it back.
-    for event in Event.objects.filter(tour=tour, status=Event.Status.TENTATIVE):
-        try:
-            moved = services.reschedule_event(
-                event=event,
-                starts_at=event.starts_at + dt.timedelta(days=1),
-                ends_at=event.ends_at + dt.timedelta(days=1),
-                override_reason="Trying another day.",
-            )
-        except services.BookingRefused:
-            continue
-        break
-    else:
-        raise AssertionError("no proposed event could be moved a day later")
+    moved = _move_one_a_day_later(tour)
     staff_time, sequence = moved.starts_at, moved.sequence
     events_before = set(Event.objects.values_list("pk", flat=True))
     notifications_before = set(Notification.objects.values_list("pk", flat=True))
