@@ -61,4 +61,4 @@ class LocalTimesAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Ends (local time)"), ordering="ends_at")
     def ends_local(self, obj) -> str:
-        return time_display.format_date_time(obj.ends_at, obj.timezone)
+        return time_display.format_date_time(obj.ends_at, getattr(obj, "end_zone", obj.timezone))

@@ -207,9 +207,9 @@ def itinerary_vevent(
         vevent.add("dtstart", days[0])
         vevent.add("dtend", days[1])
     else:
-        zone = ZoneInfo(item.timezone)
-        vevent.add("dtstart", item.starts_at.astimezone(zone))
-        vevent.add("dtend", item.ends_at.astimezone(zone))
+        vevent.add("dtstart", item.starts_at.astimezone(ZoneInfo(item.timezone)))
+        # RFC 5545 lets DTEND carry its own TZID: a flight ends in the zone where it lands.
+        vevent.add("dtend", item.ends_at.astimezone(ZoneInfo(item.end_zone)))
     vevent.add("summary", itinerary_title(item))
     if item.to_location or item.from_location:
         vevent.add("location", item.to_location or item.from_location)

@@ -330,7 +330,7 @@ def day_sheets(*, fellow: Fellow, since: dt.date | None = None) -> list[DaySheet
             DaySheetEntry(
                 kind=item.kind,
                 starts=item.starts_at.astimezone(zone),
-                ends=item.ends_at.astimezone(zone),
+                ends=item.ends_at.astimezone(ZoneInfo(item.end_zone)),
                 item=item,
             )
         )

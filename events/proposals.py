@@ -834,6 +834,7 @@ def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:
                         else ItineraryItem.Mode.DRIVE
                     ),
                     timezone=leg.origin.timezone or tour.timezone,
+                    end_timezone=leg.destination.timezone or "",
                 )
             )
         if index + 1 < len(days) and away:

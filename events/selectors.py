@@ -451,7 +451,7 @@ def tour_timeline(
                 item.kind,
                 item.title,
                 item.starts_at.astimezone(zone),
-                item.ends_at.astimezone(zone),
+                item.ends_at.astimezone(ZoneInfo(item.end_zone)),
                 item=item,
             ),
         )

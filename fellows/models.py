@@ -316,6 +316,17 @@ class ItineraryItem(models.Model):
     timezone = models.CharField(
         max_length=64, default="America/New_York", validators=[validate_zone_name]
     )
+    # A flight's arrival is read in the zone where it lands ("9:00 AM CST – 11:30 AM PST");
+    # blank: the end is in ``timezone`` too.
+    end_timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_zone_name],
+        help_text=_(
+            "Where the end time is read when it differs from the start's (a flight's arrival). "
+            "Both times are entered in the item's zone."
+        ),
+    )
     from_location = models.CharField(max_length=200, blank=True, validators=[one_line])
     to_location = models.CharField(max_length=200, blank=True, validators=[one_line])
     distance_km = models.FloatField(null=True, blank=True)
@@ -340,6 +351,11 @@ class ItineraryItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.title}"
+
+    @property
+    def end_zone(self) -> str:
+        """The zone the end time is read in: where a flight lands, else the item's zone."""
+        return self.end_timezone or self.timezone
 
     @property
     def display_title(self) -> str:

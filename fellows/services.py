@@ -168,6 +168,7 @@ ITEM_CALENDAR_FIELDS = (
     "starts_at",
     "ends_at",
     "timezone",
+    "end_timezone",
     "from_location",
     "to_location",
     "notes",

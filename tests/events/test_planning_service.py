@@ -25,6 +25,7 @@ from tests.factories import (
     TourFactory,
     TourMemberFactory,
     UnavailabilityFactory,
+    UserFactory,
 )
 
 # (city, ZIP, lat, lon, audience)
@@ -845,18 +846,18 @@ def test_accepting_again_does_not_rebook_what_staff_cancelled_since(tour_with_re
     assert again.booked == []
 
 
-def test_a_flight_cap_the_booked_route_cannot_keep_is_named(tour_with_requests):
-    """Lowering the flight cap under a route that must fly (New York one day, Denver the next)
-    is refused, naming the week; a cap it keeps is saved and the itinerary rewritten."""
-    from django.core.exceptions import ValidationError
-
-    tour, fellows, requests = tour_with_requests
+def _book_new_york_then_denver(tour, fellows, requests) -> None:
+    """A talk in New York one afternoon and in Denver the next: a route that must fly."""
     tour.max_flights_per_week = 1
     tour.save()
-    new_york = local(dt.date(2027, 3, 1), 14)
-    _book(tour, fellows, requests[0], new_york)
+    _book(tour, fellows, requests[0], local(dt.date(2027, 3, 1), 14))
     denver = SpeakerRequestFactory(
-        city="Denver", state="CO", zip_code="80202", latitude=39.7392, longitude=-104.9903
+        city="Denver",
+        state="CO",
+        zip_code="80202",
+        latitude=39.7392,
+        longitude=-104.9903,
+        timezone="America/Denver",
     )
     RequestWindowFactory(
         request=denver,
@@ -865,8 +866,39 @@ def test_a_flight_cap_the_booked_route_cannot_keep_is_named(tour_with_requests):
         earliest_start=dt.time(9),
         latest_end=dt.time(20),
     )
-    denver_start = dt.datetime(2027, 3, 2, 15, tzinfo=ZoneInfo("America/Denver"))
-    _book(tour, fellows, denver, denver_start)
+    _book(tour, fellows, denver, dt.datetime(2027, 3, 2, 15, tzinfo=ZoneInfo("America/Denver")))
+
+
+def test_a_flight_lands_in_the_zone_of_its_arrival(tour_with_requests, client):
+    """The itinerary, the fellow's feed and day sheet read a flight's arrival where it lands."""
+    tour, fellows, requests = tour_with_requests
+    _book_new_york_then_denver(tour, fellows, requests)
+    flight = ItineraryItem.objects.filter(tour=tour, mode=ItineraryItem.Mode.FLIGHT).first()
+    assert flight is not None  # the first, New York to Denver; the trip home flies back
+    assert (flight.timezone, flight.end_zone) == ("America/New_York", "America/Denver")
+
+    token = rotate_feed_token(fellow=fellows[0])
+    feed = client.get(f"/feeds/fellow/{token}.ics").content.decode()
+    lands = flight.ends_at.astimezone(ZoneInfo("America/Denver"))
+    assert f"DTEND;TZID=America/Denver:{lands:%Y%m%dT%H%M%S}" in feed
+
+    fellows[0].user = UserFactory(username="grace")
+    fellows[0].save()
+    client.force_login(fellows[0].user)
+    sheet = client.get("/me/day-sheets/")
+    assert sheet.status_code == 200
+    departs = flight.starts_at.astimezone(ZoneInfo("America/New_York"))
+    text = sheet.content.decode()
+    assert f"{departs:%-I:%M %p} EST – {lands:%-I:%M %p} MST" in text
+
+
+def test_a_flight_cap_the_booked_route_cannot_keep_is_named(tour_with_requests):
+    """Lowering the flight cap under a route that must fly (New York one day, Denver the next)
+    is refused, naming the week; a cap it keeps is saved and the itinerary rewritten."""
+    from django.core.exceptions import ValidationError
+
+    tour, fellows, requests = tour_with_requests
+    _book_new_york_then_denver(tour, fellows, requests)
     assert ItineraryItem.objects.filter(tour=tour, mode=ItineraryItem.Mode.FLIGHT).exists()
     with pytest.raises(ValidationError) as refused:
         services.update_tour(tour=tour, changes={"max_flights_per_week": 0})
