@@ -25,6 +25,8 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from planner.model import RoadStop
+
 PRODID = "-//Liberty in North Korea//Fellow Tour Scheduler//EN"
 
 EVENT_STATUS = {
@@ -171,6 +173,21 @@ def _in_every_language(message: str) -> frozenset[str]:
     return frozenset(titles)
 
 
+def readable_place(place: str) -> str:
+    """A place the planner named, in the reader's language: a stop it named by the road
+    (``planner.RoadStop``, "a stop 530 km from Denver, CO towards Chicago, IL") is said again
+    with the active language's words; any other name is a place's own and stays as written."""
+    stop = RoadStop.parse(place)
+    if stop is None:
+        return place
+    ends = {"start": _("the start"), "the next stop": _("the next stop")}
+    return _("a stop %(km)s km from %(origin)s towards %(towards)s") % {
+        "km": stop.km,
+        "origin": ends.get(stop.origin, stop.origin),
+        "towards": ends.get(stop.towards, stop.towards),
+    }
+
+
 def itinerary_title(item) -> str:
     """The item's title in the reader's language.
 
@@ -180,7 +197,7 @@ def itinerary_title(item) -> str:
     """
     if item.kind == "rest" and item.title in _in_every_language("Rest day"):
         return _("Rest day")
-    place = item.to_location
+    place = readable_place(item.to_location)
     if getattr(item, "source", "") != "planner" or not place:
         return item.title
     # The planner's own names (events.proposals), written again in the reader's language.
@@ -212,7 +229,7 @@ def itinerary_vevent(
         vevent.add("dtend", item.ends_at.astimezone(ZoneInfo(item.end_zone)))
     vevent.add("summary", itinerary_title(item))
     if item.to_location or item.from_location:
-        vevent.add("location", item.to_location or item.from_location)
+        vevent.add("location", readable_place(item.to_location or item.from_location))
     vevent.add("description", description or item.notes)
     vevent.add("status", "CONFIRMED")
     vevent.add("transp", "TRANSPARENT" if item.kind == "rest" else "OPAQUE")

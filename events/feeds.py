@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from common import time_display
-from common.calendars import calendar_bytes, event_vevent, itinerary_vevent
+from common.calendars import calendar_bytes, event_vevent, itinerary_vevent, readable_place
 from events.feed_selectors import (
     Feed,
     fellow_feed_events,
@@ -73,9 +73,9 @@ def item_description(item: ItineraryItem, *, link: str = "") -> str:
     """A travel leg, lodging night or rest day, with where from and to."""
     lines = []
     if item.from_location:
-        lines.append(_("From: %(place)s") % {"place": item.from_location})
+        lines.append(_("From: %(place)s") % {"place": readable_place(item.from_location)})
     if item.to_location:
-        lines.append(_("To: %(place)s") % {"place": item.to_location})
+        lines.append(_("To: %(place)s") % {"place": readable_place(item.to_location)})
     if item.distance_km:
         lines.append(_("Distance: %(km).0f km") % {"km": item.distance_km})
     if item.notes:

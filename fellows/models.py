@@ -358,6 +358,20 @@ class ItineraryItem(models.Model):
         return self.end_timezone or self.timezone
 
     @property
+    def from_place(self) -> str:
+        """``from_location`` in the active language (common.calendars.readable_place)."""
+        from common.calendars import readable_place
+
+        return readable_place(self.from_location)
+
+    @property
+    def to_place(self) -> str:
+        """``to_location`` in the active language (common.calendars.readable_place)."""
+        from common.calendars import readable_place
+
+        return readable_place(self.to_location)
+
+    @property
     def display_title(self) -> str:
         """The title in the active language: the planner's own names ("Drive to X", "Overnight
         near X", "Rest day near X") are given again from the item's kind and place, whatever

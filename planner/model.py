@@ -22,6 +22,33 @@ class Location:
 
 
 @dataclass(frozen=True)
+class RoadStop:
+    """A night's stop on a long drive with no known place near it, named by the road: "a stop
+    530 km from Denver, CO towards Chicago, IL". ``label`` is what the planner writes (English,
+    as every name it makes); ``parse`` reads it back, so a product can say it in its reader's
+    language."""
+
+    km: int
+    origin: str
+    towards: str
+
+    @property
+    def label(self) -> str:
+        return f"a stop {self.km} km from {self.origin} towards {self.towards}"
+
+    @classmethod
+    def parse(cls, label: str) -> RoadStop | None:
+        """The stop a ``label`` names, or None for any other place name."""
+        if not label.startswith("a stop ") or " km from " not in label:
+            return None
+        km, _sep, rest = label.removeprefix("a stop ").partition(" km from ")
+        origin, sep, towards = rest.rpartition(" towards ")
+        if not km.isdigit() or not sep or not origin or not towards:
+            return None
+        return cls(int(km), origin, towards)
+
+
+@dataclass(frozen=True)
 class Unavailability:
     """A fellow's blackout, aware datetimes; the reason stays private and out of the planner."""
 

@@ -34,6 +34,7 @@ from planner.model import (
     Plan,
     PlannedEvent,
     Problem,
+    RoadStop,
     TeamPlan,
     TravelLeg,
 )
@@ -462,10 +463,11 @@ class TourModel:
         )
         if not name or great_circle_km(place, point) > NEAR_KNOWN_PLACE_KM:
             along = self.travel_model.overland(first, second).km * abs(cut - first_at)
-            name = (
-                f"a stop {round(along, -1):.0f} km from {self._place_name(first) or 'start'}"
-                f" towards {self._place_name(second) or 'the next stop'}"
-            )
+            name = RoadStop(
+                int(round(along, -1)),
+                self._place_name(first) or "start",
+                self._place_name(second) or "the next stop",
+            ).label
         # The zone of the nearest known place: the team sleeps near the line between two of
         # them, and a wrong zone there only shifts the hours shown for the stop.
         return Location(point.lat, point.lon, name, zone)

@@ -159,3 +159,42 @@ def test_the_planners_item_names_are_in_the_fellows_language(db):
     staff_written = ItineraryItem(kind="travel", title="Bus to Boston", to_location="Boston")
     with translation.override("ko"):
         assert itinerary_title(staff_written) == "Bus to Boston"
+
+
+def test_a_stop_named_by_the_road_is_said_in_the_fellows_language(db):
+    """The planner names a night's stop far from any known place by the road, in English; the
+    fellow reads it in their own language in titles, From/To and the feed's LOCATION."""
+    from django.utils import translation
+
+    from common.calendars import itinerary_vevent, readable_place
+    from events.feeds import item_description
+    from fellows.models import ItineraryItem
+    from planner import RoadStop
+
+    stop = RoadStop(530, "Denver, CO", "Chicago, IL")
+    assert RoadStop.parse(stop.label) == stop
+    assert RoadStop.parse("Denver, CO") is None
+    assert RoadStop.parse("a stop near Denver") is None
+    item = ItineraryItem(
+        kind="travel",
+        mode="drive",
+        title=f"Drive to {stop.label}",
+        from_location="Denver, CO",
+        to_location=stop.label,
+        source="planner",
+        starts_at=dt.datetime(2027, 3, 2, 9, tzinfo=dt.UTC),
+        ends_at=dt.datetime(2027, 3, 2, 15, tzinfo=dt.UTC),
+        timezone="America/Denver",
+    )
+    korean = "Denver, CO에서 Chicago, IL 방향으로 530km 지점"
+    with translation.override("ko"):
+        assert readable_place(stop.label) == korean
+        assert item.display_title == f"{korean}까지 차량 이동"
+        assert item.to_place == korean and item.from_place == "Denver, CO"
+        assert korean in item_description(item)
+        assert str(itinerary_vevent(item)["LOCATION"]) == korean
+    with translation.override("en"):
+        assert item.to_place == stop.label
+        assert readable_place(RoadStop(10, "start", "the next stop").label) == (
+            "a stop 10 km from the start towards the next stop"
+        )
