@@ -6,6 +6,7 @@ Owns the mapping between the dataclasses and plain JSON: dates ``YYYY-MM-DD``, l
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -212,14 +213,20 @@ def problem_from_json(data: dict[str, Any]) -> Problem:
 
 def _locked_from_json(x: Any) -> LockedEvent:
     x = _known(x, LOCKED_FIELDS, "the locked event")
-    return LockedEvent(str(x["request_id"]), str(x["team_id"]), _instant(x["start"]))
+    return LockedEvent(
+        _identifier(x["request_id"], "request_id"),
+        _identifier(x["team_id"], "team_id"),
+        _instant(x["start"]),
+    )
 
 
 def _team_from_json(t: Any) -> Team:
     t = _known(t, TEAM_FIELDS, "the team")
     return Team(
-        id=str(t["id"]),
-        fellow_ids=tuple(str(f) for f in _list(t.get("fellow_ids", []), "fellow_ids")),
+        id=_identifier(t["id"], "id"),
+        fellow_ids=tuple(
+            _identifier(f, "fellow_ids") for f in _list(t.get("fellow_ids", []), "fellow_ids")
+        ),
         start_location=_location(t["start_location"], "start_location"),
         first_day=_date(t["first_day"], "first_day"),
         last_day=_date(t["last_day"], "last_day"),
@@ -283,6 +290,17 @@ def _state(value: Any, where: str) -> str:
     return str(value)
 
 
+def _identifier(value: Any, name: str) -> str:
+    """An id given as text or a whole number ("12" and 12 name the same request); null, an
+    empty text, true/false, a fraction, a list or an object is refused, not turned into
+    "None" or "[]"."""
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"{name} must be text or a whole number, not {json.dumps(value)}")
+
+
 def _whole(value: Any, name: str) -> int:
     """A whole number given as a JSON number: "60" (a string), 1.5, NaN or infinity is
     refused, not guessed."""
@@ -309,7 +327,7 @@ def _costs_from_json(data: Any) -> CostModel:
 def _request_from_json(r: Any) -> Request:
     r = _known(r, REQUEST_FIELDS, "the request")
     return Request(
-        id=str(r["id"]),
+        id=_identifier(r["id"], "id"),
         location=_location(r["location"]),
         timezone=r["timezone"],
         duration_minutes=_whole(r["duration_minutes"], "duration_minutes"),

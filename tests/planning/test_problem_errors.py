@@ -226,6 +226,18 @@ BROKEN = {
         lambda d: d["requests"][5].update(state="ZZ"),
         "Request r5: unknown state code 'ZZ'",
     ),
+    "a request without an id": (
+        lambda d: d["requests"][1].update(id=None),
+        "id must be text or a whole number, not null",
+    ),
+    "a team named by a list": (
+        lambda d: d["teams"][1].update(id=["t2"]),
+        'id must be text or a whole number, not ["t2"]',
+    ),
+    "a fellow named by true": (
+        lambda d: d["teams"][0].update(fellow_ids=[True]),
+        "fellow_ids must be text or a whole number, not true",
+    ),
 }
 
 
