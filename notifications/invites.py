@@ -13,16 +13,17 @@ from django.utils.translation import gettext as _
 
 from common.calendars import calendar_bytes, event_vevent
 from common.calendars import fellow_names as public_fellow_names
+from notifications.protocols import HostedEvent
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
 
 
-def host_summary(event) -> str:
+def host_summary(event: HostedEvent) -> str:
     return _("LiNK speaker visit: %(title)s") % {"title": event.title}
 
 
-def host_description(event, *, names: str) -> str:
+def host_description(event: HostedEvent, *, names: str) -> str:
     """What the host needs in their calendar: who speaks and when to expect them."""
     lines = []
     if names:
@@ -37,7 +38,7 @@ def host_description(event, *, names: str) -> str:
 
 def render_invite(
     *,
-    event,
+    event: HostedEvent,
     method: str,
     attendee_email: str,
     attendee_name: str = "",

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from fellows.permissions import can_view_private_details
 from notifications.models import Notification
+from notifications.protocols import HostedEvent
 
 # What a fellow's message reveals of the fellow beyond the display name it is addressed to:
 # their address, which SMTP errors quote too. Staff without the permission to view fellows'
@@ -47,9 +48,9 @@ def thread_root_message_id(*, notification: Notification) -> str:
     return first or ""
 
 
-def host_invites_sent(*, event) -> bool:
+def host_invites_sent(*, event: HostedEvent) -> bool:
     """Whether the host already has this event in their calendar (or it is on its way)."""
     return Notification.objects.filter(
-        event=event,
+        event_id=event.pk,
         kind__in=[Notification.Kind.CONFIRMATION, Notification.Kind.UPDATE],
     ).exists()

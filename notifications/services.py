@@ -24,8 +24,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from common.backoff import RestAfterFailure
+from fellows.models import Fellow
 from notifications import invites, sealed_links, selectors
 from notifications.models import Notification
+from notifications.protocols import HostedEvent, HostRequest
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +145,7 @@ def enqueue(
 
 
 def queue_request_acknowledgement(
-    *, speaker_request, host_url: str, new_request: bool = False
+    *, speaker_request: HostRequest, host_url: str, new_request: bool = False
 ) -> Notification:
     """Tell the host we received the request, with their private link.
 
@@ -164,7 +166,9 @@ def queue_request_acknowledgement(
     )
 
 
-def queue_new_host_link(*, speaker_request, host_url: str, link_hash: str) -> Notification:
+def queue_new_host_link(
+    *, speaker_request: HostRequest, host_url: str, link_hash: str
+) -> Notification:
     """Send the host the private link staff reissued (the old one no longer opens anything).
 
     One message per link: `link_hash` (the new token's hash) keeps the dedupe key unique.
@@ -182,7 +186,7 @@ def queue_new_host_link(*, speaker_request, host_url: str, link_hash: str) -> No
     )
 
 
-def queue_request_decline(*, speaker_request) -> Notification:
+def queue_request_decline(*, speaker_request: HostRequest) -> Notification:
     """Tell the host, kindly, that we cannot send a speaker this time.
 
     One notice per decline: a request reopened and declined again gets a second one, with the
@@ -201,11 +205,13 @@ def queue_request_decline(*, speaker_request) -> Notification:
     )
 
 
-def subject_stem(event) -> str:
+def subject_stem(event: HostedEvent) -> str:
     """The part of the subject every message about one event shares, after its "Confirmed: ",
     "Updated: " or "Reminder: ", so mail clients thread them. Nothing in it changes when the
     event moves; the request's reference tells two visits to one host apart."""
     with translation.override("en"):
+        if event.request is None:  # staff's own event: no host, no reference
+            return _("LiNK speaker visit to %(title)s") % {"title": event.title}
         return _("LiNK speaker visit to %(title)s (%(reference)s)") % {
             "title": event.title,
             "reference": event.request.reference,
@@ -214,7 +220,7 @@ def subject_stem(event) -> str:
 
 def _queue_host_invite(
     *,
-    event,
+    event: HostedEvent,
     kind: str,
     method: str,
     template: str,
@@ -260,7 +266,7 @@ def _queue_host_invite(
     )
 
 
-def queue_event_confirmation(*, event) -> Notification | None:
+def queue_event_confirmation(*, event: HostedEvent) -> Notification | None:
     """The host's confirmation with a calendar invite (METHOD:REQUEST)."""
     return _queue_host_invite(
         event=event,
@@ -270,7 +276,7 @@ def queue_event_confirmation(*, event) -> Notification | None:
     )
 
 
-def queue_event_update(*, event, changes: Sequence[str] = ()) -> Notification | None:
+def queue_event_update(*, event: HostedEvent, changes: Sequence[str] = ()) -> Notification | None:
     """A changed time, place or team for an event the host already has: same UID, higher
     SEQUENCE. `changes` are lines such as "Time: <old> → <new>" (events.services)."""
     if not selectors.host_invites_sent(event=event):
@@ -284,7 +290,7 @@ def queue_event_update(*, event, changes: Sequence[str] = ()) -> Notification | 
     )
 
 
-def queue_event_cancellation(*, event, was_confirmed: bool) -> Notification | None:
+def queue_event_cancellation(*, event: HostedEvent, was_confirmed: bool) -> Notification | None:
     """METHOD:CANCEL for a host who was told about the event (confirmed, or sent an invite)."""
     if not was_confirmed and not selectors.host_invites_sent(event=event):
         return None
@@ -297,7 +303,7 @@ def queue_event_cancellation(*, event, was_confirmed: bool) -> Notification | No
 
 
 def queue_proposal(
-    *, event, host_url: str | None, reminder: bool = False, new_contact: bool = False
+    *, event: HostedEvent, host_url: str | None, reminder: bool = False, new_contact: bool = False
 ) -> Notification | None:
     """Ask the host whether a proposed time works ("Proposed: <when>, <place>"), with their link.
 
@@ -333,7 +339,9 @@ def queue_proposal(
     )
 
 
-def queue_contact_replaced(*, event, email: str, name: str = "") -> Notification | None:
+def queue_contact_replaced(
+    *, event: HostedEvent, email: str, name: str = ""
+) -> Notification | None:
     """METHOD:CANCEL to a host contact who was replaced, so the visit leaves their calendar
     (events.services.queue_host_contact_change moves the invite to the new contact)."""
     return _queue_host_invite(
@@ -346,7 +354,7 @@ def queue_contact_replaced(*, event, email: str, name: str = "") -> Notification
     )
 
 
-def queue_proposal_withdrawn(*, event) -> Notification | None:
+def queue_proposal_withdrawn(*, event: HostedEvent) -> Notification | None:
     """Tell a host who was proposed a time that it is off (the tentative event was cancelled).
 
     Only when a proposal was sent for the event; nothing was in their calendar, so no CANCEL.
@@ -368,7 +376,7 @@ def queue_proposal_withdrawn(*, event) -> Notification | None:
     )
 
 
-def queue_host_reminder(*, event) -> Notification | None:
+def queue_host_reminder(*, event: HostedEvent) -> Notification | None:
     """Logistics reminder a few days before; a moved event gets a reminder for its new date."""
     speaker_request = event.request
     if speaker_request is None or not speaker_request.contact_email:
@@ -391,7 +399,9 @@ def queue_host_reminder(*, event) -> Notification | None:
     )
 
 
-def queue_fellow_day_sheet(*, fellow, day: dt.date, events: Sequence) -> Notification | None:
+def queue_fellow_day_sheet(
+    *, fellow: Fellow, day: dt.date, events: Sequence[HostedEvent]
+) -> Notification | None:
     """Tomorrow's events for one fellow, in the fellow's language."""
     if not fellow.email or not events:
         return None
@@ -407,7 +417,7 @@ def queue_fellow_day_sheet(*, fellow, day: dt.date, events: Sequence) -> Notific
     )
 
 
-def queue_attendance_request(*, event) -> Notification | None:
+def queue_attendance_request(*, event: HostedEvent) -> Notification | None:
     """After the event, ask the host how many people came."""
     speaker_request = event.request
     if speaker_request is None or not speaker_request.contact_email:
