@@ -827,7 +827,7 @@ def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:
                     ends_at=max(leg.arrive, leg.depart + dt.timedelta(minutes=1)),
                     from_location=leg.origin.label,
                     to_location=leg.destination.label,
-                    distance_km=leg.km,
+                    distance_km=round(leg.km),  # whole km, as the board's total adds them
                     mode=(
                         ItineraryItem.Mode.FLIGHT
                         if leg.mode == "flight"

@@ -518,7 +518,9 @@ def tour_routes(
         planned = team_plans.get(team)
         if planned is not None:
             legs = [leg for day in planned.days for leg in day.legs]
-            route.km = planned.km_driven + planned.km_flown
+            # The sum of the legs as the day-by-day items show them (whole kilometres), so
+            # the total and the rows add up the same on the page.
+            route.km = sum(round(leg.km) for leg in legs)
             route.driving_minutes = sum(leg.driving_minutes for leg in legs)
             route.flights, route.hotel_nights = planned.flights, planned.hotel_nights
             home = planned.days[-1].overnight_location if planned.days else None
