@@ -93,6 +93,7 @@ class TourForm(forms.ModelForm):
             "max_driving_hours_per_day",
             "work_day_start",
             "work_day_end",
+            "earliest_departure",
             "region_radius_km",
             "flight_worth_attendees",
             "travel_hour_worth_attendees",
@@ -104,6 +105,7 @@ class TourForm(forms.ModelForm):
             "end_date": DateInput,
             "work_day_start": TimeInput,
             "work_day_end": TimeInput,
+            "earliest_departure": TimeInput,
         }
 
     # How the page groups the fields, in staff's order of thinking.
@@ -118,6 +120,7 @@ class TourForm(forms.ModelForm):
                 "default_event_minutes",
                 "work_day_start",
                 "work_day_end",
+                "earliest_departure",
                 "rest_weekdays",
                 "max_driving_hours_per_day",
                 "max_flights_per_week",
@@ -139,6 +142,7 @@ class TourForm(forms.ModelForm):
     # The planner's plain-terms settings: left empty, they keep the documented defaults.
     OPTIONAL_WITH_DEFAULT = (
         "default_event_minutes",
+        "earliest_departure",
         "flight_worth_attendees",
         "travel_hour_worth_attendees",
         "hotel_night_worth_attendees",
@@ -211,7 +215,10 @@ class TourForm(forms.ModelForm):
         data = self.cleaned_data
         for name in self.OPTIONAL_WITH_DEFAULT:
             if data.get(name) is None:
-                data[name] = cast(models.Field, Tour._meta.get_field(name)).get_default()
+                default = cast(models.Field, Tour._meta.get_field(name)).get_default()
+                if name == "earliest_departure" and data.get("work_day_start"):
+                    default = min(default, data["work_day_start"])  # an earlier working day
+                data[name] = default
                 setattr(self.instance, name, data[name])
         place = self._place("start_zip")
         if place is not None:

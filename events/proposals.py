@@ -240,6 +240,7 @@ def build_problem(tour: Tour, *, only_booked: bool = False) -> engine.Problem:
                 timezone=tour.timezone,
                 work_start=tour.work_day_start,
                 work_end=tour.work_day_end,
+                earliest_departure=tour.earliest_departure,
                 max_events_per_day=tour.max_events_per_day,
                 min_gap_minutes=tour.min_gap_minutes,
                 rest_weekdays=frozenset(tour.rest_weekdays or []),
@@ -839,7 +840,9 @@ def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:
             )
         if index + 1 < len(days) and away:
             night = dt.datetime.combine(day.day, tour.work_day_end, tzinfo=zone)
-            morning = dt.datetime.combine(days[index + 1].day, tour.work_day_start, tzinfo=zone)
+            # The night ends when the team may leave (a morning talk's leg leaves this early).
+            leaves = min(tour.earliest_departure, tour.work_day_start)
+            morning = dt.datetime.combine(days[index + 1].day, leaves, tzinfo=zone)
             items.append(
                 ItineraryItem(
                     kind=ItineraryItem.Kind.LODGING,

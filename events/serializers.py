@@ -244,6 +244,7 @@ class TourSerializer(serializers.ModelSerializer):
             "start_longitude",
             "work_day_start",
             "work_day_end",
+            "earliest_departure",
             "max_events_per_day",
             "min_gap_minutes",
             "rest_weekdays",

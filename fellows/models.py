@@ -118,6 +118,14 @@ class Tour(models.Model):
     # Rules the planner and every booking respect.
     work_day_start = models.TimeField(default=dt.time(8, 0))
     work_day_end = models.TimeField(default=dt.time(21, 0))
+    earliest_departure = models.TimeField(
+        default=dt.time(7, 0),
+        help_text=_(
+            "The earliest the team leaves in the morning to reach the day's first talk, so a "
+            "talk soon after the working day starts is reached that morning, not the evening "
+            "before. Talks keep to the working day."
+        ),
+    )
     max_events_per_day = models.PositiveSmallIntegerField(
         default=2, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
@@ -193,6 +201,13 @@ class Tour(models.Model):
                 condition=Q(work_day_end__gt=F("work_day_start")),
                 name="tour_work_day_ends_after_start",
                 violation_error_message=_("The working day must end after it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(earliest_departure__lte=F("work_day_start")),
+                name="tour_departs_no_later_than_the_working_day_starts",
+                violation_error_message=_(
+                    "The earliest departure must be no later than the working day's start."
+                ),
             ),
         ]
 

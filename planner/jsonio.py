@@ -46,6 +46,7 @@ TEAM_FIELDS = frozenset(
         "last_day",
         "timezone",
         "work_start",
+        "earliest_departure",
         "work_end",
         "max_events_per_day",
         "min_gap_minutes",
@@ -233,6 +234,11 @@ def _team_from_json(t: Any) -> Team:
         timezone=t["timezone"],
         work_start=_clock(t.get("work_start", "08:00"), "work_start"),
         work_end=_clock(t.get("work_end", "21:00"), "work_end"),
+        earliest_departure=(
+            _clock(t["earliest_departure"], "earliest_departure")
+            if t.get("earliest_departure") is not None
+            else None
+        ),
         max_events_per_day=_whole(t.get("max_events_per_day", 3), "max_events_per_day"),
         min_gap_minutes=_whole(t.get("min_gap_minutes", 30), "min_gap_minutes"),
         rest_weekdays=frozenset(
@@ -361,6 +367,9 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
                 "last_day": t.last_day.isoformat(),
                 "timezone": t.timezone,
                 "work_start": t.work_start.strftime("%H:%M"),
+                "earliest_departure": (
+                    t.earliest_departure.strftime("%H:%M") if t.earliest_departure else None
+                ),
                 "work_end": t.work_end.strftime("%H:%M"),
                 "max_events_per_day": t.max_events_per_day,
                 "min_gap_minutes": t.min_gap_minutes,

@@ -111,6 +111,10 @@ class Team:
     timezone: str
     work_start: time = time(8, 0)
     work_end: time = time(21, 0)
+    # The earliest the team leaves in the morning for the day's first talk, so that a talk at
+    # 9:00 an hour away is reached that morning instead of the evening before; talks keep to
+    # the working hours. None: at work_start.
+    earliest_departure: time | None = None
     max_events_per_day: int = 3
     min_gap_minutes: int = 30
     rest_weekdays: frozenset[int] = frozenset({6})  # Monday is 0, as in date.weekday()
@@ -126,6 +130,11 @@ class Team:
     # of the start (great circle); an empty set or None leaves that side open.
     region_states: frozenset[str] = frozenset()
     region_radius_km: float | None = None
+
+    @property
+    def leaves_from(self) -> time:
+        """The earliest time of day the day's first leg may leave (``earliest_departure``)."""
+        return min(self.earliest_departure or self.work_start, self.work_start)
 
     @property
     def home(self) -> Location:

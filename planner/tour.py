@@ -117,6 +117,12 @@ class _Day:
     work: Interval
     rest: bool
     blocks: tuple[Interval, ...]  # merged unavailability of any fellow, clipped to this day
+    leaves_from: int = 0  # the earliest the day's first leg to a talk departs (Team.leaves_from)
+
+    @property
+    def first_leg(self) -> Interval:
+        """When the morning's leg to the day's first talk may run."""
+        return (min(self.leaves_from, self.work[0]), self.work[1])
 
 
 @dataclass
@@ -507,7 +513,9 @@ class TourModel:
                 for lo, hi in merged
                 if lo < span[1] and hi > span[0]
             )
-            days.append(_Day(day, work, day.weekday() in team.rest_weekdays, day_blocks))
+            leaves = _local_minutes(day, team.leaves_from, zone, self.epoch)
+            rest = day.weekday() in team.rest_weekdays
+            days.append(_Day(day, work, rest, day_blocks, leaves))
             day += timedelta(days=1)
         return _TeamData(
             index=index,
@@ -861,9 +869,13 @@ class TourModel:
             driving += leg.driving_minutes
             ready = t if prev_end is None else prev_end
             if leg.minutes:
+                hours = day.work
                 if prev_end is not None:
                     ready += DEPARTURE_BUFFER_MINUTES  # nobody leaves the minute a talk ends
-                depart = self._first_free([day.work], leg.minutes, day.blocks, ready)
+                else:  # the morning's leg may leave before the working day starts
+                    hours = day.first_leg
+                    ready = hours[0]
+                depart = self._first_free([hours], leg.minutes, day.blocks, ready)
                 if depart is None and not lenient:
                     return None
                 ready = (depart if depart is not None else ready) + leg.minutes
@@ -1578,7 +1590,7 @@ class TourModel:
                 legs.append(self._travel_leg(a, b, depart))
                 loc = b
             elif sched is not None and sched.events:
-                prev_end = day.work[0]
+                prev_end = day.first_leg[0]  # the morning's leg may leave before work starts
                 for ri, start in zip(sched.events, sched.starts, strict=True):
                     here = self.req_loc[ri]
                     leg = self.leg(loc, here)
@@ -1596,7 +1608,8 @@ class TourModel:
                             else None
                         )
                         if depart is None:
-                            depart = self._first_free([day.work], leg.minutes, day.blocks, earliest)
+                            hours = day.work if events else day.first_leg
+                            depart = self._first_free([hours], leg.minutes, day.blocks, earliest)
                             depart = earliest if depart is None else depart
                         legs.append(self._travel_leg(loc, here, depart))
                     events.append(

@@ -98,6 +98,11 @@ def check_problem(problem: Problem) -> None:
                 f"{where}: working hours end ({team.work_end:%H:%M}) before they start "
                 f"({team.work_start:%H:%M})."
             )
+        if team.earliest_departure is not None and team.earliest_departure > team.work_start:
+            raise ProblemError(
+                f"{where}: the earliest departure ({team.earliest_departure:%H:%M}) is after "
+                f"the working day starts ({team.work_start:%H:%M})."
+            )
         if team.max_events_per_day < 1:
             raise ProblemError(f"{where}: at most {team.max_events_per_day} events a day.")
         if team.min_gap_minutes < 0 or team.max_driving_minutes_per_day < 0:

@@ -408,12 +408,16 @@ def check_event_working_hours(facts: Facts, team: Team, team_plan: TeamPlan) -> 
 
 
 def check_travel_working_hours(facts: Facts, team: Team, team_plan: TeamPlan) -> list[Violation]:
-    """working_hours (travel): a leg keeps to the tour's working hours in the tour's zone."""
+    """working_hours (travel): a leg keeps to the tour's working hours in the tour's zone; the
+    leg to the day's first talk may leave from the team's earliest departure (``leaves_from``)."""
     out = []
     for day in team_plan.days:
         opens, closes = working_hours(day.day, team.timezone, team.work_start, team.work_end)
+        early, _closes = working_hours(day.day, team.timezone, team.leaves_from, team.work_end)
+        first_talk = min((event.start for event in day.events), default=None)
         for leg in day.legs:
-            if leg.depart < opens or leg.arrive > closes:
+            morning = first_talk is not None and leg.arrive <= first_talk
+            if leg.depart < (early if morning else opens) or leg.arrive > closes:
                 out.append(
                     Violation(
                         "working_hours",

@@ -52,6 +52,12 @@ def test_the_previous_release_upgrades_and_keeps_what_users_submitted():
         start_date=dt.date(2027, 3, 1),
         end_date=dt.date(2027, 3, 20),
     )
+    early = old.apps.get_model("fellows", "Tour").objects.create(
+        name="Early",
+        start_date=dt.date(2027, 3, 1),
+        end_date=dt.date(2027, 3, 20),
+        work_day_start=dt.time(6, 15),
+    )
     starts = dt.datetime(2027, 3, 3, 18, tzinfo=dt.UTC)
     event = old.apps.get_model("events", "Event").objects.create(
         tour=tour,
@@ -124,7 +130,11 @@ def test_the_previous_release_upgrades_and_keeps_what_users_submitted():
         "confirmation:1",
         event.pk,
     )
-    assert new.apps.get_model("fellows", "Tour").objects.get(pk=tour.pk).name == "Spring"
+    tours = new.apps.get_model("fellows", "Tour").objects
+    assert tours.get(pk=tour.pk).name == "Spring"
+    # Tours get an earliest departure of 7:00, or their working day's start when earlier.
+    assert tours.get(pk=tour.pk).earliest_departure == dt.time(7)
+    assert tours.get(pk=early.pk).earliest_departure == dt.time(6, 15)
     assert new.apps.get_model("impact", "SurveyLink").objects.get().token_hash == "t" * 64
     kept_answer = new.apps.get_model("impact", "SurveyResponse").objects.get(pk=answer.pk)
     assert (kept_answer.first_time, kept_answer.comment, kept_answer.submission_key) == (

@@ -355,10 +355,46 @@ def test_create_tour_form_makes_a_tour_with_teams_located_by_zip(staff_client):
     assert response.status_code == 302 and response["Location"].endswith(f"/tours/{tour.pk}/")
     assert tour.start_location == "Philadelphia, PA" and tour.timezone == "America/New_York"
     assert tour.rest_weekdays == [6]
+    assert tour.earliest_departure == dt.time(7)  # left empty: the default
     assert dict(TourMember.objects.filter(tour=tour).values_list("fellow_id", "team")) == {
         grace.pk: "A",
         daniel.pk: "B",
     }
+
+
+@pytest.mark.parametrize(
+    ("work_day_start", "earliest_departure", "saved"),
+    [("06:00", "", dt.time(6)), ("08:30", "06:45", dt.time(6, 45)), ("08:00", "09:00", None)],
+)
+def test_the_tour_form_keeps_the_earliest_departure_before_the_working_day(
+    staff_client, work_day_start, earliest_departure, saved
+):
+    """Left empty it is 7:00, or the working day's start when that is earlier; one after the
+    working day's start is refused with the field's error and nothing is saved."""
+    fields = {
+        "name": "Early East",
+        "start_date": "2027-04-05",
+        "end_date": "2027-04-18",
+        "start_zip": "19103",
+        "max_events_per_day": 2,
+        "min_gap_minutes": 60,
+        "max_driving_hours_per_day": "6",
+        "work_day_start": work_day_start,
+        "work_day_end": "21:00",
+        "earliest_departure": earliest_departure,
+        "max_flights_per_week": "1",
+        "team_a": [FellowFactory().pk],
+    }
+    response = staff_client.post(reverse("board:tour-create"), fields)
+    tour = Tour.objects.filter(name="Early East").first()
+    if saved is None:
+        assert response.status_code == 400 and tour is None
+        assert "no later than the working day" in response.content.decode()
+    else:
+        assert response.status_code == 302 and tour is not None
+        assert tour.earliest_departure == saved
+        team = proposals.build_problem(tour).teams[0]
+        assert team.earliest_departure == saved
 
 
 def test_create_tour_refuses_a_fellow_in_both_teams_and_a_bad_zip(staff_client):

@@ -915,7 +915,7 @@ def test_a_tour_edit_that_leaves_no_way_to_a_talk_is_named_and_the_page_says_so(
     tour_with_requests, client
 ):
     """Philadelphia at 10:30 AM, two hours from the start, with a fellow away the days before: a
-    7 AM working day reaches it that morning; an 8:30 one cannot. The edit is refused naming
+    7 AM departure reaches it that morning; an 8:30 one cannot. The edit is refused naming
     the talk; a tour already in that state says so on its page."""
     from django.core.exceptions import ValidationError
 
@@ -935,11 +935,16 @@ def test_a_tour_edit_that_leaves_no_way_to_a_talk_is_named_and_the_page_says_so(
     assert page.status_code == 200 and b'id="itinerary-problems"' not in page.content
 
     with pytest.raises(ValidationError) as refused:
-        services.update_tour(tour=tour, changes={"work_day_start": dt.time(8, 30)})
+        services.update_tour(
+            tour=tour,
+            changes={"work_day_start": dt.time(8, 30), "earliest_departure": dt.time(8, 30)},
+        )
     assert any(m.startswith(requests[2].organization.name) for m in refused.value.messages)
 
     Tour = type(tour)
-    Tour.objects.filter(pk=tour.pk).update(work_day_start=dt.time(8, 30))
+    Tour.objects.filter(pk=tour.pk).update(
+        work_day_start=dt.time(8, 30), earliest_departure=dt.time(8, 30)
+    )
     page = client.get(f"/staff/tours/{tour.pk}/")
     assert page.status_code == 200
     assert b'id="itinerary-problems"' in page.content

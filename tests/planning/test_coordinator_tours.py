@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from planner import Location, Problem, plan_tour, verify_plan
 from planner.jsonio import problem_from_json
 from planner.tour import TourModel
 from planner.travel import DEPARTURE_BUFFER_MINUTES, TravelModel
 from planner.verify import verify_plan as verify
-from tests.planning.helpers import CAMDEN, MONDAY, NORRISTOWN, PHILLY, request, team
+from tests.planning.helpers import CAMDEN, MONDAY, NORRISTOWN, NY, PHILLY, request, team
 
 PITTSBURGH = Location(40.4406, -79.9959, "Pittsburgh")
 HARRISBURG = Location(40.2732, -76.8867, "Harrisburg")  # about 2.5 hours from Philadelphia
@@ -285,3 +286,61 @@ def test_a_long_drive_before_an_early_talk_leaves_the_short_stage_for_its_mornin
     (talk,) = thursday.events
     arrival = thursday.legs[0].arrive
     assert (talk.start - arrival).total_seconds() >= 60 * 60  # the tour's gap
+
+
+def test_a_morning_talk_near_home_is_reached_that_morning():
+    """Princeton at 9:00, an hour from Philadelphia, with the working day from 8:00: with an
+    earliest departure of 7:00 the team leaves that morning and sleeps at home the night
+    before; without one it can only go the evening before. Talks still keep to the working
+    day."""
+    princeton = Location(40.3573, -74.6672, "Princeton")
+    wednesday = MONDAY + timedelta(days=2)
+    talk = request("princeton", princeton, wednesday, 9, 10)
+
+    def run(departure):
+        problem = Problem(
+            teams=(team(earliest_departure=departure, last_day=MONDAY + timedelta(days=4)),),
+            requests=(talk,),
+        )
+        plan = solve(problem)
+        assert verify(problem, plan) == []
+        return {day.day: day for day in plan.teams[0].days}
+
+    early = run(time(7))
+    (leg_out, _leg_home) = early[wednesday].legs
+    assert leg_out.depart.astimezone(ZoneInfo(NY)).time() < time(8)
+    assert early[wednesday].events[0].start.astimezone(ZoneInfo(NY)).time() == time(9)
+    assert not early[wednesday - timedelta(days=1)].legs  # nobody drives out the night before
+
+    late = run(None)
+    assert late[wednesday - timedelta(days=1)].legs  # the only way: the evening before
+
+
+def test_the_verifier_names_a_leg_that_leaves_before_the_earliest_departure():
+    """A leg to the day's first talk may leave from the earliest departure, any other leg
+    only in the working hours: the verifier names one that leaves too early."""
+    princeton = Location(40.3573, -74.6672, "Princeton")
+    wednesday = MONDAY + timedelta(days=2)
+    problem = Problem(
+        teams=(team(earliest_departure=time(7), last_day=MONDAY + timedelta(days=4)),),
+        requests=(request("princeton", princeton, wednesday, 9, 10),),
+    )
+    plan = solve(problem)
+    day = next(d for d in plan.teams[0].days if d.events)
+    too_early = replace(
+        day.legs[0],
+        depart=day.legs[0].depart - timedelta(hours=1),
+        arrive=day.legs[0].arrive - timedelta(hours=1),
+    )
+    broken_day = replace(day, legs=(too_early, *day.legs[1:]))
+    broken = replace(
+        plan,
+        teams=(
+            replace(
+                plan.teams[0],
+                days=tuple(broken_day if d is day else d for d in plan.teams[0].days),
+            ),
+        ),
+    )
+    assert verify(problem, plan) == []
+    assert "working_hours" in {v.code for v in verify(problem, broken)}

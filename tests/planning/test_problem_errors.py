@@ -226,6 +226,10 @@ BROKEN = {
         lambda d: d["requests"][5].update(state="ZZ"),
         "Request r5: unknown state code 'ZZ'",
     ),
+    "a departure after the working day starts": (
+        lambda d: d["teams"][0].update(work_start="08:00", earliest_departure="09:00"),
+        "Team t1: the earliest departure (09:00) is after the working day starts (08:00)",
+    ),
     "a request without an id": (
         lambda d: d["requests"][1].update(id=None),
         "id must be text or a whole number, not null",
