@@ -327,27 +327,34 @@ def test_impact_counts_held_events_reports_declines_and_left_out(tour):
 # -- actions ---------------------------------------------------------------------------------
 
 
+def _tour_form(**changes) -> dict:
+    """The board's new-tour form as staff fill it in, from Philadelphia (ZIP 19103)."""
+    return {
+        "start_date": "2027-04-05",
+        "end_date": "2027-04-18",
+        "start_zip": "19103",
+        "max_events_per_day": 2,
+        "min_gap_minutes": 60,
+        "max_driving_hours_per_day": "6",
+        "work_day_start": "08:00",
+        "work_day_end": "21:00",
+        "max_flights_per_week": "1",
+        **changes,
+    }
+
+
 def test_create_tour_form_makes_a_tour_with_teams_located_by_zip(staff_client):
     grace, daniel = FellowFactory(), FellowFactory()
     response = staff_client.post(
         reverse("board:tour-create"),
-        {
-            "name": "Spring East",
-            "start_date": "2027-04-05",
-            "end_date": "2027-04-18",
-            "start_zip": "19103",
-            "max_events_per_day": 2,
-            "min_gap_minutes": 60,
-            "max_driving_hours_per_day": "6",
-            "work_day_start": "08:00",
-            "work_day_end": "21:00",
-            "rest_weekdays": ["6"],
-            "region_state_codes": "pa, NJ; de",
-            "region_radius_km": "400",
-            "max_flights_per_week": "1",
-            "team_a": [grace.pk],
-            "team_b": [daniel.pk],
-        },
+        _tour_form(
+            name="Spring East",
+            rest_weekdays=["6"],
+            region_state_codes="pa, NJ; de",
+            region_radius_km="400",
+            team_a=[grace.pk],
+            team_b=[daniel.pk],
+        ),
     )
     tour = Tour.objects.get(name="Spring East")
     assert tour.region_states == ["PA", "NJ", "DE"] and tour.region_radius_km == 400
@@ -371,20 +378,12 @@ def test_the_tour_form_keeps_the_earliest_departure_before_the_working_day(
 ):
     """Left empty it is 7:00, or the working day's start when that is earlier; one after the
     working day's start is refused with the field's error and nothing is saved."""
-    fields = {
-        "name": "Early East",
-        "start_date": "2027-04-05",
-        "end_date": "2027-04-18",
-        "start_zip": "19103",
-        "max_events_per_day": 2,
-        "min_gap_minutes": 60,
-        "max_driving_hours_per_day": "6",
-        "work_day_start": work_day_start,
-        "work_day_end": "21:00",
-        "earliest_departure": earliest_departure,
-        "max_flights_per_week": "1",
-        "team_a": [FellowFactory().pk],
-    }
+    fields = _tour_form(
+        name="Early East",
+        work_day_start=work_day_start,
+        earliest_departure=earliest_departure,
+        team_a=[FellowFactory().pk],
+    )
     response = staff_client.post(reverse("board:tour-create"), fields)
     tour = Tour.objects.filter(name="Early East").first()
     if saved is None:
