@@ -112,6 +112,7 @@ def generate_season(n_requests: int = 800, seed: int = 0) -> Problem:
                 last_day=last_day,
                 timezone=zone,
                 work_start=time(8, 0),
+                earliest_departure=time(7, 0),  # the product's default (Tour.earliest_departure)
                 work_end=time(21, 30),
                 max_events_per_day=3,
                 min_gap_minutes=30,
