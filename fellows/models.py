@@ -121,9 +121,7 @@ class Tour(models.Model):
     earliest_departure = models.TimeField(
         default=dt.time(7, 0),
         help_text=_(
-            "The earliest the team leaves in the morning to reach the day's first talk, so a "
-            "talk soon after the working day starts is reached that morning, not the evening "
-            "before. Talks keep to the working day."
+            "How early the team may leave for the day's first talk; talks keep to the working day."
         ),
     )
     max_events_per_day = models.PositiveSmallIntegerField(

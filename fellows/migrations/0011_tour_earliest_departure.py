@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='tour',
             name='earliest_departure',
-            field=models.TimeField(default=datetime.time(7, 0), help_text="The earliest the team leaves in the morning to reach the day's first talk, so a talk soon after the working day starts is reached that morning, not the evening before. Talks keep to the working day."),
+            field=models.TimeField(default=datetime.time(7, 0), help_text="How early the team may leave for the day's first talk; talks keep to the working day."),
         ),
         migrations.RunPython(no_later_than_the_working_day, migrations.RunPython.noop),
         migrations.AddConstraint(

@@ -5,10 +5,13 @@ async-safety check must be relaxed for the ORM calls the tests make."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+SCREENSHOTS = Path(settings.VAR_DIR) / "e2e"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -49,3 +52,13 @@ def sign_in_staff(page, base_url: str, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base_url}/staff/")
+
+
+def shoot(page, name: str) -> None:
+    """A full-page screenshot, var/e2e/<name>.png, for people to look at: written when
+    E2E_SCREENSHOTS is set (`E2E_SCREENSHOTS=1 ./scripts/test.sh -m e2e`). Encoding one costs
+    about 0.4 s, and no test reads them, so other runs skip it."""
+    if not os.environ.get("E2E_SCREENSHOTS"):
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

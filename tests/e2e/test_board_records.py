@@ -7,7 +7,6 @@ fellow added by ZIP code with an unavailability. Screenshots land in var/e2e/.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -18,6 +17,7 @@ from events import services
 from events.models import Event, SpeakerRequest
 from fellows.models import Fellow, Tour, Unavailability
 from tests.conftest import local
+from tests.e2e.conftest import shoot
 from tests.factories import (
     FellowFactory,
     RequestWindowFactory,
@@ -29,7 +29,6 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(settings.VAR_DIR) / "e2e"
 DAY = dt.date(2027, 3, 2)  # a Tuesday inside the factories' tour
 SUNDAY = dt.date(2027, 3, 7)
 DESKTOP = {"width": 1366, "height": 900}
@@ -108,11 +107,6 @@ def signed_in_page(browser, live_server, user, viewport):
         ]
     )
     return context, context.new_page()
-
-
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def assert_fits(page, width: int) -> None:

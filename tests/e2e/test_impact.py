@@ -5,11 +5,9 @@ impact page, and an attendee reads the public events page. Screenshots land in v
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 import segno
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,21 +15,14 @@ from fellows.services import rotate_feed_token
 from impact import services
 from impact.models import SurveyResponse
 from impact.qr import QUIET_ZONE_MODULES
+from tests.e2e.conftest import shoot
 from tests.factories import FellowFactory, StaffFactory, TourFactory, TourMemberFactory
 from tests.impact.conftest import held_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(settings.VAR_DIR) / "e2e"
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1366, "height": 900}
-
-
-def shoot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def fits(page, width: int) -> bool:

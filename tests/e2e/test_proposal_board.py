@@ -11,16 +11,14 @@ sideways. Screenshots land in var/e2e/.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import expect
 
 from events import proposals
 from events.models import PlanningRun, RequestWindow
-from tests.e2e.conftest import sign_in_staff
+from tests.e2e.conftest import shoot, sign_in_staff
 from tests.factories import (
     FellowFactory,
     RequestWindowFactory,
@@ -33,7 +31,6 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(settings.VAR_DIR) / "e2e"
 MONDAY = dt.date(2027, 3, 1)
 SUNDAY = MONDAY + dt.timedelta(days=6)
 PRIVATE_REASON = "Hospital visit for a relative"
@@ -143,12 +140,11 @@ def test_proposal_shows_figures_map_local_times_and_lost_preferred_days(
     expect(legend).to_contain_text("Region: NJ, NY, PA")
     for city in ("New York, NY", "Newark, NJ", "Philadelphia, PA", "Princeton, NJ"):
         expect(legend.locator(".stops")).to_contain_text(city)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "proposal-desktop.png"), full_page=True)
+    shoot(page, "proposal-desktop")
 
     page.set_viewport_size({"width": 375, "height": 800})
     page.reload()
     assert no_sideways_scroll(page)
     expect(page.locator("#proposal-events tbody tr").first).to_be_visible()
     expect(legend.locator(".stops li")).to_have_count(4)
-    page.screenshot(path=str(SCREENSHOTS / "proposal-375.png"), full_page=True)
+    shoot(page, "proposal-375")

@@ -10,11 +10,11 @@ import io
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import expect
 
 from events import services
 from tests.conftest import local
+from tests.e2e.conftest import shoot
 from tests.factories import (
     FellowFactory,
     RequestWindowFactory,
@@ -26,7 +26,6 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(settings.VAR_DIR) / "e2e"
 PASSWORD = "correct-horse-battery"
 WIDTHS = {"desktop": (1366, 900), "phone": (375, 812)}
 
@@ -69,12 +68,11 @@ def test_sign_in_header_pages_and_exports(live_server, page, tour, size):
     UserFactory(username="coordinator", is_staff=True, first_name="Min", last_name="Park")
     missing: list[str] = []
     page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     page.goto(f"{live_server.url}/staff/")
     page.wait_for_url("**/staff/login/**")
     expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / f"look-staff-login-{size}.png"), full_page=True)
+    shoot(page, f"look-staff-login-{size}")
     page.get_by_label("Username").fill("coordinator")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -91,7 +89,7 @@ def test_sign_in_header_pages_and_exports(live_server, page, tour, size):
     for name, path in pages.items():
         page.goto(live_server.url + path)
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-        page.screenshot(path=str(SCREENSHOTS / f"look-{name}-{size}.png"), full_page=True)
+        shoot(page, f"look-{name}-{size}")
         assert _no_overflow(page) <= width, f"{name} too wide: {page.evaluate(WIDEST)}"
     # The tour page names its times with the zone, in the one format.
     page.goto(f"{live_server.url}/staff/tours/{tour.pk}/")
@@ -113,7 +111,7 @@ def test_sign_in_header_pages_and_exports(live_server, page, tour, size):
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="You are signed out")).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / f"look-signed-out-{size}.png"), full_page=True)
+    shoot(page, f"look-signed-out-{size}")
     assert page.request.get(f"{live_server.url}/favicon.ico").status == 200
     assert page.request.head(f"{live_server.url}/staff/login/").status == 200
     assert not missing, f"404s while browsing: {missing}"
@@ -126,13 +124,13 @@ def test_fellow_sign_in_page_at_375_px(live_server, page):
     page.goto(f"{live_server.url}/me/")
     page.wait_for_url("**/me/login/**")
     expect(page.get_by_role("heading", name="Fellows' sign-in")).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "look-fellow-login-phone.png"), full_page=True)
+    shoot(page, "look-fellow-login-phone")
     page.get_by_label("Username").fill("grace")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/me/")
     expect(page.locator(".account")).to_contain_text("Signed in as grace")
     assert _no_overflow(page) <= 375
-    page.screenshot(path=str(SCREENSHOTS / "look-fellow-me-phone.png"), full_page=True)
+    shoot(page, "look-fellow-me-phone")
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="You are signed out")).to_be_visible()

@@ -20,8 +20,9 @@ from playwright.sync_api import expect
 
 from events.models import Event, PlanningRun, SpeakerRequest
 from fellows.services import rotate_feed_token
+from tests.e2e.conftest import shoot
 from tests.e2e.test_request_form import fill_host_details, fill_window
-from tests.e2e.test_tour_board import shoot, smtp, wait_for, worker  # noqa: F401  (fixtures)
+from tests.e2e.test_tour_board import smtp, wait_for, worker  # noqa: F401  (fixtures)
 from tests.factories import FellowFactory, StaffFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

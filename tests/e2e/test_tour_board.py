@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,12 +19,12 @@ from playwright.sync_api import expect
 
 from events.models import Event, PlanningRun
 from notifications.models import Notification
+from tests.e2e.conftest import shoot
 from tests.factories import FellowFactory, RequestWindowFactory, SpeakerRequestFactory, StaffFactory
 from tests.notifications.support import CeleryWorker, SmtpSink, database_url, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(settings.VAR_DIR) / "e2e"
 START = dt.date(2027, 3, 1)  # a Monday
 # (city, ZIP, lat, lon, audience): close enough that one team reaches several in a week.
 HOSTS = [
@@ -81,13 +80,6 @@ def season(db):
             latest_end=dt.time(20),
         )
     return fellows
-
-
-def shoot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def wait_for(condition, timeout: float = 30.0, what: str = "") -> None:
