@@ -30,6 +30,7 @@ from events.models import (
     LIVE_STATUSES,
     OPEN_REQUEST_STATUSES,
     Event,
+    HostAnswer,
     PlanningRun,
     SpeakerRequest,
 )
@@ -82,11 +83,63 @@ def tour_costs(tour: Tour) -> engine.CostModel:
     )
 
 
-def _request_windows(speaker_request: SpeakerRequest) -> tuple[engine.RequestWindow, ...]:
-    return tuple(
+def _request_windows(
+    speaker_request: SpeakerRequest, declined: Iterable[tuple[dt.datetime, dt.datetime]] = ()
+) -> tuple[engine.RequestWindow, ...]:
+    """The host's windows, less the times they turned down (``declined_times``): a proposal
+    never offers a time that overlaps one of them again. Empty when nothing is left."""
+    windows = [
         engine.RequestWindow(w.start_date, w.end_date, w.earliest_start, w.latest_end)
         for w in speaker_request.windows.all()
+    ]
+    zone = ZoneInfo(speaker_request.timezone)
+    minutes = speaker_request.event_length_minutes
+    for starts_at, ends_at in declined:
+        start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+        windows = [part for window in windows for part in _without(window, start, end, minutes)]
+    return tuple(windows)
+
+
+def _without(
+    window: engine.RequestWindow, start: dt.datetime, end: dt.datetime, minutes: int
+) -> list[engine.RequestWindow]:
+    """``window`` less the local span start–end (one day's, in the request's zone): the other
+    days whole, and on that day the hours before and after it that still hold a talk of
+    ``minutes``."""
+    day = start.date()
+    if not window.first_date <= day <= window.last_date:
+        return [window]
+    ends = end.time() if end.date() == day else dt.time.max
+    if ends <= window.earliest_start or start.time() >= window.latest_end:
+        return [window]  # outside the window's hours: nothing to take out
+    one_day = dt.timedelta(days=1)
+    hours = (window.earliest_start, window.latest_end)
+    parts = []
+    if window.first_date < day:
+        parts.append(engine.RequestWindow(window.first_date, day - one_day, *hours))
+    if day < window.last_date:
+        parts.append(engine.RequestWindow(day + one_day, window.last_date, *hours))
+    talk = dt.timedelta(minutes=minutes)
+    for first, last in ((window.earliest_start, start.time()), (ends, window.latest_end)):
+        if dt.datetime.combine(day, last) - dt.datetime.combine(day, first) >= talk:
+            parts.append(engine.RequestWindow(day, day, first, last))
+    return parts
+
+
+def declined_times(request_ids: Iterable[int]) -> dict[int, set[tuple[dt.datetime, dt.datetime]]]:
+    """Per request, the times its host turned down ("This time does not work"), read from the
+    events' history: moving the event forgets the answer, the history keeps it."""
+    rows = (
+        Event.history.model.objects.filter(
+            request_id__in=list(request_ids), host_answer=HostAnswer.DECLINED
+        )
+        .values_list("request_id", "starts_at", "ends_at")
+        .distinct()
     )
+    out: dict[int, set[tuple[dt.datetime, dt.datetime]]] = {}
+    for request_id, starts_at, ends_at in rows:
+        out.setdefault(request_id, set()).add((starts_at, ends_at))
+    return out
 
 
 def _weighted_audience(speaker_request: SpeakerRequest) -> int:
@@ -95,7 +148,9 @@ def _weighted_audience(speaker_request: SpeakerRequest) -> int:
     return max(1, round(speaker_request.expected_audience * speaker_request.priority))
 
 
-def _as_engine_request(speaker_request: SpeakerRequest) -> engine.Request:
+def _as_engine_request(
+    speaker_request: SpeakerRequest, declined: Iterable[tuple[dt.datetime, dt.datetime]] = ()
+) -> engine.Request:
     return engine.Request(
         id=str(speaker_request.pk),
         location=engine.Location(
@@ -107,7 +162,7 @@ def _as_engine_request(speaker_request: SpeakerRequest) -> engine.Request:
         ),
         timezone=speaker_request.timezone,
         duration_minutes=speaker_request.event_length_minutes,
-        windows=_request_windows(speaker_request),
+        windows=_request_windows(speaker_request, declined),
         expected_audience=_weighted_audience(speaker_request),
         label=speaker_request.organization.name,
         state=speaker_request.state,
@@ -282,8 +337,12 @@ def build_problem(tour: Tour, *, only_booked: bool = False) -> engine.Problem:
         fixed = _fixed_event_request(event)
         requests[fixed.id] = fixed
         locked.append(engine.LockedEvent(fixed.id, sorted(team_ids)[0], event.starts_at))
-    for speaker_request in [] if only_booked else open_requests_for(tour):
-        requests.setdefault(str(speaker_request.pk), _as_engine_request(speaker_request))
+    open_requests = [] if only_booked else list(open_requests_for(tour))
+    declined = declined_times(r.pk for r in open_requests)
+    for speaker_request in open_requests:
+        request = _as_engine_request(speaker_request, declined.get(speaker_request.pk, ()))
+        if request.windows:  # else the host turned down every time they offered
+            requests.setdefault(request.id, request)
     return engine.Problem(
         teams=tuple(engine_teams), requests=tuple(requests.values()), locked=tuple(locked)
     )

@@ -663,6 +663,63 @@ def test_a_proposal_that_moves_a_tentative_event_moves_it_in_place(tour_with_req
     assert feed.count(f"UID:{moved.ical_uid}") == 1
 
 
+def test_a_time_the_host_turned_down_is_not_proposed_again(tour_with_requests):
+    """ "This time does not work": the next proposal offers no time that overlaps it, even after
+    staff moved the event (which forgets the answer; the history keeps it)."""
+    tour, _fellows, _requests = tour_with_requests
+    proposals.accept_proposal(run=_propose(tour))
+    event = Event.objects.filter(tour=tour, status=Event.Status.TENTATIVE).first()
+    assert event is not None
+    declined = (event.starts_at, event.ends_at)
+    services.answer_proposal(
+        speaker_request=event.request, works=False, comment="Mornings are exams week."
+    )
+    assert proposals.declined_times([event.request_id]) == {event.request_id: {declined}}
+    _move_one_a_day_later(tour)  # staff try another time; the answer is reset
+
+    run = _propose(tour)
+    planned = [
+        p
+        for t in plan_from_json(run.plan).teams
+        for d in t.days
+        for p in d.events
+        if p.request_id == str(event.request_id)
+    ]
+    assert all(p.end <= declined[0] or p.start >= declined[1] for p in planned)
+    # The planner's input no longer holds it: no window of the request covers that time.
+    zone = ZoneInfo(event.request.timezone)
+    starts, ends = (moment.astimezone(zone) for moment in declined)
+    windows = next(
+        (
+            r.windows
+            for r in proposals.build_problem(tour).requests
+            if r.id == str(event.request_id)
+        ),
+        (),
+    )
+    assert not any(
+        w.first_date <= starts.date() <= w.last_date
+        and w.earliest_start < ends.time()
+        and starts.time() < w.latest_end
+        for w in windows
+    )
+
+
+def test_a_declined_time_is_cut_out_of_the_hosts_windows():
+    """Two days 9:00-12:00, 9:15-10:00 turned down on the first, a 45-minute talk: the second
+    day whole, and on the first only 10:00-12:00 (9:00-9:15 cannot hold the talk)."""
+    window = engine.RequestWindow(dt.date(2027, 3, 4), dt.date(2027, 3, 5), dt.time(9), dt.time(12))
+    zone = ZoneInfo("America/New_York")
+    start = dt.datetime(2027, 3, 4, 9, 15, tzinfo=zone)
+    parts = proposals._without(window, start, start + dt.timedelta(minutes=45), 45)
+    assert set(parts) == {
+        engine.RequestWindow(dt.date(2027, 3, 5), dt.date(2027, 3, 5), dt.time(9), dt.time(12)),
+        engine.RequestWindow(dt.date(2027, 3, 4), dt.date(2027, 3, 4), dt.time(10), dt.time(12)),
+    }
+    evening = dt.datetime(2027, 3, 4, 18, tzinfo=zone)  # outside the window's hours
+    assert proposals._without(window, evening, evening + dt.timedelta(hours=1), 45) == [window]
+
+
 def test_accepting_a_split_drive_writes_each_stage_and_the_overnights_between(db):
     # Philadelphia and Memphis are ~1,400 km apart; 8 driving hours a day and no flights.
     tour = TourFactory(
