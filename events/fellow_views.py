@@ -160,13 +160,9 @@ def my_day_sheets(request: HttpRequest) -> HttpResponse:
 def my_page(request: HttpRequest) -> HttpResponse:
     """The fellow's page: feed subscription, language, and unavailability with its warning."""
     fellow = _own_fellow(request)
+    zone = fellow_feed_timezone(fellow=fellow, default=DEFAULT_FEED_TIMEZONE)
     with translation.override(fellow.preferred_language):
-        form = UnavailabilityForm(
-            request.POST or None,
-            initial={
-                "timezone": fellow_feed_timezone(fellow=fellow, default=DEFAULT_FEED_TIMEZONE)
-            },
-        )
+        form = UnavailabilityForm(request.POST or None, initial={"timezone": zone})
         if request.method == "POST" and form.is_valid():
             try:
                 unavailability = add_unavailability(
@@ -205,6 +201,7 @@ def my_page(request: HttpRequest) -> HttpResponse:
                     initial={"preferred_language": fellow.preferred_language}
                 ),
                 "unavailabilities": fellow.unavailabilities.order_by("starts_at"),
+                "zone": zone,  # the list reads in the zone the form offers, not UTC
                 "language": fellow.preferred_language,
             },
         )

@@ -242,6 +242,21 @@ def test_unavailability_form_refuses_an_end_before_the_start(client, fellow, fel
     assert not Unavailability.objects.exists()
 
 
+def test_the_fellows_list_reads_in_their_zone_and_a_time_is_saved_once(client, fellow, fellow_user):
+    client.force_login(fellow_user)
+    fields = unavailability_post("2027-01-05T08:00", "2027-01-05T20:00")
+
+    assert client.post(reverse("fellows:me"), fields).status_code == 302
+    again = client.post(reverse("fellows:me"), fields)
+
+    assert again.status_code == 200
+    assert "This time is already saved as unavailable." in again.content.decode()
+    assert Unavailability.objects.filter(fellow=fellow).count() == 1
+    html = client.get(reverse("fellows:me")).content.decode()
+    assert "8:00 AM" in html and "8:00 PM EST" in html  # as typed, not 1:00 PM UTC
+    assert "UTC" not in html
+
+
 def test_unavailability_warns_the_fellow_about_their_own_overlapping_events(
     client, tour, fellow, fellow_user, schedule
 ):
