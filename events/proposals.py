@@ -10,6 +10,7 @@ Re-planning keeps confirmed and locked events where they are.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -24,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import planner as engine
+from common.time_display import format_day
 from events import services
 from events.models import (
     AGREED_STATUSES,
@@ -828,14 +830,34 @@ def itinerary_problems(tour: Tour, plan: engine.Plan | None) -> list[str]:
         (str(e.request_id) if e.request_id else f"{STAFF_EVENT_PREFIX}{e.pk}"): e.title
         for e in Event.objects.filter(tour=tour, status__in=LIVE_STATUSES)
     }
-    out = []
+    fellows = {
+        str(pk): name
+        for pk, name in TourMember.objects.filter(tour=tour).values_list(
+            "fellow_id", "fellow__display_name"
+        )
+    }
+    out: list[str] = []
     for violation in engine.verify_plan(problem, plan):
-        message = violation.message
+        message = _readable_problem(violation.message, fellows)
         name = titles.get(violation.request_id)
         if name and message.startswith(f"{violation.request_id} "):
             message = message[len(violation.request_id) + 1 :]
-        out.append(f"{name}: {message}" if name else message)
+        line = f"{name}: {message}" if name else message
+        if line not in out:  # one line per problem, however many blackouts repeat it
+            out.append(line)
     return out
+
+
+def _readable_problem(message: str, fellows: dict[str, str]) -> str:
+    """The verifier's words for staff: a day as the board writes days, a fellow by name."""
+    day = re.match(r"(\d{4}-\d{2}-\d{2}): ", message)
+    if day:
+        message = f"{format_day(dt.date.fromisoformat(day.group(1)))}: {message[day.end() :]}"
+    return re.sub(
+        r"fellow (\S+) is unavailable",
+        lambda found: _("%(fellow)s is unavailable") % {"fellow": fellows.get(found[1], found[1])},
+        message,
+    )
 
 
 def _replace_itinerary(tour: Tour, fellows: list, team_plan) -> None:

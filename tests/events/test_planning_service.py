@@ -705,6 +705,26 @@ def test_a_time_the_host_turned_down_is_not_proposed_again(tour_with_requests):
     )
 
 
+def test_the_route_problems_name_the_fellow_and_the_day_once(tour_with_requests):
+    """A fellow away while booked (entered twice): the tour page's line names her and the day
+    as the board writes days, once."""
+    tour, fellows, requests = tour_with_requests
+    _book(tour, fellows, requests[0], local(dt.date(2027, 3, 2), 14))
+    for _copy in range(2):
+        UnavailabilityFactory(
+            fellow=fellows[0],
+            starts_at=local(dt.date(2027, 3, 2), 0),
+            ends_at=local(dt.date(2027, 3, 3), 0),
+        )
+
+    lines = proposals.itinerary_problems(tour, proposals.booked_itinerary(tour))
+
+    away = [line for line in lines if "unavailable" in line]
+    assert away and len(lines) == len(set(lines))
+    assert all("Grace is unavailable" in line and "Mar 2, 2027" in line for line in away)
+    assert not any("2027-03-02" in line or f"fellow {fellows[0].pk}" in line for line in lines)
+
+
 def test_a_declined_time_is_cut_out_of_the_hosts_windows():
     """Two days 9:00-12:00, 9:15-10:00 turned down on the first, a 45-minute talk: the second
     day whole, and on the first only 10:00-12:00 (9:00-9:15 cannot hold the talk)."""
