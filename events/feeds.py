@@ -72,10 +72,15 @@ def event_description(event: Event, *, link: str = "", fellows: str = "") -> str
 def item_description(item: ItineraryItem, *, link: str = "") -> str:
     """A travel leg, lodging night or rest day, with where from and to."""
     lines = []
-    if item.from_location:
-        lines.append(_("From: %(place)s") % {"place": readable_place(item.from_location)})
-    if item.to_location:
-        lines.append(_("To: %(place)s") % {"place": readable_place(item.to_location)})
+    if item.kind != ItineraryItem.Kind.TRAVEL:  # a night or a rest day is somewhere, not to
+        place = item.to_location or item.from_location
+        if place:
+            lines.append(_("Where: %(place)s") % {"place": readable_place(place)})
+    else:
+        if item.from_location:
+            lines.append(_("From: %(place)s") % {"place": readable_place(item.from_location)})
+        if item.to_location:
+            lines.append(_("To: %(place)s") % {"place": readable_place(item.to_location)})
     if item.distance_km:
         lines.append(_("Distance: %(km).0f km") % {"km": item.distance_km})
     if item.notes:

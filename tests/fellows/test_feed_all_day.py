@@ -198,3 +198,15 @@ def test_a_stop_named_by_the_road_is_said_in_the_fellows_language(db):
         assert readable_place(RoadStop(10, "start", "the next stop").label) == (
             "a stop 10 km from the start towards the next stop"
         )
+
+
+def test_a_night_and_a_rest_day_say_where_not_to(db):
+    from events.feeds import item_description
+    from fellows.models import ItineraryItem
+
+    for kind in ("lodging", "rest"):
+        item = ItineraryItem(kind=kind, title="Overnight", to_location="Princeton, NJ")
+        text = item_description(item)
+        assert "Where: Princeton, NJ" in text and "To:" not in text, kind
+    leg = ItineraryItem(kind="travel", from_location="Newark, NJ", to_location="Princeton, NJ")
+    assert "From: Newark, NJ\nTo: Princeton, NJ" in item_description(leg)
