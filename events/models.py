@@ -140,6 +140,12 @@ class SpeakerRequest(models.Model):
         return f"#{self.pk} {self.organization}"
 
     @property
+    def address_text(self) -> str:
+        """The venue's address on one line, leaving out the parts not given."""
+        parts = [self.street, self.city, f"{self.state} {self.zip_code}".strip()]
+        return ", ".join(p for p in parts if p)
+
+    @property
     def reference(self) -> str:
         return f"REQ-{self.pk:05d}"
 

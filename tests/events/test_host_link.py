@@ -242,3 +242,15 @@ def test_attendance_is_refused_before_the_event(client):
     client.post(path + "attendance/", {"attendance_count": "120", "first_time_count": "90"})
     speaker_request.refresh_from_db()
     assert speaker_request.attendance_count is None
+
+
+def test_an_address_without_a_street_reads_without_a_leading_comma(client):
+    speaker_request, path = submit()
+    SpeakerRequest.objects.filter(pk=speaker_request.pk).update(street="")  # as older data has
+    page = client.get(path).content.decode()
+    speaker_request.refresh_from_db()
+    expected = (
+        f"<dd>{speaker_request.city}, {speaker_request.state} {speaker_request.zip_code}</dd>"
+    )
+    assert expected in page
+    assert "<dd>, " not in page
