@@ -477,6 +477,9 @@ def proposal_summary(run: PlanningRun) -> dict:
         "total_cost": plan.get("total_cost", 0.0),
         "net_value": plan.get("net_value", plan["total_value"]),
         "total_km": plan["total_km"],
+        # Driven and flown apart, as the per-team table and the tour's totals show them.
+        "km_driven": sum(team.get("km_driven", 0) for team in plan["teams"]),
+        "km_flown": sum(team.get("km_flown", 0) for team in plan["teams"]),
         "driving_hours": round(plan["driving_minutes"] / 60, 1),
         "teams": [_team_figures(team) for team in plan["teams"]],
         "left_out": [

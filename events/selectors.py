@@ -467,6 +467,7 @@ class TeamRoute:
     colour: str
     stops: list[Event]
     km: float = 0.0
+    km_flown: float = 0.0  # of ``km``: the flights' (the rest is driven)
     driving_minutes: int = 0
     # From the booked itinerary (None when the tour has none to read: no start or fellows).
     flights: int | None = None
@@ -521,6 +522,7 @@ def tour_routes(
             # The sum of the legs as the day-by-day items show them (whole kilometres), so
             # the total and the rows add up the same on the page.
             route.km = sum(round(leg.km) for leg in legs)
+            route.km_flown = sum(round(leg.km) for leg in legs if leg.mode == "flight")
             route.driving_minutes = sum(leg.driving_minutes for leg in legs)
             route.flights, route.hotel_nights = planned.flights, planned.hotel_nights
             home = planned.days[-1].overnight_location if planned.days else None
@@ -560,8 +562,13 @@ class TourTotals:
     reported_audience: int
     km: float
     driving_hours: float
+    km_flown: float = 0.0
     flights: int | None = None  # None: no booked itinerary to count them from
     hotel_nights: int | None = None
+
+    @property
+    def km_driven(self) -> float:
+        return round(self.km - self.km_flown, 1)
 
 
 def reported_attendance(event: Event) -> int | None:
@@ -580,6 +587,7 @@ def tour_totals(*, events: list[Event], routes: list[TeamRoute]) -> TourTotals:
         reported_audience=sum(reported_attendance(e) or 0 for e in active),
         km=round(sum(r.km for r in routes), 1),
         driving_hours=round(sum(r.driving_minutes for r in routes) / 60, 1),
+        km_flown=round(sum(r.km_flown for r in routes), 1),
         flights=_total_or_none([r.flights for r in routes]),
         hotel_nights=_total_or_none([r.hotel_nights for r in routes]),
     )

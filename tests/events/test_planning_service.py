@@ -871,7 +871,7 @@ def test_the_board_counts_the_route_the_itinerary_is_written_from(tour_with_requ
     page = client.get(f"/staff/tours/{tour.pk}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert f"<dt>Kilometres</dt><dd>{round(totals.km)}</dd>" in html
+    assert f"<dt>Kilometres driven</dt><dd>{round(totals.km_driven)}</dd>" in html
     assert f"<dt>Hotel nights</dt><dd>{totals.hotel_nights}</dd>" in html
 
 
@@ -952,6 +952,12 @@ def test_a_flight_lands_in_the_zone_of_its_arrival(tour_with_requests, client):
     _book_new_york_then_denver(tour, fellows, requests)
     flight = ItineraryItem.objects.filter(tour=tour, mode=ItineraryItem.Mode.FLIGHT).first()
     assert flight is not None  # the first, New York to Denver; the trip home flies back
+    # The board counts driven and flown kilometres apart, each as the items add up.
+    flights = ItineraryItem.objects.filter(tour=tour, mode=ItineraryItem.Mode.FLIGHT)
+    drives = ItineraryItem.objects.filter(tour=tour, mode=ItineraryItem.Mode.DRIVE)
+    _routes, totals = _board_totals(tour)
+    assert totals.km_flown == sum(round(i.distance_km) for i in flights) > 0
+    assert totals.km_driven == sum(round(i.distance_km) for i in drives)
     assert (flight.timezone, flight.end_zone) == ("America/New_York", "America/Denver")
 
     token = rotate_feed_token(fellow=fellows[0])
