@@ -200,12 +200,19 @@ def book_event(
     return event
 
 
-def _propose_to_host(event: Event) -> None:
+def _propose_to_host(event: Event, *, replaces: Event | None = None) -> None:
     """Ask the host of the event's request whether its tentative time works
-    (events.selectors.host_url)."""
+    (events.selectors.host_url); ``replaces``, the event as it was before a move, names the
+    time this one replaces when the host was asked about it."""
     assert event.request is not None, "only an event booked for a request is proposed"
+    earlier = ""
+    if (
+        replaces is not None
+        and event.notifications.filter(kind=Notification.Kind.PROPOSAL).exists()
+    ):
+        earlier = time_display.format_date_time(replaces.starts_at, replaces.timezone)
     notifications.queue_proposal(
-        event=event, host_url=selectors.host_url(speaker_request=event.request)
+        event=event, host_url=selectors.host_url(speaker_request=event.request), replaces=earlier
     )
 
 
@@ -463,7 +470,7 @@ def update_event(
         _refuse_new_route_breaks(event.tour, route_before, override_reason)
         _follow_with_itinerary(event.tour)
     if calendar_change and event.status == Event.Status.TENTATIVE and event.request_id:
-        _propose_to_host(event)
+        _propose_to_host(event, replaces=before)
     if calendar_change and event.status == Event.Status.CONFIRMED:
         notifications.queue_event_update(
             event=event,

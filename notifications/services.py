@@ -303,7 +303,12 @@ def queue_event_cancellation(*, event: HostedEvent, was_confirmed: bool) -> Noti
 
 
 def queue_proposal(
-    *, event: HostedEvent, host_url: str | None, reminder: bool = False, new_contact: bool = False
+    *,
+    event: HostedEvent,
+    host_url: str | None,
+    reminder: bool = False,
+    new_contact: bool = False,
+    replaces: str = "",
 ) -> Notification | None:
     """Ask the host whether a proposed time works ("Proposed: <when>, <place>"), with their link.
 
@@ -311,7 +316,8 @@ def queue_proposal(
     `reminder`, the nudge sent when the host has not answered
     (events.services.remind_unanswered_proposals). With `new_contact`, the same question again
     for a contact who replaced the one first asked (events.services.queue_host_contact_change):
-    one per proposed time and address.
+    one per proposed time and address. ``replaces``: the earlier proposed time, in words, when
+    this one moves it (the message says so instead of "Good news").
     """
     speaker_request = event.request
     if speaker_request is None or not speaker_request.contact_email:
@@ -332,6 +338,7 @@ def queue_proposal(
             # Sealed until sending, like every private link (notifications.sealed_links).
             "host_url": sealed_links.LINK_PLACEHOLDER if host_url else None,
             "reminder": reminder,
+            "replaces": replaces,
         },
         event=event,
         speaker_request=speaker_request,

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 import planner as engine
+from common import time_display
 from events import proposals, selectors, services
 from events.models import Event, PlanningRun, SpeakerRequest
 from events.rules import Slot, hard_rule_violations, soft_rule_warnings
@@ -654,9 +655,12 @@ def test_a_proposal_that_moves_a_tentative_event_moves_it_in_place(tour_with_req
     assert not Event.objects.filter(request=moved.request_id).exclude(pk=moved.pk).exists()
     assert set(Event.objects.values_list("pk", flat=True)) <= events_before  # nothing rebooked
     new = Notification.objects.exclude(pk__in=notifications_before)
-    assert list(new.filter(speaker_request=moved.request_id).values_list("kind", flat=True)) == [
-        "proposal"
-    ]
+    (asked,) = new.filter(speaker_request=moved.request_id)
+    assert asked.kind == "proposal"
+    # The host hears that this time replaces the one they were asked about before.
+    earlier = time_display.format_date_time(staff_time, moved.timezone)
+    assert f"It replaces the time we proposed before, {earlier}." in asked.body_text
+    assert "Good news" not in asked.body_text
     token = rotate_feed_token(fellow=fellows[0])
     feed = client.get(f"/feeds/fellow/{token}.ics").content.decode()
     assert "STATUS:CANCELLED" not in feed
