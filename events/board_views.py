@@ -365,11 +365,17 @@ def run_accept(request: HttpRequest, run_id: int) -> HttpResponse:
             _("Cancelled, as the proposal leaves them out (their hosts were told): %(events)s")
             % {"events": "; ".join(_event_text(event) for event in outcome.cancelled)},
         )
+    hosts = dict(
+        SpeakerRequest.objects.filter(
+            pk__in=[int(r) for r in outcome.refused if r.isdigit()]
+        ).values_list("pk", "organization__name")
+    )
     for request_id, reasons in outcome.refused.items():
+        host = hosts.get(int(request_id)) if request_id.isdigit() else None
         messages.warning(
             request,
-            _("Request %(id)s was not booked: %(reasons)s")
-            % {"id": request_id, "reasons": " ".join(reasons)},
+            _("%(host)s (request %(id)s) was not booked: %(reasons)s")
+            % {"host": host or _("A host"), "id": request_id, "reasons": " ".join(reasons)},
         )
     return _go(request, _tour_url(run.tour_id))
 

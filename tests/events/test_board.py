@@ -681,3 +681,21 @@ def test_preferred_window_notes_name_the_rest_day_and_a_blackout_but_never_its_r
     assert "a fellow is unavailable on" in notes[notes_for["Wednesday Forum"]]
     assert str(happy.pk) not in notes  # its preferred window was open
     assert not any("doctor" in note for note in notes.values())
+
+
+def test_a_request_the_acceptance_refuses_is_named_by_its_host(staff_client, tour, fellow):
+    speaker_request = SpeakerRequestFactory(organization__name="Grace Korean Church")
+    RequestWindowFactory(request=speaker_request)
+    run = proposals.run_proposal(PlanningRun.objects.create(tour=tour, seconds=1, seed=1).pk)
+    assert selectors.proposed_events(run=run)
+    services.set_request_status(  # the host withdrew after the proposal was made
+        speaker_request=speaker_request, status=SpeakerRequest.Status.WITHDRAWN
+    )
+
+    response = staff_client.post(
+        reverse("board:run-accept", args=[run.pk]), {"accept_all": "1"}, follow=True
+    )
+
+    text = response.content.decode()
+    assert f"Grace Korean Church (request {speaker_request.pk}) was not booked" in text
+    assert not Event.objects.filter(request=speaker_request).exists()
