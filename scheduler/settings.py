@@ -146,6 +146,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # The board's own sign-in page (the admin's rules, the product's look); the admin keeps its own.
 LOGIN_URL = "board:login"
+# A stale form (signed in or out in another tab) gets words and a way back, not Django's page.
+CSRF_FAILURE_VIEW = "common.csrf.csrf_failure"
 # django-axes refuses a login (admin, board, /me/login/) once a username from one address failed
 # AXES_FAILURE_LIMIT times, for AXES_COOLOFF_MINUTES, even with the right password. It only
 # watches username/password logins: API tokens and existing sessions are untouched.

@@ -102,8 +102,26 @@ def test_actions_need_a_csrf_token(staff_user, tour, fellow):
     client.force_login(staff_user)
     response = client.post(reverse("board:event-cancel", args=[event.pk]), {"really": "yes"})
     assert response.status_code == 403
+    assert "Please send the form again" in response.content.decode()  # words, a way back
     event.refresh_from_db()
     assert event.status == Event.Status.TENTATIVE
+
+
+def test_a_sign_in_form_left_open_in_another_tab_leads_to_the_board(staff_user):
+    """Two tabs on the sign-in page: signing in in the first gives the session a new token, so
+    the second one's form is stale; its user is signed in already and is taken to the board."""
+    staff_user.set_password("correct-horse-battery")
+    staff_user.save()
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(reverse("board:login"))
+    stale = browser.cookies["csrftoken"].value  # the second tab's form carries this one
+    fields = {"username": staff_user.username, "password": "correct-horse-battery"}
+    first = browser.post(reverse("board:login"), {**fields, "csrfmiddlewaretoken": stale})
+    assert first.status_code == 302
+
+    second = browser.post(reverse("board:login"), {**fields, "csrfmiddlewaretoken": stale})
+
+    assert second.status_code == 302 and second["Location"] == reverse("board:home")
 
 
 # -- selectors -------------------------------------------------------------------------------
