@@ -66,6 +66,8 @@ MIDDLEWARE = [
     # Gives request.user.is_verified() for the optional staff two-factor in the admin.
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A board action htmx sends after the session ended: the sign-in page as a page.
+    "common.htmx.SignInRedirectMiddleware",
     # Records the signed-in user on each historical row (the audit trail of events).
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -107,6 +107,21 @@ def test_actions_need_a_csrf_token(staff_user, tour, fellow):
     assert event.status == Event.Status.TENTATIVE
 
 
+def test_a_board_action_after_the_session_ended_loads_the_sign_in_page_whole(tour, fellow):
+    """Signed out in another tab, then a click that htmx sends: the answer tells htmx to load
+    the sign-in page as a page (HX-Redirect), not to swap it into the panel."""
+    event = book(tour, [fellow])
+    signed_out = Client()
+    path = reverse("board:event", args=[event.pk])
+
+    from_htmx = signed_out.get(path, headers={"HX-Request": "true"})
+    plain = signed_out.get(path)
+
+    assert from_htmx.status_code == 200 and from_htmx.content == b""
+    assert from_htmx["HX-Redirect"] == plain["Location"]
+    assert plain.status_code == 302 and plain["Location"].startswith(reverse("board:login"))
+
+
 def test_a_sign_in_form_left_open_in_another_tab_leads_to_the_board(staff_user):
     """Two tabs on the sign-in page: signing in in the first gives the session a new token, so
     the second one's form is stale; its user is signed in already and is taken to the board."""
