@@ -12,11 +12,16 @@ once with numpy, using the classic wait / max-shift bookkeeping of Vansteenwegen
 The local search checks time windows in O(1) per move from each route's departures and latest
 feasible starts (Savelsbergh 1992; Vidal et al. 2013), for all moves of a route pair at once,
 and ruins are partly local string removals (SISR, Christiaens & Vanden Berghe 2020).
+
+The search runs the shared loop's acceptance as a race of walks from their own constructions
+(``race_search``): on the instances where iterations are many, several walks share the early
+budget and the better half goes on at each stage.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +39,7 @@ from planner.neighbourhoods import (
     stretch_removal,
     string_removal,
 )
-from planner.search import Budget, SearchStats, iterated_ruin_recreate
+from planner.search import STRENGTH_STEP, Budget, SearchStats
 
 
 @dataclass(frozen=True)
@@ -153,43 +158,65 @@ class ToptwModel:
         self.work += 4 * len(seq) + 100
         return prev, nxt, dep[:-1], slack
 
-    def _route_block(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+    def _route_block(self, r: int, only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """For every candidate node: its best ratio in route r (or -1) and the slot index.
 
-        Only nodes not yet routed are evaluated; routed ones get -1.
+        Only nodes not yet routed are rated; routed ones get -1. A node's best slot is the one
+        with the least shift (its gain is the same in every slot), so the cache keeps each
+        route's least shifts, which do not depend on the gains a recreate draws: a route that a
+        ruin left alone is rated again only for the nodes the ruin set free. With ``only`` (a
+        mask over the candidates) the others are taken to fit nowhere: after an insertion into
+        the route, a node that fitted nowhere before still fits nowhere (every later visit is
+        as late or later, every earlier one has as little or less room; the new slots either
+        side of the inserted visit take no less time than the old one, up to the rounding of
+        the distances), so only the nodes that fitted are rated again.
         """
-        inst = self.inst
         key = tuple(self.routes[r])
         free = ~self.routed[self.candidates]
         cached = self._block_cache.get(key)
-        # Valid while the gains stay (one recreate) and no node it did not rate became free.
-        if cached is not None and not np.any(free & ~cached[2]):
-            return cached[0], cached[1]
-        prev, nxt, dep, slack = self._route_positions(r)
-        n_all = self.candidates.size
-        idx = np.flatnonzero(free)
-        out_ratio = np.full(n_all, -1.0)
-        out_slot = np.zeros(n_all, dtype=np.int64)
-        if idx.size == 0:
-            return out_ratio, out_slot
-        cands = self.candidates[idx]
-        travel = inst.travel
-        start = np.maximum(dep[:, None] + travel[prev[:, None], cands[None, :]], self._open[idx])
-        shift = (
-            start
-            - dep[:, None]
-            + self._service[idx]
-            + travel[cands[None, :], nxt[:, None]]
-            - travel[prev, nxt][:, None]
-        )
-        ok = (start <= self._close[idx]) & (shift <= slack[:, None])
-        self.work += ok.size + 1000
-        ratio = np.where(ok, self._gain[idx] / (shift + 1.0), -1.0)
-        slot = np.argmax(ratio, axis=0)
-        out_ratio[idx] = ratio[slot, np.arange(idx.size)]
-        out_slot[idx] = slot
-        self._block_cache[key] = (out_ratio, out_slot, free)
-        return out_ratio, out_slot
+        if cached is not None:
+            shift_best, slot_best, rated = cached
+            todo = free & ~rated
+        else:
+            shift_best = np.full(self.candidates.size, np.inf)
+            slot_best = np.zeros(self.candidates.size, dtype=np.int64)
+            rated = np.zeros(self.candidates.size, dtype=bool)
+            todo = free
+            if only is not None:
+                todo = free & only
+                rated = free.copy()
+        if todo.any():
+            if cached is not None:
+                shift_best, slot_best = shift_best.copy(), slot_best.copy()
+            idx = np.flatnonzero(todo)
+            prev, nxt, dep, slack = self._route_positions(r)
+            cands = self.candidates[idx]
+            travel = self.inst.travel
+            start = np.maximum(
+                dep[:, None] + travel[prev[:, None], cands[None, :]], self._open[idx]
+            )
+            shift = (
+                start
+                - dep[:, None]
+                + self._service[idx]
+                + travel[cands[None, :], nxt[:, None]]
+                - travel[prev, nxt][:, None]
+            )
+            ok = (start <= self._close[idx]) & (shift <= slack[:, None])
+            self.work += ok.size + 1000
+            shift = np.where(ok, shift, np.iinfo(np.int64).max)
+            slot = np.argmin(shift, axis=0)
+            least = shift[slot, np.arange(idx.size)]
+            shift_best[idx] = np.where(least == np.iinfo(np.int64).max, np.inf, least)
+            slot_best[idx] = slot
+            rated = rated | todo
+            if len(self._block_cache) > 5_000:
+                self._block_cache.clear()
+            self._block_cache[key] = (shift_best, slot_best, rated)
+        elif cached is None:
+            self._block_cache[key] = (shift_best, slot_best, rated | free)
+        ratio = np.where(free & np.isfinite(shift_best), self._gain / (shift_best + 1.0), -1.0)
+        return ratio, slot_best
 
     # -- local search ------------------------------------------------------------------------
     def _feasible(self, nodes: list[int]) -> bool:
@@ -643,7 +670,6 @@ class ToptwModel:
             noise_amp = rng.choice((0.0, 0.1, 0.3))
         noise = 1.0 + noise_amp * (np.array([rng.random() for _ in range(cands.size)]) - 0.5)
         self._gain = self.inst.score[cands].astype(np.float64) ** power * noise
-        self._block_cache.clear()  # the ratios depend on the gains just drawn
         held = np.array([int(v) in self._removed_last for v in cands])
         self._insert_all(held)
         # Shorten the routes (2-opt, or-opt) and fill the time this frees, until neither helps.
@@ -684,7 +710,155 @@ class ToptwModel:
                 v = int(cands[c])
                 self.routes[r].insert(int(blocks[r][1][c]), v)
                 self.routed[v] = True
-                blocks[r] = self._route_block(r)
+                blocks[r] = self._route_block(r, only=blocks[r][0] >= 0)
+
+
+@dataclass
+class _Walk:
+    """One independent ruin-and-recreate walk of ``race_search``."""
+
+    current: object = None
+    current_obj: tuple[float, float] = (float("-inf"), float("-inf"))
+    best: object = None
+    best_obj: tuple[float, float] = (float("-inf"), float("-inf"))
+    strength: int = 1
+    since_best: int = 0
+
+
+RACE_ITERATIONS = 250
+
+
+def race_stages(expected_iterations: float) -> tuple[tuple[int, float], ...]:
+    """(walks, share of the budget at whose end the stage stops) for a run of about
+    ``expected_iterations``: the walks double (up to 8) while each would still get at least
+    ``2 * RACE_ITERATIONS`` iterations of the whole run, so slow (large, many-route) instances
+    run one walk only."""
+    walks = 1
+    while walks < 8 and expected_iterations >= 2 * walks * RACE_ITERATIONS:
+        walks *= 2
+    if walks == 1:
+        return ((1, 1.0),)
+    ends = {2: (0.4, 1.0), 4: (0.3, 0.55, 1.0), 8: (0.25, 0.45, 0.65, 1.0)}[walks]
+    return tuple((walks >> i, end) for i, end in enumerate(ends))
+
+
+def race_search(
+    model: ToptwModel,
+    *,
+    rng: random.Random,
+    budget: Budget,
+    calibrate: float = 0.03,
+    max_strength: int = 12,
+    threshold: float = 0.02,
+    reset_after: int = 400,
+) -> SearchStats:
+    """Iterated ruin and recreate (the acceptance of planner.search.iterated_ruin_recreate) run
+    as a race of independent walks with successive halving.
+
+    On the large instances a single walk often settles in the basin of its first greedy
+    construction: runs that differ only in the seed end several percent apart (pr18 with one
+    route: 477 to 539 at 10 s). So the first walk runs for ``calibrate`` of the budget, its
+    iteration rate sets the race (``race_stages``), and then every walk starts from its own
+    construction and they share the first stage; at the end of each stage the better half (by
+    best value found) go on, and the last stage runs one. The acceptance is the shared loop's:
+    record-to-record travel on the value, the threshold falling to zero over the budget, a
+    ruin that grows while stuck and a walk back to the walk's best after ``reset_after``
+    fruitless iterations. The budget's progress is counted work with ``budget.work_units`` (the
+    race is then reproducible), else the clock.
+    """
+    started = time.perf_counter()
+    deadline = started + budget.wall_seconds
+    units = budget.work_units
+    start_work = model.work
+
+    def progress() -> float:
+        if units is not None:
+            return (model.work - start_work) / max(1, units)
+        return (time.perf_counter() - started) / max(1e-9, budget.wall_seconds)
+
+    def out_of_budget() -> str | None:
+        if units is not None and model.work - start_work >= units:
+            return "budget"
+        if time.perf_counter() > deadline:
+            return "time"
+        return None
+
+    empty = tuple(() for _ in model.routes)
+    walks: list[_Walk] = []
+    iterations = 0
+    best_iteration = 0
+    overall: tuple[float, float] = (float("-inf"), float("-inf"))
+    stopped_by: str | None = None
+    stage_start = 0.0
+    stages: tuple[tuple[int, float], ...] = ((1, calibrate),)
+    calibrated = False
+    while stages:
+        count, stage_end = stages[0]
+        stages = stages[1:]
+        while len(walks) < count:
+            walks.append(_Walk())
+        walks.sort(key=lambda w: w.best_obj, reverse=True)
+        walks = walks[:count]
+        share = (stage_end - stage_start) / count
+        for k, w in enumerate(walks):
+            until = stage_start + (k + 1) * share
+            if w.current is None:
+                model.restore(empty)
+                model.recreate(rng)
+                w.current = w.best = model.snapshot()
+                w.current_obj = w.best_obj = model.objective()
+            else:
+                model.restore(w.current)
+            while progress() < until:
+                stopped_by = out_of_budget()
+                if stopped_by:
+                    break
+                iterations += 1
+                before = model.snapshot()
+                model.ruin(rng, w.strength)
+                model.recreate(rng)
+                obj = model.objective()
+                allowed = threshold * abs(w.best_obj[0]) * max(0.0, 1.0 - min(1.0, progress()))
+                if obj > w.best_obj:
+                    if obj[0] > w.best_obj[0]:
+                        w.strength = 1
+                        w.since_best = 0
+                    w.best_obj, w.best = obj, model.snapshot()
+                    w.current_obj = obj
+                    if obj > overall:
+                        overall = obj
+                        best_iteration = iterations
+                    continue
+                w.since_best += 1
+                if obj >= w.current_obj or obj[0] >= w.best_obj[0] - allowed:
+                    w.current_obj = obj
+                else:
+                    model.restore(before)
+                if w.since_best % STRENGTH_STEP == 0:
+                    w.strength = w.strength + 1 if w.strength < max_strength else 1
+                if w.since_best % reset_after == 0:
+                    model.restore(w.best)
+                    w.current_obj = w.best_obj
+            w.current = model.snapshot()
+            if stopped_by:
+                break
+        if stopped_by:
+            break
+        if not calibrated:
+            # The first walk's iterations over the calibration share set the race's size.
+            calibrated = True
+            stages = race_stages(iterations / max(1e-9, progress()))
+            continue
+        stage_start = stage_end
+    winner = max((w for w in walks if w.best is not None), key=lambda w: w.best_obj)
+    model.restore(winner.best)
+    return SearchStats(
+        iterations=iterations,
+        work=model.work - start_work,
+        seconds=time.perf_counter() - started,
+        stopped_by=stopped_by or "time",
+        best_iteration=best_iteration,
+    )
 
 
 def solve_toptw(
@@ -693,14 +867,14 @@ def solve_toptw(
     """Best routes found for ``inst`` within ``seconds`` of wall clock; with ``work_units``, after
     that much counted work instead (then the same input and seed give the same routes)."""
     model = ToptwModel(inst)
-    stats = iterated_ruin_recreate(
+    stats = race_search(
         model,
         rng=random.Random(seed),
         # Answer building is a copy of the routes: nearly the whole limit goes to the search.
         budget=Budget.from_seconds(seconds, work_units=work_units, keep_back=0.01),
-        # No restarts from scratch: at 10 s the large Cordeau instances are still improving
-        # when the clock stops (three times the time cut their gap by about 40% in our runs),
-        # so a new start only throws the budget away; the loop's walk back to the best stays.
+        # The race keeps to one walk where iterations are few (the large many-route Cordeau
+        # instances are still improving when the clock stops) and races several from their
+        # own constructions where they are many.
     )
     for nodes in model.routes:
         if route_schedule(inst, nodes) is None:  # pragma: no cover - guards the max-shift maths
