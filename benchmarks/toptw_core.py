@@ -725,7 +725,7 @@ class _Walk:
     since_best: int = 0
 
 
-RACE_ITERATIONS = 250
+RACE_ITERATIONS = 1000
 
 
 def race_stages(expected_iterations: float) -> tuple[tuple[int, float], ...]:
