@@ -856,7 +856,8 @@ def race_search(
         iterations=iterations,
         work=model.work - start_work,
         seconds=time.perf_counter() - started,
-        stopped_by=stopped_by or "time",
+        # The last stage ends where the budget's progress reaches 1: counted work or the clock.
+        stopped_by=stopped_by or ("budget" if units is not None else "time"),
         best_iteration=best_iteration,
     )
 
