@@ -10,7 +10,7 @@ turned into htmx's own full-page redirect (the HX-Redirect header).
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -26,9 +26,15 @@ class SignInRedirectMiddleware:
         response = self.get_response(request)
         if not request.headers.get("HX-Request") or response.status_code not in (301, 302, 303):
             return response
-        location = response.get("Location", "")
-        if urlsplit(location).path not in {reverse(page) for page in SIGN_IN_PAGES}:
+        location = urlsplit(response.get("Location", ""))
+        if location.path not in {reverse(page) for page in SIGN_IN_PAGES}:
             return response
+        # After signing in, back to the page the click came from: the action itself may be a
+        # POST-only URL that a browser cannot open (htmx names the page in HX-Current-URL).
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if page.path and (not page.netloc or page.netloc == request.get_host()):
+            back = page.path + (f"?{page.query}" if page.query else "")
+            location = location._replace(query=urlencode({"next": back}))
         whole_page = HttpResponse(status=200)
-        whole_page["HX-Redirect"] = location
+        whole_page["HX-Redirect"] = urlunsplit(location)
         return whole_page

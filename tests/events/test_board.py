@@ -114,11 +114,14 @@ def test_a_board_action_after_the_session_ended_loads_the_sign_in_page_whole(tou
     signed_out = Client()
     path = reverse("board:event", args=[event.pk])
 
-    from_htmx = signed_out.get(path, headers={"HX-Request": "true"})
+    page = f"http://testserver{reverse('board:tour', args=[tour.pk])}"
+    from_htmx = signed_out.get(path, headers={"HX-Request": "true", "HX-Current-URL": page})
     plain = signed_out.get(path)
 
     assert from_htmx.status_code == 200 and from_htmx.content == b""
-    assert from_htmx["HX-Redirect"] == plain["Location"]
+    # Signing in leads back to the page the click came from, not to the action's URL.
+    tour_page = reverse("board:tour", args=[tour.pk]).replace("/", "%2F")
+    assert from_htmx["HX-Redirect"] == f"{reverse('board:login')}?next={tour_page}"
     assert plain.status_code == 302 and plain["Location"].startswith(reverse("board:login"))
 
 
