@@ -205,6 +205,9 @@ def itinerary_title(item) -> str:
         return _("Rest day near %(place)s") % {"place": place}
     if item.kind == "lodging":
         return _("Overnight near %(place)s") % {"place": place}
+    if item.kind == "travel" and item.mode == "drive" and item.from_location == item.to_location:
+        # Between two venues of one city: "Drive to New York, NY" from New York reads wrong.
+        return _("Drive within %(place)s") % {"place": place}
     if item.kind == "travel" and item.mode:
         mode = _("Fly") if item.mode == "flight" else _("Drive")
         return _("%(mode)s to %(place)s") % {"mode": mode, "place": place}

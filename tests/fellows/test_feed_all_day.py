@@ -210,3 +210,22 @@ def test_a_night_and_a_rest_day_say_where_not_to(db):
         assert "Where: Princeton, NJ" in text and "To:" not in text, kind
     leg = ItineraryItem(kind="travel", from_location="Newark, NJ", to_location="Princeton, NJ")
     assert "From: Newark, NJ\nTo: Princeton, NJ" in item_description(leg)
+
+
+def test_a_drive_between_two_venues_of_one_city_reads_within_it(db):
+    from django.utils import translation
+
+    from fellows.models import ItineraryItem
+
+    item = ItineraryItem(
+        kind="travel",
+        mode="drive",
+        title="Drive to New York, NY",
+        from_location="New York, NY",
+        to_location="New York, NY",
+        source="planner",
+    )
+    with translation.override("en"):
+        assert item.display_title == "Drive within New York, NY"
+    with translation.override("ko"):
+        assert item.display_title == "New York, NY 안에서 차량 이동"
