@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-SIGN_IN_PAGES = ("board:login", "fellows:login")
+from common.csrf import SIGN_IN_PAGES
 
 
 class SignInRedirectMiddleware:

@@ -703,23 +703,28 @@ def _move_in_place(
 
 def _update_planned(event: Event, changes: dict, fellows: list, run: PlanningRun) -> Event:
     """``services.update_event`` for one planned move, without the route check and itinerary
-    (accept_proposal writes the itinerary once); a soft rule the planner crossed is noted."""
-
-    def move(override_reason: str = "") -> Event:
-        return services.update_event(
+    (accept_proposal writes the itinerary once)."""
+    return _as_planned(
+        run,
+        lambda reason: services.update_event(
             event=event,
             changes=changes,
             fellows=fellows or None,
-            override_reason=override_reason,
+            override_reason=reason,
             rewrite_itinerary=False,
-        )
+        ),
+    )
 
+
+def _as_planned(run: PlanningRun, write: Callable[[str], Event]) -> Event:
+    """``write(override_reason)`` without a reason, and again noting the proposal when only
+    soft rules refuse: the planner keeps to windows in its own terms."""
     try:
-        return move()
+        return write("")
     except services.BookingRefused as refused:
         if not {f.code for f in refused.findings} <= SOFT_FINDINGS:
             raise
-        return move(_("Accepted from proposal #%(run)d") % {"run": run.pk})
+        return write(_("Accepted from proposal #%(run)d") % {"run": run.pk})
 
 
 def _booked_here(tour: Tour, planned) -> bool:
@@ -760,14 +765,7 @@ def _book_planned(
         "arrival_minutes_before": arrive_minutes_before,
         "rewrite_itinerary": False,  # accept_proposal writes it once, for all it booked
     }
-    try:
-        return services.book_event(**booking)
-    except services.BookingRefused as refused:
-        if not {f.code for f in refused.findings} <= SOFT_FINDINGS:
-            raise
-        # The planner keeps to windows in its own terms; note why a soft rule is crossed.
-        reason = _("Accepted from proposal #%(run)d") % {"run": run.pk}
-        return services.book_event(**booking, override_reason=reason)
+    return _as_planned(run, lambda reason: services.book_event(**booking, override_reason=reason))
 
 
 def _cancelled_since(tour: Tour, run: PlanningRun, request_ids: set[str]) -> set[str]:
