@@ -301,6 +301,15 @@ class Unavailability(models.Model):
     def __str__(self) -> str:
         return f"{self.fellow} unavailable {time_display.format_span(self.starts_at, self.ends_at)}"
 
+    def clean(self) -> None:
+        """The same time saved twice for one fellow is refused, from every door (the fellow's
+        page, the board, the admin)."""
+        same = Unavailability.objects.filter(
+            fellow_id=self.fellow_id, starts_at=self.starts_at, ends_at=self.ends_at
+        ).exclude(pk=self.pk)
+        if self.fellow_id and same.exists():
+            raise ValidationError({"starts_at": _("This time is already saved as unavailable.")})
+
 
 class ItineraryItem(models.Model):
     """Travel legs, lodging and rest days between events, shown in fellows' feeds."""

@@ -100,12 +100,10 @@ def add_unavailability(
     see those conflicts (events.feed_selectors.unavailability_conflicts) and rebook.
 
     Raises ValidationError({"ends_at": …}) for one that does not end after it starts, and
-    ValidationError({"starts_at": …}) for the very same time saved twice.
+    ValidationError({"starts_at": …}) for the very same time saved twice (Unavailability.clean).
     """
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The unavailability must end after it starts.")})
-    if fellow.unavailabilities.filter(starts_at=starts_at, ends_at=ends_at).exists():
-        raise ValidationError({"starts_at": _("This time is already saved as unavailable.")})
     unavailability = Unavailability(
         fellow=fellow, starts_at=starts_at, ends_at=ends_at, reason=reason.strip()
     )

@@ -14,6 +14,7 @@ from events.feed_selectors import unavailability_conflicts
 from events.services import cancel_event
 from fellows.models import Unavailability
 from fellows.services import add_unavailability
+from tests.conftest import local
 from tests.factories import (
     FellowFactory,
     ItineraryItemFactory,
@@ -360,3 +361,14 @@ def test_planner_items_read_in_the_fellows_language_on_the_day_sheet(
     assert "Hartford, CT 근처 숙박" in html
     assert "Drive to Hartford" not in html and "Overnight near" not in html
     assert "Bus to Boston" in html
+
+
+def test_the_same_time_twice_is_refused_from_every_door(fellow):
+    """The rule lives on the model, so the admin's form (which runs full_clean) refuses it too."""
+    from django.core.exceptions import ValidationError
+
+    span = {"starts_at": local(DAY, 8), "ends_at": local(DAY, 20)}
+    add_unavailability(fellow=fellow, **span)
+    with pytest.raises(ValidationError) as refused:
+        Unavailability(fellow=fellow, **span).full_clean()
+    assert refused.value.message_dict["starts_at"] == ["This time is already saved as unavailable."]
